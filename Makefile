@@ -1,0 +1,45 @@
+# saelab — every entry point. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Offline demo knobs: MODEL=<hub name | dir | .gguf> CORPUS=<hub dataset | .txt/.jsonl file or folder>
+MODEL ?= auto
+CORPUS ?= auto
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-py test-web check format lint types bench flower up compose-up k8s-render clean
+
+help: ## list every target
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q -e . -r requirements-dev.txt
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install everything (torch pinned first)
+
+demo: setup ## collect -> train -> evaluate -> analyse on the default preset (MODEL=/CORPUS= for offline copies)
+	$(BIN)/saelab demo --model $(MODEL) --corpus $(CORPUS)
+
+test: setup ## the whole test suite (CI runs exactly this)
+	$(BIN)/pytest -q
+
+check: setup ## format check + lint + types + tests
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(MAKE) test
+
+format: setup ## apply ruff formatting and safe fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: setup ## benchmarks vs SAELens / SAEDashboard (peer venvs under .bench/)
+	bash bench/run.sh
+
+clean: ## remove generated artifacts (keeps .venv)
+	rm -rf artifacts bench/out .pytest_cache

@@ -1,0 +1,202 @@
+"""The `saelab` command line: run any pipeline stage locally with progress bars, on the embedded defaults."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from shared.config import (
+    AnalyseConfig,
+    CollectConfig,
+    ConfigError,
+    EvaluateConfig,
+    TrainConfig,
+    load_config,
+    parse_override,
+)
+from shared.progress import TqdmProgress
+
+log = logging.getLogger("saelab")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = REPO_ROOT / "configs"
+
+
+class CliError(RuntimeError):
+    """A user-facing failure: printed as one line, exit status 2."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _overrides(args: argparse.Namespace, **named: Any) -> dict[str, Any]:
+    """Collect `--set key=value` items plus the named shortcut flags that were given."""
+    out = dict(parse_override(item) for item in args.set or [])
+    out.update({key: value for key, value in named.items() if value is not None})
+    return out
+
+
+def _with_bar(desc: str, unit: str, fn: Callable[[TqdmProgress], Any]) -> Any:
+    bar = TqdmProgress(desc, unit)
+    try:
+        return fn(bar)
+    finally:
+        bar.close()
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Stage commands
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cmd_collect(args: argparse.Namespace) -> None:
+    from services.collector.collect import collect
+
+    cfg = load_config(
+        CollectConfig, args.config, _overrides(args, model=args.model, corpus=args.corpus, output=args.output)
+    )
+    out = _with_bar("collect", "tok", lambda bar: collect(cfg, progress=bar))
+    print(f"activations: {out}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from services.trainer.run import train
+
+    cfg = load_config(TrainConfig, args.config, _overrides(args, activations=args.activations, output=args.output))
+    out = _with_bar("train", "step", lambda bar: train(cfg, progress=bar))
+    print(f"run: {out}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from services.trainer.evaluate import evaluate_run, format_eval_table
+
+    cfg = load_config(EvaluateConfig, args.config, _overrides(args, run=args.run))
+    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(cfg, progress=bar))
+    print(format_eval_table(result))
+
+
+def cmd_analyse(args: argparse.Namespace) -> None:
+    from services.analyser.analyse import analyse_run
+
+    cfg = load_config(AnalyseConfig, args.config, _overrides(args, run=args.run, n_tokens=args.tokens))
+    out = _with_bar("analyse", "tok", lambda bar: analyse_run(cfg, progress=bar))
+    print(f"results: {out}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Demo: the whole pipeline on the quick preset
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from cli.sources import resolve_demo_sources
+
+    sources = resolve_demo_sources(args.model, args.corpus)
+    for line in sources.notes:
+        print(line)
+    out = Path(args.out)
+    collect_cfg = load_config(
+        CollectConfig,
+        CONFIGS / "collect.yaml",
+        {"model": sources.model, "hook": sources.hook, "corpus": sources.corpus, "output": str(out / "activations")},
+    )
+    train_cfg = load_config(
+        TrainConfig,
+        CONFIGS / "train_small.yaml",
+        {"activations": str(out / "activations"), "output": str(out / "run")},
+    )
+    from services.analyser.analyse import analyse_run
+    from services.collector.collect import collect
+    from services.trainer.evaluate import evaluate_run, format_eval_table
+    from services.trainer.run import train
+
+    print(f"[1/4] collect {collect_cfg.n_tokens:,} tokens of {sources.model} at {sources.hook}")
+    _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
+    print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
+    run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
+    print("[3/4] evaluate on held-out tokens")
+    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(EvaluateConfig(run=str(run_dir)), progress=bar))
+    print(format_eval_table(result))
+    print("[4/4] analyse every feature")
+    results = _with_bar("analyse", "tok", lambda bar: analyse_run(AnalyseConfig(run=str(run_dir)), progress=bar))
+    print(f"done: run {run_dir}, feature results in {results}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override one config key (repeatable; YAML values)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="saelab", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("collect", help="collect LM activations into HDF5 shards")
+    p.add_argument("--config", type=Path, help="YAML config (configs/collect.yaml)")
+    p.add_argument("--model", help="hub name, local model directory or .gguf file")
+    p.add_argument("--corpus", help="hub dataset or local .txt/.jsonl file or folder")
+    p.add_argument("--output", help="activation set directory")
+    _add_set(p)
+    p.set_defaults(fn=cmd_collect)
+
+    p = sub.add_parser("train", help="train an SAE on collected activations")
+    p.add_argument("--config", type=Path, help="YAML config (configs/train_*.yaml)")
+    p.add_argument("--activations", help="activation set directory")
+    p.add_argument("--output", help="run directory")
+    _add_set(p)
+    p.set_defaults(fn=cmd_train)
+
+    p = sub.add_parser("evaluate", help="evaluate a trained SAE on held-out tokens")
+    p.add_argument("--run", help="run directory")
+    p.add_argument("--config", type=Path, help="optional YAML config")
+    _add_set(p)
+    p.set_defaults(fn=cmd_evaluate)
+
+    p = sub.add_parser("analyse", help="one-pass analysis of every feature of a run")
+    p.add_argument("--run", help="run directory")
+    p.add_argument("--tokens", type=int, help="analyse at most this many tokens")
+    p.add_argument("--config", type=Path, help="optional YAML config (configs/analyse.yaml)")
+    _add_set(p)
+    p.set_defaults(fn=cmd_analyse)
+
+    p = sub.add_parser("demo", help="collect -> train -> evaluate -> analyse on the quick preset")
+    p.add_argument("--model", default="auto", help="'auto' (GPT-2 from the hub, else the packaged SmolLM2), or a model")
+    p.add_argument("--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)")
+    p.add_argument("--out", default="artifacts/demo", help="output directory")
+    p.set_defaults(fn=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format='{"time": "%(asctime)s", "level": "%(levelname)s", "logger": "%(name)s", "message": %(message)r}',
+    )
+    try:
+        args.fn(args)
+    except (ConfigError, CliError) as err:
+        print(f"saelab {args.command}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

