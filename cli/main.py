@@ -60,35 +60,37 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
-    from services.collector.collect import collect
-
     cfg = load_config(
         CollectConfig, args.config, _overrides(args, model=args.model, corpus=args.corpus, output=args.output)
     )
+    from services.collector.collect import collect
+
     out = _with_bar("collect", "tok", lambda bar: collect(cfg, progress=bar))
     print(f"activations: {out}")
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    cfg = load_config(
+        TrainConfig, args.config, _overrides(args, activations=args.activations, output=args.output)
+    )
     from services.trainer.run import train
 
-    cfg = load_config(TrainConfig, args.config, _overrides(args, activations=args.activations, output=args.output))
     out = _with_bar("train", "step", lambda bar: train(cfg, progress=bar))
     print(f"run: {out}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    cfg = load_config(EvaluateConfig, args.config, _overrides(args, run=args.run))
     from services.trainer.evaluate import evaluate_run, format_eval_table
 
-    cfg = load_config(EvaluateConfig, args.config, _overrides(args, run=args.run))
     result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(cfg, progress=bar))
     print(format_eval_table(result))
 
 
 def cmd_analyse(args: argparse.Namespace) -> None:
+    cfg = load_config(AnalyseConfig, args.config, _overrides(args, run=args.run, n_tokens=args.tokens))
     from services.analyser.analyse import analyse_run
 
-    cfg = load_config(AnalyseConfig, args.config, _overrides(args, run=args.run, n_tokens=args.tokens))
     out = _with_bar("analyse", "tok", lambda bar: analyse_run(cfg, progress=bar))
     print(f"results: {out}")
 
@@ -108,7 +110,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
     collect_cfg = load_config(
         CollectConfig,
         CONFIGS / "collect.yaml",
-        {"model": sources.model, "hook": sources.hook, "corpus": sources.corpus, "output": str(out / "activations")},
+        {
+            "model": sources.model,
+            "hook": sources.hook,
+            "corpus": sources.corpus,
+            "output": str(out / "activations"),
+        },
     )
     train_cfg = load_config(
         TrainConfig,
@@ -125,10 +132,14 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
     print("[3/4] evaluate on held-out tokens")
-    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(EvaluateConfig(run=str(run_dir)), progress=bar))
+    result = _with_bar(
+        "evaluate", "tok", lambda bar: evaluate_run(EvaluateConfig(run=str(run_dir)), progress=bar)
+    )
     print(format_eval_table(result))
     print("[4/4] analyse every feature")
-    results = _with_bar("analyse", "tok", lambda bar: analyse_run(AnalyseConfig(run=str(run_dir)), progress=bar))
+    results = _with_bar(
+        "analyse", "tok", lambda bar: analyse_run(AnalyseConfig(run=str(run_dir)), progress=bar)
+    )
     print(f"done: run {run_dir}, feature results in {results}")
 
 
@@ -139,7 +150,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def _add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--set", action="append", metavar="KEY=VALUE", help="override one config key (repeatable; YAML values)"
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override one config key (repeatable; YAML values)",
     )
 
 
@@ -177,8 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_analyse)
 
     p = sub.add_parser("demo", help="collect -> train -> evaluate -> analyse on the quick preset")
-    p.add_argument("--model", default="auto", help="'auto' (GPT-2 from the hub, else the packaged SmolLM2), or a model")
-    p.add_argument("--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)")
+    p.add_argument(
+        "--model", default="auto", help="'auto' (GPT-2 from the hub, else the packaged SmolLM2), or a model"
+    )
+    p.add_argument(
+        "--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)"
+    )
     p.add_argument("--out", default="artifacts/demo", help="output directory")
     p.set_defaults(fn=cmd_demo)
     return parser
