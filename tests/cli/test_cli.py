@@ -1,0 +1,47 @@
+"""The saelab CLI: strict config errors exit 2 naming the key; the demo picks and names its offline sources."""
+
+from __future__ import annotations
+
+import pytest
+
+from cli import sources
+from cli.main import CliError, main
+
+
+def test_unknown_config_key_exits_2_naming_key_and_file(tmp_path, capsys):
+    cfg = tmp_path / "train.yaml"
+    cfg.write_text("d_sae: 64\nlearning_rate: 0.1\n")
+    assert main(["train", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert str(cfg) in err and "learning_rate: unknown key" in err
+
+
+def test_override_with_impossible_value_is_rejected(capsys):
+    assert main(["train", "--set", "architecture=topk", "--set", "d_sae=16", "--set", "k=32"]) == 2
+    assert "k: 32 is larger than d_sae (16)" in capsys.readouterr().err
+
+
+def test_malformed_override_is_rejected(capsys):
+    assert main(["collect", "--set", "n_tokens"]) == 2
+    assert "expected key=value" in capsys.readouterr().err
+
+
+def test_offline_demo_uses_packaged_model_and_local_corpus(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    src = sources.resolve_demo_sources()
+    assert src.model.endswith(".gguf") and src.hook == sources.SMOLLM2_HOOK
+    assert src.corpus == str(sources.LOCAL_CORPUS)
+    assert any("hub unreachable" in note for note in src.notes)
+
+
+def test_explicit_sources_pass_through_without_network(monkeypatch):
+    monkeypatch.setattr(sources, "hub_reachable", lambda timeout=3.0: pytest.fail("must not probe the hub"))
+    src = sources.resolve_demo_sources("gpt2", "/data/stories.txt")
+    assert (src.model, src.hook, src.corpus) == ("gpt2", "blocks.8.hook_resid_pre", "/data/stories.txt")
+
+
+def test_offline_without_local_model_fails_fast_with_the_fix(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(sources, "packaged_smollm2", lambda: None)
+    with pytest.raises(CliError, match=r"model: .*unreachable.*MODEL=/path/to/model-dir"):
+        sources.resolve_demo_sources()
