@@ -1,0 +1,22 @@
+"""Sparse autoencoder models (one module per architecture), their registry and their file format."""
+
+from shared.sae.base import SAE, LossOutput, LossSettings, SAEConfig
+from shared.sae.io import SAELoadError, load_sae, save_sae
+from shared.sae.registry import ARCHITECTURES, create_sae, get_architecture
+from shared.sae.relu import ReLUSAE
+from shared.sae.topk import TopKSAE
+
+__all__ = [
+    "ARCHITECTURES",
+    "SAE",
+    "LossOutput",
+    "LossSettings",
+    "ReLUSAE",
+    "SAEConfig",
+    "SAELoadError",
+    "TopKSAE",
+    "create_sae",
+    "get_architecture",
+    "load_sae",
+    "save_sae",
+]

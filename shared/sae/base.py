@@ -1,0 +1,154 @@
+"""The SAE base class (parameters, encode/decode/forward), its config, and the training-loss value types."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class SAEConfig:
+    """What an SAE is and what it was trained on; saved as ``cfg.json`` (SAELens-compatible names)."""
+
+    architecture: str
+    """Registry name: ``relu`` or ``topk``."""
+    d_in: int
+    """Width of the activations the SAE reads (the LM's d_model)."""
+    d_sae: int
+    """Number of dictionary features."""
+    k: int | None = None
+    """Active features per token (``topk`` only)."""
+    hook_name: str = ""
+    """Hook point the activations come from, e.g. ``blocks.8.hook_resid_pre``."""
+    model_name: str = ""
+    """LM the activations come from (hub name, local dir or .gguf path)."""
+    model_gguf_file: str | None = None
+    """GGUF file name inside ``model_name`` when it is a directory."""
+    context_size: int | None = None
+    """Tokens per context the activations were collected with."""
+    prepend_bos: bool = True
+    """Whether contexts started with BOS."""
+    normalize_activations: str = "none"
+    """Runtime input normalisation; ``none`` once training's scaling has been folded into the weights."""
+    apply_b_dec_to_input: bool = True
+    """Subtract ``b_dec`` from the input before encoding."""
+    dtype: str = "float32"
+    """Parameter dtype."""
+    activations_path: str | None = None
+    """The activation dataset directory the SAE was trained on."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Free-form provenance (e.g. the folded input scale); saved under ``saelab`` in cfg.json."""
+
+    def __post_init__(self) -> None:
+        if self.d_in < 1 or self.d_sae < 1:
+            raise ValueError(f"SAEConfig: d_in ({self.d_in}) and d_sae ({self.d_sae}) must be positive")
+        if self.k is not None and not 1 <= self.k <= self.d_sae:
+            raise ValueError(f"SAEConfig: k ({self.k}) must be between 1 and d_sae ({self.d_sae})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class LossSettings:
+    """Training-only knobs handed to ``SAE.training_loss`` per step (never stored on the SAE)."""
+
+    l1_coefficient: float = 0.0
+    scale_l1_by_decoder_norm: bool = False
+    aux_k: int | None = None
+    aux_k_coefficient: float = 0.0
+    dead_mask: Tensor | None = None
+    """[d_sae] bool: latents currently counted as dead (TopK AuxK)."""
+
+
+@dataclass
+class LossOutput:
+    """One training step's loss and the detached values the trainer logs and tracks."""
+
+    loss: Tensor
+    """Scalar to backpropagate."""
+    mse: Tensor
+    """Squared error summed over d_in, averaged over tokens (on the SAE's input scale)."""
+    sparsity: Tensor
+    """The sparsity/aux term added to the loss before its coefficient (L1 for relu, AuxK for topk)."""
+    l1: Tensor
+    """Mean L1 norm of the feature activations."""
+    l0: Tensor
+    """Mean number of active features per token."""
+    recon: Tensor
+    """[B, d_in] reconstruction (detached)."""
+    fire_counts: Tensor
+    """[d_sae] number of tokens each feature fired on in this batch."""
+
+
+class SAE(nn.Module):
+    """A sparse autoencoder: ``f = act(W_enc^T (x - b_dec) + b_enc)``, ``x_hat = f W_dec + b_dec``."""
+
+    architecture: ClassVar[str] = ""
+
+    def __init__(self, cfg: SAEConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        dtype = getattr(torch, cfg.dtype)
+        self.W_enc = nn.Parameter(torch.empty(cfg.d_in, cfg.d_sae, dtype=dtype))
+        self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))
+        self.W_dec = nn.Parameter(torch.empty(cfg.d_sae, cfg.d_in, dtype=dtype))
+        self.b_dec = nn.Parameter(torch.zeros(cfg.d_in, dtype=dtype))
+        self.reset_parameters()
+
+    @torch.no_grad()
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Unit-norm random decoder rows, encoder = decoder transpose, zero biases."""
+        w = torch.randn(self.cfg.d_sae, self.cfg.d_in, generator=generator, dtype=torch.float32)
+        w /= w.norm(dim=1, keepdim=True)
+        self.W_dec.copy_(w)
+        self.W_enc.copy_(w.T)
+        self.b_enc.zero_()
+        self.b_dec.zero_()
+
+    # ---------------------------------------------------------------------------------------------- inference
+
+    def encoder_input(self, x: Tensor) -> Tensor:
+        return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
+
+    def pre_acts(self, x: Tensor) -> Tensor:
+        """Encoder pre-activations ``[..., d_sae]``."""
+        return self.encoder_input(x) @ self.W_enc + self.b_enc
+
+    def encode(self, x: Tensor) -> Tensor:
+        """Dense non-negative feature activations ``[..., d_sae]``."""
+        raise NotImplementedError
+
+    def decode(self, f: Tensor) -> Tensor:
+        """Reconstruction ``[..., d_in]`` from dense feature activations."""
+        return f @ self.W_dec + self.b_dec
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Reconstruction of ``x`` (raw activations once saved: normalisation is folded in)."""
+        return self.decode(self.encode(x))
+
+    # ---------------------------------------------------------------------------------------------- training
+
+    def training_loss(self, x: Tensor, settings: LossSettings) -> LossOutput:
+        """Loss of one batch ``[B, d_in]`` under ``settings``."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def fold_input_scale(self, scale: float) -> None:
+        """Make an SAE trained on ``x * scale`` work on raw ``x`` (feature activations unchanged)."""
+        self.W_enc.mul_(scale)
+        self.W_dec.div_(scale)
+        self.b_dec.div_(scale)
+
+    def extra_repr(self) -> str:
+        return (
+            f"architecture={self.architecture}, d_in={self.cfg.d_in}, d_sae={self.cfg.d_sae}, k={self.cfg.k}"
+        )
+
+
+def mse_sum(recon: Tensor, x: Tensor) -> Tensor:
+    """Squared error summed over the last dim, averaged over tokens (SAELens's convention)."""
+    return (recon - x).pow(2).sum(-1).mean()

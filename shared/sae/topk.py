@@ -1,0 +1,86 @@
+"""The ``topk`` architecture: keep the k largest pre-activations per token (Gao et al. 2024), with AuxK training."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from shared.sae.base import SAE, LossOutput, LossSettings, mse_sum
+from shared.sae.sparse import gather_pre_acts, sparse_decode
+
+
+class TopKSAE(SAE):
+    """``f = ReLU(TopK_k(pre_acts))``; decoding gathers the k decoder rows instead of a dense matmul."""
+
+    architecture = "topk"
+
+    @property
+    def k(self) -> int:
+        assert self.cfg.k is not None, "topk SAE without k"
+        return self.cfg.k
+
+    def encode_sparse(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(values, indices)`` of the k active features per token, each ``[..., k]``."""
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, self.cfg.d_in)
+        with torch.no_grad():
+            pre = self.pre_acts(x2)
+            idx = pre.topk(self.k, dim=-1, sorted=False).indices
+        vals = gather_pre_acts(
+            x2, self.b_dec, self.W_enc, self.b_enc, idx, pre, self.cfg.apply_b_dec_to_input
+        )
+        return torch.relu(vals).reshape(*lead, self.k), idx.reshape(*lead, self.k)
+
+    def decode_sparse(self, vals: Tensor, idx: Tensor) -> Tensor:
+        """Reconstruction ``[..., d_in]`` from the k (value, index) pairs per token."""
+        lead = vals.shape[:-1]
+        out = sparse_decode(vals.reshape(-1, vals.shape[-1]), idx.reshape(-1, idx.shape[-1]), self.W_dec)
+        return (out + self.b_dec).reshape(*lead, self.cfg.d_in)
+
+    def encode(self, x: Tensor) -> Tensor:
+        vals, idx = self.encode_sparse(x)
+        return torch.zeros(*vals.shape[:-1], self.cfg.d_sae, dtype=vals.dtype, device=vals.device).scatter(
+            -1, idx, vals
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode_sparse(*self.encode_sparse(x))
+
+    def training_loss(self, x: Tensor, settings: LossSettings) -> LossOutput:
+        with torch.no_grad():
+            pre = self.pre_acts(x)
+            idx = pre.topk(self.k, dim=-1, sorted=False).indices
+        vals = torch.relu(self._gather(x, idx, pre))
+        recon = sparse_decode(vals, idx, self.W_dec) + self.b_dec
+        mse = mse_sum(recon, x)
+        aux = self._auxk_loss(x, recon.detach(), pre, settings)
+        active = vals.detach() > 0
+        counts = torch.bincount(idx[active], minlength=self.cfg.d_sae)
+        return LossOutput(
+            loss=mse + settings.aux_k_coefficient * aux,
+            mse=mse.detach(),
+            sparsity=aux.detach(),
+            l1=vals.detach().sum(-1).mean(),
+            l0=active.sum(-1, dtype=torch.float32).mean(),
+            recon=recon.detach(),
+            fire_counts=counts,
+        )
+
+    def _gather(self, x: Tensor, idx: Tensor, pre: Tensor) -> Tensor:
+        return gather_pre_acts(x, self.b_dec, self.W_enc, self.b_enc, idx, pre, self.cfg.apply_b_dec_to_input)
+
+    def _auxk_loss(self, x: Tensor, recon: Tensor, pre: Tensor, settings: LossSettings) -> Tensor:
+        """Reconstruct the residual with the top ``aux_k`` dead latents, so gradient reaches them (Gao et al.)."""
+        dead = settings.dead_mask
+        n_dead = int(dead.sum()) if dead is not None else 0
+        if dead is None or n_dead == 0 or settings.aux_k_coefficient == 0:
+            return torch.zeros((), device=x.device)
+        requested = settings.aux_k or max(self.cfg.d_in // 2, 1)
+        aux_k = min(requested, n_dead)
+        with torch.no_grad():
+            idx = pre.masked_fill(~dead, float("-inf")).topk(aux_k, dim=-1, sorted=False).indices
+        vals = torch.relu(self._gather(x, idx, pre))
+        residual = x - recon
+        aux_recon = sparse_decode(vals, idx, self.W_dec)
+        scale = min(n_dead / requested, 1.0)
+        return scale * mse_sum(aux_recon, residual)

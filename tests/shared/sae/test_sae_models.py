@@ -1,0 +1,124 @@
+"""SAE model math: registry, TopK sparsity and sparse gradients, AuxK reach, normalisation folding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from shared.sae import ARCHITECTURES, LossSettings, SAEConfig, create_sae, get_architecture
+
+
+def make(arch: str, d_in: int = 16, d_sae: int = 64, k: int | None = None, seed: int = 0):
+    torch.manual_seed(seed)
+    sae = create_sae(SAEConfig(arch, d_in, d_sae, k=k if arch == "topk" else None))
+    with torch.no_grad():
+        sae.b_dec.normal_(0, 0.3)
+        sae.b_enc.normal_(0, 0.1)
+    return sae
+
+
+def test_registry_names_match_classes_and_unknown_name_is_a_clear_error():
+    assert set(ARCHITECTURES) == {"relu", "topk"}
+    for name, cls in ARCHITECTURES.items():
+        assert cls.architecture == name
+    with pytest.raises(ValueError, match="unknown SAE architecture 'gated'.*relu, topk"):
+        get_architecture("gated")
+
+
+def test_parameters_have_saelens_names_and_shapes():
+    sae = make("relu", d_in=8, d_sae=24)
+    shapes = {n: tuple(p.shape) for n, p in sae.named_parameters()}
+    assert shapes == {"W_enc": (8, 24), "b_enc": (24,), "W_dec": (24, 8), "b_dec": (8,)}
+    assert torch.allclose(sae.W_dec.norm(dim=1), torch.ones(24))
+
+
+def test_relu_encode_is_nonnegative_and_forward_matches_dense_formula():
+    sae = make("relu")
+    x = torch.randn(5, 3, 16)
+    f = sae.encode(x)
+    assert f.shape == (5, 3, 64) and (f >= 0).all()
+    expected = torch.relu((x - sae.b_dec) @ sae.W_enc + sae.b_enc) @ sae.W_dec + sae.b_dec
+    torch.testing.assert_close(sae(x), expected)
+
+
+def test_topk_has_exactly_k_active_features_and_they_are_the_largest():
+    sae = make("topk", k=5)
+    with torch.no_grad():
+        sae.b_enc.fill_(10.0)  # every pre-activation positive, so ReLU after TopK drops none
+    x = torch.randn(32, 16)
+    f = sae.encode(x)
+    assert ((f > 0).sum(-1) == 5).all()
+    pre = sae.pre_acts(x)
+    kth = pre.topk(5, dim=-1).values[:, -1:]
+    assert ((f > 0) == (pre >= kth)).all()
+    torch.testing.assert_close(f[f > 0], pre[pre >= kth])
+
+
+def test_topk_never_has_more_than_k_active():
+    sae = make("topk", k=3)
+    assert ((sae.encode(torch.randn(64, 16)) > 0).sum(-1) <= 3).all()
+
+
+def test_topk_sparse_decode_and_gradients_equal_the_dense_computation():
+    sae = make("topk", k=4).double()
+    x = torch.randn(12, 16, dtype=torch.double)
+    out = sae.training_loss(x, LossSettings())
+    out.loss.backward()
+    sparse_grads = {n: p.grad.clone() for n, p in sae.named_parameters()}
+    sae.zero_grad()
+    pre = (x - sae.b_dec) @ sae.W_enc + sae.b_enc
+    mask = torch.zeros_like(pre).scatter(1, pre.topk(4, dim=-1).indices, 1.0)
+    recon = (torch.relu(pre) * mask) @ sae.W_dec + sae.b_dec
+    (recon - x).pow(2).sum(-1).mean().backward()
+    torch.testing.assert_close(out.recon, recon.detach())
+    for name, p in sae.named_parameters():
+        torch.testing.assert_close(sparse_grads[name], p.grad, msg=name)
+
+
+def test_auxk_sends_gradient_to_a_dead_latent_only_when_enabled():
+    sae = make("topk", k=2)
+    dead = 7
+    with torch.no_grad():
+        sae.b_enc.fill_(20.0)
+        sae.b_enc[dead] = 3.0  # positive pre-activation, but always outcompeted: never in the top k
+    x = torch.randn(64, 16)
+    assert (sae.encode(x)[:, dead] == 0).all()
+    mask = torch.zeros(64, dtype=torch.bool)
+    mask[dead] = True
+
+    def dead_grad(coefficient: float) -> float:
+        sae.zero_grad()
+        settings = LossSettings(aux_k=1, aux_k_coefficient=coefficient, dead_mask=mask)
+        sae.training_loss(x, settings).loss.backward()
+        return float(sae.W_dec.grad[dead].norm() + sae.W_enc.grad[:, dead].norm())
+
+    assert dead_grad(0.0) == 0.0
+    assert dead_grad(1 / 32) > 0.0
+
+
+def test_relu_l1_scaled_by_decoder_norm():
+    sae = make("relu")
+    with torch.no_grad():
+        sae.W_dec.mul_(2.0)
+    x = torch.randn(8, 16)
+    plain = sae.training_loss(x, LossSettings(l1_coefficient=1.0))
+    scaled = sae.training_loss(x, LossSettings(l1_coefficient=1.0, scale_l1_by_decoder_norm=True))
+    torch.testing.assert_close(scaled.sparsity, 2.0 * plain.sparsity)
+    torch.testing.assert_close(plain.l1, sae.encode(x).sum(-1).mean().detach())
+
+
+@pytest.mark.parametrize("arch", ["relu", "topk"])
+def test_folding_the_input_scale_gives_identical_reconstructions_on_raw_inputs(arch):
+    sae = make(arch, k=4)
+    raw = torch.randn(20, 16) * 37.0
+    scale = 0.05
+    feats = sae.encode(raw * scale)
+    expected = sae(raw * scale) / scale
+    sae.fold_input_scale(scale)
+    torch.testing.assert_close(sae.encode(raw), feats)
+    torch.testing.assert_close(sae(raw), expected)
+
+
+def test_config_rejects_impossible_k():
+    with pytest.raises(ValueError, match="k"):
+        SAEConfig("topk", 8, 4, k=5)
