@@ -1,0 +1,1 @@
+"""Database layer: SQLAlchemy models, engines/sessions, repository functions and the prestart migrator."""
