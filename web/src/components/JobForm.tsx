@@ -1,0 +1,133 @@
+/** Submit a pipeline (collect → train → analyse) or a training run; shows client and server validation messages. */
+import { useState, type FormEvent } from "react";
+import { buildSubmission, DEFAULT_JOB_FORM, validateJobForm, type FieldErrors, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { FormField } from "./FormField";
+
+export interface DatasetOption {
+  id: string;
+  name: string;
+  model: string;
+  hook: string;
+  complete: boolean;
+}
+
+interface Props {
+  datasets: readonly DatasetOption[];
+  submitting: boolean;
+  /** Resolves to the server's validation problems, or null when the job was accepted. */
+  onSubmit: (s: JobSubmission) => Promise<ServerValidation | null>;
+}
+
+type TextField = Exclude<JobFormField, "hookKind" | "architecture">;
+
+export function JobForm({ datasets, submitting, onSubmit }: Props) {
+  const [values, setValues] = useState<JobFormValues>(DEFAULT_JOB_FORM);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [general, setGeneral] = useState<string[]>([]);
+
+  const set = <K extends keyof JobFormValues>(key: K, value: JobFormValues[K]) => {
+    setValues((v) => ({ ...v, [key]: value }));
+    setErrors((e) => ({ ...e, [key]: undefined }));
+  };
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const local = validateJobForm(values);
+    setErrors(local);
+    setGeneral([]);
+    if (Object.keys(local).length) return;
+    const server = await onSubmit(buildSubmission(values));
+    if (server) {
+      setErrors(server.fields);
+      setGeneral(server.general);
+    }
+  }
+
+  const text = (field: TextField, label: string, opts: { hint?: string; inputMode?: "numeric" | "decimal" } = {}) => (
+    <FormField label={label} error={errors[field]} hint={opts.hint}>
+      {({ id, describedBy, invalid }) => (
+        <input id={id} name={field} aria-describedby={describedBy} aria-invalid={invalid} inputMode={opts.inputMode} value={values[field]} onChange={(e) => set(field, e.target.value)} />
+      )}
+    </FormField>
+  );
+
+  const pipeline = values.kind === "pipeline";
+  return (
+    <form className="stack" onSubmit={submit} aria-label="Submit a job" noValidate>
+      <div className="row" role="radiogroup" aria-label="Job kind">
+        {(["pipeline", "training"] as const).map((k) => (
+          <label key={k} className="row small" style={{ gap: "0.3rem" }}>
+            <input type="radio" name="kind" checked={values.kind === k} onChange={() => set("kind", k)} />
+            {k === "pipeline" ? "Pipeline (collect → train → analyse)" : "Training on a collected dataset"}
+          </label>
+        ))}
+      </div>
+      {general.length > 0 && (
+        <div className="error-text small" role="alert" data-testid="form-errors">
+          {general.join("\n")}
+        </div>
+      )}
+      <div className="form-grid">{text("name", "Name (optional)")}</div>
+      {pipeline ? (
+        <fieldset>
+          <legend>Activations</legend>
+          <div className="form-grid">
+            {text("model", "Model", { hint: "hub name, local dir or .gguf" })}
+            {text("layer", "Layer", { inputMode: "numeric" })}
+            <FormField label="Hook">
+              {({ id }) => (
+                <select id={id} value={values.hookKind} onChange={(e) => set("hookKind", e.target.value as JobFormValues["hookKind"])}>
+                  <option value="resid_pre">resid_pre</option>
+                  <option value="resid_post">resid_post</option>
+                </select>
+              )}
+            </FormField>
+            {text("corpus", "Corpus", { hint: "HF dataset or local path" })}
+            {text("nTokens", "Tokens", { inputMode: "numeric" })}
+            {text("contextLength", "Context length", { inputMode: "numeric" })}
+          </div>
+        </fieldset>
+      ) : (
+        <FormField label="Dataset" error={errors.datasetId}>
+          {({ id, describedBy, invalid }) => (
+            <select id={id} aria-describedby={describedBy} aria-invalid={invalid} value={values.datasetId} onChange={(e) => set("datasetId", e.target.value)}>
+              <option value="">{datasets.length ? "Choose a dataset…" : "No dataset collected yet"}</option>
+              {datasets.map((d) => (
+                <option key={d.id} value={d.id} disabled={!d.complete}>
+                  {d.name} · {d.model} · {d.hook}
+                  {d.complete ? "" : " (incomplete)"}
+                </option>
+              ))}
+            </select>
+          )}
+        </FormField>
+      )}
+      <fieldset>
+        <legend>SAE training</legend>
+        <div className="form-grid">
+          <FormField label="Architecture">
+            {({ id }) => (
+              <select id={id} value={values.architecture} onChange={(e) => set("architecture", e.target.value as JobFormValues["architecture"])}>
+                <option value="relu">ReLU + L1</option>
+                <option value="topk">TopK</option>
+              </select>
+            )}
+          </FormField>
+          {text("dSae", "d_sae", { inputMode: "numeric" })}
+          {values.architecture === "topk" ? text("k", "k", { inputMode: "numeric" }) : text("l1Coefficient", "L1 coefficient", { inputMode: "decimal" })}
+          {text("lr", "Learning rate", { inputMode: "decimal" })}
+          {text("nSteps", "Steps", { inputMode: "numeric" })}
+          {text("batchSize", "Batch (tokens)", { inputMode: "numeric" })}
+        </div>
+      </fieldset>
+      <div className="row">
+        <button type="submit" className="primary" disabled={submitting}>
+          {submitting ? "Submitting…" : pipeline ? "Submit pipeline" : "Submit training"}
+        </button>
+        <button type="button" onClick={() => { setValues(DEFAULT_JOB_FORM); setErrors({}); setGeneral([]); }}>
+          Reset
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,69 @@
+/** A feature's label with an edit mode; saving calls relabelFeature and shows the server's error if any. */
+import { useState, type FormEvent } from "react";
+
+interface Props {
+  label: string | null | undefined;
+  source?: string | null;
+  editable: boolean;
+  saving: boolean;
+  onSave: (label: string) => Promise<string | null>;
+}
+
+export function LabelEditor({ label, source, editable, saving, onSave }: Props) {
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(label ?? "");
+  const [error, setError] = useState<string | null>(null);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const text = draft.trim();
+    if (!text) {
+      setError("A label cannot be empty.");
+      return;
+    }
+    const err = await onSave(text);
+    setError(err);
+    if (!err) setEditing(false);
+  }
+
+  if (!editing)
+    return (
+      <div className="row">
+        <h1 style={{ margin: 0 }} data-testid="feature-label">
+          {label || <span className="muted">unlabelled</span>}
+        </h1>
+        {source && <span className="badge small">{source}</span>}
+        {editable && (
+          <button
+            type="button"
+            onClick={() => {
+              setDraft(label ?? "");
+              setError(null);
+              setEditing(true);
+            }}
+          >
+            Edit label
+          </button>
+        )}
+      </div>
+    );
+
+  return (
+    <form className="stack" onSubmit={submit} aria-label="Edit label" style={{ gap: "0.4rem" }}>
+      <div className="row">
+        <input aria-label="Label" value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={200} autoFocus style={{ flex: 1, minWidth: "12rem", fontSize: "1.1rem" }} />
+        <button type="submit" className="primary" disabled={saving}>
+          {saving ? "Saving…" : "Save"}
+        </button>
+        <button type="button" onClick={() => setEditing(false)} disabled={saving}>
+          Cancel
+        </button>
+      </div>
+      {error && (
+        <div className="error-text small" role="alert">
+          {error}
+        </div>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,45 @@
+/** One training metric against step as a line chart. */
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import type { CurvePoint } from "../hooks/useTrainingCurves";
+import { fmtNumber } from "../lib/format";
+
+export type MetricKey = Exclude<keyof CurvePoint, "step">;
+
+interface Props {
+  points: readonly CurvePoint[];
+  metric: MetricKey;
+  title: string;
+  logY?: boolean;
+}
+
+export function MetricChart({ points, metric, title, logY }: Props) {
+  const data = points.filter((p) => p[metric] !== null && p[metric] !== undefined && (!logY || (p[metric] as number) > 0));
+  const last = data.at(-1)?.[metric];
+  return (
+    <figure style={{ margin: 0 }} data-testid={`curve-${metric}`} data-points={data.length}>
+      <figcaption className="row small" style={{ justifyContent: "space-between" }}>
+        <span>{title}</span>
+        <span className="num muted">{last !== undefined && last !== null ? fmtNumber(last, 4) : "—"}</span>
+      </figcaption>
+      <div className="chart-small">
+        {data.length === 0 ? (
+          <div className="state small">no points yet</div>
+        ) : (
+          <ResponsiveContainer width="100%" height="100%">
+            <LineChart data={data} margin={{ top: 5, right: 8, bottom: 0, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
+              <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} tick={{ fill: "var(--muted)", fontSize: 11 }} />
+              <YAxis scale={logY ? "log" : "auto"} domain={["auto", "auto"]} tick={{ fill: "var(--muted)", fontSize: 11 }} width={52} tickFormatter={(v: number) => fmtNumber(v, 3)} />
+              <Tooltip
+                contentStyle={{ background: "var(--panel)", border: "1px solid var(--border)", color: "var(--text)" }}
+                labelFormatter={(s) => `step ${s}`}
+                formatter={(v) => [fmtNumber(Number(v), 4), title]}
+              />
+              <Line type="monotone" dataKey={metric} stroke="var(--chart-2)" dot={false} strokeWidth={2} isAnimationActive={false} />
+            </LineChart>
+          </ResponsiveContainer>
+        )}
+      </div>
+    </figure>
+  );
+}

@@ -1,0 +1,20 @@
+/** A sortable column header: shows the direction when active; clicking asks for a new sort. */
+import type { ReactNode } from "react";
+
+interface Props {
+  children: ReactNode;
+  active: boolean;
+  order: "asc" | "desc";
+  onSort: () => void;
+  className?: string;
+}
+
+export function SortHeader({ children, active, order, onSort, className }: Props) {
+  return (
+    <th className={className} aria-sort={active ? (order === "asc" ? "ascending" : "descending") : "none"}>
+      <button type="button" className="sort" aria-pressed={active} onClick={onSort}>
+        {children} {active ? (order === "asc" ? "▲" : "▼") : ""}
+      </button>
+    </th>
+  );
+}

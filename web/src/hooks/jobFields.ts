@@ -1,0 +1,44 @@
+/** The job fields every job view selects, and merging live updates into a fetched list. */
+import { graphql } from "../gql";
+import type { JobFieldsFragment } from "../gql/graphql";
+
+export const JobFields = graphql(`
+  fragment JobFields on Job {
+    id
+    kind
+    status
+    name
+    progress
+    done
+    total
+    message
+    error
+    createdAt
+    startedAt
+    finishedAt
+    parentId
+    runId
+    datasetId
+  }
+`);
+
+export type JobSummary = JobFieldsFragment;
+
+/** Every job change (all jobs: the job page also needs its pipeline stages' updates). */
+export const JobUpdatesSubscription = graphql(`
+  subscription JobUpdates {
+    jobUpdates {
+      ...JobFields
+    }
+  }
+`);
+
+/** The fetched jobs with live updates applied; jobs first seen live go on top. Keeps newest-first order. */
+export function mergeJobs(fetched: readonly JobSummary[], live: ReadonlyMap<string, JobSummary>): JobSummary[] {
+  const seen = new Set(fetched.map((j) => j.id));
+  const fresh = [...live.values()].filter((j) => !seen.has(j.id));
+  fresh.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return [...fresh, ...fetched.map((j) => live.get(j.id) ?? j)];
+}
+
+export const TERMINAL_STATUSES = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);

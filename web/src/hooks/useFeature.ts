@@ -1,0 +1,74 @@
+/** Everything the feature detail page shows about one feature. */
+import { useQuery } from "urql";
+import { graphql } from "../gql";
+
+export const FeatureDetailQuery = graphql(`
+  query FeatureDetail($runId: ID!, $index: Int!) {
+    feature(runId: $runId, index: $index) {
+      runId
+      index
+      label
+      labelSource
+      grade
+      labelScore
+      density
+      log10Density
+      meanActivation
+      maxActivation
+      histogram {
+        edges
+        counts
+        zeroFraction
+      }
+      topExamples {
+        tokens
+        activations
+        maxPosition
+        maxActivation
+      }
+      quantileSamples {
+        tokens
+        activations
+        maxPosition
+        maxActivation
+        quantile
+      }
+      logitLens {
+        top {
+          token
+          value
+        }
+        bottom {
+          token
+          value
+        }
+      }
+      decoderNeighbours {
+        index
+        label
+        score
+      }
+      coactivationNeighbours {
+        index
+        label
+        score
+      }
+    }
+  }
+`);
+
+export function useFeature(runId: string | null, index: number | null) {
+  const valid = runId !== null && index !== null && Number.isInteger(index) && index >= 0;
+  const [result, reexecute] = useQuery({
+    query: FeatureDetailQuery,
+    variables: { runId: runId ?? "", index: index ?? 0 },
+    pause: !valid,
+  });
+  return {
+    feature: result.data?.feature ?? null,
+    notFound: (!!result.data && result.data.feature === null) || (!valid && runId !== null),
+    fetching: result.fetching && !result.data,
+    error: result.error,
+    retry: () => reexecute({ requestPolicy: "network-only" }),
+  };
+}

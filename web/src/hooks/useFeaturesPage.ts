@@ -1,0 +1,59 @@
+/** One server-side page of a run's features, sorted and filtered. */
+import { useQuery } from "urql";
+import { graphql } from "../gql";
+import type { FeatureFilter, FeatureSort, SortOrder } from "../gql/graphql";
+
+export const FeaturesPageQuery = graphql(`
+  query FeaturesPage(
+    $runId: ID!
+    $page: Int!
+    $first: Int!
+    $sort: FeatureSort!
+    $order: SortOrder!
+    $filter: FeatureFilter
+  ) {
+    features(runId: $runId, page: $page, first: $first, sort: $sort, order: $order, filter: $filter) {
+      totalCount
+      page
+      pageSize
+      nodes {
+        index
+        label
+        grade
+        labelScore
+        density
+        log10Density
+        meanActivation
+        maxActivation
+      }
+    }
+  }
+`);
+
+export interface FeaturesPageArgs {
+  runId: string | null;
+  page: number;
+  pageSize: number;
+  sort: FeatureSort;
+  order: SortOrder;
+  filter: FeatureFilter | null;
+}
+
+export function useFeaturesPage(a: FeaturesPageArgs) {
+  const [result, reexecute] = useQuery({
+    query: FeaturesPageQuery,
+    variables: { runId: a.runId ?? "", page: a.page, first: a.pageSize, sort: a.sort, order: a.order, filter: a.filter },
+    pause: !a.runId,
+  });
+  const conn = result.data?.features ?? null;
+  return {
+    features: conn?.nodes ?? null,
+    totalCount: conn?.totalCount ?? 0,
+    /** The page the server actually returned (it clamps past-the-end pages). */
+    page: conn?.page ?? a.page,
+    fetching: result.fetching,
+    stale: result.stale,
+    error: result.error,
+    retry: () => reexecute({ requestPolicy: "network-only" }),
+  };
+}

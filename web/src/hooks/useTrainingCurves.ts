@@ -1,0 +1,74 @@
+/** A run's logged training steps: fetched once, then appended live from the trainingMetrics subscription. */
+import { useEffect, useMemo } from "react";
+import { useQuery, useSubscription } from "urql";
+import { graphql } from "../gql";
+import { isStaticMode } from "../api/staticMode";
+
+export const RunMetricsQuery = graphql(`
+  query RunMetrics($id: ID!) {
+    run(id: $id) {
+      id
+      status
+      metrics {
+        step
+        loss
+        mse
+        l0
+        explainedVariance
+        deadFraction
+      }
+    }
+  }
+`);
+
+export const TrainingMetricsSubscription = graphql(`
+  subscription TrainingMetrics($runId: ID!) {
+    trainingMetrics(runId: $runId) {
+      step
+      loss
+      mse
+      l0
+      explainedVariance
+      deadFraction
+    }
+  }
+`);
+
+export interface CurvePoint {
+  step: number;
+  loss?: number | null;
+  mse?: number | null;
+  l0?: number | null;
+  explainedVariance?: number | null;
+  deadFraction?: number | null;
+}
+
+/** Fetched and live points merged by step (live wins), sorted by step. */
+export function mergeCurves(fetched: readonly CurvePoint[], live: readonly CurvePoint[]): CurvePoint[] {
+  const byStep = new Map<number, CurvePoint>();
+  for (const p of fetched) byStep.set(p.step, p);
+  for (const p of live) byStep.set(p.step, p);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
+}
+
+export function useTrainingCurves(runId: string | null, { live = true, refetchKey = "" } = {}) {
+  const [result, reexecute] = useQuery({ query: RunMetricsQuery, variables: { id: runId ?? "" }, pause: !runId });
+  const [sub] = useSubscription(
+    { query: TrainingMetricsSubscription, variables: { runId: runId ?? "" }, pause: !runId || !live || isStaticMode() },
+    (acc: CurvePoint[] | undefined, data) => [...(acc ?? []), data.trainingMetrics],
+  );
+  useEffect(() => {
+    if (runId && refetchKey) reexecute({ requestPolicy: "network-only" });
+  }, [runId, refetchKey, reexecute]);
+  const points = useMemo(
+    () => mergeCurves(result.data?.run?.metrics ?? [], sub.data ?? []),
+    [result.data, sub.data],
+  );
+  return {
+    points,
+    fetching: result.fetching && !result.data,
+    error: result.error,
+    liveError: sub.error,
+    retry: () => reexecute({ requestPolicy: "network-only" }),
+  };
+}

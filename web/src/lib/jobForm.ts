@@ -1,0 +1,180 @@
+/** The job submission form's model: defaults, client-side validation, the GraphQL payload, and server errors. */
+
+export type JobFormKind = "pipeline" | "training";
+
+export interface JobFormValues {
+  kind: JobFormKind;
+  name: string;
+  model: string;
+  layer: string;
+  hookKind: "resid_pre" | "resid_post";
+  corpus: string;
+  nTokens: string;
+  contextLength: string;
+  datasetId: string;
+  architecture: "relu" | "topk";
+  dSae: string;
+  l1Coefficient: string;
+  k: string;
+  lr: string;
+  nSteps: string;
+  batchSize: string;
+}
+
+export type JobFormField = Exclude<keyof JobFormValues, "kind">;
+export type FieldErrors = Partial<Record<JobFormField, string>>;
+
+export const DEFAULT_JOB_FORM: JobFormValues = {
+  kind: "pipeline",
+  name: "",
+  model: "gpt2",
+  layer: "8",
+  hookKind: "resid_pre",
+  corpus: "roneneldan/TinyStories",
+  nTokens: "50000",
+  contextLength: "128",
+  datasetId: "",
+  architecture: "relu",
+  dSae: "6144",
+  l1Coefficient: "5",
+  k: "32",
+  lr: "0.0004",
+  nSteps: "500",
+  batchSize: "1024",
+};
+
+function positiveInt(raw: string): number | null {
+  if (!/^\s*\d+\s*$/.test(raw)) return null;
+  const n = Number.parseInt(raw, 10);
+  return n >= 1 ? n : null;
+}
+
+function number(raw: string): number | null {
+  if (raw.trim() === "") return null;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Checks the browser can make before asking the server (which validates again with the strict config models). */
+export function validateJobForm(v: JobFormValues): FieldErrors {
+  const e: FieldErrors = {};
+  if (v.kind === "pipeline") {
+    if (!v.model.trim()) e.model = "Model is required (hub name, local directory or .gguf path).";
+    const layer = Number.parseInt(v.layer, 10);
+    if (!/^\s*\d+\s*$/.test(v.layer) || layer < 0) e.layer = "Layer must be a whole number ≥ 0.";
+    if (!v.corpus.trim()) e.corpus = "Corpus is required (HF dataset name or local .txt/.jsonl path).";
+    if (positiveInt(v.nTokens) === null) e.nTokens = "Tokens must be a whole number ≥ 1.";
+    const ctx = positiveInt(v.contextLength);
+    if (ctx === null || ctx < 2) e.contextLength = "Context length must be a whole number ≥ 2.";
+  } else if (!v.datasetId.trim()) {
+    e.datasetId = "Pick the activation dataset to train on.";
+  }
+  const dSae = positiveInt(v.dSae);
+  if (dSae === null) e.dSae = "d_sae must be a whole number ≥ 1.";
+  if (v.architecture === "topk") {
+    const k = positiveInt(v.k);
+    if (k === null) e.k = "k must be a whole number ≥ 1 for TopK.";
+    else if (dSae !== null && k > dSae) e.k = `k (${k}) cannot exceed d_sae (${dSae}).`;
+  } else {
+    const l1 = number(v.l1Coefficient);
+    if (l1 === null || l1 < 0) e.l1Coefficient = "L1 coefficient must be a number ≥ 0.";
+  }
+  const lr = number(v.lr);
+  if (lr === null || lr <= 0) e.lr = "Learning rate must be a number > 0.";
+  if (positiveInt(v.nSteps) === null) e.nSteps = "Steps must be a whole number ≥ 1.";
+  if (positiveInt(v.batchSize) === null) e.batchSize = "Batch size must be a whole number ≥ 1.";
+  return e;
+}
+
+/** TrainConfig keys (snake_case, as shared/config.py names them) for the form's training part. */
+export function trainConfig(v: JobFormValues): Record<string, unknown> {
+  const cfg: Record<string, unknown> = {
+    architecture: v.architecture,
+    d_sae: Number.parseInt(v.dSae, 10),
+    lr: Number(v.lr),
+    n_steps: Number.parseInt(v.nSteps, 10),
+    batch_size: Number.parseInt(v.batchSize, 10),
+  };
+  if (v.architecture === "topk") cfg.k = Number.parseInt(v.k, 10);
+  else cfg.l1_coefficient = Number(v.l1Coefficient);
+  return cfg;
+}
+
+export function collectConfig(v: JobFormValues): Record<string, unknown> {
+  return {
+    model: v.model.trim(),
+    hook: `blocks.${Number.parseInt(v.layer, 10)}.hook_${v.hookKind}`,
+    corpus: v.corpus.trim(),
+    n_tokens: Number.parseInt(v.nTokens, 10),
+    context_length: Number.parseInt(v.contextLength, 10),
+  };
+}
+
+export type JobSubmission =
+  | { kind: "pipeline"; input: { name: string | null; collect: Record<string, unknown>; train: Record<string, unknown> } }
+  | { kind: "training"; datasetId: string; name: string | null; config: Record<string, unknown> };
+
+export function buildSubmission(v: JobFormValues): JobSubmission {
+  const name = v.name.trim() || null;
+  if (v.kind === "pipeline") return { kind: "pipeline", input: { name, collect: collectConfig(v), train: trainConfig(v) } };
+  return { kind: "training", datasetId: v.datasetId, name, config: trainConfig(v) };
+}
+
+/** Config key (last dotted segment of the server's field path) -> the form field that edits it. */
+const KEY_TO_FIELD: Record<string, JobFormField> = {
+  name: "name",
+  model: "model",
+  gguf_file: "model",
+  hook: "layer",
+  corpus: "corpus",
+  n_tokens: "nTokens",
+  context_length: "contextLength",
+  dataset_id: "datasetId",
+  datasetId: "datasetId",
+  activations: "datasetId",
+  architecture: "architecture",
+  d_sae: "dSae",
+  k: "k",
+  l1_coefficient: "l1Coefficient",
+  lr: "lr",
+  n_steps: "nSteps",
+  batch_size: "batchSize",
+};
+
+function fieldOf(path: string): JobFormField | undefined {
+  const last = path.trim().split(".").pop() ?? "";
+  return KEY_TO_FIELD[last];
+}
+
+export interface ServerValidation {
+  fields: FieldErrors;
+  /** Lines that name no form field (shown above the form). */
+  general: string[];
+}
+
+/**
+ * Spread a server BAD_INPUT error over the form. The gateway's messages follow shared/config.py:
+ * one line per problem, "<source>: <key>: <message>"; `extensions.field` may name the key too.
+ */
+export function serverFieldErrors(message: string, field?: string | null): ServerValidation {
+  const out: ServerValidation = { fields: {}, general: [] };
+  const lines = message.split("\n").map((l) => l.trim()).filter(Boolean);
+  for (const line of lines) {
+    const parts = line.split(": ");
+    let matched = false;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const f = fieldOf(parts[i]);
+      if (f) {
+        if (!out.fields[f]) out.fields[f] = parts.slice(i + 1).join(": ");
+        matched = true;
+        break;
+      }
+    }
+    if (!matched) {
+      const f = field ? fieldOf(field) : undefined;
+      if (f && !out.fields[f]) out.fields[f] = line;
+      else out.general.push(line);
+    }
+  }
+  return out;
+}

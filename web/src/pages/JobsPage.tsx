@@ -1,0 +1,64 @@
+/** `/jobs` Jobs: submit a pipeline or training run (server-validated) and watch the live job list. */
+import { useNavigate } from "react-router";
+import { actionableMessage, errorCode, errorField, errorMessage } from "../api/errors";
+import { isStaticMode } from "../api/staticMode";
+import { EmptyState } from "../components/EmptyState";
+import { ErrorState } from "../components/ErrorState";
+import { JobForm } from "../components/JobForm";
+import { JobList } from "../components/JobList";
+import { Section } from "../components/Section";
+import { SkeletonLines } from "../components/Skeleton";
+import { StaticNotice } from "../components/StaticNotice";
+import { useDatasets } from "../hooks/useDatasets";
+import { useJobs } from "../hooks/useJobs";
+import { useSubmitJob } from "../hooks/useSubmitJob";
+import { serverFieldErrors, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { jobPath } from "../lib/routes";
+
+export function JobsPage() {
+  if (isStaticMode())
+    return (
+      <div className="stack">
+        <h1>Jobs</h1>
+        <StaticNotice feature="Running jobs" />
+      </div>
+    );
+  return <LiveJobsPage />;
+}
+
+function LiveJobsPage() {
+  const { jobs, fetching, error, liveError, retry } = useJobs();
+  const datasets = useDatasets();
+  const { submit, submitting } = useSubmitJob();
+  const navigate = useNavigate();
+
+  async function onSubmit(s: JobSubmission): Promise<ServerValidation | null> {
+    const { job, error: err } = await submit(s);
+    if (err) {
+      if (errorCode(err) === "BAD_INPUT") return serverFieldErrors(errorMessage(err), errorField(err));
+      return { fields: {}, general: [actionableMessage(err)] };
+    }
+    if (job) navigate(jobPath(job.id));
+    return null;
+  }
+
+  return (
+    <div className="stack">
+      <h1>Jobs</h1>
+      <Section title="Recent jobs" actions={liveError ? <span className="small error-text">live updates lost: {liveError.message}</span> : <span className="small muted">live</span>}>
+        {error && !jobs ? (
+          <ErrorState what="the job list" error={error} onRetry={retry} />
+        ) : fetching || !jobs ? (
+          <SkeletonLines lines={5} label="Loading jobs" />
+        ) : jobs.length === 0 ? (
+          <EmptyState title="No jobs yet">Submit a pipeline below.</EmptyState>
+        ) : (
+          <JobList jobs={jobs} />
+        )}
+      </Section>
+      <Section title="New job">
+        <JobForm datasets={datasets.datasets ?? []} submitting={submitting} onSubmit={onSubmit} />
+      </Section>
+    </div>
+  );
+}

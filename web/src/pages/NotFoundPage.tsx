@@ -1,0 +1,11 @@
+/** Any unknown path. */
+import { Link } from "react-router";
+import { EmptyState } from "../components/EmptyState";
+
+export function NotFoundPage() {
+  return (
+    <EmptyState title="Page not found">
+      <Link to="/">Go to the feature explorer</Link>
+    </EmptyState>
+  );
+}
