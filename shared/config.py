@@ -202,6 +202,16 @@ class AnalyseConfig(StrictModel):
     """Neighbours per feature, by decoder cosine and by co-activation."""
     dense_threshold: float = Field(0.1, gt=0, le=1)
     """A feature firing on more than this fraction of tokens is dense."""
+    exclude_bos: bool = True
+    """Leave position 0 (BOS) out of every statistic when the contexts start with BOS (it stays in example windows)."""
+    heldout_every: int = Field(5, ge=2)
+    """Every this-many-th context is held out to score auto-labels (never used to choose them)."""
+    coactivation_tokens: int = Field(65_536, ge=1)
+    """Tokens (the first ones of the pass) over which co-activation counts are taken."""
+    token_index_features: int = Field(10, ge=1)
+    """Features listed per vocabulary token in the token index."""
+    seed: int = 0
+    """Seed of the quantile reservoir sampling."""
     labeller: Literal["offline", "llm"] = "offline"
     """Auto-labeller: the built-in offline one, or an LLM plugged in behind the interface."""
     device: Device = "auto"

@@ -1,0 +1,242 @@
+"""Analyse every feature of a trained SAE in one streaming pass and write the run's ``results/`` export."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from shared.config import AnalyseConfig, ConfigError
+from shared.features import FeatureRecord, FeatureScore, Histogram, RunSummary
+from shared.lm import load_lm, resolve_device
+from shared.progress import ProgressSink, report
+from shared.sae import SAE, load_sae
+from shared.shards import ActivationSet
+
+from .accumulate import FeaturePass, PassSettings
+from .build import Geometry, RecordBuilder
+from .examples import Window
+from .geometry import decoder_neighbours, logit_lens
+from .labels import Labeller, OfflineLabeller
+from .results import Results, write_results
+from .stream import iter_batches
+
+log = logging.getLogger(__name__)
+
+N_SUMMARY_TOP = 20
+DENSITY_BINS = 40
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Inputs
+# --------------------------------------------------------------------------------------------------------------
+
+
+def open_activations(run_dir: Path, sae: SAE) -> ActivationSet:
+    """The activation dataset the SAE was trained on (``cfg.json`` ``activations_path``, absolute or run-relative)."""
+    raw = sae.cfg.activations_path
+    if not raw:
+        raise ConfigError(
+            f"{run_dir / 'cfg.json'}: activations_path: not set, so there is nothing to analyse"
+        )
+    candidates = [Path(raw)] if Path(raw).is_absolute() else [Path(raw), run_dir / raw]
+    for path in candidates:
+        if (path / "meta.json").is_file():
+            dataset = ActivationSet.open(path)
+            if dataset.d_in != sae.cfg.d_in:
+                raise ConfigError(f"{path}: d_in {dataset.d_in} does not match the SAE's d_in {sae.cfg.d_in}")
+            return dataset
+    tried = ", ".join(str(p) for p in candidates)
+    raise ConfigError(f"{run_dir / 'cfg.json'}: activations_path: no activation dataset at {tried}")
+
+
+def pick_labeller(cfg: AnalyseConfig, labeller: Labeller | None) -> Labeller:
+    """The labeller to use: the one passed in, else the offline one; ``llm`` needs one passed in."""
+    if labeller is not None:
+        return labeller
+    if cfg.labeller == "llm":
+        raise ConfigError(
+            "labeller: 'llm' needs an LLM client passed to analyse_run(labeller=LLMLabeller(complete=...)); "
+            "none is configured (use 'offline')"
+        )
+    return OfflineLabeller()
+
+
+def pass_settings(cfg: AnalyseConfig, d_sae: int, dataset: ActivationSet) -> PassSettings:
+    return PassSettings(
+        d_sae=d_sae,
+        top_k=cfg.top_k,
+        window=Window(cfg.window_left, cfg.window_right),
+        quantile_samples=cfg.quantile_samples if cfg.n_quantiles > 0 else 0,
+        heldout_every=cfg.heldout_every,
+        coactivation_tokens=cfg.coactivation_tokens,
+        exclude_first=cfg.exclude_bos and bool(dataset.meta.prepend_bos),
+        seed=cfg.seed,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The streaming pass
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _max_contexts(cfg: AnalyseConfig, dataset: ActivationSet) -> int:
+    if cfg.n_tokens is None:
+        return dataset.n_contexts
+    return min(dataset.n_contexts, math.ceil(cfg.n_tokens / dataset.context_length))
+
+
+@torch.inference_mode()
+def run_pass(
+    sae: SAE,
+    dataset: ActivationSet,
+    cfg: AnalyseConfig,
+    device: torch.device,
+    progress: ProgressSink | None = None,
+) -> FeaturePass:
+    """Encode the dataset's contexts in batches and feed every running statistic; return the finished state."""
+    fp = FeaturePass(pass_settings(cfg, sae.cfg.d_sae, dataset), str(device))
+    limit = _max_contexts(cfg, dataset)
+    per_batch = max(1, cfg.batch_tokens // dataset.context_length)
+    T = dataset.context_length
+    for batch in iter_batches(dataset, per_batch, limit):
+        x = torch.from_numpy(batch.acts).to(device, non_blocking=True)
+        tokens = torch.from_numpy(batch.tokens).to(device, non_blocking=True)
+        contexts = torch.arange(batch.start, batch.start + len(batch.acts), device=device)
+        fp.update(sae.encode(x), tokens, contexts)
+        report(progress, (batch.start + len(batch.acts)) * T, limit * T)
+    return fp
+
+
+@torch.inference_mode()
+def run_encode_only(sae: SAE, dataset: ActivationSet, cfg: AnalyseConfig, device: torch.device) -> int:
+    """The same batches through the bare encoder and nothing else (the benchmark's baseline); returns tokens."""
+    per_batch = max(1, cfg.batch_tokens // dataset.context_length)
+    n = 0
+    for batch in iter_batches(dataset, per_batch, _max_contexts(cfg, dataset)):
+        sae.encode(torch.from_numpy(batch.acts).to(device, non_blocking=True))
+        n += batch.acts.shape[0] * batch.acts.shape[1]
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return n
+
+
+# --------------------------------------------------------------------------------------------------------------
+# After the pass
+# --------------------------------------------------------------------------------------------------------------
+
+
+def compute_geometry(sae: SAE, unembed, cfg: AnalyseConfig) -> Geometry:  # noqa: ANN001 - LanguageModel.unembed
+    """Decoder-cosine neighbours and logit lens of every feature."""
+    w_dec = sae.W_dec.detach()
+    idx, cos = decoder_neighbours(w_dec, cfg.n_neighbours)
+    top_ids, top_vals, bot_ids, bot_vals = logit_lens(unembed, w_dec, cfg.n_logit_tokens)
+    return Geometry(
+        neighbour_idx=idx.cpu().numpy(),
+        neighbour_cos=cos.cpu().numpy(),
+        top_ids=top_ids.numpy(),
+        top_logits=top_vals.numpy(),
+        bottom_ids=bot_ids.numpy(),
+        bottom_logits=bot_vals.numpy(),
+    )
+
+
+def density_histogram(features: list[FeatureRecord]) -> Histogram:
+    """Histogram of log10 density over live features; ``zero_fraction`` = dead fraction."""
+    logs = np.array([f.log10_density for f in features if f.log10_density is not None])
+    dead = sum(f.dead for f in features) / max(len(features), 1)
+    if logs.size == 0:
+        return Histogram(edges=[], counts=[], zero_fraction=dead)
+    counts, edges = np.histogram(logs, bins=DENSITY_BINS)
+    return Histogram(edges=edges.tolist(), counts=counts.tolist(), zero_fraction=dead)
+
+
+def make_summary(
+    cfg: AnalyseConfig,
+    sae: SAE,
+    dataset: ActivationSet,
+    fp: FeaturePass,
+    features: list[FeatureRecord],
+    seconds: float,
+) -> RunSummary:
+    by_density = sorted(features, key=lambda f: (-f.density, f.index))[:N_SUMMARY_TOP]
+    by_max = sorted(features, key=lambda f: (-f.max_activation, f.index))[:N_SUMMARY_TOP]
+    grades: dict[str, int] = {}
+    for f in features:
+        if f.grade is not None:
+            grades[f.grade] = grades.get(f.grade, 0) + 1
+    n_dead = sum(f.dead for f in features)
+    return RunSummary(
+        run=cfg.run,
+        model_name=sae.cfg.model_name or str(dataset.meta.model),
+        hook_name=sae.cfg.hook_name or str(dataset.meta.hook),
+        architecture=sae.cfg.architecture,
+        d_in=sae.cfg.d_in,
+        d_sae=sae.cfg.d_sae,
+        activations_path=str(dataset.path),
+        n_tokens=fp.stats.n_tokens,
+        n_contexts=fp.n_contexts,
+        n_dead=n_dead,
+        n_dense=sum(f.dense for f in features),
+        n_alive=len(features) - n_dead,
+        dense_threshold=cfg.dense_threshold,
+        density_histogram=density_histogram(features),
+        top_by_density=[FeatureScore(index=f.index, value=f.density) for f in by_density if not f.dead],
+        top_by_max_activation=[
+            FeatureScore(index=f.index, value=f.max_activation) for f in by_max if not f.dead
+        ],
+        grade_counts=grades,
+        config=cfg.model_dump(mode="json"),
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        seconds=seconds,
+        tokens_per_s=fp.stats.n_tokens / seconds if seconds > 0 else 0.0,
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------------------------------------------
+
+
+def analyse_run(
+    cfg: AnalyseConfig, progress: ProgressSink | None = None, labeller: Labeller | None = None
+) -> Path:
+    """Analyse the run directory ``cfg.run``; write and return ``<run>/results`` (previous results replaced)."""
+    run_dir = Path(cfg.run)
+    labeller = pick_labeller(cfg, labeller)
+    device = resolve_device(cfg.device)
+    sae = load_sae(run_dir, device=device).eval()
+    dataset = open_activations(run_dir, sae)
+    lm = load_lm(
+        sae.cfg.model_name or str(dataset.meta.model),
+        sae.cfg.model_gguf_file or dataset.meta.gguf_file,
+        device=str(device),
+    )
+    log.info("analysing %s: d_sae %d over %s", run_dir, sae.cfg.d_sae, dataset.path)
+    start = time.perf_counter()
+    fp = run_pass(sae, dataset, cfg, device, progress)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    geometry = compute_geometry(sae, lm.unembed, cfg)
+    builder = RecordBuilder(fp, cfg, lm.token_strings, geometry, labeller)
+    features, examples = [], []
+    for f in range(sae.cfg.d_sae):
+        record, ex = builder.feature(f)
+        features.append(record)
+        examples.extend(ex)
+    summary = make_summary(cfg, sae, dataset, fp, features, seconds)
+    out = write_results(run_dir, Results(summary, features, examples, builder.token_index()))
+    log.info(
+        "analysis of %s done: %.0f tokens/s, %d dead, %d dense",
+        run_dir,
+        summary.tokens_per_s,
+        summary.n_dead,
+        summary.n_dense,
+    )
+    return out

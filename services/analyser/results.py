@@ -1,0 +1,145 @@
+"""The ``<run>/results/`` export: one file per kind of record, replaced as a whole on every analysis.
+
+Files (UTF-8; JSON Lines = one JSON object per line, in a stable order):
+
+==================== ======================================================================================
+``summary.json``     one :class:`shared.features.RunSummary` (``format`` = ``saelab-results/1``)
+``features.jsonl``   one :class:`shared.features.FeatureRecord` per feature, by index (dead ones included);
+                     histograms, logit lens, decoder and co-activation neighbours and labels live here
+``examples.jsonl``   :class:`shared.features.ExampleRecord` rows, by (feature, kind top before quantile, bin, rank)
+``token_index.jsonl`` one :class:`shared.features.TokenIndexRecord` per token id that occurs, by token id
+==================== ======================================================================================
+
+A new analysis is written into a hidden sibling directory and swapped in with renames, so readers never see a
+half-written results directory and re-running never mixes or duplicates rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import NamedTuple, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from shared.features import RESULTS_FORMAT, ExampleRecord, FeatureRecord, RunSummary, TokenIndexRecord
+
+log = logging.getLogger(__name__)
+
+RESULTS_DIR = "results"
+FILES = {
+    "summary": "summary.json",
+    "features": "features.jsonl",
+    "examples": "examples.jsonl",
+    "token_index": "token_index.jsonl",
+}
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class ResultsError(ValueError):
+    """A results directory is missing, from another format version, or has a malformed row."""
+
+
+class Results(NamedTuple):
+    """Everything one analysis wrote."""
+
+    summary: RunSummary
+    features: list[FeatureRecord]
+    examples: list[ExampleRecord]
+    token_index: list[TokenIndexRecord]
+
+
+def _write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
+    n = 0
+    with path.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(record.model_dump_json())
+            fh.write("\n")
+            n += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    return n
+
+
+def write_results(run_dir: str | Path, results: Results) -> Path:
+    """Write ``results`` to ``<run_dir>/results`` replacing any previous results; return the directory."""
+    run_dir = Path(run_dir)
+    final = run_dir / RESULTS_DIR
+    tmp = run_dir / f".{RESULTS_DIR}-tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir(parents=True)
+    try:
+        summary = results.summary.model_copy(update={"files": dict(FILES)})
+        (tmp / FILES["summary"]).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        features: list[FeatureRecord] = sorted(results.features, key=lambda f: f.index)
+        token_index: list[TokenIndexRecord] = sorted(results.token_index, key=lambda t: t.token_id)
+        _write_jsonl(tmp / FILES["features"], features)
+        _write_jsonl(tmp / FILES["examples"], results.examples)
+        _write_jsonl(tmp / FILES["token_index"], token_index)
+        _swap_in(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("wrote %d features, %d examples to %s", len(results.features), len(results.examples), final)
+    return final
+
+
+def _swap_in(tmp: Path, final: Path) -> None:
+    """Move ``tmp`` to ``final``; an existing ``final`` is moved aside first and deleted after."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}-old-{uuid.uuid4().hex[:8]}")
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old)
+
+
+def _read_jsonl(path: Path, model: type[R]) -> list[R]:
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing")
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(model.model_validate_json(line))
+            except ValidationError as err:
+                raise ResultsError(f"{path}:{lineno}: not a valid {model.__name__}: {err}") from None
+    return rows
+
+
+def load_summary(results_dir: str | Path) -> RunSummary:
+    """Read ``summary.json`` and check the format tag."""
+    path = Path(results_dir) / FILES["summary"]
+    if not path.is_file():
+        raise ResultsError(f"{path}: missing (run `saelab analyse` first)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ResultsError(f"{path}: not valid JSON: {err}") from None
+    if data.get("format") != RESULTS_FORMAT:
+        raise ResultsError(f"{path}: format {data.get('format')!r}, expected {RESULTS_FORMAT!r}")
+    try:
+        return RunSummary.model_validate(data)
+    except ValidationError as err:
+        raise ResultsError(f"{path}: not a valid RunSummary: {err}") from None
+
+
+def load_results(results_dir: str | Path) -> Results:
+    """Read a results directory written by :func:`write_results` (a run dir works too)."""
+    results_dir = Path(results_dir)
+    if not (results_dir / FILES["summary"]).exists() and (results_dir / RESULTS_DIR).is_dir():
+        results_dir = results_dir / RESULTS_DIR
+    return Results(
+        summary=load_summary(results_dir),
+        features=_read_jsonl(results_dir / FILES["features"], FeatureRecord),
+        examples=_read_jsonl(results_dir / FILES["examples"], ExampleRecord),
+        token_index=_read_jsonl(results_dir / FILES["token_index"], TokenIndexRecord),
+    )

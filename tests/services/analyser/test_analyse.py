@@ -1,0 +1,129 @@
+"""Analysis finds planted ground truth: a " cat" feature, its decoder twin, a dead feature (tiny, CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from services.analyser.analyse import analyse_run
+from services.analyser.results import FILES, Results, load_results
+from shared.config import AnalyseConfig
+from shared.features import ExampleRecord
+from shared.sae import load_sae
+from shared.search import search
+
+TOP_K = 5
+
+
+def _config(planted) -> AnalyseConfig:
+    return AnalyseConfig(
+        run=str(planted.run_dir), batch_tokens=256, top_k=TOP_K, device="cpu", n_neighbours=3
+    )
+
+
+@pytest.fixture(scope="module")
+def results(planted) -> Results:
+    out = analyse_run(_config(planted))
+    assert out == planted.run_dir / "results"
+    return load_results(out)
+
+
+def _examples(results: Results, feature: int, kind: str = "top") -> list[ExampleRecord]:
+    return [e for e in results.examples if e.feature == feature and e.kind == kind]
+
+
+def test_cat_feature_top_examples_are_centred_on_cat(results: Results, planted) -> None:
+    tops = _examples(results, planted.F)
+    n_cat_contexts = int((planted.tokens[:, 1:] == planted.cat).any(axis=1).sum())
+    assert len(tops) == min(TOP_K, n_cat_contexts)
+    for ex in tops:
+        assert ex.tokens[ex.max_position] == " cat"
+        assert ex.token_ids[ex.max_position] == planted.cat
+        assert ex.max_activation == max(ex.activations) > 0
+        assert planted.tokens[ex.context, ex.position] == planted.cat
+    assert [e.rank for e in tops] == list(range(len(tops)))
+    assert [e.max_activation for e in tops] == sorted((e.max_activation for e in tops), reverse=True)
+
+
+def test_cat_feature_density_label_and_grade(results: Results, planted) -> None:
+    rec = results.features[planted.F]
+    body = planted.tokens[:, 1:]
+    assert rec.n_active == int((body == planted.cat).sum())
+    assert rec.density == pytest.approx((body == planted.cat).mean())
+    assert rec.label is not None and "cat" in rec.label
+    assert rec.grade == "High" and rec.label_score == pytest.approx(1.0)
+    assert rec.top_tokens[0].token == " cat" and rec.top_tokens[0].value == pytest.approx(1.0)
+    assert results.summary.n_tokens == body.size
+
+
+def test_twin_is_first_decoder_neighbour(results: Results, planted) -> None:
+    first = results.features[planted.F].decoder_neighbours[0]
+    assert first.index == planted.G and first.score == pytest.approx(1.0, abs=1e-5)
+    assert all(n.index != planted.F for n in results.features[planted.F].decoder_neighbours)
+
+
+def test_token_index_lists_cat_feature_first(results: Results, planted) -> None:
+    row = next(r for r in results.token_index if r.token_id == planted.cat)
+    assert row.token == " cat"
+    assert row.count == int((planted.tokens[:, 1:] == planted.cat).sum())
+    assert row.features[0].index == planted.F and row.features[0].fire_fraction == pytest.approx(1.0)
+
+
+def test_search_finds_cat_feature_first(results: Results, planted) -> None:
+    hits = search(results.features, "cat", limit=5, examples=results.examples)
+    assert hits and hits[0].index == planted.F
+    assert "cat" in hits[0].snippet.lower()
+
+
+def test_dead_feature(results: Results, planted) -> None:
+    rec = results.features[planted.DEAD]
+    assert rec.dead and rec.density == 0 and rec.log10_density is None and rec.n_active == 0
+    assert rec.label is None and rec.grade is None
+    assert not [e for e in results.examples if e.feature == planted.DEAD]
+    assert results.summary.n_dead >= 1
+    assert results.summary.n_alive + results.summary.n_dead == len(results.features) == results.summary.d_sae
+
+
+def test_top_examples_match_brute_force(results: Results, planted) -> None:
+    sae = load_sae(planted.run_dir)
+    with torch.no_grad():
+        full = sae.encode(torch.from_numpy(planted.acts)).numpy()
+    acts = full.copy()
+    acts[:, 0, :] = 0  # BOS is left out of the statistics (but shown inside windows)
+    ctx_max, ctx_pos = acts.max(axis=1), acts.argmax(axis=1)
+    for f in range(acts.shape[2]):
+        order = np.argsort(-ctx_max[:, f], kind="stable")
+        order = order[ctx_max[order, f] > 0][:TOP_K]
+        got = _examples(results, f)
+        assert [e.context for e in got] == order.tolist()
+        assert [e.position for e in got] == ctx_pos[order, f].tolist()
+        np.testing.assert_allclose([e.max_activation for e in got], ctx_max[order, f], rtol=1e-5)
+        for e in got:
+            lo = e.position - e.max_position
+            assert lo == max(0, e.position - 12)
+            want = full[e.context, lo : lo + len(e.activations), f]
+            np.testing.assert_allclose(e.activations, want, rtol=1e-5, atol=1e-6)
+        rec = results.features[f]
+        assert rec.n_active == int((acts[:, 1:, f] > 0).sum())
+        assert rec.max_activation == pytest.approx(float(acts[:, 1:, f].max()), rel=1e-6)
+        assert sum(rec.histogram.counts) == rec.n_active
+
+
+def test_quantile_samples_lie_in_their_bins(results: Results) -> None:
+    qs = [e for e in results.examples if e.kind == "quantile"]
+    assert qs
+    for e in qs:
+        assert e.bin is not None and e.bin_range is not None
+        lo, hi = e.bin_range
+        assert lo <= e.max_activation < hi
+        assert e.activations[e.max_position] == e.max_activation
+
+
+def test_rerun_replaces_results(results: Results, planted) -> None:
+    out = analyse_run(_config(planted))
+    again = load_results(out)
+    assert len(again.features) == len(results.features)
+    assert len(again.examples) == len(results.examples)
+    assert sorted(p.name for p in out.iterdir()) == sorted(FILES.values())
+    assert [p.name for p in planted.run_dir.iterdir() if p.name.startswith(".")] == []
