@@ -1,0 +1,156 @@
+"""The gateway's FastAPI app: GraphQL at /graphql (HTTP + graphql-transport-ws), /healthz, the web client at /.
+
+``uvicorn services.gateway.app:app`` serves it. The process state (database, token, model cache, and in embedded
+mode the in-process worker) is built when the app starts; in embedded mode without ``SAELAB_API_TOKEN`` a token is
+generated and printed, since mutations always need one.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import HTTPConnection
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from services.gateway.auth import generate_token
+from services.gateway.context import Context, GatewayState
+from services.gateway.live import ModelCache, load_live_model, run_sae_dir
+from services.gateway.schema import build_schema
+from services.gateway.settings import GatewaySettings, get_gateway_settings
+from shared.settings import Settings, get_settings
+from shared.store import get_store
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: GatewaySettings, shared: Settings) -> GatewayState:
+    """Connect to the database and set up the token and the model cache (no worker started here)."""
+    from shared.db.session import get_sessionmaker
+
+    token = shared.api_token.get_secret_value() or None
+    if token is None and not shared.embedded:
+        raise RuntimeError(
+            "SAELAB_API_TOKEN: required when the gateway runs distributed (SAELAB_BROKER_URL set)"
+        )
+    if token is None:
+        token = generate_token()
+        print(f"saelab gateway (embedded): API token for mutations: {token}", file=sys.stderr, flush=True)
+    session_factory = get_sessionmaker(shared.database)
+    store = get_store(shared)
+
+    def load(run_id: str) -> Any:
+        return load_live_model(run_sae_dir(run_id, session_factory, store), settings.inference_device)
+
+    return GatewayState(
+        settings=settings,
+        api_token=token,
+        mode="embedded" if shared.embedded else "distributed",
+        session_factory=session_factory,
+        models=ModelCache(settings.model_cache_size, load),
+        shared=shared,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    shared = get_settings()
+    if app.state.gateway is None:
+        app.state.gateway = build_state(get_gateway_settings(), shared)
+    worker = None
+    if shared.embedded and app.state.start_worker:
+        from cli.embedded import start_embedded
+
+        worker = await run_in_threadpool(start_embedded)
+    try:
+        yield
+    finally:
+        if worker is not None:
+            await run_in_threadpool(worker.stop)
+
+
+def _client(connection: HTTPConnection) -> str:
+    return connection.client.host if connection.client else "unknown"
+
+
+def create_app(
+    state: GatewayState | None = None, settings: GatewaySettings | None = None, start_worker: bool = True
+) -> FastAPI:
+    """The ASGI app; ``state`` (tests) skips building one from the environment at start."""
+    settings = settings or (state.settings if state else get_gateway_settings())
+    app = FastAPI(title="saelab gateway", lifespan=_lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.gateway = state
+    app.state.start_worker = start_worker
+
+    async def get_context(connection: HTTPConnection) -> Context:
+        return Context(
+            state=connection.app.state.gateway,
+            client=_client(connection),
+            authorization=connection.headers.get("authorization"),
+        )
+
+    graphql = GraphQLRouter(
+        build_schema(settings),
+        context_getter=get_context,
+        graphql_ide="graphiql" if settings.graphiql else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+    )
+    app.include_router(graphql, prefix="/graphql")
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
+    app.add_api_route("/healthz", _healthz, methods=["GET"])
+    app.add_api_route("/{path:path}", _web_client(settings.web_dist), methods=["GET"])
+    return app
+
+
+async def _healthz(request: Request) -> JSONResponse:
+    """200 when the database answers, 503 (with a reason, no internals) when it does not."""
+    state: GatewayState = request.app.state.gateway
+
+    def ping() -> None:
+        with state.session_factory() as session:
+            session.execute(text("SELECT 1"))
+
+    try:
+        await run_in_threadpool(ping)
+    except Exception:
+        log.exception("health check: database unreachable")
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "mode": state.mode})
+
+
+def _web_client(dist: Path) -> Any:
+    """GET handler serving the built client from ``dist``; unknown paths get index.html (client-side routes)."""
+
+    async def serve(path: str) -> Any:
+        index = dist / "index.html"
+        if not index.is_file():
+            return JSONResponse(
+                {"error": "the web client is not built (run `make web` or `npm run build` in web/)"},
+                status_code=404,
+            )
+        target = (dist / path).resolve()
+        if path and target.is_file() and target.is_relative_to(dist.resolve()):
+            return FileResponse(target)
+        if Path(path).suffix and not path.endswith(".html"):  # a missing asset, not a client route
+            return JSONResponse({"error": f"not found: /{path}"}, status_code=404)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    return serve
+
+
+app = create_app()

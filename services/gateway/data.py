@@ -1,0 +1,245 @@
+"""Read queries of the gateway: one SQL statement per call, batched by key so DataLoaders keep query counts flat.
+
+Plain synchronous functions over a SQLAlchemy ``Session``; the loaders run them in a worker thread. Every batch
+function returns results in the order of its keys (None or an empty list where nothing exists).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from shared.db import models as m
+
+FeatureKey = tuple[str, int]
+"""(run id, feature index)."""
+
+SortKey = Literal["index", "density", "max_activation", "label_score"]
+
+_SORT_COLUMNS = {
+    "index": m.Feature.feature_index,
+    "density": m.Feature.density,
+    "max_activation": m.Feature.max_activation,
+    "label_score": m.Feature.label_score,
+}
+
+
+@dataclass(frozen=True)
+class FeatureFilter:
+    """Explorer filters: grades, density range, case-insensitive label substring."""
+
+    grades: tuple[str, ...] | None = None
+    min_density: float | None = None
+    max_density: float | None = None
+    label_contains: str | None = None
+
+
+@dataclass(frozen=True)
+class NeighbourRow:
+    """A neighbour reference with its label (joined in the same query)."""
+
+    index: int
+    score: float
+    label: str | None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Runs, datasets, jobs, metrics
+# --------------------------------------------------------------------------------------------------------------
+
+
+def list_runs(session: Session) -> list[m.Run]:
+    return list(session.scalars(select(m.Run).order_by(m.Run.created_at.desc(), m.Run.id)))
+
+
+def list_datasets(session: Session) -> list[m.Dataset]:
+    return list(session.scalars(select(m.Dataset).order_by(m.Dataset.created_at.desc(), m.Dataset.id)))
+
+
+def list_jobs(session: Session, status: str | None, kind: str | None, first: int) -> list[m.Job]:
+    query = select(m.Job).order_by(m.Job.created_at.desc(), m.Job.id).limit(first)
+    if status is not None:
+        query = query.where(m.Job.status == status)
+    if kind is not None:
+        query = query.where(m.Job.kind == kind)
+    return list(session.scalars(query))
+
+
+def list_pipelines(session: Session, first: int) -> list[m.Pipeline]:
+    query = select(m.Pipeline).order_by(m.Pipeline.created_at.desc(), m.Pipeline.id).limit(first)
+    return list(session.scalars(query))
+
+
+def by_ids(session: Session, model: Any, ids: Sequence[str]) -> list[Any]:
+    """Rows of ``model`` (Run, Dataset, Job, Pipeline) for ``ids``, in order (None where missing)."""
+    rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(set(ids))))}
+    return [rows.get(i) for i in ids]
+
+
+def jobs_of_pipelines(session: Session, pipeline_ids: Sequence[str]) -> list[list[m.Job]]:
+    """The jobs of each pipeline, oldest first."""
+    query = select(m.Job).where(m.Job.pipeline_id.in_(set(pipeline_ids))).order_by(m.Job.created_at, m.Job.id)
+    grouped: dict[str, list[m.Job]] = defaultdict(list)
+    for job in session.scalars(query):
+        grouped[job.pipeline_id or ""].append(job)
+    return [grouped.get(i, []) for i in pipeline_ids]
+
+
+def latest_train_jobs(session: Session, run_ids: Sequence[str]) -> list[m.Job | None]:
+    """The newest training job of each run (its status is the run's status)."""
+    query = (
+        select(m.Job)
+        .where(m.Job.run_id.in_(set(run_ids)), m.Job.kind == m.JobKind.train.value)
+        .order_by(m.Job.created_at, m.Job.id)
+    )
+    latest = {job.run_id: job for job in session.scalars(query)}
+    return [latest.get(i) for i in run_ids]
+
+
+def metrics_of_runs(session: Session, run_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
+    """Each run's logged steps as ``{"step": n, name: value, ...}`` dicts, oldest first."""
+    query = (
+        select(m.Metric.run_id, m.Metric.step, m.Metric.name, m.Metric.value)
+        .where(m.Metric.run_id.in_(set(run_ids)))
+        .order_by(m.Metric.run_id, m.Metric.step)
+    )
+    steps: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for run_id, step, name, value in session.execute(query):
+        steps[run_id].setdefault(step, {"step": step})[name] = value
+    return [list(steps[i].values()) if i in steps else [] for i in run_ids]
+
+
+def feature_stats_of_runs(session: Session, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Per run: feature count, distinct grades, and every feature's log10 density (None for dead ones)."""
+    query = select(m.Feature.run_id, m.Feature.grade, m.Feature.log10_density).where(
+        m.Feature.run_id.in_(set(run_ids))
+    )
+    stats: dict[str, dict[str, Any]] = {i: {"count": 0, "grades": set(), "log10": []} for i in run_ids}
+    for run_id, grade, log10 in session.execute(query):
+        entry = stats[run_id]
+        entry["count"] += 1
+        if grade:
+            entry["grades"].add(grade)
+        entry["log10"].append(log10)
+    return [stats[i] for i in run_ids]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Features
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _filtered(query: Select[Any], run_id: str, flt: FeatureFilter | None) -> Select[Any]:
+    query = query.where(m.Feature.run_id == run_id)
+    if flt is None:
+        return query
+    if flt.grades is not None:
+        query = query.where(m.Feature.grade.in_(flt.grades))
+    if flt.min_density is not None:
+        query = query.where(m.Feature.density >= flt.min_density)
+    if flt.max_density is not None:
+        query = query.where(m.Feature.density <= flt.max_density)
+    if flt.label_contains:
+        needle = flt.label_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(m.Feature.label).like(f"%{needle}%", escape="\\"))
+    return query
+
+
+def features_page(
+    session: Session,
+    run_id: str,
+    sort: SortKey,
+    descending: bool,
+    flt: FeatureFilter | None,
+    offset: int,
+    limit: int,
+) -> list[m.Feature]:
+    """One page of a run's features in a stable order (ties broken by index; NULL scores last)."""
+    column = _SORT_COLUMNS[sort]
+    order = [column.is_(None)] if sort == "label_score" else []
+    order.append(column.desc() if descending else column.asc())
+    if sort != "index":
+        order.append(m.Feature.feature_index.asc())
+    query = _filtered(select(m.Feature), run_id, flt).order_by(*order).offset(offset).limit(limit)
+    return list(session.scalars(query))
+
+
+def count_features(session: Session, run_id: str, flt: FeatureFilter | None) -> int:
+    return int(session.scalar(_filtered(select(func.count(m.Feature.id)), run_id, flt)) or 0)
+
+
+def features_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[m.Feature | None]:
+    rows = {
+        (row.run_id, row.feature_index): row
+        for row in session.scalars(select(m.Feature).where(_key_in(m.Feature, keys)))
+    }
+    return [rows.get(k) for k in keys]
+
+
+def _key_in(model: Any, keys: Sequence[FeatureKey]) -> Any:
+    """``(run_id, feature_index) IN keys``, written as one IN per run (portable and index-friendly)."""
+    by_run: dict[str, set[int]] = defaultdict(set)
+    for run_id, index in keys:
+        by_run[run_id].add(index)
+    return or_(*(and_(model.run_id == r, model.feature_index.in_(ix)) for r, ix in by_run.items()))
+
+
+def examples_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[m.FeatureExample]]]:
+    """Per feature: ``{"top": [...], "quantile": [...]}`` (top by rank; quantile by bin, then rank)."""
+    query = (
+        select(m.FeatureExample)
+        .where(_key_in(m.FeatureExample, keys))
+        .order_by(m.FeatureExample.bin, m.FeatureExample.rank)
+    )
+    grouped: dict[FeatureKey, dict[str, list[m.FeatureExample]]] = defaultdict(
+        lambda: {"top": [], "quantile": []}
+    )
+    for row in session.scalars(query):
+        grouped[(row.run_id, row.feature_index)].setdefault(row.kind, []).append(row)
+    return [grouped.get(k, {"top": [], "quantile": []}) for k in keys]
+
+
+def neighbours_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[NeighbourRow]]]:
+    """Per feature: ``{"decoder": [...], "coactivation": [...]}`` by rank, each with the neighbour's label."""
+    other = m.Feature.__table__.alias("other")
+    query = (
+        select(m.FeatureNeighbour, other.c.label)
+        .outerjoin(
+            other,
+            and_(
+                other.c.run_id == m.FeatureNeighbour.run_id,
+                other.c.feature_index == m.FeatureNeighbour.neighbour_index,
+            ),
+        )
+        .where(_key_in(m.FeatureNeighbour, keys))
+        .order_by(m.FeatureNeighbour.rank)
+    )
+    grouped: dict[FeatureKey, dict[str, list[NeighbourRow]]] = defaultdict(
+        lambda: {"decoder": [], "coactivation": []}
+    )
+    for row, label in session.execute(query):
+        entry = NeighbourRow(index=row.neighbour_index, score=row.score, label=label)
+        grouped[(row.run_id, row.feature_index)].setdefault(row.kind, []).append(entry)
+    return [grouped.get(k, {"decoder": [], "coactivation": []}) for k in keys]
+
+
+def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[m.FeatureLogit]]]:
+    """Per feature: ``{"top": [...], "bottom": [...]}`` logit-lens tokens by rank."""
+    query = select(m.FeatureLogit).where(_key_in(m.FeatureLogit, keys)).order_by(m.FeatureLogit.rank)
+    grouped: dict[FeatureKey, dict[str, list[m.FeatureLogit]]] = defaultdict(
+        lambda: {"top": [], "bottom": []}
+    )
+    for row in session.scalars(query):
+        grouped[(row.run_id, row.feature_index)].setdefault(row.direction, []).append(row)
+    return [grouped.get(k, {"top": [], "bottom": []}) for k in keys]
+
+
+def labels_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[str | None]:
+    query = select(m.Feature.run_id, m.Feature.feature_index, m.Feature.label).where(_key_in(m.Feature, keys))
+    labels = {(r, i): label for r, i, label in session.execute(query)}
+    return [labels.get(k) for k in keys]

@@ -1,0 +1,492 @@
+"""GraphQL domain ``features``: the explorer page, feature detail, search, token index, neighbours, relabelling."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+
+import strawberry
+from sqlalchemy.orm import Session
+from strawberry.types import Info
+
+from services.gateway import data
+from services.gateway.auth import ReadAccess, TokenRequired
+from services.gateway.common import Histogram, SortOrder, ctx, finite, loaders
+from services.gateway.errors import BadInput, NotFound
+from services.gateway.limits import check_page_size
+from services.gateway.runs import require_run
+from shared.db import models as m
+from shared.db import repositories as repo
+from shared.search import terms
+
+MAX_LABEL_CHARS = 200
+MAX_QUERY_CHARS = 200
+
+
+@strawberry.enum
+class FeatureSort(enum.Enum):
+    INDEX = "index"
+    DENSITY = "density"
+    MAX_ACTIVATION = "max_activation"
+    LABEL_SCORE = "label_score"
+
+
+@strawberry.enum
+class SimilarityKind(enum.Enum):
+    DECODER = "decoder"
+    COACTIVATION = "coactivation"
+
+
+@strawberry.enum
+class SearchField(enum.Enum):
+    LABEL = "label"
+    TOKEN = "token"
+    EXAMPLE = "example"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Types
+# --------------------------------------------------------------------------------------------------------------
+
+
+@strawberry.type(
+    description="A context window around one activation: tokens and this feature's activation on each."
+)
+class Example:
+    tokens: list[str]
+    activations: list[float]
+    max_position: int = strawberry.field(description="Index into tokens of the highest activation.")
+    max_activation: float
+    quantile: int | None = strawberry.field(
+        description="For quantile samples: which activation-range bin (0 = lowest); null for top examples."
+    )
+
+    @classmethod
+    def from_row(cls, row: m.FeatureExample) -> Example:
+        return cls(
+            tokens=list(row.tokens),
+            activations=[float(a) for a in row.activations],
+            max_position=row.max_position,
+            max_activation=float(row.max_activation),
+            quantile=row.bin if row.kind == "quantile" else None,
+        )
+
+
+@strawberry.type
+class TokenValue:
+    token: str
+    value: float
+
+
+@strawberry.type
+class LogitLens:
+    top: list[TokenValue]
+    bottom: list[TokenValue]
+
+
+@strawberry.type(
+    description="A reference to another feature with a score (cosine, co-activation, relevance)."
+)
+class FeatureRef:
+    index: int
+    label: str | None
+    score: float
+
+    @classmethod
+    def from_row(cls, row: data.NeighbourRow) -> FeatureRef:
+        return cls(index=row.index, label=row.label, score=float(row.score))
+
+
+@strawberry.type
+class Feature:
+    _row: strawberry.Private[m.Feature]
+
+    @strawberry.field
+    def run_id(self) -> strawberry.ID:
+        return strawberry.ID(self._row.run_id)
+
+    @strawberry.field
+    def index(self) -> int:
+        return self._row.feature_index
+
+    @strawberry.field
+    def label(self) -> str | None:
+        return self._row.label
+
+    @strawberry.field(description="Where the label came from: auto | human.")
+    def label_source(self) -> str | None:
+        return self._row.label_source
+
+    @strawberry.field(description="Longer explanation of the auto label (tokens it fires on and promotes).")
+    def label_description(self) -> str | None:
+        return self._row.label_description
+
+    @strawberry.field(description="High | Medium | Low monosemanticity grade; null when not measurable.")
+    def grade(self) -> str | None:
+        return self._row.grade
+
+    @strawberry.field(description="How well the label predicts firing on held-out tokens (F1 in [0, 1]).")
+    def label_score(self) -> float | None:
+        return finite(self._row.label_score)
+
+    @strawberry.field(description="Fraction of analysed tokens on which the feature fired.")
+    def density(self) -> float:
+        return float(self._row.density)
+
+    @strawberry.field(description="log10(density); null for a dead feature.")
+    def log10_density(self) -> float | None:
+        return finite(self._row.log10_density)
+
+    @strawberry.field(description="Analysed tokens on which the feature fired.")
+    def n_active(self) -> int:
+        return self._row.n_active
+
+    @strawberry.field
+    def dead(self) -> bool:
+        return self._row.dead
+
+    @strawberry.field
+    def dense(self) -> bool:
+        return self._row.dense
+
+    @strawberry.field(description="Mean activation over the tokens where it fired.")
+    def mean_activation(self) -> float:
+        return float(self._row.mean_activation)
+
+    @strawberry.field
+    def max_activation(self) -> float:
+        return float(self._row.max_activation)
+
+    @strawberry.field(
+        description="Log-spaced histogram of the nonzero activations; zeroFraction = 1 - density."
+    )
+    def histogram(self) -> Histogram | None:
+        return Histogram.from_dict(self._row.histogram)
+
+    @strawberry.field(description="Tokens it fires on most (value = share of its firings on that token).")
+    def top_tokens(self) -> list[TokenValue]:
+        return [TokenValue(token=t["token"], value=float(t["value"])) for t in self._row.top_tokens or []]
+
+    @strawberry.field(description="Highest-activating contexts, highest first.")
+    async def top_examples(self, info: Info, first: int = 20) -> list[Example]:
+        check_page_size(first, ctx(info).state.settings.max_page_size)
+        examples = await loaders(info).examples.load(self._key)
+        return [Example.from_row(row) for row in examples["top"][:first]]
+
+    @strawberry.field(description="Random samples from each activation-range bin, lowest bin first.")
+    async def quantile_samples(self, info: Info) -> list[Example]:
+        examples = await loaders(info).examples.load(self._key)
+        return [Example.from_row(row) for row in examples["quantile"]]
+
+    @strawberry.field(
+        description="Output tokens the decoder direction raises (top) and lowers (bottom) most."
+    )
+    async def logit_lens(self, info: Info) -> LogitLens | None:
+        logits = await loaders(info).logits.load(self._key)
+        if not logits["top"] and not logits["bottom"]:
+            return None
+        return LogitLens(
+            top=[TokenValue(token=r.token, value=float(r.value)) for r in logits["top"]],
+            bottom=[TokenValue(token=r.token, value=float(r.value)) for r in logits["bottom"]],
+        )
+
+    @strawberry.field(description="Most similar decoder directions (score = cosine), highest first.")
+    async def decoder_neighbours(self, info: Info, first: int = 10) -> list[FeatureRef]:
+        return await self._neighbours(info, SimilarityKind.DECODER, first)
+
+    @strawberry.field(
+        description="Features firing on the same tokens (score = Jaccard index), highest first."
+    )
+    async def coactivation_neighbours(self, info: Info, first: int = 10) -> list[FeatureRef]:
+        return await self._neighbours(info, SimilarityKind.COACTIVATION, first)
+
+    async def _neighbours(self, info: Info, kind: SimilarityKind, first: int) -> list[FeatureRef]:
+        check_page_size(first, ctx(info).state.settings.max_page_size)
+        rows = (await loaders(info).neighbours.load(self._key))[kind.value]
+        return [FeatureRef.from_row(row) for row in rows[:first]]
+
+    @property
+    def _key(self) -> data.FeatureKey:
+        return (self._row.run_id, self._row.feature_index)
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class FeatureConnection:
+    total_count: int
+    page: int | None = strawberry.field(
+        description="1-based page number when paginating by page (null with cursors)."
+    )
+    page_size: int
+    nodes: list[Feature]
+    page_info: PageInfo
+
+
+@strawberry.input
+class FeatureFilter:
+    grades: list[str] | None = strawberry.field(
+        default=None, description="Keep features with one of these grades."
+    )
+    min_density: float | None = None
+    max_density: float | None = None
+    label_contains: str | None = strawberry.field(
+        default=None, description="Case-insensitive label substring."
+    )
+
+    def to_data(self) -> data.FeatureFilter:
+        for name in ("min_density", "max_density"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= 1:
+                raise BadInput(f"filter.{_camel(name)}: a density is a fraction in [0, 1] (got {value})")
+        return data.FeatureFilter(
+            grades=tuple(self.grades) if self.grades is not None else None,
+            min_density=self.min_density,
+            max_density=self.max_density,
+            label_contains=(self.label_contains or "").strip() or None,
+        )
+
+
+@strawberry.type
+class SearchHit:
+    index: int
+    label: str | None
+    grade: str | None
+    density: float
+    score: float
+    field: SearchField = strawberry.field(description="Where the best match was found.")
+    snippet: str = strawberry.field(
+        description="Context around the match (label text, token, or example text)."
+    )
+
+
+def search_hit(row: m.Feature, score: float, words: list[str]) -> SearchHit:
+    """A hit with the field the query matched best in (label, then tokens, then example text) and a snippet."""
+    field, snippet = _match(row, words)
+    return SearchHit(
+        index=row.feature_index,
+        label=row.label,
+        grade=row.grade,
+        density=float(row.density),
+        score=score,
+        field=field,
+        snippet=snippet,
+    )
+
+
+def _match(row: m.Feature, words: list[str]) -> tuple[SearchField, str]:
+    def hits(text: str) -> bool:
+        return any(t.startswith(w) for t in terms(text) for w in words)
+
+    if row.label and hits(row.label):
+        return SearchField.LABEL, row.label
+    tokens = [str(t.get("token", "")).strip() for t in row.top_tokens or []]
+    matching = [t for t in dict.fromkeys(tokens) if t and hits(t)]
+    if matching:
+        return SearchField.TOKEN, " ".join(matching)
+    return SearchField.EXAMPLE, _snippet(row.search_text, words)
+
+
+def _snippet(text: str, words: list[str], width: int = 40) -> str:
+    """Text around the first occurrence of any query word."""
+    lower = text.lower()
+    found = [i for i in (lower.find(w) for w in words) if i >= 0]
+    if not found:
+        return text[: 2 * width]
+    lo, hi = max(0, min(found) - width), min(len(text), min(found) + width)
+    return ("…" if lo else "") + text[lo:hi].replace("\n", " ") + ("…" if hi < len(text) else "")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Cursors
+# --------------------------------------------------------------------------------------------------------------
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> int:
+    """The offset an ``endCursor`` points at; BAD_INPUT for anything this server did not hand out."""
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "offset" and value.isdigit():
+            return int(value)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise BadInput("after: not a cursor returned by this API (use pageInfo.endCursor)", field="after")
+
+
+def _page_window(first: int, after: str | None, page: int | None) -> tuple[int, int | None]:
+    """(offset, page number) for cursor or page pagination."""
+    if after is not None and page is not None:
+        raise BadInput("page: pass either `page` or `after`, not both", field="page")
+    if page is not None:
+        if page < 1:
+            raise BadInput(f"page: pages are numbered from 1 (got {page})", field="page")
+        return (page - 1) * first, page
+    if after is not None:
+        return decode_cursor(after) + 1, None
+    return 0, 1
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Root fields
+# --------------------------------------------------------------------------------------------------------------
+
+
+async def require_feature(info: Info, run_id: str, index: int) -> m.Feature:
+    row = await loaders(info).features.load((run_id, index))
+    if row is None:
+        await require_run(info, run_id)
+        raise NotFound(
+            f"feature {index} of run {run_id!r} not found (not analysed, or out of range)", index=index
+        )
+    return row
+
+
+@strawberry.type
+class FeatureQueries:
+    @strawberry.field(
+        permission_classes=[ReadAccess],
+        description="A page of a run's features: `page` (1-based) or `after` (an endCursor), sorted and filtered.",
+    )
+    async def features(
+        self,
+        info: Info,
+        run_id: strawberry.ID,
+        first: int = 50,
+        after: str | None = None,
+        page: int | None = None,
+        sort: FeatureSort = FeatureSort.INDEX,
+        order: SortOrder = SortOrder.ASC,
+        filter: FeatureFilter | None = None,
+    ) -> FeatureConnection:
+        check_page_size(first, ctx(info).state.settings.max_page_size)
+        offset, page_number = _page_window(first, after, page)
+        flt = filter.to_data() if filter is not None else None
+        await require_run(info, str(run_id))
+        rows, total = await loaders(info).query(
+            _page_and_count, str(run_id), sort.value, order == SortOrder.DESC, flt, offset, first
+        )
+        for row in rows:  # the page primes the feature loader: nested fields reuse these rows
+            loaders(info).features.prime((row.run_id, row.feature_index), row)
+        return FeatureConnection(
+            total_count=total,
+            page=page_number,
+            page_size=first,
+            nodes=[Feature(_row=row) for row in rows],
+            page_info=PageInfo(
+                has_next_page=offset + len(rows) < total,
+                has_previous_page=offset > 0,
+                start_cursor=encode_cursor(offset) if rows else None,
+                end_cursor=encode_cursor(offset + len(rows) - 1) if rows else None,
+            ),
+        )
+
+    @strawberry.field(permission_classes=[ReadAccess], description="One feature of a run; null when absent.")
+    async def feature(self, info: Info, run_id: strawberry.ID, index: int) -> Feature | None:
+        row = await loaders(info).features.load((str(run_id), index))
+        if row is None:
+            await require_run(info, str(run_id))
+            return None
+        return Feature(_row=row)
+
+    @strawberry.field(
+        permission_classes=[ReadAccess],
+        description='Features responding most to a token (e.g. " cat"), strongest first.',
+    )
+    async def token_features(
+        self, info: Info, run_id: strawberry.ID, token: str, first: int = 20
+    ) -> list[FeatureRef]:
+        check_page_size(first, ctx(info).state.settings.max_page_size)
+        if not token:
+            raise BadInput("token: empty", field="token")
+        await require_run(info, str(run_id))
+        entry = await loaders(info).query(repo.token_features, str(run_id), token, first)
+        if entry is None:
+            return []
+        keys = [(str(run_id), f.index) for f in entry.features]
+        labels = await loaders(info).labels.load_many(keys)
+        return [
+            FeatureRef(index=f.index, label=label, score=f.mean_activation)
+            for f, label in zip(entry.features, labels, strict=True)
+        ]
+
+    @strawberry.field(
+        permission_classes=[ReadAccess],
+        description="Keyword search over labels, tokens and example text of a run's features, best first.",
+    )
+    async def search(self, info: Info, run_id: strawberry.ID, query: str, first: int = 20) -> list[SearchHit]:
+        check_page_size(first, ctx(info).state.settings.max_page_size)
+        if len(query) > MAX_QUERY_CHARS:
+            raise BadInput(f"query: at most {MAX_QUERY_CHARS} characters (got {len(query)})", field="query")
+        await require_run(info, str(run_id))
+        scored = await loaders(info).query(repo.search_features, str(run_id), query, first)
+        rows = await loaders(info).features.load_many([(str(run_id), index) for index, _ in scored])
+        words = terms(query)
+        return [
+            search_hit(row, score, words)
+            for row, (_, score) in zip(rows, scored, strict=True)
+            if row is not None
+        ]
+
+    @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
+    async def similar_features(
+        self,
+        info: Info,
+        run_id: strawberry.ID,
+        index: int,
+        by: SimilarityKind = SimilarityKind.DECODER,
+        first: int = 10,
+    ) -> list[FeatureRef]:
+        row = await require_feature(info, str(run_id), index)
+        return await Feature(_row=row)._neighbours(info, by, first)
+
+
+def _page_and_count(
+    session: Session,
+    run_id: str,
+    sort: data.SortKey,
+    descending: bool,
+    flt: data.FeatureFilter | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[m.Feature], int]:
+    """The page and the filtered total; a page that ends the list gives the total without a COUNT query."""
+    rows = data.features_page(session, run_id, sort, descending, flt, offset, limit)
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        return rows, offset + len(rows)
+    return rows, data.count_features(session, run_id, flt)
+
+
+@strawberry.type
+class FeatureMutations:
+    @strawberry.mutation(permission_classes=[TokenRequired], description="Set a human label on a feature.")
+    async def relabel_feature(self, info: Info, run_id: strawberry.ID, index: int, label: str) -> Feature:
+        text = " ".join(label.split())
+        if not text:
+            raise BadInput("label: empty", field="label")
+        if len(text) > MAX_LABEL_CHARS:
+            raise BadInput(f"label: at most {MAX_LABEL_CHARS} characters (got {len(text)})", field="label")
+        await require_feature(info, str(run_id), index)
+        row = await loaders(info).query(_relabel, str(run_id), index, text)
+        return Feature(_row=row)
+
+
+def _relabel(session: Session, run_id: str, index: int, label: str) -> m.Feature:
+    row = repo.relabel_feature(session, run_id, index, label)
+    session.commit()
+    return row

@@ -1,0 +1,114 @@
+"""GraphQL domain ``inference``: the prompt analyser (``analysePrompt``) and one feature's trace (``featureActivations``).
+
+Both run the run's LM up to the hooked layer and its SAE on the prompt (``services.gateway.live``), in a worker
+thread, after the per-client rate limit and the prompt-length limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import strawberry
+from strawberry.types import Info
+
+from services.gateway.auth import ReadAccess
+from services.gateway.common import ctx, loaders
+from services.gateway.errors import BadInput
+from services.gateway.live import LiveModel
+from services.gateway.runs import require_run
+from shared.db import models as m
+
+MAX_TOP_K = 50
+MAX_PROMPT_CHARS_PER_TOKEN = 64
+"""Texts longer than this many characters per allowed token are refused before tokenising."""
+
+
+@strawberry.type(description="A feature active on one token, with its activation there.")
+class FeatureActivation:
+    index: int
+    label: str | None
+    activation: float
+
+
+@strawberry.type
+class PromptToken:
+    position: int
+    token: str
+    l0: int = strawberry.field(description="Number of features active on this token.")
+    max_activation: float = strawberry.field(description="Largest feature activation on this token.")
+    features: list[FeatureActivation] = strawberry.field(
+        description="Top-k features on this token, highest first."
+    )
+
+
+@strawberry.type
+class PromptAnalysis:
+    run_id: strawberry.ID
+    tokens: list[PromptToken]
+
+
+@strawberry.type(description="One feature's activation on every token of a text.")
+class FeatureTrace:
+    run_id: strawberry.ID
+    index: int
+    tokens: list[str]
+    activations: list[float]
+    max_activation: float
+
+
+async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
+    """Rate-limit the client, check the run is trained, and get its (cached) LM + SAE."""
+    context = ctx(info)
+    settings = context.state.settings
+    context.state.limiter.check(context.client)
+    if len(text) > settings.max_prompt_tokens * MAX_PROMPT_CHARS_PER_TOKEN:
+        raise BadInput(f"text: the prompt is longer than {settings.max_prompt_tokens} tokens", field="text")
+    run = await require_run(info, run_id)
+    if run.status != m.ArtifactStatus.ready.value:
+        raise BadInput(f"runId: run {run_id!r} has no trained SAE yet (status {run.status})", field="runId")
+    return await asyncio.to_thread(context.state.models.get, run_id)
+
+
+@strawberry.type
+class InferenceQueries:
+    @strawberry.field(
+        permission_classes=[ReadAccess],
+        description="Run a prompt through the LM and SAE: every token with its top-k features.",
+    )
+    async def analyse_prompt(
+        self, info: Info, run_id: strawberry.ID, text: str, top_k: int = 5
+    ) -> PromptAnalysis:
+        if not 1 <= top_k <= MAX_TOP_K:
+            raise BadInput(f"topK: must be between 1 and {MAX_TOP_K} (got {top_k})", field="topK")
+        model = await _live_model(info, str(run_id), text)
+        max_tokens = ctx(info).state.settings.max_prompt_tokens
+        top = await asyncio.to_thread(model.top_features, text, top_k, max_tokens)
+        keys = sorted({(str(run_id), i) for row in top.indices for i in row})
+        labels = dict(zip(keys, await loaders(info).labels.load_many(keys), strict=True))
+        tokens = [
+            PromptToken(
+                position=pos,
+                token=token,
+                l0=top.l0[pos],
+                max_activation=top.max_activation[pos],
+                features=[
+                    FeatureActivation(index=i, label=labels.get((str(run_id), i)), activation=v)
+                    for i, v in zip(top.indices[pos], top.values[pos], strict=True)
+                ],
+            )
+            for pos, token in enumerate(top.tokens)
+        ]
+        return PromptAnalysis(run_id=run_id, tokens=tokens)
+
+    @strawberry.field(
+        permission_classes=[ReadAccess], description="One feature's activation on every token of text."
+    )
+    async def feature_activations(
+        self, info: Info, run_id: strawberry.ID, index: int, text: str
+    ) -> FeatureTrace:
+        model = await _live_model(info, str(run_id), text)
+        max_tokens = ctx(info).state.settings.max_prompt_tokens
+        tokens, acts = await asyncio.to_thread(model.feature_trace, text, index, max_tokens)
+        return FeatureTrace(
+            run_id=run_id, index=index, tokens=tokens, activations=acts, max_activation=max(acts, default=0.0)
+        )

@@ -1,0 +1,318 @@
+"""GraphQL domain ``jobs``: job and pipeline status, submission and cancellation, live ``jobUpdates``.
+
+A pipeline (collect -> train -> evaluate -> analyse) is shown as a job of kind PIPELINE whose children are its
+stage jobs; its status and progress are derived from theirs.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncGenerator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from services.gateway import data
+from services.gateway.auth import ReadAccess
+from services.gateway.common import JSON, ctx, loaders
+from services.gateway.errors import NotFound
+from services.gateway.limits import check_page_size
+from shared import events
+from shared.db import models as m
+
+
+@strawberry.enum
+class JobStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@strawberry.enum
+class JobKind(enum.Enum):
+    PIPELINE = "pipeline"
+    COLLECT = "collect"
+    TRAIN = "train"
+    EVALUATE = "evaluate"
+    ANALYSE = "analyse"
+
+
+@strawberry.type
+class Job:
+    id: strawberry.ID
+    kind: JobKind
+    status: JobStatus
+    progress: float = strawberry.field(description="0..1 (for a pipeline: the mean over its stages).")
+    stage: str = strawberry.field(description="What the job is doing now, e.g. 'collecting', 'training'.")
+    message: str
+    error: str | None = strawberry.field(description="Readable failure message (no stack trace) when FAILED.")
+    attempts: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The pipeline this stage belongs to, if any."
+    )
+    dataset_id: strawberry.ID | None
+    run_id: strawberry.ID | None = strawberry.field(description="The run it trains / evaluates / analyses.")
+    _stages: strawberry.Private[list[m.Job] | None] = None
+
+    @strawberry.field(description="The run's name (or the dataset's for a collection job).")
+    async def name(self, info: Info) -> str | None:
+        lo = loaders(info)
+        if self.run_id is not None:
+            run = await lo.runs.load(str(self.run_id))
+            if run is not None and run.name:
+                return run.name
+        if self.dataset_id is not None:
+            dataset = await lo.datasets.load(str(self.dataset_id))
+            if dataset is not None and dataset.name:
+                return dataset.name
+        return None
+
+    @strawberry.field(description="Stages of a pipeline job, in order (empty for a single job).")
+    def children(self) -> list[Job]:
+        return [job_from_row(row) for row in self._stages or []]
+
+    @strawberry.field(
+        description="The config of this job (snake_case keys; a pipeline: collect/train/analyse)."
+    )
+    async def config(self, info: Info) -> JSON | None:
+        return await _job_config(info, self)
+
+
+def _id(value: str | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(value)
+
+
+def job_from_row(row: m.Job) -> Job:
+    """A GraphQL job from a ``jobs`` row."""
+    return Job(
+        id=strawberry.ID(row.id),
+        kind=JobKind(row.kind),
+        status=JobStatus(row.status),
+        progress=float(row.progress or 0.0),
+        stage=row.stage or "",
+        message=row.message or "",
+        error=row.error,
+        attempts=row.attempts,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        parent_id=_id(row.pipeline_id or row.parent_id),
+        dataset_id=_id(row.dataset_id),
+        run_id=_id(row.run_id),
+    )
+
+
+def job_from_pipeline(row: m.Pipeline, stages: list[m.Job]) -> Job:
+    """A PIPELINE job: status from its stages (a failure or cancel wins; done when every stage succeeded)."""
+    n_stages = max(len(row.stages or []), len(stages), 1)
+    statuses = [JobStatus(job.status) for job in stages]
+    current = stages[-1] if stages else None
+    done = sum(
+        1.0 if s == JobStatus.SUCCEEDED else float(j.progress or 0)
+        for s, j in zip(statuses, stages, strict=False)
+    )
+    return Job(
+        id=strawberry.ID(row.id),
+        kind=JobKind.PIPELINE,
+        status=_pipeline_status(statuses, n_stages),
+        progress=done / n_stages,
+        stage=current.kind if current else "",
+        message=current.message if current else "",
+        error=next((job.error for job in stages if job.error), None),
+        attempts=0,
+        created_at=row.created_at,
+        started_at=min((j.started_at for j in stages if j.started_at), default=None),
+        finished_at=current.finished_at if current and len(stages) == n_stages else None,
+        parent_id=None,
+        dataset_id=_id(row.dataset_id),
+        run_id=_id(row.run_id),
+        _stages=stages,
+    )
+
+
+def _pipeline_status(statuses: list[JobStatus], n_stages: int) -> JobStatus:
+    for bad in (JobStatus.FAILED, JobStatus.CANCELLED):
+        if bad in statuses:
+            return bad
+    if len(statuses) == n_stages and all(s == JobStatus.SUCCEEDED for s in statuses):
+        return JobStatus.SUCCEEDED
+    if any(s == JobStatus.RUNNING for s in statuses) or JobStatus.SUCCEEDED in statuses:
+        return JobStatus.RUNNING
+    return JobStatus.QUEUED
+
+
+async def _job_config(info: Info, job: Job) -> dict[str, Any] | None:
+    lo = loaders(info)
+    run = await lo.runs.load(str(job.run_id)) if job.run_id else None
+    dataset = await lo.datasets.load(str(job.dataset_id)) if job.dataset_id else None
+    if job.kind == JobKind.PIPELINE:
+        return {
+            "collect": dataset.config if dataset else None,
+            "train": run.config if run else None,
+            "analyse": run.analyse_config if run else None,
+        }
+    by_kind = {
+        JobKind.COLLECT: dataset.config if dataset else None,
+        JobKind.TRAIN: run.config if run else None,
+        JobKind.EVALUATE: run.evaluate_config if run else None,
+        JobKind.ANALYSE: run.analyse_config if run else None,
+    }
+    return by_kind.get(job.kind)
+
+
+async def load_job(info: Info, job_id: str) -> Job | None:
+    """A job or a pipeline (as a PIPELINE job) by id, or None."""
+    lo = loaders(info)
+    row = await lo.jobs.load(job_id)
+    if row is not None:
+        return job_from_row(row)
+    pipeline = await lo.pipelines.load(job_id)
+    if pipeline is None:
+        return None
+    return job_from_pipeline(pipeline, await lo.pipeline_jobs.load(job_id))
+
+
+async def require_job(info: Info, job_id: str) -> Job:
+    job = await load_job(info, job_id)
+    if job is None:
+        raise NotFound(f"job {job_id!r} not found", jobId=job_id)
+    return job
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Root fields
+# --------------------------------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class JobQueries:
+    @strawberry.field(
+        permission_classes=[ReadAccess], description="Jobs newest first (pipelines as PIPELINE jobs)."
+    )
+    async def jobs(
+        self, info: Info, status: JobStatus | None = None, kind: JobKind | None = None, first: int = 50
+    ) -> list[Job]:
+        check_page_size(first, info.context.state.settings.max_page_size)
+        lo = loaders(info)
+        if kind == JobKind.PIPELINE:
+            pipelines = await lo.query(data.list_pipelines, first)
+            jobs = [job_from_pipeline(p, await lo.pipeline_jobs.load(p.id)) for p in pipelines]
+            return [j for j in jobs if status is None or j.status == status]
+        rows = await lo.query(
+            data.list_jobs, status.value if status else None, kind.value if kind else None, first
+        )
+        return [job_from_row(row) for row in rows]
+
+    @strawberry.field(permission_classes=[ReadAccess], description="A job or a pipeline by id.")
+    async def job(self, info: Info, id: strawberry.ID) -> Job | None:
+        return await load_job(info, str(id))
+
+
+@strawberry.type
+class JobSubscriptions:
+    @strawberry.subscription(
+        permission_classes=[ReadAccess],
+        description="The job's current state, then every change (status, progress, message) until it ends; "
+        "a pipeline id follows all its stages; no jobId = every job's changes.",
+    )
+    async def job_updates(self, info: Info, job_id: strawberry.ID | None = None) -> AsyncGenerator[Job, None]:
+        if job_id is None:
+            async for job in _all_job_updates(info):
+                yield job
+            return
+        async for job in _one_job_updates(info, str(job_id)):
+            yield job
+
+
+async def _all_job_updates(info: Info) -> AsyncGenerator[Job, None]:
+    stream = events.subscribe_jobs(ctx(info).state.shared)
+    try:
+        async for event in stream:
+            if isinstance(event, events.JobEvent):
+                yield await _job_after_event(info, event)
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def _one_job_updates(info: Info, job_id: str) -> AsyncGenerator[Job, None]:
+    first = await require_job(info, job_id)
+    pipeline = first.kind == JobKind.PIPELINE
+    shared = ctx(info).state.shared
+    stream = events.subscribe_jobs(shared) if pipeline else events.subscribe_job(job_id, shared)
+    try:
+        current = await _fresh_job(info, job_id)  # read after subscribing: no change falls in between
+        yield current
+        if current.status.terminal:
+            return
+        async for event in stream:
+            if not isinstance(event, events.JobEvent):
+                continue
+            if pipeline and event.pipeline_id != job_id:
+                continue
+            job = (
+                await _fresh_job(info, job_id)
+                if pipeline
+                else _apply_event(await _fresh_job(info, job_id), event)
+            )
+            yield job
+            if job.status.terminal:
+                return
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
+
+
+async def _fresh_job(info: Info, job_id: str) -> Job:
+    """Re-read a job (the request's loader cache would return the state of the first read)."""
+    lo = loaders(info)
+    lo.jobs.clear(job_id)
+    lo.pipelines.clear(job_id)
+    lo.pipeline_jobs.clear(job_id)
+    return await require_job(info, job_id)
+
+
+async def _job_after_event(info: Info, event: events.JobEvent) -> Job:
+    loaders(info).jobs.clear(event.job_id)
+    job = await load_job(info, event.job_id)
+    if job is None:  # published before its row was committed: show the event alone
+        return Job(
+            id=strawberry.ID(event.job_id),
+            kind=JobKind(event.kind),
+            status=JobStatus(event.status),
+            progress=event.progress,
+            stage=event.stage,
+            message=event.message,
+            error=event.error,
+            attempts=event.attempts,
+            created_at=datetime.fromtimestamp(event.ts),
+            started_at=None,
+            finished_at=None,
+            parent_id=_id(event.pipeline_id),
+            dataset_id=_id(event.dataset_id),
+            run_id=_id(event.run_id),
+        )
+    return _apply_event(job, event)
+
+
+def _apply_event(job: Job, event: events.JobEvent) -> Job:
+    """The row's state overlaid with the event's (the event may be newer than the committed row)."""
+    return replace(
+        job,
+        status=JobStatus(event.status),
+        progress=event.progress,
+        stage=event.stage,
+        message=event.message,
+        error=event.error,
+        attempts=event.attempts,
+    )

@@ -1,0 +1,117 @@
+"""The gateway's GraphQL schema: root Query/Mutation/Subscription combined from the domain modules, with limits.
+
+``build_schema(settings)`` adds the query depth and alias limits, the parser/validation caches, the client-error
+rewriting (stable ``extensions.code``, no internals) and a per-operation timeout. ``schema`` is the instance the
+app serves and ``export_schema`` prints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.types import ExecutionResult, Info
+
+from services.gateway.common import ctx
+from services.gateway.errors import ClientErrors, log_unexpected
+from services.gateway.features import FeatureMutations, FeatureQueries
+from services.gateway.inference import InferenceQueries
+from services.gateway.jobs import JobQueries, JobSubscriptions
+from services.gateway.runs import RunQueries, RunSubscriptions
+from services.gateway.settings import GatewaySettings, get_gateway_settings
+from services.gateway.submit import JobMutations
+
+log = logging.getLogger(__name__)
+
+
+@strawberry.type(description="What the server is and what it accepts.")
+class ServerInfo:
+    version: str
+    mode: str = strawberry.field(description="embedded | distributed")
+    auth_required: bool = strawberry.field(description="Mutations need a token (always true).")
+    public_queries: bool = strawberry.field(description="Queries and subscriptions work without a token.")
+    max_prompt_tokens: int = strawberry.field(
+        description="Longest prompt accepted by live inference, in tokens."
+    )
+    max_page_size: int
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("saelab")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@strawberry.type
+class ServerQueries:
+    @strawberry.field(description="Server version, mode and limits (always public).")
+    def server_info(self, info: Info) -> ServerInfo:
+        state = ctx(info).state
+        return ServerInfo(
+            version=_version(),
+            mode=state.mode,
+            auth_required=True,
+            public_queries=state.settings.public_queries,
+            max_prompt_tokens=state.settings.max_prompt_tokens,
+            max_page_size=state.settings.max_page_size,
+        )
+
+
+@strawberry.type
+class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(JobMutations, FeatureMutations):
+    pass
+
+
+@strawberry.type
+class Subscription(JobSubscriptions, RunSubscriptions):
+    pass
+
+
+class GatewaySchema(strawberry.Schema):
+    """A schema whose operations time out (code UNAVAILABLE) and that logs only unexpected errors."""
+
+    timeout_s: float = 30.0
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+        try:
+            return await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
+        except asyncio.TimeoutError:
+            message = f"The request took longer than {self.timeout_s:g} s and was abandoned; try again"
+            return ExecutionResult(
+                data=None, errors=[GraphQLError(message, extensions={"code": "UNAVAILABLE"})]
+            )
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        log_unexpected(errors)
+
+
+def build_schema(settings: GatewaySettings) -> GatewaySchema:
+    """The schema with ``settings``' limits."""
+    schema = GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[
+            ClientErrors,
+            QueryDepthLimiter(max_depth=settings.max_depth),
+            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            ParserCache(maxsize=256),
+            ValidationCache(maxsize=256),
+        ],
+    )
+    schema.timeout_s = settings.request_timeout_s
+    return schema
+
+
+schema = build_schema(get_gateway_settings())
