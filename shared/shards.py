@@ -89,6 +89,16 @@ class ActivationMeta(BaseModel):
     """sha256 identifying the corpus contents (local) or name+split+revision (hub)."""
     seed: int = 0
     """Document-shuffling seed."""
+    n_tokens: int = 0
+    """Tokens collected (BOS positions included); set when the collection completes."""
+    eos_token_id: int | None = None
+    """The EOS token id that separates documents inside contexts."""
+    model_family: str = ""
+    """``gpt2`` or ``llama``: how the hook was resolved."""
+    config: dict[str, Any] = Field(default_factory=dict)
+    """The collection config keys that determine the data (for resume checks)."""
+    config_fingerprint: str = ""
+    """sha256 of ``config``."""
     complete: bool = False
     """True once every shard is written."""
     shards: list[ShardInfo] = Field(default_factory=list)
@@ -406,5 +416,7 @@ def write_activation_set(
             tokens[start : start + shard_contexts],
             compression,
         )
-    write_meta(directory, meta.model_copy(update={"complete": True}))
+    write_meta(
+        directory, meta.model_copy(update={"complete": True, "n_tokens": acts.shape[0] * acts.shape[1]})
+    )
     return ActivationSet.open(directory)
