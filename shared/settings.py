@@ -63,19 +63,19 @@ class Settings(BaseSettings):
     """S3 region (None = the server's default)."""
     api_token: SecretStr = SecretStr("")
     """Bearer token required by the gateway's mutations."""
-    progress_interval: float = Field(1.0, ge=0)
+    progress_interval: float = Field(default=1.0, ge=0)
     """Seconds between progress writes of one job to the database (live events follow the same rate)."""
-    heartbeat_interval: float = Field(10.0, gt=0)
+    heartbeat_interval: float = Field(default=10.0, gt=0)
     """Seconds between heartbeats of a running job."""
-    heartbeat_timeout: float = Field(120.0, gt=0)
+    heartbeat_timeout: float = Field(default=120.0, gt=0)
     """A running job without a heartbeat for this long is considered lost (requeued or failed)."""
-    max_attempts: int = Field(3, ge=1)
+    max_attempts: int = Field(default=3, ge=1)
     """Deliveries of one job before a lost or transiently failing job is failed for good."""
-    retry_backoff: float = Field(2.0, gt=0)
+    retry_backoff: float = Field(default=2.0, gt=0)
     """Base seconds of the exponential backoff between retries of transient errors."""
-    broker_visibility_timeout: int = Field(3600, ge=1)
+    broker_visibility_timeout: int = Field(default=3600, ge=1)
     """Seconds before an unacknowledged task (its worker died) is redelivered by the Redis broker."""
-    broker_restore_interval: int = Field(10, ge=1)
+    broker_restore_interval: int = Field(default=10, ge=1)
     """Seconds between the worker's sweeps for unacknowledged tasks past their visibility timeout."""
 
     @field_validator("broker_url", "events_url", mode="before")

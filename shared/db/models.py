@@ -152,12 +152,16 @@ class Run(Base):
 
 
 class Pipeline(Base):
-    """A chain of stages (e.g. collect -> train -> evaluate -> analyse) over one dataset and one run."""
+    """A chain of stages (e.g. collect -> train -> evaluate -> analyse) over one dataset and one run.
+
+    ``stages`` is the ordered list ``[{"kind": "collect", "config": {...}}, ...]``: the config each stage's task
+    runs with (task payloads carry ids only).
+    """
 
     __tablename__ = "pipelines"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    stages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    stages: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     dataset_id: Mapped[str | None] = mapped_column(
         ForeignKey("datasets.id", ondelete="CASCADE"), default=None
     )

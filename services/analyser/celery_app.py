@@ -1,0 +1,5 @@
+"""Celery app of the analyser service: ``celery -A services.analyser.celery_app worker -Q analyser``."""
+
+from shared.tasks import make_celery_app
+
+app = make_celery_app("saelab-analyser", include=["services.analyser.tasks"])

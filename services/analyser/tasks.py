@@ -1,0 +1,63 @@
+"""Task ``saelab.analyse``: analyse every feature of a run, upload ``results/``, replace its rows in the database.
+
+Thin: fetch the run and its activation set from the store, call ``services.analyser.analyse.analyse_run`` with a
+progress sink, upload the results directory (with its manifest), then replace the run's feature rows in bulk
+(re-running replaces, never duplicates). A run already analysed with the same config is skipped.
+"""
+
+from __future__ import annotations
+
+from services.analyser.celery_app import app
+from shared.config import AnalyseConfig, validate_config
+from shared.db import repositories as repo
+from shared.db.session import session_scope
+from shared.jobs import JobContext
+from shared.pipelines import stage_identity
+from shared.store import fetch_dataset, fetch_run, get_store, results_prefix
+from shared.tasks import ANALYSE, run_delivery
+
+
+def run_analyse(ctx: JobContext) -> str:
+    """Body of ``saelab.analyse``."""
+    run_id = ctx.payload.run_id
+    store = get_store(ctx.settings)
+    identity = stage_identity("analyse", ctx.config)
+    with session_scope() as s:
+        run = repo.get_run(s, run_id)
+        dataset_id = run.dataset_id
+        done = run.analysed_at is not None and run.analyse_config is not None
+        done = done and stage_identity("analyse", run.analyse_config or {}) == identity
+    if done and store.has_dir(results_prefix(run_id)):
+        return "skipped: the run is already analysed with this config"
+    ctx.stage("download", "fetching the run and its activation set")
+    fetch_dataset(store, dataset_id)
+    run_dir = fetch_run(store, run_id)
+    cfg = validate_config(
+        AnalyseConfig, ctx.config | {"run": str(run_dir)}, source=f"pipeline {ctx.pipeline_id} analyse stage"
+    )
+    ctx.stage("analyse", "analysing every feature")
+    from services.analyser.analyse import analyse_run
+    from services.analyser.results import load_results
+
+    results_dir = analyse_run(cfg, progress=ctx.progress)
+    ctx.stage("upload", "uploading the results")
+    store.put_dir(results_prefix(run_id), results_dir)
+    ctx.stage("index", "writing features to the database")
+    results = load_results(results_dir)
+    with session_scope() as s:
+        counts = repo.replace_run_analysis(
+            s,
+            run_id,
+            features=results.features,
+            examples=results.examples,
+            token_index=results.token_index,
+            summary=results.summary,
+        )
+        repo.get_run(s, run_id).analyse_config = ctx.config
+    return f"analysed {counts.features} features ({counts.examples} examples)"
+
+
+@app.task(name=ANALYSE, bind=True)
+def analyse_task(self, payload: dict) -> str:  # noqa: ANN001 - Celery's bound task
+    """Celery entry: one delivery of ``saelab.analyse``."""
+    return run_delivery(self, ANALYSE, payload, run_analyse)

@@ -1,0 +1,146 @@
+"""Tasks ``saelab.train`` and ``saelab.evaluate`` (trainer queue, the GPU workers).
+
+Train: fetch the activation set and the run's newest stored checkpoint, call ``services.trainer.run.train`` with
+progress, metrics (database rows + live events), cancellation (``should_stop``) and a checkpoint hook that uploads
+each checkpoint as soon as it is written; so a redelivered task on a fresh worker resumes exactly where the lost
+one checkpointed. Evaluate: fetch dataset + run, call ``evaluate_run``, store eval.json and the eval card.
+A stage whose artifacts already exist is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from services.trainer.celery_app import app
+from shared.config import EvaluateConfig, TrainConfig, validate_config
+from shared.db import repositories as repo
+from shared.db.session import session_scope
+from shared.jobs import JobContext, PermanentError
+from shared.pipelines import stage_identity
+from shared.store import (
+    dataset_prefix,
+    fetch_dataset,
+    fetch_latest_checkpoint,
+    fetch_run,
+    get_store,
+    publish_run,
+    run_prefix,
+    upload_checkpoint,
+)
+from shared.tasks import EVALUATE, TRAIN, run_delivery
+
+
+def relative_activations_path(run_dir: Path, dataset_id: str) -> None:
+    """Point cfg.json's ``activations_path`` at the dataset by the store's layout (``../../datasets/<id>``).
+
+    Store keys mirror worker directories, so the relative path resolves on every worker that fetched both.
+    """
+    cfg_path = run_dir / "cfg.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg["activations_path"] = os.path.relpath(f"/{dataset_prefix(dataset_id)}", f"/{run_prefix('x')}")
+    tmp = cfg_path.with_name(cfg_path.name + ".tmp")
+    tmp.write_text(json.dumps(cfg, indent=2))
+    os.replace(tmp, cfg_path)
+
+
+def trained_steps(run_dir: Path) -> int:
+    """Steps the exported SAE was trained for (cfg.json, else the last metrics row)."""
+    cfg: dict[str, Any] = json.loads((run_dir / "cfg.json").read_text())
+    steps = (cfg.get("extra") or {}).get("trained_steps")
+    if steps is None:
+        lines = [ln for ln in (run_dir / "metrics.jsonl").read_text().splitlines() if ln.strip()]
+        steps = json.loads(lines[-1])["step"] if lines else 0
+    return int(steps)
+
+
+def run_train(ctx: JobContext) -> str:
+    """Body of ``saelab.train``."""
+    run_id = ctx.payload.run_id
+    store = get_store(ctx.settings)
+    with session_scope() as s:
+        run = repo.get_run(s, run_id)
+        dataset_id, ready = run.dataset_id, run.status == "ready"
+    if ready and store.has_dir(run_prefix(run_id)):
+        return "skipped: the run is already trained"
+    ctx.stage("download", "fetching the activation set")
+    dataset_dir = fetch_dataset(store, dataset_id)
+    run_dir = store.workdir(run_prefix(run_id))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    step = fetch_latest_checkpoint(store, run_id, run_dir)
+    cfg = validate_config(
+        TrainConfig,
+        ctx.config | {"activations": str(dataset_dir), "output": str(run_dir)},
+        source=f"pipeline {ctx.pipeline_id} train stage",
+    )
+    ctx.stage("train", f"resuming from the checkpoint at step {step}" if step else "training")
+    from services.trainer.run import train
+
+    train(
+        cfg,
+        progress=ctx.progress,
+        on_metrics=ctx.metrics_sink(run_id),
+        should_stop=ctx.should_stop,
+        on_checkpoint=lambda ckpt: upload_checkpoint(store, run_id, ckpt),
+    )
+    if ctx.should_stop():
+        return "stopped"
+    if not (run_dir / "sae.safetensors").is_file():
+        raise PermanentError(f"training of run {run_id} ended without writing sae.safetensors")
+    relative_activations_path(run_dir, dataset_id)
+    ctx.stage("upload", "uploading the trained SAE")
+    publish_run(store, run_id, run_dir)
+    steps = trained_steps(run_dir)
+    with session_scope() as s:
+        repo.mark_run_trained(s, run_id, steps)
+    return f"trained {steps} steps"
+
+
+def run_evaluate(ctx: JobContext) -> str:
+    """Body of ``saelab.evaluate``."""
+    run_id = ctx.payload.run_id
+    store = get_store(ctx.settings)
+    identity = stage_identity("evaluate", ctx.config)
+    with session_scope() as s:
+        run = repo.get_run(s, run_id)
+        dataset_id = run.dataset_id
+        done = run.eval is not None and run.evaluate_config is not None
+        done = done and stage_identity("evaluate", run.evaluate_config or {}) == identity
+    if done and store.exists(f"{run_prefix(run_id)}/eval.json"):
+        return "skipped: the run is already evaluated with this config"
+    ctx.stage("download", "fetching the run and its activation set")
+    fetch_dataset(store, dataset_id)
+    run_dir = fetch_run(store, run_id)
+    cfg = validate_config(
+        EvaluateConfig,
+        ctx.config | {"run": str(run_dir)},
+        source=f"pipeline {ctx.pipeline_id} evaluate stage",
+    )
+    ctx.stage("evaluate", "evaluating on held-out tokens")
+    from services.trainer.evaluate import evaluate_run
+
+    result = evaluate_run(cfg, progress=ctx.progress)
+    ctx.stage("upload", "uploading eval.json")
+    publish_run(store, run_id, run_dir)
+    with session_scope() as s:
+        repo.set_run_eval(s, run_id, result, ctx.config)
+    return "evaluated: " + ", ".join(f"{k} {v:.4g}" for k, v in _headline(result).items())
+
+
+def _headline(result: dict[str, Any]) -> dict[str, float]:
+    keys = ("explained_variance", "l0", "ce_loss_recovered")
+    return {k: float(result[k]) for k in keys if isinstance(result.get(k), int | float)}
+
+
+@app.task(name=TRAIN, bind=True)
+def train_task(self, payload: dict) -> str:  # noqa: ANN001 - Celery's bound task
+    """Celery entry: one delivery of ``saelab.train``."""
+    return run_delivery(self, TRAIN, payload, run_train)
+
+
+@app.task(name=EVALUATE, bind=True)
+def evaluate_task(self, payload: dict) -> str:  # noqa: ANN001 - Celery's bound task
+    """Celery entry: one delivery of ``saelab.evaluate``."""
+    return run_delivery(self, EVALUATE, payload, run_evaluate)

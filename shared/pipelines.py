@@ -1,0 +1,239 @@
+"""Submitting work: pipelines (collect -> train -> evaluate -> analyse), single stages, cancellation, waiting.
+
+Datasets and runs are content-addressed: the dataset id is a hash of the collect config's data-defining keys, the
+run id a hash of the dataset id and the train config. Re-submitting the same pipeline therefore points at the same
+rows and artifacts, and each stage whose artifacts already exist is skipped (``force=True`` gives fresh ids).
+Stage configs are stored on the pipeline row; task payloads carry ids only. No torch is imported here, so the
+gateway can submit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from shared.config import (
+    AnalyseConfig,
+    CollectConfig,
+    EvaluateConfig,
+    StrictModel,
+    TrainConfig,
+    validate_config,
+)
+from shared.db import repositories as repo
+from shared.db.models import Job, JobStatus
+from shared.db.session import session_scope
+from shared.jobs import dispatch_job, publish_row
+from shared.settings import Settings
+
+STAGE_ORDER = ("collect", "train", "evaluate", "analyse")
+CONFIG_CLASSES: dict[str, type[StrictModel]] = {
+    "collect": CollectConfig,
+    "train": TrainConfig,
+    "evaluate": EvaluateConfig,
+    "analyse": AnalyseConfig,
+}
+# Keys that only say where or how fast a stage runs; the tasks set the paths themselves.
+LOCAL_KEYS: dict[str, frozenset[str]] = {
+    "collect": frozenset({"output", "device", "batch_size", "compression"}),
+    "train": frozenset({"activations", "output", "device", "checkpoint_every", "log_every", "cache_in_ram"}),
+    "evaluate": frozenset({"run", "device", "batch_size"}),
+    "analyse": frozenset({"run", "device", "batch_tokens"}),
+}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What was submitted: the pipeline, its dataset and run, and its first job."""
+
+    pipeline_id: str
+    dataset_id: str | None
+    run_id: str | None
+    job_id: str
+    stages: tuple[str, ...]
+
+
+ConfigLike = StrictModel | dict[str, Any]
+
+
+def _validated(kind: str, cfg: ConfigLike) -> StrictModel:
+    cls = CONFIG_CLASSES[kind]
+    if isinstance(cfg, cls):
+        return cfg
+    if isinstance(cfg, StrictModel):
+        raise TypeError(f"{kind} config: expected {cls.__name__}, got {type(cfg).__name__}")
+    return validate_config(cls, cfg, source=f"{kind} config")
+
+
+def stage_identity(kind: str, cfg: ConfigLike) -> dict[str, Any]:
+    """The keys of a stage config that determine its result (paths, devices, batch sizes left out)."""
+    data = _validated(kind, cfg).model_dump(mode="json")
+    return {k: v for k, v in sorted(data.items()) if k not in LOCAL_KEYS[kind]}
+
+
+def content_id(*parts: Any) -> str:
+    """A 32-hex id from JSON-able parts."""
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def dataset_id_for(collect: ConfigLike) -> str:
+    """The content-addressed id of the dataset a collect config produces."""
+    return content_id("dataset", stage_identity("collect", collect))
+
+
+def run_id_for(dataset_id: str, train: ConfigLike) -> str:
+    """The content-addressed id of the run a train config produces on a dataset."""
+    return content_id("run", dataset_id, stage_identity("train", train))
+
+
+def _stages(configs: dict[str, StrictModel]) -> list[dict[str, Any]]:
+    return [
+        {"kind": kind, "config": configs[kind].model_dump(mode="json")}
+        for kind in STAGE_ORDER
+        if kind in configs
+    ]
+
+
+def _start(
+    stages: list[dict[str, Any]], dataset_id: str | None, run_id: str | None, settings: Settings | None
+) -> Submission:
+    with session_scope() as s:
+        pipeline = repo.create_pipeline(s, stages, dataset_id, run_id)
+        job = repo.create_job(
+            s, stages[0]["kind"], pipeline_id=pipeline.id, dataset_id=dataset_id, run_id=run_id
+        )
+        submission = Submission(pipeline.id, dataset_id, run_id, job.id, tuple(st["kind"] for st in stages))
+    dispatch_job(job, settings)
+    return submission
+
+
+def submit_pipeline(
+    collect: ConfigLike,
+    train: ConfigLike | None = None,
+    analyse: ConfigLike | None = None,
+    evaluate: ConfigLike | bool = True,
+    *,
+    name: str = "",
+    force: bool = False,
+    settings: Settings | None = None,
+) -> Submission:
+    """Submit collect -> train -> evaluate -> analyse (train/evaluate/analyse optional); returns the ids.
+
+    ``evaluate=True`` evaluates with the default EvaluateConfig, ``False`` skips evaluation, a config uses it.
+    Configs may be config objects or plain dicts (validated strictly; errors name the stage and the key).
+    """
+    configs: dict[str, StrictModel] = {"collect": _validated("collect", collect)}
+    if train is not None:
+        configs["train"] = _validated("train", train)
+        if evaluate is not False:
+            configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
+        if analyse is not None:
+            configs["analyse"] = _validated("analyse", analyse)
+    elif analyse is not None or not isinstance(evaluate, bool):
+        raise ValueError("train: required when evaluate or analyse is given")
+    salt = uuid.uuid4().hex if force else ""
+    dataset_id = (
+        content_id(dataset_id_for(configs["collect"]), salt) if force else dataset_id_for(configs["collect"])
+    )
+    run_id = run_id_for(dataset_id, configs["train"]) if "train" in configs else None
+    with session_scope() as s:
+        repo.get_or_create_dataset(s, dataset_id, configs["collect"].model_dump(mode="json"), name=name)
+        if run_id is not None:
+            repo.get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
+    return _start(_stages(configs), dataset_id, run_id, settings)
+
+
+def submit_training(
+    dataset_id: str,
+    train: ConfigLike,
+    analyse: ConfigLike | None = None,
+    evaluate: ConfigLike | bool = True,
+    *,
+    name: str = "",
+    force: bool = False,
+    settings: Settings | None = None,
+) -> Submission:
+    """Train (then evaluate / analyse) on an existing dataset."""
+    configs: dict[str, StrictModel] = {"train": _validated("train", train)}
+    if evaluate is not False:
+        configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
+    if analyse is not None:
+        configs["analyse"] = _validated("analyse", analyse)
+    run_id = run_id_for(dataset_id, configs["train"])
+    if force:
+        run_id = content_id(run_id, uuid.uuid4().hex)
+    with session_scope() as s:
+        repo.get_dataset(s, dataset_id)
+        repo.get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
+    return _start(_stages(configs), dataset_id, run_id, settings)
+
+
+def submit_evaluation(
+    run_id: str, evaluate: ConfigLike | None = None, settings: Settings | None = None
+) -> Submission:
+    """Evaluate an existing trained run."""
+    return _submit_on_run(run_id, "evaluate", evaluate or {}, settings)
+
+
+def submit_analysis(
+    run_id: str, analyse: ConfigLike | None = None, settings: Settings | None = None
+) -> Submission:
+    """Analyse an existing trained run (replaces its previous analysis)."""
+    return _submit_on_run(run_id, "analyse", analyse or {}, settings)
+
+
+def _submit_on_run(run_id: str, kind: str, cfg: ConfigLike, settings: Settings | None) -> Submission:
+    config = _validated(kind, cfg)
+    with session_scope() as s:
+        run = repo.get_run(s, run_id)
+        dataset_id = run.dataset_id
+    return _start(_stages({kind: config}), dataset_id, run_id, settings)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Cancellation and waiting
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cancel_job(job_id: str, settings: Settings | None = None) -> Job:
+    """Cancel a job (queued: at once; running: at its next progress report); its pipeline stops there."""
+    with session_scope() as s:
+        job = repo.request_cancel(s, job_id)
+    publish_row(job_id, settings)
+    return job
+
+
+def cancel_pipeline(pipeline_id: str, settings: Settings | None = None) -> list[Job]:
+    """Cancel every unfinished job of a pipeline."""
+    with session_scope() as s:
+        jobs = [j for j in repo.pipeline_jobs(s, pipeline_id) if not JobStatus(j.status).terminal]
+    return [cancel_job(j.id, settings) for j in jobs]
+
+
+def pipeline_done(pipeline_id: str) -> tuple[bool, list[Job]]:
+    """(finished?, its jobs): finished when a job failed or was cancelled, or the last stage succeeded."""
+    with session_scope() as s:
+        pipeline = repo.get_pipeline(s, pipeline_id)
+        jobs = repo.pipeline_jobs(s, pipeline_id)
+        n_stages = len(pipeline.stages)
+    if any(j.status in (JobStatus.failed.value, JobStatus.cancelled.value) for j in jobs):
+        return True, jobs
+    finished = len(jobs) == n_stages and all(j.status == JobStatus.succeeded.value for j in jobs)
+    return finished, jobs
+
+
+def wait_for_pipeline(pipeline_id: str, timeout: float = 3600.0, poll: float = 0.5) -> list[Job]:
+    """Block until the pipeline finishes (see ``pipeline_done``); raise TimeoutError with its jobs' states."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done, jobs = pipeline_done(pipeline_id)
+        if done:
+            return jobs
+        if time.monotonic() > deadline:
+            states = ", ".join(f"{j.kind}={j.status} ({j.message})" for j in jobs)
+            raise TimeoutError(f"pipeline {pipeline_id} not finished after {timeout:.0f}s: {states}")
+        time.sleep(poll)
