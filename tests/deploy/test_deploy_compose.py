@@ -7,12 +7,14 @@ import re
 import subprocess
 
 import pytest
-from conftest import REPO, bare_env, compose_config, run
+from deploy_support import REPO, bare_env, compose_config, run
 
 APP_SERVICES = {"gateway", "collector", "trainer", "trainer-cpu", "analyser"}
 """Services that run saelab code with the full settings (migrate and flower need less)."""
 LM_SERVICES = {"gateway", "collector", "trainer", "trainer-cpu", "analyser"}
 """Services that load a language model, so share the Hugging Face cache."""
+TOOL_VARIABLES = {"CELERY_WORKER_CONCURRENCY"}
+"""Variables besides the contract's that app services may get (read by Celery itself)."""
 
 
 def one_shot(service: dict) -> bool:
@@ -82,11 +84,20 @@ def test_app_services_get_exactly_the_contract_variables(compose_model, contract
     services = compose_model["services"]
     for name in APP_SERVICES | {"migrate"}:
         env = set(services[name]["environment"])
-        assert env == contract.env, f"{name}: extra {env - contract.env}, missing {contract.env - env}"
+        ours = {k for k in env if k.startswith("SAELAB_") or k == "HF_HOME"}
+        assert ours == contract.env, f"{name}: extra {ours - contract.env}, missing {contract.env - ours}"
+        assert env - ours <= TOOL_VARIABLES, f"{name}: unexpected variables {env - ours - TOOL_VARIABLES}"
     used = {k for svc in services.values() for k in (svc.get("environment") or {}) if k.startswith("SAELAB_")}
     assert used <= settings_env_names, (
         f"variables no settings class reads: {sorted(used - settings_env_names)}"
     )
+
+
+def test_workers_run_one_task_at_a_time(compose_model):
+    # The contract command has no --concurrency: Celery reads CELERY_WORKER_CONCURRENCY. Without it a worker
+    # forks one process per CPU and runs that many trainings on one GPU.
+    for name in ("collector", "trainer", "trainer-cpu", "analyser"):
+        assert compose_model["services"][name]["environment"]["CELERY_WORKER_CONCURRENCY"] == "1", name
 
 
 def test_services_reach_each_other_by_compose_names(compose_model):

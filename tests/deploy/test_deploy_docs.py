@@ -9,7 +9,7 @@ import re
 import textwrap
 from pathlib import Path
 
-from conftest import REPO, Rendered, render_kustomization, run
+from deploy_support import REPO, Rendered, render_kustomization, run
 
 DOCS = REPO / "docs"
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import OVERLAYS, REPO, Rendered, render_kustomization, run
+from deploy_support import OVERLAYS, REPO, Rendered, render_kustomization, run
 
 ALL = ("base", *OVERLAYS)
 APP = {
@@ -163,6 +163,16 @@ def test_services_ingress_and_hpas_point_at_real_targets(rendered, name):
     assert scaled == {"saelab-collector", "saelab-analyser"}
     for target in scaled:
         r.get("Deployment", target)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_workers_run_one_task_at_a_time_with_threads_sized_to_their_cpu_limit(rendered, name):
+    for deployment in ("saelab-collector", "saelab-trainer", "saelab-analyser"):
+        (c,) = containers(rendered[name].get("Deployment", deployment)["spec"]["template"]["spec"])
+        env = {e["name"]: e for e in c["env"]}
+        assert env["CELERY_WORKER_CONCURRENCY"]["value"] == "1", deployment
+        field = env["OMP_NUM_THREADS"]["valueFrom"]["resourceFieldRef"]
+        assert field["resource"] == "limits.cpu" and field["containerName"] == c["name"], deployment
 
 
 def _gpu_requests(r: Rendered) -> dict[str, tuple]:
