@@ -275,15 +275,12 @@ async def _one_job_updates(info: Info, job_id: str) -> AsyncGenerator[Job, None]
 
 async def _fresh_job(info: Info, job_id: str) -> Job:
     """Re-read a job (the request's loader cache would return the state of the first read)."""
-    lo = loaders(info)
-    lo.jobs.clear(job_id)
-    lo.pipelines.clear(job_id)
-    lo.pipeline_jobs.clear(job_id)
+    loaders(info).forget_job(job_id)
     return await require_job(info, job_id)
 
 
 async def _job_after_event(info: Info, event: events.JobEvent) -> Job:
-    loaders(info).jobs.clear(event.job_id)
+    loaders(info).forget_job(event.job_id)
     job = await load_job(info, event.job_id)
     if job is None:  # published before its row was committed: show the event alone
         return Job(

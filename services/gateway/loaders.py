@@ -35,6 +35,12 @@ class Loaders:
         self.logits = self._loader(data.logits_by_key)
         self.labels = self._loader(data.labels_by_key)
 
+    def forget_job(self, job_id: str) -> None:
+        """Drop cached rows of a job or pipeline so the next load reads the database again."""
+        for loader in (self.jobs, self.pipelines, self.pipeline_jobs):
+            if loader.cache_map.get(job_id) is not None:
+                loader.clear(job_id)
+
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(session, *args)`` in a worker thread with a fresh session (read-only, closed after)."""
         return await asyncio.to_thread(self._call, fn, *args)

@@ -18,7 +18,7 @@ from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimi
 from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
-from services.gateway.errors import ClientErrors, log_unexpected
+from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
 from services.gateway.jobs import JobQueries, JobSubscriptions
@@ -85,12 +85,17 @@ class GatewaySchema(strawberry.Schema):
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
         try:
-            return await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
+            result = await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
         except asyncio.TimeoutError:
             message = f"The request took longer than {self.timeout_s:g} s and was abandoned; try again"
             return ExecutionResult(
                 data=None, errors=[GraphQLError(message, extensions={"code": "UNAVAILABLE"})]
             )
+        if result.errors:  # errors raised before the extensions ran (e.g. a parse error in the parser cache)
+            result.errors = [
+                e if (e.extensions or {}).get("code") else to_client_error(e) for e in result.errors
+            ]
+        return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         log_unexpected(errors)

@@ -150,8 +150,7 @@ class JobMutations:
             await asyncio.to_thread(pipelines.cancel_pipeline, str(id), shared)
         elif not job.status.terminal:
             await asyncio.to_thread(pipelines.cancel_job, str(id), shared)
-        for loader in (loaders(info).jobs, loaders(info).pipeline_jobs):
-            loader.clear(str(id))
+        loaders(info).forget_job(str(id))
         fresh = await load_job(info, str(id))
         assert fresh is not None
         return fresh
