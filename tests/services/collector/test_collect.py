@@ -1,0 +1,182 @@
+"""End-to-end collection on the tiny GPT-2: shard contents, determinism, resume, atomicity and fail-fast errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+import services.collector.collect as collect_module
+from services.collector.collect import CollectError, collect
+from services.collector.corpus import CorpusError, open_corpus
+from shared.config import CollectConfig
+from shared.lm import LanguageModel, ModelLoadError
+from shared.shards import FORMAT, ActivationSet
+
+MakeConfig = Callable[..., CollectConfig]
+
+
+class Interrupted(Exception):
+    """Stands in for a killed process."""
+
+
+def _stop_after_first_shard(done: float, total: float, message: str = "") -> None:
+    if "written" in message:
+        raise Interrupted
+
+
+def _all(ds: ActivationSet) -> tuple[np.ndarray, np.ndarray]:
+    shards = [ds.read_shard(i) for i in range(ds.n_shards)]
+    return np.concatenate([a for a, _ in shards]), np.concatenate([t for _, t in shards])
+
+
+@pytest.fixture
+def forward_counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the contexts the collector runs through the LM."""
+    counted: list[int] = []
+    original = LanguageModel.activations
+
+    def counting(self: LanguageModel, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
+        counted.append(len(input_ids))
+        return original(self, input_ids, hook)
+
+    monkeypatch.setattr(LanguageModel, "activations", counting)
+    return counted
+
+
+def test_collect_writes_activations_tokens_and_meta(make_cfg: MakeConfig, small_corpus: Path) -> None:
+    cfg = make_cfg()
+    calls: list[tuple[float, float]] = []
+    ds = ActivationSet.open(
+        collect(cfg, progress=lambda d, t, m="": calls.append((d, t))), require_complete=True
+    )
+    acts, tokens = _all(ds)
+    assert (ds.n_shards, ds.n_contexts, ds.n_tokens) == (3, 10, 320)
+    assert acts.shape == (10, 32, 64) and tokens.shape == (10, 32)
+    assert calls[-1] == (320, 320)
+
+    lm = collect_module.load_lm(cfg.model)
+    assert (tokens[:, 0] == lm.bos_token_id).all()
+    # The contexts are the seeded document order, tokenised and joined with EOS, cut into 31-token bodies.
+    docs = open_corpus(cfg.corpus).documents(cfg.seed)
+    stream = [t for d in docs for t in [*lm.tokenizer(d)["input_ids"], lm.eos_token_id]][: 10 * 31]
+    assert tokens[:, 1:].reshape(-1).tolist() == stream
+    first_doc_text = lm.tokenizer.decode(tokens[0, 1:].tolist()).split("<|endoftext|>")[0]
+    assert first_doc_text.strip() in small_corpus.read_text()
+    # Activations are the LM's residual stream at the hook for exactly those tokens.
+    expected = lm.activations(torch.from_numpy(tokens).long(), cfg.hook).numpy()
+    np.testing.assert_allclose(acts, expected, rtol=1e-4, atol=1e-5)
+
+    meta = ds.meta
+    assert meta.format == FORMAT and meta.complete and meta.n_tokens == 320
+    assert (meta.model, meta.hook, meta.layer, meta.hook_kind) == (cfg.model, cfg.hook, 2, "resid_pre")
+    assert (meta.d_in, meta.context_length, meta.dtype, meta.seed) == (64, 32, "float32", 0)
+    assert meta.prepend_bos and meta.bos_token_id == lm.bos_token_id
+    assert meta.corpus == str(small_corpus) and meta.corpus_fingerprint == open_corpus(cfg.corpus).fingerprint
+    with h5py.File(ds.shard_path(2)) as f:
+        assert f.attrs["hook"] == cfg.hook and f.attrs["model"] == cfg.model
+        assert f["activations"].compression == "lzf" and f["activations"].chunks is not None
+
+
+def test_resid_post_and_no_bos(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg(hook="blocks.1.hook_resid_post", prepend_bos=False, n_tokens=64)
+    ds = ActivationSet.open(collect(cfg))
+    acts, tokens = _all(ds)
+    assert ds.meta.hook_kind == "resid_post" and not ds.meta.prepend_bos
+    docs = open_corpus(cfg.corpus).documents(cfg.seed)
+    assert tokens[0, :5].tolist() == collect_module.load_lm(cfg.model).tokenizer(next(docs))["input_ids"][:5]
+    lm = collect_module.load_lm(cfg.model)
+    with torch.no_grad():
+        hidden = lm.model(input_ids=torch.from_numpy(tokens).long(), output_hidden_states=True).hidden_states
+    np.testing.assert_allclose(acts, hidden[2].numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_same_seed_same_data_other_seed_other_contexts(make_cfg: MakeConfig, tmp_path: Path) -> None:
+    a = _all(ActivationSet.open(collect(make_cfg(output=str(tmp_path / "a")))))
+    b = _all(ActivationSet.open(collect(make_cfg(output=str(tmp_path / "b"), batch_size=3))))
+    c = _all(ActivationSet.open(collect(make_cfg(output=str(tmp_path / "c"), seed=1))))
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-5, atol=1e-6)
+    assert not np.array_equal(a[1], c[1])
+
+
+def test_float16_storage(make_cfg: MakeConfig, tmp_path: Path) -> None:
+    full = _all(ActivationSet.open(collect(make_cfg(output=str(tmp_path / "f32")))))
+    ds = ActivationSet.open(collect(make_cfg(output=str(tmp_path / "f16"), dtype="float16")))
+    with h5py.File(ds.shard_path(0)) as f:
+        assert f["activations"].dtype == np.float16
+    half = _all(ds)
+    assert half[0].dtype == np.float32 and ds.meta.dtype == "float16"
+    np.testing.assert_array_equal(half[1], full[1])
+    np.testing.assert_allclose(half[0], full[0], rtol=2e-3, atol=2e-3)
+
+
+def test_interrupted_collection_resumes_without_recomputing(
+    make_cfg: MakeConfig, tmp_path: Path, forward_counter: list[int]
+) -> None:
+    cfg = make_cfg()
+    with pytest.raises(Interrupted):
+        collect(cfg, progress=_stop_after_first_shard)
+    partial = ActivationSet.open(cfg.output)
+    assert partial.n_shards == 1 and not partial.complete
+    first = partial.shard_path(0)
+    stamp = (first.stat().st_mtime_ns, first.stat().st_ino)
+    # A kill in the middle of writing shard 1 leaves a truncated temp file behind.
+    (Path(cfg.output) / "shard-00001.h5.tmp").write_bytes(b"\x89HDF\r\n\x1a\n truncated")
+    assert ActivationSet.open(cfg.output).n_shards == 1
+
+    forward_counter.clear()
+    resumed = ActivationSet.open(collect(cfg), require_complete=True)
+    assert sum(forward_counter) == 10 - 4  # only the contexts of the unfinished shards went through the LM
+    assert (first.stat().st_mtime_ns, first.stat().st_ino) == stamp
+    assert not list(Path(cfg.output).glob("*.tmp"))
+
+    fresh = _all(ActivationSet.open(collect(make_cfg(output=str(tmp_path / "fresh")))))
+    got = _all(resumed)
+    np.testing.assert_array_equal(got[1], fresh[1])
+    np.testing.assert_allclose(got[0], fresh[0], rtol=1e-5, atol=1e-6)
+
+
+def test_rerun_of_complete_collection_does_no_work(make_cfg: MakeConfig, forward_counter: list[int]) -> None:
+    collect(make_cfg())
+    forward_counter.clear()
+    collect(make_cfg(batch_size=5, compression="gzip"))  # keys that do not change the data
+    assert forward_counter == []
+
+
+def test_resume_with_different_config_names_the_keys(make_cfg: MakeConfig) -> None:
+    with pytest.raises(Interrupted):
+        collect(make_cfg(), progress=_stop_after_first_shard)
+    with pytest.raises(
+        CollectError, match=r"hook \('blocks.2.hook_resid_pre' -> 'blocks.1.hook_resid_pre'\).*seed"
+    ):
+        collect(make_cfg(hook="blocks.1.hook_resid_pre", seed=4))
+
+
+def test_short_corpus_stops_early_with_fewer_contexts(make_cfg: MakeConfig, tmp_path: Path) -> None:
+    corpus = tmp_path / "short.txt"
+    corpus.write_text("Once upon a time there was a cat who liked to sit in the sun all day long. " * 8)
+    ds = ActivationSet.open(collect(make_cfg(corpus=str(corpus))), require_complete=True)
+    assert 0 < ds.n_contexts < 10 and ds.meta.n_contexts == ds.n_contexts
+    tiny = tmp_path / "tiny.txt"
+    tiny.write_text("Hi.")
+    with pytest.raises(CollectError, match="too little text"):
+        collect(make_cfg(corpus=str(tiny), output=str(tmp_path / "tiny-out")))
+
+
+def test_missing_model_or_corpus_fails_fast(make_cfg: MakeConfig, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match=r"no-model.*not found.*--model"):
+        collect(make_cfg(model=str(tmp_path / "no-model")))
+    with pytest.raises(CorpusError, match=r"missing\.txt.*not found.*--corpus"):
+        collect(make_cfg(corpus=str(tmp_path / "missing.txt")))
+    assert not (tmp_path / "acts").exists()
+
+
+def test_hook_out_of_range_fails_before_writing(make_cfg: MakeConfig, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"blocks\.7\.hook_resid_pre.*4 blocks"):
+        collect(make_cfg(hook="blocks.7.hook_resid_pre"))
+    assert not (tmp_path / "acts").exists()
