@@ -67,16 +67,18 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     shared = get_settings()
     if app.state.gateway is None:
         app.state.gateway = build_state(get_gateway_settings(), shared)
-    worker = None
-    if shared.embedded and app.state.start_worker:
-        from cli.embedded import start_embedded
+    embedded_worker = shared.embedded and app.state.start_worker
+    if embedded_worker:  # the in-process worker runs submitted jobs (and migrates the SQLite database)
+        from cli.embedded import get_worker
 
-        worker = await run_in_threadpool(start_embedded)
+        await run_in_threadpool(get_worker, shared)
     try:
         yield
     finally:
-        if worker is not None:
-            await run_in_threadpool(worker.stop)
+        if embedded_worker:
+            from cli.embedded import stop_worker
+
+            await run_in_threadpool(stop_worker)
 
 
 def _client(connection: HTTPConnection) -> str:
