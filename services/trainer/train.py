@@ -1,0 +1,333 @@
+"""SAETrainer: Adam with schedules, unit-norm decoder, dead-feature tracking, resampling, metrics and state."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from shared.config import TrainConfig
+from shared.progress import ProgressSink, report
+from shared.sae import SAE, LossOutput, LossSettings
+
+log = logging.getLogger(__name__)
+
+DENSE_DENSITY = 0.1
+"""A feature firing on more than this fraction of tokens counts as dense."""
+_ACC = ("steps", "tokens", "loss", "mse", "l1", "l0", "rss", "tss")
+
+
+# ------------------------------------------------------------------------------------------------------ schedules
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate at 0-based ``step``: linear warmup, constant, linear decay to 0 over the last steps."""
+    lr = cfg.lr
+    if cfg.lr_warmup_steps and step < cfg.lr_warmup_steps:
+        lr *= (step + 1) / cfg.lr_warmup_steps
+    decay_start = cfg.n_steps - cfg.lr_decay_steps
+    if cfg.lr_decay_steps and step >= decay_start:
+        lr *= (cfg.n_steps - step) / cfg.lr_decay_steps
+    return lr
+
+
+def l1_at(step: int, cfg: TrainConfig) -> float:
+    """L1 coefficient at 0-based ``step``: linear warmup from 0 over ``l1_warmup_steps``."""
+    if cfg.l1_warmup_steps and step < cfg.l1_warmup_steps:
+        return cfg.l1_coefficient * (step + 1) / cfg.l1_warmup_steps
+    return cfg.l1_coefficient
+
+
+# ------------------------------------------------------------------------------------------------ initialisation
+
+
+def estimate_input_scale(sample: Tensor) -> float:
+    """Factor that makes the mean activation norm sqrt(d_in) (SAELens ``expected_average_only_in``)."""
+    mean_norm = float(sample.float().norm(dim=-1).mean())
+    if not mean_norm > 0:
+        raise ValueError("input normalisation: the activation sample has zero norm")
+    return math.sqrt(sample.shape[-1]) / mean_norm
+
+
+def geometric_median(points: Tensor, max_iter: int = 100, tol: float = 1e-6) -> Tensor:
+    """Weiszfeld's algorithm: the point minimising the sum of Euclidean distances to ``points`` [n, d]."""
+    points = points.double()
+    median = points.mean(0)
+    for _ in range(max_iter):
+        dist = (points - median).norm(dim=1).clamp_min(1e-12)
+        weights = 1.0 / dist
+        new = (weights[:, None] * points).sum(0) / weights.sum()
+        moved = float((new - median).norm())
+        median = new
+        if moved <= tol * max(float(median.norm()), 1e-12):
+            break
+    return median.float()
+
+
+# ------------------------------------------------------------------------------------------ decoder constraint
+
+
+@torch.no_grad()
+def remove_parallel_grad(W_dec: torch.nn.Parameter) -> None:
+    """Drop the gradient component parallel to each (unit-norm) decoder row."""
+    if W_dec.grad is not None:
+        W_dec.grad -= (W_dec.grad * W_dec).sum(1, keepdim=True) * W_dec
+
+
+@torch.no_grad()
+def normalise_rows(W_dec: torch.nn.Parameter) -> None:
+    W_dec /= W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+
+
+# ---------------------------------------------------------------------------------------------------- trainer
+
+
+class SAETrainer:
+    """Trains ``sae`` on ``batches`` (raw activations [B, d_in]); storage, metrics, progress are injected."""
+
+    def __init__(
+        self,
+        sae: SAE,
+        cfg: TrainConfig,
+        batches: Iterator[Tensor],
+        *,
+        device: torch.device | str = "cpu",
+        checkpoint: Callable[[SAETrainer], None] | None = None,
+        on_metrics: Callable[[dict[str, Any]], None] | None = None,
+        progress: ProgressSink | None = None,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.device = torch.device(device)
+        self.sae = sae.to(self.device)
+        self.batches = batches
+        self.checkpoint_fn, self.on_metrics, self.progress, self.should_stop = (
+            checkpoint,
+            on_metrics,
+            progress,
+            should_stop,
+        )
+        self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr, betas=cfg.adam_betas)
+        self.step = 0
+        self.input_scale = 1.0
+        self.constrain_decoder = not cfg.scale_l1_by_decoder_norm  # Anthropic's April 2024 update drops it
+        d_sae = sae.cfg.d_sae
+        self.tokens_since_fired = torch.zeros(d_sae, dtype=torch.long, device=self.device)
+        self.window_fires = torch.zeros(d_sae, dtype=torch.long, device=self.device)
+        self.acc = torch.zeros(len(_ACC), dtype=torch.float64, device=self.device)
+        self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.last_metrics: dict[str, Any] = {}
+        self._clock = time.perf_counter()
+
+    # ---------------------------------------------------------------------------------------------- setup
+
+    @torch.no_grad()
+    def initialise(self, sample: Tensor) -> None:
+        """Fresh run: estimate the input scale and set b_dec to the geometric median of the scaled sample."""
+        if self.cfg.normalise_activations == "expected_norm":
+            self.input_scale = estimate_input_scale(sample)
+        self.sae.b_dec.copy_(geometric_median(sample.float() * self.input_scale).to(self.device))
+        log.info("input scale %.4g, |b_dec| %.4g", self.input_scale, float(self.sae.b_dec.norm()))
+
+    # ---------------------------------------------------------------------------------------------- loop
+
+    def fit(self) -> bool:
+        """Train until ``n_steps`` (True) or until ``should_stop`` says so (False, after a checkpoint)."""
+        self._clock = time.perf_counter()
+        while self.step < self.cfg.n_steps:
+            if self.should_stop is not None and self.should_stop():
+                self._checkpoint()
+                return False
+            x, out = self._train_step(next(self.batches))
+            self._track(x, out)
+            self._maybe_resample(x, out)
+            self._maybe_log()
+            self._maybe_checkpoint()
+            report(self.progress, self.step, self.cfg.n_steps, self._progress_message())
+        return True
+
+    def _train_step(self, batch: Tensor) -> tuple[Tensor, LossOutput]:
+        x = batch.to(self.device, non_blocking=True) * self.input_scale
+        for group in self.opt.param_groups:
+            group["lr"] = lr_at(self.step, self.cfg)
+        with self._autocast():
+            out = self.sae.training_loss(x, self._loss_settings())
+        self.opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        if self.constrain_decoder:
+            remove_parallel_grad(self.sae.W_dec)
+        self.opt.step()
+        if self.constrain_decoder:
+            normalise_rows(self.sae.W_dec)
+        self.step += 1
+        return x, out
+
+    def _loss_settings(self) -> LossSettings:
+        dead = None
+        if self.sae.architecture == "topk":
+            dead = self.tokens_since_fired >= self.cfg.dead_steps_threshold * self.cfg.batch_size
+        return LossSettings(
+            l1_coefficient=l1_at(self.step, self.cfg),
+            scale_l1_by_decoder_norm=self.cfg.scale_l1_by_decoder_norm,
+            aux_k=self.cfg.aux_k,
+            aux_k_coefficient=self.cfg.aux_k_coefficient,
+            dead_mask=dead,
+        )
+
+    def _autocast(self) -> contextlib.AbstractContextManager[Any]:
+        if self.cfg.autocast_bf16 and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    # ---------------------------------------------------------------------------------------------- tracking
+
+    @torch.no_grad()
+    def _track(self, x: Tensor, out: LossOutput) -> None:
+        n = x.shape[0]
+        fired = out.fire_counts > 0
+        self.tokens_since_fired += n
+        self.tokens_since_fired[fired] = 0
+        self.window_fires += out.fire_counts
+        rss = (x - out.recon.to(x.dtype)).pow(2).sum()
+        tss = (x - x.mean(0)).pow(2).sum()
+        values = (1, n, out.loss.detach(), out.mse, out.l1, out.l0, rss, tss)
+        self.acc += torch.stack([torch.as_tensor(v, dtype=torch.float64, device=self.device) for v in values])
+
+    def dead_mask(self) -> Tensor:
+        """Features that have not fired for ``dead_feature_threshold`` tokens."""
+        return self.tokens_since_fired >= self.cfg.dead_feature_threshold
+
+    @torch.no_grad()
+    def _maybe_resample(self, x: Tensor, out: LossOutput) -> None:
+        freq = self.cfg.resample_frequency
+        if not freq or self.step % freq:
+            return
+        dead = self.dead_mask().nonzero().flatten()
+        if len(dead):
+            resample_features(self, dead, x, out.recon.to(x.dtype))
+
+    def _maybe_log(self) -> None:
+        if self.step % self.cfg.log_every == 0 or self.step == self.cfg.n_steps:
+            self.last_metrics = self.collect_metrics()
+            log.info("step %d %s", self.step, self.last_metrics)
+            if self.on_metrics is not None:
+                self.on_metrics(self.last_metrics)
+
+    def collect_metrics(self) -> dict[str, Any]:
+        """Window averages since the last log; resets the window."""
+        acc = dict(zip(_ACC, self.acc.tolist(), strict=True))
+        steps, tokens = max(acc["steps"], 1.0), max(acc["tokens"], 1.0)
+        density = self.window_fires.double() / tokens
+        elapsed = time.perf_counter() - self._clock
+        metrics = {
+            "step": self.step,
+            "loss": acc["loss"] / steps,
+            "mse": acc["mse"] / steps,
+            "l1": acc["l1"] / steps,
+            "l0": acc["l0"] / steps,
+            "explained_variance": 1.0 - acc["rss"] / acc["tss"] if acc["tss"] > 0 else float("nan"),
+            "dead_fraction": float((self.window_fires == 0).double().mean()),
+            "dense_fraction": float((density > DENSE_DENSITY).double().mean()),
+            "lr": lr_at(max(self.step - 1, 0), self.cfg),
+            "l1_coefficient": l1_at(max(self.step - 1, 0), self.cfg),
+            "tokens_per_s": acc["tokens"] / elapsed if elapsed > 0 else float("nan"),
+            "tokens": self.step * self.cfg.batch_size,
+        }
+        self.acc.zero_()
+        self.window_fires.zero_()
+        self._clock = time.perf_counter()
+        return metrics
+
+    def _progress_message(self) -> str:
+        m = self.last_metrics
+        return f"loss {m['loss']:.4g} EV {m['explained_variance']:.3f} L0 {m['l0']:.1f}" if m else ""
+
+    # ---------------------------------------------------------------------------------------------- state
+
+    def _maybe_checkpoint(self) -> None:
+        every = self.cfg.checkpoint_every
+        if every and self.step % every == 0 and self.step < self.cfg.n_steps:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self.checkpoint_fn is not None:
+            self.checkpoint_fn(self)
+
+    def state_dict(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """(tensors, JSON-able info) capturing everything the rest of training depends on."""
+        names = [name for name, _ in self.sae.named_parameters()]
+        opt = self.opt.state_dict()
+        tensors = {f"sae.{n}": p.detach() for n, p in self.sae.named_parameters()}
+        for i, state in opt["state"].items():
+            for key, value in state.items():
+                tensors[f"optim.{names[i]}.{key}"] = value
+        tensors |= {
+            "tracker.tokens_since_fired": self.tokens_since_fired,
+            "tracker.window_fires": self.window_fires,
+            "tracker.acc": self.acc,
+            "rng.torch": torch.get_rng_state(),
+            "rng.generator": self.generator.get_state(),
+        }
+        if torch.cuda.is_available():
+            tensors["rng.cuda"] = torch.cuda.get_rng_state()
+        info = {"step": self.step, "input_scale": self.input_scale, "param_groups": opt["param_groups"]}
+        return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, info
+
+    def load_state_dict(self, tensors: dict[str, Tensor], info: dict[str, Any]) -> None:
+        names = [name for name, _ in self.sae.named_parameters()]
+        with torch.no_grad():
+            for n, p in self.sae.named_parameters():
+                p.copy_(tensors[f"sae.{n}"])
+        state: dict[int, dict[str, Tensor]] = {}
+        for i, n in enumerate(names):
+            keys = {k.split(".", 2)[2] for k in tensors if k.startswith(f"optim.{n}.")}
+            if keys:
+                state[i] = {k: tensors[f"optim.{n}.{k}"] for k in keys}
+        self.opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
+        self.tokens_since_fired.copy_(tensors["tracker.tokens_since_fired"])
+        self.window_fires.copy_(tensors["tracker.window_fires"])
+        self.acc.copy_(tensors["tracker.acc"])
+        torch.set_rng_state(tensors["rng.torch"])
+        self.generator.set_state(tensors["rng.generator"])
+        if "rng.cuda" in tensors and torch.cuda.is_available():
+            torch.cuda.set_rng_state(tensors["rng.cuda"])
+        self.step, self.input_scale = int(info["step"]), float(info["input_scale"])
+
+
+# ------------------------------------------------------------------------------------------------ resampling
+
+
+@torch.no_grad()
+def resample_features(trainer: SAETrainer, dead: Tensor, x: Tensor, recon: Tensor) -> None:
+    """Anthropic's resampling: point each dead feature at an input drawn with probability ~ loss^2.
+
+    Decoder row = the (b_dec-centred) input, normalised; encoder column = the same direction scaled to 0.2x the
+    mean encoder norm of the live features; encoder bias 0; the Adam moments of those weights are reset.
+    """
+    sae, opt = trainer.sae, trainer.opt
+    loss = (x - recon).pow(2).sum(-1)
+    weights = loss.pow(2).double()
+    if not float(weights.sum()) > 0:
+        return
+    picks = torch.multinomial(weights, len(dead), replacement=True, generator=trainer.generator)
+    directions = x[picks] - sae.b_dec
+    directions /= directions.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    alive = torch.ones(sae.cfg.d_sae, dtype=torch.bool, device=x.device)
+    alive[dead] = False
+    enc_norm = sae.W_enc[:, alive].norm(dim=0).mean() if alive.any() else torch.tensor(1.0, device=x.device)
+    sae.W_dec[dead] = directions.to(sae.W_dec.dtype)
+    sae.W_enc[:, dead] = (directions * enc_norm * 0.2).T.to(sae.W_enc.dtype)
+    sae.b_enc[dead] = 0.0
+    for param, index in ((sae.W_dec, (dead,)), (sae.W_enc, (slice(None), dead)), (sae.b_enc, (dead,))):
+        state = opt.state.get(param, {})
+        for key in ("exp_avg", "exp_avg_sq"):
+            if key in state:
+                state[key][index] = 0.0
+    trainer.tokens_since_fired[dead] = 0
+    log.info("step %d: resampled %d dead features", trainer.step, len(dead))

@@ -1,0 +1,279 @@
+"""Trainer: exact resume, checkpoints, metrics, schedules, decoder constraint, folding, resampling, AuxK."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from services.trainer.data import ActivationDataset, split_segments
+from services.trainer.run import latest_checkpoint, train
+from services.trainer.train import (
+    SAETrainer,
+    geometric_median,
+    l1_at,
+    lr_at,
+    normalise_rows,
+    remove_parallel_grad,
+)
+from shared.config import ConfigError, TrainConfig
+from shared.sae import SAEConfig, create_sae, load_sae
+
+METRIC_KEYS = {
+    "step",
+    "loss",
+    "mse",
+    "l1",
+    "l0",
+    "explained_variance",
+    "dead_fraction",
+    "dense_fraction",
+    "lr",
+    "tokens_per_s",
+}
+
+
+def rows(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+class StopAfter:
+    """should_stop that says stop once ``n`` steps have been asked about."""
+
+    def __init__(self, n: int) -> None:
+        self.calls, self.n = 0, n
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.calls > self.n
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {
+            "l1_warmup_steps": 10,
+            "lr_warmup_steps": 5,
+            "lr_decay_steps": 10,
+            "resample_frequency": 8,
+            "dead_feature_threshold": 64,
+        },
+        {"architecture": "topk", "k": 3, "dead_steps_threshold": 2, "aux_k": 4, "aux_k_coefficient": 0.1},
+    ],
+    ids=["relu", "topk"],
+)
+def test_a_stopped_and_resumed_run_ends_bit_identical(tmp_path: Path, synthetic, train_cfg, overrides):
+    full = train(train_cfg(synthetic, tmp_path / "full", checkpoint_every=10, **overrides))
+    cfg = train_cfg(synthetic, tmp_path / "split", checkpoint_every=10, **overrides)
+    seen: list[Path] = []
+    train(cfg, should_stop=StopAfter(17), on_checkpoint=seen.append)
+    assert not (tmp_path / "split" / "sae.safetensors").exists()
+    assert latest_checkpoint(tmp_path / "split").name == "step-00000017"
+    assert [p.name for p in seen] == ["step-00000010", "step-00000017"]
+    assert all((p / "state.safetensors").is_file() for p in seen[-1:])
+    train(cfg, on_checkpoint=seen.append)
+    a, b = load_sae(full), load_sae(tmp_path / "split")
+    for name, p in a.named_parameters():
+        assert torch.equal(p, getattr(b, name)), name
+    ra, rb = rows(full), rows(tmp_path / "split")
+    assert [r["step"] for r in rb] == [r["step"] for r in ra] == [10, 20, 30, 40]
+    for x, y in zip(ra, rb, strict=True):
+        assert {k: v for k, v in x.items() if k != "tokens_per_s"} == {
+            k: v for k, v in y.items() if k != "tokens_per_s"
+        }
+
+
+def test_run_directory_layout_metrics_and_progress(tmp_path: Path, synthetic, train_cfg):
+    progress: list[tuple[float, float]] = []
+    forwarded: list[dict] = []
+    run = train(
+        train_cfg(synthetic, tmp_path / "run", checkpoint_every=15),
+        progress=lambda d, t, m="": progress.append((d, t)),
+        on_metrics=forwarded.append,
+    )
+    assert {p.name for p in run.iterdir()} == {
+        "sae.safetensors",
+        "cfg.json",
+        "train_config.yaml",
+        "metrics.jsonl",
+        "checkpoints",
+    }
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step-00000030", "step-00000040"]
+    logged = rows(run)
+    assert logged == forwarded and all(set(r) >= METRIC_KEYS for r in logged)
+    assert logged[-1]["explained_variance"] > logged[0]["explained_variance"]
+    assert progress[-1] == (40, 40)
+    cfg = json.loads((run / "cfg.json").read_text())
+    assert (
+        cfg["activations_path"] == str(synthetic.path.resolve())
+        and cfg["hook_name"] == "blocks.1.hook_resid_pre"
+    )
+    assert cfg["saelab"]["norm_threshold"] > 0
+
+
+def test_saved_sae_works_on_raw_activations(tmp_path: Path, synthetic, train_cfg):
+    cfg = train_cfg(synthetic, tmp_path / "run", n_steps=20)
+    data = ActivationDataset(synthetic, split_segments(synthetic, cfg.eval_fraction)[0])
+    torch.manual_seed(0)
+    sae = create_sae(SAEConfig("relu", synthetic.d_in, cfg.d_sae))
+    trainer = SAETrainer(sae, cfg, data.batches(cfg.batch_size, 0, 256))
+    trainer.initialise(data.sample(512, 0))
+    trainer.fit()
+    scale = trainer.input_scale
+    assert abs(scale - 1.0) > 0.1, "the synthetic data is not at unit scale, so folding matters"
+    from services.trainer.run import export
+
+    export(trainer, data, tmp_path / "run")
+    saved = load_sae(tmp_path / "run")
+    raw = data.sample(256, seed=9)
+    with torch.no_grad():
+        torch.testing.assert_close(saved(raw), trainer.sae(raw * scale) / scale, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(saved.encode(raw), trainer.sae.encode(raw * scale), rtol=1e-4, atol=1e-4)
+    normalised = (raw * scale).norm(dim=1).mean()
+    assert abs(float(normalised) - synthetic.d_in**0.5) < 0.5
+
+
+def test_decoder_rows_stay_unit_norm_and_parallel_gradient_is_removed():
+    torch.manual_seed(0)
+    W = torch.nn.Parameter(torch.randn(6, 4))
+    normalise_rows(W)
+    W.grad = torch.randn(6, 4)
+    remove_parallel_grad(W)
+    torch.testing.assert_close((W.grad * W).sum(1), torch.zeros(6), atol=1e-6, rtol=0)
+
+
+def test_trained_decoder_rows_have_unit_norm(tmp_path: Path, synthetic, train_cfg):
+    cfg = train_cfg(synthetic, tmp_path / "run", n_steps=15, normalise_activations="none")
+    data = ActivationDataset(synthetic, split_segments(synthetic, 0.25)[0])
+    torch.manual_seed(0)
+    trainer = SAETrainer(create_sae(SAEConfig("relu", 16, 32)), cfg, data.batches(64, 0, 256))
+    trainer.fit()
+    torch.testing.assert_close(trainer.sae.W_dec.norm(dim=1), torch.ones(32))
+
+
+def test_schedules():
+    cfg = TrainConfig(
+        n_steps=100, lr=1.0, lr_warmup_steps=10, lr_decay_steps=20, l1_coefficient=2.0, l1_warmup_steps=4
+    )
+    assert lr_at(0, cfg) == pytest.approx(0.1) and lr_at(9, cfg) == 1.0 and lr_at(50, cfg) == 1.0
+    assert (
+        lr_at(80, cfg) == 1.0
+        and lr_at(90, cfg) == pytest.approx(0.5)
+        and lr_at(99, cfg) == pytest.approx(0.05)
+    )
+    assert [l1_at(s, cfg) for s in range(5)] == [0.5, 1.0, 1.5, 2.0, 2.0]
+
+
+def test_geometric_median_resists_outliers():
+    torch.manual_seed(0)
+    points = torch.randn(200, 3) * 0.1 + torch.tensor([1.0, 2.0, 3.0])
+    points[:20] = 1000.0
+    median = geometric_median(points)
+    assert torch.allclose(median, torch.tensor([1.0, 2.0, 3.0]), atol=0.1)
+    assert points.mean(0)[0] > 50
+
+
+def test_resampling_revives_dead_features(tmp_path: Path, synthetic, train_cfg):
+    dead = [3, 8, 21]
+
+    def fires_after(resample_frequency: int) -> torch.Tensor:
+        cfg = train_cfg(
+            synthetic,
+            tmp_path / "run",
+            n_steps=30,
+            resample_frequency=resample_frequency,
+            dead_feature_threshold=64 * 5,
+            l1_coefficient=0.1,
+        )
+        data = ActivationDataset(synthetic, split_segments(synthetic, 0.25)[0])
+        torch.manual_seed(0)
+        trainer = SAETrainer(create_sae(SAEConfig("relu", 16, 32)), cfg, data.batches(64, 0, 256))
+        trainer.initialise(data.sample(512, 0))
+        with torch.no_grad():
+            trainer.sae.b_enc[dead] = -1e4
+        trainer.fit()
+        x = data.sample(512, 1) * trainer.input_scale
+        return (trainer.sae.encode(x)[:, dead] > 0).sum(0)
+
+    assert (fires_after(0) == 0).all()
+    assert (fires_after(10) > 0).all()
+
+
+SIGNED = torch.cat([torch.eye(4), -torch.eye(4)])  # 8 features +-e_i: zero-mean data, so b_dec stays ~0
+
+
+def signed_feature_batches(seed: int) -> Iterator[torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    while True:
+        which = torch.randint(0, 8, (64,), generator=gen)
+        yield SIGNED[which] * (1 + torch.rand(64, 1, generator=gen))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_auxk_revives_a_planted_dead_latent(seed):
+    """Latent 7 (feature -e3) is planted dead: a weak encoder, a random decoder, and latent 6 (feature -e2)
+    outbids it on -e3 tokens. Without AuxK nothing trains it; with AuxK it learns the residual and fires."""
+
+    def first_fire(aux_coefficient: float) -> int | None:
+        cfg = TrainConfig(
+            architecture="topk",
+            k=1,
+            d_sae=8,
+            n_steps=300,
+            batch_size=64,
+            lr=3e-3,
+            aux_k=1,
+            aux_k_coefficient=aux_coefficient,
+            dead_steps_threshold=2,
+            normalise_activations="none",
+            device="cpu",
+        )
+        torch.manual_seed(0)
+        sae = create_sae(SAEConfig("topk", 4, 8, k=1))
+        with torch.no_grad():
+            sae.W_dec.copy_(SIGNED)
+            sae.W_enc.copy_(SIGNED.T)
+            sae.W_enc[:, 6] = SIGNED[6] + 0.9 * SIGNED[7]
+            sae.W_enc[:, 7] = 0.05 * SIGNED[7]
+            sae.W_dec[7] = torch.nn.functional.normalize(torch.tensor([0.3, -0.5, 0.6, 0.5]), dim=0)
+        trainer = SAETrainer(sae, cfg, signed_feature_batches(seed))
+        fired: list[int] = []
+        track = trainer._track
+
+        def spy(x: torch.Tensor, out) -> None:
+            if out.fire_counts[7] > 0:
+                fired.append(trainer.step)
+            track(x, out)
+
+        trainer._track = spy  # type: ignore[method-assign]
+        trainer.fit()
+        return fired[0] if fired else None
+
+    assert first_fire(0.0) is None
+    revived = first_fire(1 / 32)
+    assert revived is not None and revived < 300
+
+
+def test_resuming_with_different_settings_names_them(tmp_path: Path, synthetic, train_cfg):
+    cfg = train_cfg(synthetic, tmp_path / "run", n_steps=10)
+    train(cfg)
+    with pytest.raises(ConfigError, match="different d_sae, lr"):
+        train(cfg.model_copy(update={"lr": 1e-2, "d_sae": 16}))
+    train(cfg.model_copy(update={"log_every": 5}))  # harmless changes resume
+
+
+def test_config_and_input_errors_surface(tmp_path: Path, synthetic, train_cfg):
+    with pytest.raises(ValueError, match="k: 40 is larger than d_sae"):
+        train_cfg(synthetic, tmp_path / "x", architecture="topk", k=40)
+    from shared.shards import ShardFormatError
+
+    with pytest.raises(ShardFormatError, match="not found"):
+        train(
+            train_cfg(synthetic, tmp_path / "x").model_copy(update={"activations": str(tmp_path / "missing")})
+        )
+    if not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="device: 'cuda'"):
+            train(train_cfg(synthetic, tmp_path / "y", device="cuda"))
