@@ -47,20 +47,24 @@ class FeaturePass:
         self.coact = CoActivation(s.d_sae, s.coactivation_tokens, device)
         self.n_contexts = 0
 
-    def update(self, acts: Tensor, tokens: Tensor, contexts: Tensor) -> None:
-        """Add one batch: ``acts [n_ctx, T, d_sae]``, ``tokens [n_ctx, T]``, global ``contexts [n_ctx]``."""
+    def update(
+        self, acts: Tensor, tokens: Tensor, contexts: Tensor, topk: tuple[Tensor, Tensor] | None = None
+    ) -> None:
+        """Add one batch: ``acts [n_ctx, T, d_sae]``, ``tokens [n_ctx, T]``, global ``contexts [n_ctx]``.
+
+        ``topk`` = (values, indices) ``[n_ctx, T, k]`` when the encoder produced them (TopK SAEs): the firings are
+        then read from them instead of scanning ``acts``."""
         n_ctx, T, d_sae = acts.shape
         if d_sae != self.settings.d_sae or tokens.shape != (n_ctx, T):
             raise ValueError(
                 f"FeaturePass.update: acts {tuple(acts.shape)} / tokens {tuple(tokens.shape)} mismatch"
             )
-        rows, feats = (acts.view(n_ctx * T, d_sae) > 0).nonzero(as_tuple=True)
+        rows, feats, values = _firings(acts, topk)
         token_mask = torch.ones((n_ctx, T), dtype=torch.bool, device=acts.device)
         if self.settings.exclude_first:
             keep = rows % T != 0
-            rows, feats = rows[keep], feats[keep]
+            rows, feats, values = rows[keep], feats[keep], values[keep]
             token_mask[:, 0] = False
-        values = acts.view(n_ctx * T, d_sae)[rows, feats]
         batch = Batch(
             acts=acts, tokens=tokens.long(), contexts=contexts, rows=rows, feats=feats, values=values
         )
@@ -76,3 +80,18 @@ class FeaturePass:
         self.tokens.update(batch, token_mask)
         self.coact.update(rows, feats, n_ctx * T)
         self.n_contexts += n_ctx
+
+
+def _firings(acts: Tensor, topk: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor, Tensor]:
+    """Flat token index, feature and value of every nonzero activation, in token order."""
+    n_ctx, T, d_sae = acts.shape
+    if topk is None:
+        flat = acts.view(n_ctx * T, d_sae)
+        rows, feats = flat.nonzero(as_tuple=True)
+        return rows, feats, flat[rows, feats]
+    values, idx = topk
+    k = values.shape[-1]
+    rows = torch.arange(n_ctx * T, device=acts.device).repeat_interleave(k)
+    values, feats = values.reshape(-1), idx.reshape(-1)
+    live = values > 0
+    return rows[live], feats[live], values[live]

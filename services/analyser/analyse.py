@@ -15,7 +15,7 @@ from shared.config import AnalyseConfig, ConfigError
 from shared.features import FeatureRecord, FeatureScore, Histogram, RunSummary
 from shared.lm import load_lm, resolve_device
 from shared.progress import ProgressSink, report
-from shared.sae import SAE, load_sae
+from shared.sae import SAE, TopKSAE, load_sae
 from shared.shards import ActivationSet
 
 from .accumulate import FeaturePass, PassSettings
@@ -91,6 +91,15 @@ def _max_contexts(cfg: AnalyseConfig, dataset: ActivationSet) -> int:
     return min(dataset.n_contexts, math.ceil(cfg.n_tokens / dataset.context_length))
 
 
+def encode(sae: SAE, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:
+    """Dense feature activations, plus (values, indices) for a TopK SAE (so its firings need no dense scan)."""
+    if isinstance(sae, TopKSAE):
+        values, idx = sae.encode_sparse(x)
+        dense = torch.zeros(*x.shape[:-1], sae.cfg.d_sae, dtype=values.dtype, device=values.device)
+        return dense.scatter_(-1, idx, values), (values, idx)
+    return sae.encode(x), None
+
+
 @torch.inference_mode()
 def run_pass(
     sae: SAE,
@@ -108,7 +117,8 @@ def run_pass(
         x = torch.from_numpy(batch.acts).to(device, non_blocking=True)
         tokens = torch.from_numpy(batch.tokens).to(device, non_blocking=True)
         contexts = torch.arange(batch.start, batch.start + len(batch.acts), device=device)
-        fp.update(sae.encode(x), tokens, contexts)
+        acts, topk = encode(sae, x)
+        fp.update(acts, tokens, contexts, topk)
         report(progress, (batch.start + len(batch.acts)) * T, limit * T)
     return fp
 

@@ -162,3 +162,30 @@ def test_dead_feature_has_nothing(data) -> None:
     assert int(fp.stats.count[5]) == 0
     assert not fp.top.slots.filled()[5].any()
     assert np.all(fp.tokens.table().feature != 5)
+
+
+def test_topk_firings_give_the_same_statistics_as_a_dense_scan(data) -> None:
+    acts, tokens = data
+    k = 4
+    vals, idx = acts.topk(k, dim=-1)
+    sparse_acts = torch.zeros_like(acts).scatter_(-1, idx, vals)
+    settings = PassSettings(
+        d_sae=D_SAE,
+        top_k=3,
+        window=Window(2, 1),
+        quantile_samples=2,
+        heldout_every=3,
+        coactivation_tokens=10**9,
+        exclude_first=True,
+    )
+    dense, sparse = FeaturePass(settings, "cpu"), FeaturePass(settings, "cpu")
+    for start in range(0, N_CTX, 6):
+        sl = slice(start, start + 6)
+        ctx = torch.arange(N_CTX)[sl]
+        dense.update(sparse_acts[sl], tokens[sl], ctx)
+        sparse.update(sparse_acts[sl], tokens[sl], ctx, topk=(vals[sl], idx[sl]))
+    assert torch.equal(dense.stats.count, sparse.stats.count)
+    assert torch.equal(dense.stats.hist, sparse.stats.hist)
+    assert torch.equal(dense.top.slots.values, sparse.top.slots.values)
+    assert torch.equal(dense.top.slots.payload["acts"], sparse.top.slots.payload["acts"])
+    assert dense.coact.neighbours(3) == sparse.coact.neighbours(3)
