@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import math
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from services.gateway.context import Context
     from services.gateway.loaders import Loaders
 
-__all__ = ["JSON", "Histogram", "SortOrder", "ctx", "finite", "loaders"]
+__all__ = ["JSON", "Histogram", "Listening", "SortOrder", "ctx", "finite", "loaders"]
 
 
 def ctx(info: Info) -> Context:
@@ -63,3 +65,33 @@ class Histogram:
             counts=[int(c) for c in data["counts"]],
             zero_fraction=finite(data.get("zero_fraction")),
         )
+
+
+class Listening:
+    """An event stream that starts listening now, so a caller can read the current state afterwards and miss
+    nothing in between (the in-process bus subscribes at the first step; Redis after its SUBSCRIBE round trip)."""
+
+    def __init__(self, stream: AsyncIterator[Any]) -> None:
+        self._stream = stream
+        self._first: asyncio.Future[Any] | None = asyncio.ensure_future(stream.__anext__())
+
+    async def started(self) -> Listening:
+        for _ in range(3):  # a few loop turns: the subscription step runs before any database read
+            await asyncio.sleep(0)
+        return self
+
+    def __aiter__(self) -> Listening:
+        return self
+
+    async def __anext__(self) -> Any:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return await first
+        return await self._stream.__anext__()
+
+    async def aclose(self) -> None:
+        if self._first is not None:
+            self._first.cancel()
+            await asyncio.gather(self._first, return_exceptions=True)
+            self._first = None
+        await self._stream.aclose()  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from strawberry.types import Info
 
 from services.gateway import data
 from services.gateway.auth import ReadAccess
-from services.gateway.common import JSON, ctx, loaders
+from services.gateway.common import JSON, Listening, ctx, loaders
 from services.gateway.errors import NotFound
 from services.gateway.limits import check_page_size
 from shared import events
@@ -237,20 +237,21 @@ class JobSubscriptions:
 
 
 async def _all_job_updates(info: Info) -> AsyncGenerator[Job, None]:
-    stream = events.subscribe_jobs(ctx(info).state.shared)
+    stream = await Listening(events.subscribe_jobs(ctx(info).state.shared)).started()
     try:
         async for event in stream:
             if isinstance(event, events.JobEvent):
                 yield await _job_after_event(info, event)
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
 
 
 async def _one_job_updates(info: Info, job_id: str) -> AsyncGenerator[Job, None]:
     first = await require_job(info, job_id)
     pipeline = first.kind == JobKind.PIPELINE
     shared = ctx(info).state.shared
-    stream = events.subscribe_jobs(shared) if pipeline else events.subscribe_job(job_id, shared)
+    source = events.subscribe_jobs(shared) if pipeline else events.subscribe_job(job_id, shared)
+    stream = await Listening(source).started()
     try:
         current = await _fresh_job(info, job_id)  # read after subscribing: no change falls in between
         yield current
@@ -270,7 +271,7 @@ async def _one_job_updates(info: Info, job_id: str) -> AsyncGenerator[Job, None]
             if job.status.terminal:
                 return
     finally:
-        await stream.aclose()  # type: ignore[attr-defined]
+        await stream.aclose()
 
 
 async def _fresh_job(info: Info, job_id: str) -> Job:

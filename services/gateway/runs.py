@@ -12,7 +12,7 @@ from strawberry.types import Info
 
 from services.gateway import data
 from services.gateway.auth import ReadAccess
-from services.gateway.common import JSON, Histogram, ctx, finite, loaders
+from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.jobs import JobStatus
 from shared import events
@@ -339,11 +339,11 @@ class RunSubscriptions:
         description="Each logged training step of a run as it happens (query Run.metrics for the steps before).",
     )
     async def training_metrics(self, info: Info, run_id: strawberry.ID) -> AsyncGenerator[MetricPoint, None]:
-        stream = events.subscribe_metrics(str(run_id), ctx(info).state.shared)
+        await require_run(info, str(run_id))
+        stream = await Listening(events.subscribe_metrics(str(run_id), ctx(info).state.shared)).started()
         try:
-            await require_run(info, str(run_id))
             async for event in stream:
                 if isinstance(event, events.MetricsEvent):
                     yield MetricPoint.from_values(event.run_id, event.step, event.values)
         finally:
-            await stream.aclose()  # type: ignore[attr-defined]
+            await stream.aclose()
