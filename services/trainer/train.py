@@ -82,7 +82,7 @@ def remove_parallel_grad(W_dec: torch.nn.Parameter) -> None:
 
 @torch.no_grad()
 def normalise_rows(W_dec: torch.nn.Parameter) -> None:
-    W_dec /= W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8)
+    W_dec.div_(W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8))
 
 
 # ---------------------------------------------------------------------------------------------------- trainer
@@ -98,7 +98,7 @@ class SAETrainer:
         batches: Iterator[Tensor],
         *,
         device: torch.device | str = "cpu",
-        checkpoint: Callable[[SAETrainer], None] | None = None,
+        checkpoint: Callable[[SAETrainer], object] | None = None,
         on_metrics: Callable[[dict[str, Any]], None] | None = None,
         progress: ProgressSink | None = None,
         should_stop: Callable[[], bool] | None = None,
