@@ -19,6 +19,8 @@ from packaging.utils import canonicalize_name
 REPO = Path(__file__).resolve().parents[1]
 UNPINNED = {"torch"}
 """Packages each Dockerfile pins itself (the build flavour decides the wheel)."""
+BUILD = [Requirement("setuptools")]
+"""Installed beside the dependencies: the build backend of the images' editable install (no build isolation)."""
 
 
 def project_requirements(pyproject: Path) -> list[Requirement]:
@@ -63,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "deploy" / "constraints.txt")
     args = parser.parse_args()
-    pins = closure(project_requirements(REPO / "pyproject.toml"))
+    pins = closure(project_requirements(REPO / "pyproject.toml") + BUILD)
     args.out.write_text(render(pins))
     print(f"wrote {len(pins) - len(UNPINNED & pins.keys())} pins to {args.out}")
 

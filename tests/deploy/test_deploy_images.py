@@ -259,6 +259,7 @@ def test_constraints_pin_every_dependency_within_its_specifier():
         if line and not line.startswith("#"):
             name, version = line.split("==")
             pins[canonicalize_name(name)] = Version(version)
+    assert "setuptools" in pins, "the images' editable install needs a pinned setuptools"
     for req in deps:
         name = canonicalize_name(req.name)
         if name == "torch":
