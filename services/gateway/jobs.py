@@ -87,7 +87,8 @@ class Job:
         description="The config of this job (snake_case keys; a pipeline: collect/train/analyse)."
     )
     async def config(self, info: Info) -> JSON | None:
-        return await _job_config(info, self)
+        config = await _job_config(info, self)
+        return None if config is None else JSON(config)
 
 
 def _id(value: str | None) -> strawberry.ID | None:

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 
 from services.gateway import data
-from shared.db import models as m
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -21,10 +20,10 @@ class Loaders:
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
         self._session_factory = session_factory
-        self.runs = self._loader(lambda s, ids: data.by_ids(s, m.Run, ids))
-        self.datasets = self._loader(lambda s, ids: data.by_ids(s, m.Dataset, ids))
-        self.jobs = self._loader(lambda s, ids: data.by_ids(s, m.Job, ids))
-        self.pipelines = self._loader(lambda s, ids: data.by_ids(s, m.Pipeline, ids))
+        self.runs = self._loader(data.runs_by_id)
+        self.datasets = self._loader(data.datasets_by_id)
+        self.jobs = self._loader(data.jobs_by_id)
+        self.pipelines = self._loader(data.pipelines_by_id)
         self.pipeline_jobs = self._loader(data.jobs_of_pipelines)
         self.train_jobs = self._loader(data.latest_train_jobs)
         self.metrics = self._loader(data.metrics_of_runs)

@@ -77,7 +77,7 @@ class EvalCard:
             for name, keys in _EVAL_KEYS.items()
         }
         values = {k: finite(v) for k, v in flat.items() if finite(v) is not None}
-        return cls(**fields, values=values)
+        return cls(**fields, values=JSON(values))
 
 
 def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +108,7 @@ class MetricPoint:
     def from_values(cls, run_id: str, step: int, values: dict[str, Any]) -> MetricPoint:
         clean = {k: finite(v) for k, v in values.items() if k != "step" and finite(v) is not None}
         named = {name: clean.get(name) for name in _METRIC_NAMES}
-        return cls(run_id=strawberry.ID(run_id), step=int(step), values=clean, **named)
+        return cls(run_id=strawberry.ID(run_id), step=int(step), values=JSON(clean), **named)
 
 
 @strawberry.type
@@ -158,7 +158,7 @@ class Dataset:
 
     @strawberry.field
     def config(self) -> JSON:
-        return self._row.config
+        return JSON(self._row.config)
 
     @strawberry.field
     def created_at(self) -> datetime:
@@ -201,13 +201,13 @@ class Run:
 
     @strawberry.field
     async def model(self, info: Info) -> str:
-        dataset = await self.dataset(info)
-        return "" if dataset is None else dataset.model()
+        row = await loaders(info).datasets.load(self._row.dataset_id)
+        return "" if row is None else row.model or str(row.config.get("model", ""))
 
     @strawberry.field
     async def hook(self, info: Info) -> str:
-        dataset = await self.dataset(info)
-        return "" if dataset is None else dataset.hook()
+        row = await loaders(info).datasets.load(self._row.dataset_id)
+        return "" if row is None else row.hook or str(row.config.get("hook", ""))
 
     @strawberry.field
     def architecture(self) -> str:
@@ -224,7 +224,7 @@ class Run:
 
     @strawberry.field(description="The training config (TrainConfig, snake_case keys).")
     def config(self) -> JSON:
-        return self._row.config
+        return JSON(self._row.config)
 
     @strawberry.field(description="Training steps completed so far.")
     def steps_done(self) -> int:
@@ -264,7 +264,7 @@ class Run:
         description="Run-level analysis summary (summary.json: dead/dense/alive counts, top lists)."
     )
     def summary(self) -> JSON | None:
-        return self._row.summary
+        return None if self._row.summary is None else JSON(self._row.summary)
 
     @strawberry.field(
         description="Histogram of log10(density) over features with density > 0; zeroFraction = dead fraction."

@@ -10,11 +10,18 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import logging
+from functools import partial
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxAliasesLimiter, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
@@ -103,16 +110,21 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema(settings: GatewaySettings) -> GatewaySchema:
     """The schema with ``settings``' limits."""
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        # Factories, not instances: an extension instance would be shared by concurrent operations. The rule
+        # classes are built once so the validation cache (keyed by them) keeps hitting.
         extensions=[
             ClientErrors,
-            QueryDepthLimiter(max_depth=settings.max_depth),
-            MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-            ParserCache(maxsize=256),
-            ValidationCache(maxsize=256),
+            partial(AddValidationRules, limits),
+            partial(ParserCache, maxsize=256),
+            partial(ValidationCache, maxsize=256),
         ],
     )
     schema.timeout_s = settings.request_timeout_s

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,21 +19,21 @@ class GatewaySettings(BaseSettings):
 
     public_queries: bool = True
     """Queries and subscriptions need no token (mutations always do)."""
-    max_depth: int = Field(12, ge=2)
+    max_depth: Annotated[int, Field(ge=2)] = 12
     """Deepest selection nesting a query may use."""
-    max_aliases: int = Field(20, ge=0)
+    max_aliases: Annotated[int, Field(ge=0)] = 20
     """Most field aliases one document may use."""
-    max_page_size: int = Field(200, ge=1)
+    max_page_size: Annotated[int, Field(ge=1)] = 200
     """Largest ``first`` a list field accepts."""
-    max_prompt_tokens: int = Field(256, ge=1)
+    max_prompt_tokens: Annotated[int, Field(ge=1)] = 256
     """Longest prompt (in model tokens) live inference accepts."""
-    inference_rate_per_minute: float = Field(120.0, gt=0)
+    inference_rate_per_minute: Annotated[float, Field(gt=0)] = 120.0
     """Live-inference requests per client per minute (token bucket refill rate)."""
-    inference_burst: int = Field(20, ge=1)
+    inference_burst: Annotated[int, Field(ge=1)] = 20
     """Live-inference requests a client may send at once before the rate applies."""
-    request_timeout_s: float = Field(30.0, gt=0)
+    request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     """An operation running longer than this is abandoned with code UNAVAILABLE."""
-    model_cache_size: int = Field(2, ge=1)
+    model_cache_size: Annotated[int, Field(ge=1)] = 2
     """Runs whose LM + SAE stay loaded for live inference (least recently used evicted)."""
     inference_device: str = "cpu"
     """Torch device for live inference (``cpu``, ``cuda``, ``auto``)."""
