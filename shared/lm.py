@@ -10,7 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -109,14 +113,14 @@ def resolve_source(model: str, gguf_file: str | None = None) -> tuple[str, str |
 
 def hub_reachable(timeout: float = _CONNECT_TIMEOUT_S) -> bool:
     """One quick check that the Hugging Face hub answers (honours HF_HUB_OFFLINE, HF_ENDPOINT and proxies)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes", "on"}:
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
         return False
-    import httpx
-
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     try:
-        httpx.head(endpoint, timeout=timeout, follow_redirects=False)
-    except httpx.HTTPError:
+        urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return True  # the server answered, even if with an error status
+    except (OSError, ValueError):
         return False
     return True
 
@@ -231,6 +235,7 @@ class LanguageModel:
         self.tokenizer = tokenizer
         self.name = name or getattr(model.config, "name_or_path", "")
         self.family, self.blocks, self.final_norm, self._base = _detect_family(model)
+        self._lock = threading.RLock()
         self.n_layers = len(self.blocks)
         self.d_model = int(model.config.get_text_config().hidden_size)
         self.eos_token_id: int | None = tokenizer.eos_token_id
@@ -252,11 +257,25 @@ class LanguageModel:
             )
         return point
 
-    def _register(self, point: HookPoint, pre: Callable[..., Any], post: Callable[..., Any]) -> Any:
-        block = self.blocks[point.layer]
-        if point.kind == "resid_pre":
-            return block.register_forward_pre_hook(pre, with_kwargs=True)
-        return block.register_forward_hook(post)
+    @contextmanager
+    def _hooked(
+        self, point: HookPoint | None, pre: Callable[..., Any], post: Callable[..., Any]
+    ) -> Iterator[None]:
+        """Hold the model (hooks are global to it, so concurrent callers take turns) with ``pre`` on the block's
+        input (resid_pre) or ``post`` on its output (resid_post) registered; ``point=None`` registers nothing."""
+        with self._lock:
+            if point is None:
+                yield
+                return
+            block = self.blocks[point.layer]
+            if point.kind == "resid_pre":
+                handle = block.register_forward_pre_hook(pre, with_kwargs=True)
+            else:
+                handle = block.register_forward_hook(post)
+            try:
+                yield
+            finally:
+                handle.remove()
 
     def _input(self, input_ids: torch.Tensor) -> torch.Tensor:
         if input_ids.ndim != 2:
@@ -276,13 +295,11 @@ class LanguageModel:
         def post(_mod: nn.Module, _args: tuple[Any, ...], output: Any) -> None:
             raise _Stop(_hidden_out(output))
 
-        handle = self._register(point, pre, post)
         try:
-            self._base(input_ids=self._input(input_ids), use_cache=False)
+            with self._hooked(point, pre, post):
+                self._base(input_ids=self._input(input_ids), use_cache=False)
         except _Stop as stop:
             return stop.tensor
-        finally:
-            handle.remove()
         raise RuntimeError(f"hook {hook!r}: block {point.layer} was never run")  # pragma: no cover
 
     @torch.inference_mode()
@@ -295,13 +312,11 @@ class LanguageModel:
         """Logits [B, T, V] of a full forward with the residual at ``hook`` replaced by ``fn(acts)``
         (``fn=None``: clean logits)."""
         ids = self._input(input_ids)
-        if fn is None:
-            self.hook_point(hook)
-            return self.model(input_ids=ids, use_cache=False).logits
         point = self.hook_point(hook)
+        transform = fn if fn is not None else (lambda h: h)
 
         def replace(h: torch.Tensor) -> torch.Tensor:
-            new = fn(h)
+            new = transform(h)
             if new.shape != h.shape:
                 raise ValueError(
                     f"hook {hook!r}: replacement has shape {tuple(new.shape)}, expected {tuple(h.shape)}"
@@ -318,11 +333,8 @@ class LanguageModel:
                 return (replace(output[0]), *output[1:])
             return replace(output)
 
-        handle = self._register(point, pre, post)
-        try:
+        with self._hooked(point if fn is not None else None, pre, post):
             return self.model(input_ids=ids, use_cache=False).logits
-        finally:
-            handle.remove()
 
     @torch.inference_mode()
     def unembed(self, directions: torch.Tensor) -> torch.Tensor:

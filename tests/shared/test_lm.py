@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,22 @@ def test_activations_are_batched_and_not_tracked_by_autograd(lm: LanguageModel) 
     assert not batch.requires_grad
     rows = torch.cat([lm.activations(ids[i : i + 1], "blocks.2.hook_resid_pre") for i in range(4)])
     torch.testing.assert_close(batch, rows, atol=1e-5, rtol=1e-5)
+
+
+def test_concurrent_callers_do_not_see_each_others_hooks(lm: LanguageModel) -> None:
+    ids = _ids(lm)
+    expected = {
+        "pre": lm.activations(ids, "blocks.1.hook_resid_pre"),
+        "logits": lm.logits_with_replacement(ids, "blocks.3.hook_resid_post"),
+    }
+    jobs = {
+        "pre": lambda: lm.activations(ids, "blocks.1.hook_resid_pre"),
+        "logits": lambda: lm.logits_with_replacement(ids, "blocks.3.hook_resid_post"),
+    }
+    with ThreadPoolExecutor(4) as pool:
+        futures = [(name, pool.submit(jobs[name])) for name in ["pre", "logits"] * 4]
+        for name, future in futures:
+            torch.testing.assert_close(future.result(), expected[name])
 
 
 # --------------------------------------------------------------------------------------------------------------
