@@ -27,9 +27,9 @@ from shared.shards import (
     META_FILE,
     TMP_SUFFIX,
     ActivationMeta,
+    ActivationSet,
     ShardFormatError,
     append_shard,
-    read_meta,
     write_meta,
 )
 
@@ -76,7 +76,7 @@ def _existing_meta(out: Path, cfg: CollectConfig) -> ActivationMeta | None:
     if not (out / META_FILE).exists():
         return None
     try:
-        meta = read_meta(out)
+        meta = ActivationSet.open(out).meta  # also checks every listed shard file is there
     except ShardFormatError as err:
         raise CollectError(
             f"output {str(out)!r}: cannot resume: {err}; delete it or choose another output"

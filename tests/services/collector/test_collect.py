@@ -180,3 +180,12 @@ def test_hook_out_of_range_fails_before_writing(make_cfg: MakeConfig, tmp_path: 
     with pytest.raises(ValueError, match=r"blocks\.7\.hook_resid_pre.*4 blocks"):
         collect(make_cfg(hook="blocks.7.hook_resid_pre"))
     assert not (tmp_path / "acts").exists()
+
+
+def test_resume_refuses_when_a_finished_shard_is_missing(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    with pytest.raises(Interrupted):
+        collect(cfg, progress=_stop_after_first_shard)
+    (Path(cfg.output) / "shard-00000.h5").unlink()
+    with pytest.raises(CollectError, match=r"cannot resume.*shard-00000.h5.*missing"):
+        collect(cfg)
