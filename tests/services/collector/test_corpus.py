@@ -105,3 +105,32 @@ def test_packing_joins_documents_with_eos_and_prepends_bos(tokenizer, bos: int |
 def test_packing_rejects_context_with_no_room(tokenizer) -> None:  # noqa: ANN001
     with pytest.raises(ValueError, match="context_length"):
         next(pack_contexts(["x"], tokenizer, context_length=1, bos_token_id=0, eos_token_id=0))
+
+
+def test_hub_corpus_streams_seeded_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub path with the network replaced by a local streaming dataset (no internet here)."""
+    import datasets
+
+    import shared.lm
+
+    rows = [{"text": f"Story number {i}.", "id": i} for i in range(50)]
+    opened: list[tuple[str, str]] = []
+
+    def fake_load_dataset(
+        name: str, split: str, revision: str | None, streaming: bool
+    ) -> datasets.IterableDataset:
+        assert streaming
+        opened.append((name, split))
+        return datasets.Dataset.from_list(rows).to_iterable_dataset(num_shards=2)
+
+    monkeypatch.setattr(shared.lm, "hub_reachable", lambda: True)
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    corpus = open_corpus("someone/stories", split="validation")
+    assert corpus.kind == "hub" and opened == []  # opened lazily, when documents are read
+    first = list(corpus.documents(seed=0))
+    assert opened == [("someone/stories", "validation")]
+    assert first == list(corpus.documents(seed=0)) and first != list(corpus.documents(seed=1))
+    assert sorted(first) == sorted(r["text"] for r in rows)
+    assert corpus.fingerprint != open_corpus("someone/stories", split="train").fingerprint
+    with pytest.raises(CorpusError, match="no string field 'story'"):
+        next(open_corpus("someone/stories", text_field="story").documents(seed=0))
