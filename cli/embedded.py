@@ -21,7 +21,7 @@ from shared import pipelines
 from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus
 from shared.db.session import session_scope
-from shared.jobs import Reaper, backoff, dispatch_job, execute_job, is_transient
+from shared.jobs import Reaper, backoff, describe_error, dispatch_job, execute_job, is_transient, publish_row
 from shared.pipelines import ConfigLike, Submission
 from shared.settings import Settings, get_settings
 from shared.tasks import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
@@ -157,13 +157,16 @@ class EmbeddedWorker:
     def _run(self, name: str, payload: TaskPayload) -> None:
         try:
             execute_job(name, payload, task_body(name), settings=self.settings, worker=self.name)
-        except Exception as err:  # the job row could not even be read or written: retry the delivery later
-            delay = backoff(1, self.settings)
+        except Exception as err:  # the job row could not even be read or written, or the task failed to load
             if is_transient(err):
+                delay = backoff(1, self.settings)
                 log.warning("embedded worker: %s for job %s; retrying in %.0fs", err, payload.job_id, delay)
                 self.queue.send(name, payload, countdown=delay)
-            else:
-                log.exception("embedded worker: delivery of %s for job %s failed", name, payload.job_id)
+                return
+            log.exception("embedded worker: delivery of %s for job %s failed", name, payload.job_id)
+            with session_scope() as s:
+                repo.fail_queued_job(s, payload.job_id, f"the {name} task could not run: {describe_error(err)}")
+            publish_row(payload.job_id, self.settings)
 
 
 _lock = threading.Lock()

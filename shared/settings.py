@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     """Seconds between heartbeats of a running job."""
     heartbeat_timeout: float = Field(default=120.0, gt=0)
     """A running job without a heartbeat for this long is considered lost (requeued or failed)."""
+    reaper_interval: float = Field(default=0.0, ge=0)
+    """Seconds between a worker's sweeps for lost jobs (0 = half the heartbeat timeout)."""
     max_attempts: int = Field(default=3, ge=1)
     """Deliveries of one job before a lost or transiently failing job is failed for good."""
     retry_backoff: float = Field(default=2.0, gt=0)

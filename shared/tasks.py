@@ -199,13 +199,20 @@ def enqueue(
 _signals_connected = False
 
 
-def make_celery_app(main: str, include: list[str], settings: Settings | None = None) -> Any:
-    """A service's Celery app: shared config, its task modules, and worker hooks (broker check, reaper)."""
+def make_celery_app(
+    main: str, include: list[str], preload: list[str] | None = None, settings: Settings | None = None
+) -> Any:
+    """A service's Celery app: shared config, its task modules, and worker hooks (broker check, reaper).
+
+    ``preload`` names the heavy library modules (torch, transformers) a worker imports before it reports ready,
+    so the first task does not pay for them and a broken install fails at start, not mid-pipeline.
+    """
     from celery import Celery
 
     settings = settings or get_settings()
     app = Celery(main, include=include)
     app.conf.update(celery_config(settings))
+    app.conf.saelab_preload = list(preload or [])
     _connect_worker_signals()
     return app
 
@@ -219,12 +226,16 @@ def _connect_worker_signals() -> None:
 
     state: dict[str, Any] = {}
 
-    def on_init(**_: Any) -> None:
+    def on_init(sender: Any = None, **_: Any) -> None:
         if get_settings().broker is None:
             raise RuntimeError(
                 "SAELAB_BROKER_URL is empty: a Celery worker needs a broker (e.g. redis://localhost:6379/0); "
                 "without one, run the embedded worker instead (saelab up)"
             )
+        import importlib
+
+        for module in getattr(getattr(sender, "app", None), "conf", {}).get("saelab_preload", []):
+            importlib.import_module(module)
 
     def on_process_init(**_: Any) -> None:
         from shared.db.session import dispose_engines
@@ -251,7 +262,15 @@ def run_delivery(task: Any, name: str, payload: dict[str, Any], body: Any) -> st
     """The body of every Celery task: execute the job once and return how the delivery ended."""
     import os
 
-    from shared.jobs import execute_job
+    from shared.jobs import backoff, execute_job, is_transient
 
     worker = f"{task.request.hostname or 'celery'}/{os.getpid()}"
-    return execute_job(name, payload, body, worker=worker).status
+    try:
+        return execute_job(name, payload, body, worker=worker).status
+    except Exception as exc:  # the job row itself could not be read or written (database down, ...)
+        if not is_transient(exc):
+            raise
+        settings = get_settings()
+        raise task.retry(
+            exc=exc, countdown=backoff(task.request.retries + 1, settings), max_retries=None
+        ) from exc

@@ -2,4 +2,6 @@
 
 from shared.tasks import make_celery_app
 
-app = make_celery_app("saelab-analyser", include=["services.analyser.tasks"])
+app = make_celery_app(
+    "saelab-analyser", include=["services.analyser.tasks"], preload=["services.analyser.analyse"]
+)

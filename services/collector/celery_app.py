@@ -2,4 +2,6 @@
 
 from shared.tasks import make_celery_app
 
-app = make_celery_app("saelab-collector", include=["services.collector.tasks"])
+app = make_celery_app(
+    "saelab-collector", include=["services.collector.tasks"], preload=["services.collector.collect"]
+)

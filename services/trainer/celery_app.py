@@ -2,4 +2,8 @@
 
 from shared.tasks import make_celery_app
 
-app = make_celery_app("saelab-trainer", include=["services.trainer.tasks"])
+app = make_celery_app(
+    "saelab-trainer",
+    include=["services.trainer.tasks"],
+    preload=["services.trainer.run", "services.trainer.evaluate"],
+)

@@ -9,10 +9,14 @@ A stage whose artifacts already exist is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from services.trainer.celery_app import app
 from shared.config import EvaluateConfig, TrainConfig, validate_config
@@ -32,6 +36,8 @@ from shared.store import (
 )
 from shared.tasks import EVALUATE, TRAIN, run_delivery
 
+CONFIG_FILE = "train_config.yaml"
+
 
 def relative_activations_path(run_dir: Path, dataset_id: str) -> None:
     """Point cfg.json's ``activations_path`` at the dataset by the store's layout (``../../datasets/<id>``).
@@ -46,10 +52,29 @@ def relative_activations_path(run_dir: Path, dataset_id: str) -> None:
     os.replace(tmp, cfg_path)
 
 
+@contextlib.contextmanager
+def dataset_pinned(run_dir: Path, dataset_dir: Path) -> Iterator[None]:
+    """While evaluating, make train_config.yaml name this worker's copy of the dataset if its recorded path is
+    missing here (the run was trained on another worker); the file is restored afterwards, so the stored run
+    is unchanged."""
+    path = run_dir / CONFIG_FILE
+    original = path.read_text()
+    recorded = (yaml.safe_load(original) or {}).get("activations")
+    if recorded and Path(recorded).is_dir():
+        yield
+        return
+    data = yaml.safe_load(original) | {"activations": str(dataset_dir)}
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        yield
+    finally:
+        path.write_text(original)
+
+
 def trained_steps(run_dir: Path) -> int:
     """Steps the exported SAE was trained for (cfg.json, else the last metrics row)."""
     cfg: dict[str, Any] = json.loads((run_dir / "cfg.json").read_text())
-    steps = (cfg.get("extra") or {}).get("trained_steps")
+    steps = (cfg.get("saelab") or cfg.get("extra") or {}).get("trained_steps")
     if steps is None:
         lines = [ln for ln in (run_dir / "metrics.jsonl").read_text().splitlines() if ln.strip()]
         steps = json.loads(lines[-1])["step"] if lines else 0
@@ -111,7 +136,7 @@ def run_evaluate(ctx: JobContext) -> str:
     if done and store.exists(f"{run_prefix(run_id)}/eval.json"):
         return "skipped: the run is already evaluated with this config"
     ctx.stage("download", "fetching the run and its activation set")
-    fetch_dataset(store, dataset_id)
+    dataset_dir = fetch_dataset(store, dataset_id)
     run_dir = fetch_run(store, run_id)
     cfg = validate_config(
         EvaluateConfig,
@@ -121,7 +146,8 @@ def run_evaluate(ctx: JobContext) -> str:
     ctx.stage("evaluate", "evaluating on held-out tokens")
     from services.trainer.evaluate import evaluate_run
 
-    result = evaluate_run(cfg, progress=ctx.progress)
+    with dataset_pinned(run_dir, dataset_dir):
+        result = evaluate_run(cfg, progress=ctx.progress)
     ctx.stage("upload", "uploading eval.json")
     publish_run(store, run_id, run_dir)
     with session_scope() as s:

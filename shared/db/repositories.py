@@ -52,7 +52,7 @@ class NotFound(LookupError):
 
 
 def _get(session: Session, model: type[Any], key: Any) -> Any:
-    row = session.get(model, key)
+    row = session.get(model, key, populate_existing=True)  # conditional UPDATEs bypass the identity map
     if row is None:
         raise NotFound(f"{model.__tablename__}: no row with id {key!r}")
     return row

@@ -1,0 +1,98 @@
+"""Real Celery worker processes for service tests: start one per queue, wait until ready, stop or SIGKILL them."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from support.servers import ServerUnavailable, stop_process
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+QUEUE_OF = {"collector": "collector", "trainer": "trainer", "analyser": "analyser"}
+
+
+class CeleryWorker:
+    """``celery -A services.<service>.celery_app worker -Q <queue>`` in its own process group."""
+
+    def __init__(self, service: str, name: str, env: dict[str, str], workdir: Path) -> None:
+        self.service, self.name, self.env = service, name, env
+        self.workdir = Path(workdir)
+        self.log = self.workdir / f"{name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CeleryWorker:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            sys.executable, "-m", "celery", "-A", f"services.{self.service}.celery_app", "worker",
+            "-Q", QUEUE_OF[self.service], "-n", f"{self.name}@%h", "--pool=solo", "--concurrency=1",
+            "--without-gossip", "--without-mingle", "--loglevel=INFO",
+        ]  # fmt: skip
+        with open(self.log, "ab") as log_file:
+            self.proc = subprocess.Popen(
+                cmd,
+                env=self.env,
+                cwd=self.workdir,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> CeleryWorker:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is None or self.proc.poll() is not None:
+                raise ServerUnavailable(f"celery worker {self.name} exited:\n{self.tail()}")
+            if " ready." in self.log.read_text(errors="replace"):
+                return self
+            time.sleep(0.2)
+        raise ServerUnavailable(f"celery worker {self.name} not ready after {timeout:.0f}s:\n{self.tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (no warm shutdown, no acks): what a crashed node looks like."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=20)
+
+
+def stop_all(workers: list[CeleryWorker], timeout: float = 20.0) -> None:
+    """Warm-shutdown several workers in parallel (SIGTERM all, then wait; SIGKILL stragglers)."""
+    running = [w for w in workers if w.proc is not None and w.proc.poll() is None]
+    for worker in running:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.proc.pid, signal.SIGTERM)  # type: ignore[union-attr]
+    deadline = time.monotonic() + timeout
+    for worker in running:
+        try:
+            worker.proc.wait(max(deadline - time.monotonic(), 0.1))  # type: ignore[union-attr]
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+    def tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+
+def worker_env(settings: dict[str, str], artifacts_dir: Path) -> dict[str, str]:
+    """A worker's environment: the test's SAELAB_* settings, its own artifact cache, one torch thread."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAELAB_")}
+    env |= {f"SAELAB_{k.upper()}": v for k, v in settings.items()}
+    env |= {
+        "SAELAB_ARTIFACTS_DIR": str(artifacts_dir),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_OFFLINE": "1",
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    return env
