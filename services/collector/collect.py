@@ -148,6 +148,11 @@ def _forward_into(lm: LanguageModel, hook: str, tokens: np.ndarray, out: torch.T
     """Run the LM to ``hook`` over one batch ``tokens`` [b, T]; write into ``out`` [b, T, d] (a single copy that
     also casts to the storage dtype)."""
     out.copy_(lm.activations(torch.from_numpy(tokens).long(), hook))
+    if out.dtype == torch.float16 and torch.isinf(out).any():
+        raise CollectError(
+            f"hook {hook!r}: activations exceed the float16 range (65504) and would be stored as inf; "
+            "set dtype: float32"
+        )
 
 
 def collect(cfg: CollectConfig, progress: ProgressSink | None = None) -> Path:

@@ -189,3 +189,14 @@ def test_resume_refuses_when_a_finished_shard_is_missing(make_cfg: MakeConfig) -
     (Path(cfg.output) / "shard-00000.h5").unlink()
     with pytest.raises(CollectError, match=r"cannot resume.*shard-00000.h5.*missing"):
         collect(cfg)
+
+
+def test_float16_overflow_is_an_error_not_inf(make_cfg: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = LanguageModel.activations
+
+    def huge(self: LanguageModel, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
+        return original(self, input_ids, hook) * 1e6
+
+    monkeypatch.setattr(LanguageModel, "activations", huge)
+    with pytest.raises(CollectError, match="float16 range.*dtype: float32"):
+        collect(make_cfg(dtype="float16"))
