@@ -165,7 +165,9 @@ class EmbeddedWorker:
                 return
             log.exception("embedded worker: delivery of %s for job %s failed", name, payload.job_id)
             with session_scope() as s:
-                repo.fail_queued_job(s, payload.job_id, f"the {name} task could not run: {describe_error(err)}")
+                repo.fail_queued_job(
+                    s, payload.job_id, f"the {name} task could not run: {describe_error(err)}"
+                )
             publish_row(payload.job_id, self.settings)
 
 

@@ -487,7 +487,9 @@ class Reaper:
 
     def __init__(self, settings: Settings | None = None, interval: float | None = None) -> None:
         self.settings = settings or get_settings()
-        self.interval = interval or self.settings.reaper_interval or max(self.settings.heartbeat_timeout / 2, 1.0)
+        self.interval = (
+            interval or self.settings.reaper_interval or max(self.settings.heartbeat_timeout / 2, 1.0)
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="saelab-reaper", daemon=True)
 

@@ -1,0 +1,112 @@
+"""Task contracts: names, queues and id-only payloads; enqueueing by name through a real Redis broker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import redis
+from pydantic import ValidationError
+from support.fixtures import use_settings
+
+from shared.store import LocalStore, S3Store
+from shared.tasks import (
+    ANALYSE,
+    COLLECT,
+    EVALUATE,
+    QUEUES,
+    TRAIN,
+    CollectPayload,
+    TrainPayload,
+    celery_config,
+    enqueue,
+    parse_payload,
+)
+
+pytestmark = pytest.mark.services
+
+
+def test_task_names_and_queues_are_the_contract() -> None:
+    assert QUEUES == {COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser"}
+    assert (COLLECT, TRAIN, EVALUATE, ANALYSE) == (
+        "saelab.collect",
+        "saelab.train",
+        "saelab.evaluate",
+        "saelab.analyse",
+    )
+
+
+def test_payloads_carry_ids_only() -> None:
+    assert parse_payload(TRAIN, {"job_id": "j", "run_id": "r"}) == TrainPayload(job_id="j", run_id="r")
+    with pytest.raises(ValidationError, match="config"):
+        parse_payload(TRAIN, {"job_id": "j", "run_id": "r", "config": {"d_sae": 8}})
+    with pytest.raises(ValueError, match="unknown task 'saelab.nope'"):
+        parse_payload("saelab.nope", {"job_id": "j"})
+
+
+def test_reliability_settings_of_every_worker_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_settings(monkeypatch, broker_url="redis://127.0.0.1:6379/0", broker_visibility_timeout=42)
+    from services.trainer.celery_app import app
+    from shared.settings import get_settings
+
+    conf = celery_config(get_settings())
+    assert (
+        conf["task_acks_late"]
+        and conf["task_reject_on_worker_lost"]
+        and conf["worker_prefetch_multiplier"] == 1
+    )
+    assert conf["broker_transport_options"]["visibility_timeout"] == 42
+    assert app.conf.task_acks_late and app.conf.task_routes[TRAIN] == {"queue": "trainer"}
+    app.loader.import_default_modules()  # what a starting worker does
+    assert {TRAIN, EVALUATE} <= set(app.tasks)
+
+
+def test_enqueue_by_name_lands_on_the_stage_queue(monkeypatch: pytest.MonkeyPatch, redis_server) -> None:  # noqa: ANN001
+    use_settings(monkeypatch, broker_url=redis_server.url)
+    client = redis.Redis.from_url(redis_server.url)
+    client.delete("trainer", "collector")
+    enqueue(TRAIN, TrainPayload(job_id="job-1", run_id="run-1"))
+    enqueue(COLLECT, CollectPayload(job_id="job-2", dataset_id="ds-1"))
+    (raw,) = client.lrange("trainer", 0, -1)
+    message = json.loads(raw)
+    assert message["headers"]["task"] == "saelab.train"
+    assert client.llen("collector") == 1
+    with pytest.raises(TypeError, match="TrainPayload"):
+        enqueue(TRAIN, CollectPayload(job_id="j", dataset_id="d"))
+
+
+def test_embedded_mode_without_a_worker_says_how_to_get_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_settings(monkeypatch, broker_url="")
+    with pytest.raises(RuntimeError, match="EmbeddedWorker"):
+        enqueue(TRAIN, TrainPayload(job_id="j", run_id="r"))
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_collection_keeps_finished_shards_for_a_new_worker(kind: str, tmp_path: Path, request) -> None:  # noqa: ANN001
+    from services.collector.tasks import ShardSync, restore_partial
+
+    if kind == "local":
+        store = LocalStore(tmp_path / "store")
+    else:
+        s3 = request.getfixturevalue("s3_server")
+        store = S3Store(s3.endpoint, s3.access_key, s3.secret_key, "shards", cache_dir=tmp_path / "cache")
+    first = tmp_path / "worker-1" / "datasets" / "d"
+    first.mkdir(parents=True)
+    (first / "shard-00000.h5").write_bytes(b"shard zero")
+    (first / "shard-00001.h5").write_bytes(b"shard one")
+    (first / "shard-00002.h5.tmp").write_bytes(b"half")  # being written when the worker died
+    meta = {"complete": False, "shards": [{"file": "shard-00000.h5", "n_contexts": 8},
+                                          {"file": "shard-00001.h5", "n_contexts": 8}]}  # fmt: skip
+    (first / "meta.json").write_text(json.dumps(meta))
+    ShardSync(store, "datasets/d", first).sync()
+    second = tmp_path / "worker-2" / "datasets" / "d"
+    second.mkdir(parents=True)
+    restored = restore_partial(store, "datasets/d", second)
+    if kind == "local":  # the local store is the working directory itself: nothing to copy
+        assert restored == 0
+        return
+    assert restored == 2
+    assert (second / "shard-00001.h5").read_bytes() == b"shard one"
+    assert json.loads((second / "meta.json").read_text()) == meta
+    assert not (second / "shard-00002.h5.tmp").exists() and not store.has_dir("datasets/d")
