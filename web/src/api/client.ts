@@ -15,7 +15,7 @@ function wsUrl(): string {
 /** A network error means the gateway (or the dev proxy's target) is down; any GraphQL answer means it is up. */
 const reachabilityExchange = mapExchange({
   onResult(result) {
-    if (result.error?.networkError) markUnreachable(result.error.networkError.message);
+    if (result.error?.networkError) markUnreachable(result.error.networkError.message.slice(0, 160));
     else if (result.operation.kind !== "subscription") markReachable();
   },
 });
@@ -31,6 +31,8 @@ export function createLiveClient(): Client {
   return new Client({
     url: GRAPHQL_PATH,
     requestPolicy: "cache-and-network",
+    // POST always: urql would otherwise send queries as GET, which proxies and caches treat differently.
+    preferGetMethod: false,
     fetchOptions: () => ({ headers: authHeaders() }),
     exchanges: [
       cacheExchange,

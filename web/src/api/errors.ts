@@ -16,10 +16,16 @@ export function errorField(error: CombinedError | null | undefined): string | nu
   return typeof f === "string" ? f : null;
 }
 
+/** Keep a message readable: an HTML error page from a proxy becomes its first 160 characters. */
+function clip(text: string, max = 160): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
+
 /** A message for people: the server's text without urql's "[GraphQL]" prefix, or what the network said. */
 export function errorMessage(error: CombinedError | null | undefined): string {
   if (!error) return "";
-  if (error.networkError) return `Cannot reach the API: ${error.networkError.message}`;
+  if (error.networkError) return `Cannot reach the API: ${clip(error.networkError.message)}`;
   const msgs = error.graphQLErrors.map((e) => e.message).filter(Boolean);
   return msgs.length ? msgs.join("\n") : error.message.replace(/^\[\w+\]\s*/, "");
 }

@@ -25,7 +25,7 @@ export function JobRow({ job }: { job: JobSummary }) {
           <ProgressBar value={job.status === "QUEUED" ? 0 : progress} label={`progress of job ${job.id}`} />
         )}
         <div className="small muted" style={{ maxWidth: 320, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" }}>
-          {job.status === "FAILED" ? <span className="error-text">{job.error}</span> : job.message}
+          {job.status === "FAILED" ? <span className="error-text">{job.error}</span> : [job.stage, job.message].filter(Boolean).join(" · ")}
         </div>
       </td>
       <td className="small muted hide-narrow">{fmtDate(job.createdAt)}</td>

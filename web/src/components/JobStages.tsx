@@ -15,7 +15,7 @@ export function JobStages({ stages }: { stages: readonly JobSummary[] }) {
             <ProgressBar value={s.status === "SUCCEEDED" ? 1 : s.status === "QUEUED" ? 0 : s.progress} label={`${s.kind.toLowerCase()} progress`} />
           </div>
           <span className="small muted" style={{ flex: 2 }}>
-            {s.status === "FAILED" ? <span className="error-text">{s.error}</span> : s.message}
+            {s.status === "FAILED" ? <span className="error-text">{s.error}</span> : s.message || s.stage}
           </span>
         </li>
       ))}

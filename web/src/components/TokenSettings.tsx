@@ -2,6 +2,15 @@
 import { useState, type FormEvent } from "react";
 import { useToken } from "../hooks/useToken";
 
+function KeyIcon({ filled }: { filled: boolean }) {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2">
+      <circle cx="8" cy="15" r="4" fill={filled ? "currentColor" : "none"} />
+      <path d="M11 12l9-9M17 6l3 3M15 8l2 2" strokeLinecap="round" />
+    </svg>
+  );
+}
+
 export function TokenSettings() {
   const [token, setToken] = useToken();
   const [open, setOpen] = useState(false);
@@ -25,7 +34,7 @@ export function TokenSettings() {
           setOpen((o) => !o);
         }}
       >
-        {token ? "🔑" : "🔒"}
+        <KeyIcon filled={!!token} />
       </button>
       {open && (
         <form className="popover stack" onSubmit={save} aria-label="API token settings">

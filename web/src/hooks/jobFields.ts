@@ -9,8 +9,7 @@ export const JobFields = graphql(`
     status
     name
     progress
-    done
-    total
+    stage
     message
     error
     createdAt
@@ -24,10 +23,13 @@ export const JobFields = graphql(`
 
 export type JobSummary = JobFieldsFragment;
 
-/** Every job change (all jobs: the job page also needs its pipeline stages' updates). */
+/**
+ * Job changes: with a jobId, that job's current state and then every change (a pipeline's stages included);
+ * without one, every job's changes (the live job list).
+ */
 export const JobUpdatesSubscription = graphql(`
-  subscription JobUpdates {
-    jobUpdates {
+  subscription JobUpdates($jobId: ID) {
+    jobUpdates(jobId: $jobId) {
       ...JobFields
     }
   }

@@ -9,12 +9,20 @@ export const FeatureDetailQuery = graphql(`
       index
       label
       labelSource
+      labelDescription
       grade
       labelScore
       density
       log10Density
       meanActivation
       maxActivation
+      nActive
+      dead
+      dense
+      topTokens {
+        token
+        value
+      }
       histogram {
         edges
         counts

@@ -18,7 +18,7 @@ export const JobQuery = graphql(`
 
 export function useJob(id: string) {
   const [result, reexecute] = useQuery({ query: JobQuery, variables: { id } });
-  const [sub] = useSubscription({ query: JobUpdatesSubscription }, (acc: Map<string, JobSummary> | undefined, data) => {
+  const [sub] = useSubscription({ query: JobUpdatesSubscription, variables: { jobId: id } }, (acc: Map<string, JobSummary> | undefined, data) => {
     const next = new Map(acc ?? []);
     next.set(data.jobUpdates.id, data.jobUpdates);
     return next;

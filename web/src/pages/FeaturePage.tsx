@@ -16,6 +16,7 @@ import { Section } from "../components/Section";
 import { SkeletonBlock, SkeletonLines } from "../components/Skeleton";
 import { StatCards } from "../components/StatCards";
 import { StaticNotice } from "../components/StaticNotice";
+import { TopTokens } from "../components/TopTokens";
 import { useFeature } from "../hooks/useFeature";
 import { useRelabel } from "../hooks/useRelabel";
 import { fmtDensity, fmtNumber } from "../lib/format";
@@ -72,6 +73,11 @@ export function FeaturePage() {
           feature #{feature.index} · run {runId}
         </div>
         <LabelEditor label={feature.label} source={feature.labelSource} editable={!isStaticMode()} saving={saving} onSave={onSave} />
+        {feature.labelDescription && <p className="muted small" style={{ margin: "0.3rem 0 0" }}>{feature.labelDescription}</p>}
+        <div className="row small" style={{ marginTop: "0.3rem" }}>
+          {feature.dead && <span className="badge bad">dead</span>}
+          {feature.dense && <span className="badge warn">dense</span>}
+        </div>
       </div>
       <StatCards
         testId="feature-stats"
@@ -80,6 +86,7 @@ export function FeaturePage() {
           { name: "density", value: fmtDensity(feature.density), hint: "fraction of tokens it fires on" },
           { name: "mean activation", value: fmtNumber(feature.meanActivation, 3), hint: "mean over tokens where it fires" },
           { name: "max activation", value: fmtNumber(feature.maxActivation, 3) },
+          { name: "tokens fired on", value: (feature.nActive ?? 0).toLocaleString("en") },
           { name: "label score", value: fmtNumber(feature.labelScore, 2) },
         ]}
       />
@@ -91,6 +98,9 @@ export function FeaturePage() {
           {feature.logitLens ? <LogitLensTable top={feature.logitLens.top} bottom={feature.logitLens.bottom} /> : <div className="muted small">No logit lens recorded.</div>}
         </Section>
       </div>
+      <Section title="Fires most on">
+        <TopTokens tokens={feature.topTokens ?? []} />
+      </Section>
       <Section title="Test a prompt">{isStaticMode() ? <StaticNotice feature="Testing a prompt" /> : <PromptTester runId={runId} index={feature.index} scale={scale} />}</Section>
       <Section title="Top activating examples" testId="top-examples">
         <ExampleList examples={feature.topExamples} scale={scale} testId="top-examples-list" />

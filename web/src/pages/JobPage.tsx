@@ -76,10 +76,10 @@ function LiveJobPage() {
       )}
       <Section title="Progress">
         <div className="stack" style={{ gap: "0.5rem" }}>
-          <ProgressBar value={job.status === "SUCCEEDED" ? 1 : job.progress} label="job progress" />
+          <ProgressBar value={job.status === "SUCCEEDED" ? 1 : job.progress} label="job progress" testId="job-progress" />
           <div className="small muted" data-testid="job-message">
-            {job.total ? `${job.done.toLocaleString("en")} / ${job.total.toLocaleString("en")} · ` : ""}
-            {job.message}
+            {Math.round(job.progress * 100)}% · {job.stage}
+            {job.message ? ` · ${job.message}` : ""}
           </div>
           <JobStages stages={job.children} />
         </div>

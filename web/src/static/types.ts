@@ -59,6 +59,12 @@ export interface StaticFeatureRef {
 /** `features/<index>.json`: a summary row plus everything the detail page shows. */
 export interface StaticFeature extends StaticFeatureSummary {
   labelSource?: string | null;
+  labelDescription?: string | null;
+  nActive: number;
+  dead: boolean;
+  dense: boolean;
+  /** Tokens it fires on most; value = share of its firings on that token. */
+  topTokens: { token: string; value: number }[];
   histogram: StaticHistogram | null;
   topExamples: StaticExample[];
   quantileSamples: StaticExample[];

@@ -1,0 +1,67 @@
+/** Shared e2e helpers: API token injection, screenshots, reading the page's numbers. */
+import { expect, type Page } from "@playwright/test";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
+
+/** Full-page screenshot under web/e2e/screenshots/<name>.png for reviewers. */
+export async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0)); // keep the sticky header at the top of a full-page shot
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Put the API token (E2E_API_TOKEN) where the client reads it, before any page script runs. */
+export async function useApiToken(page: Page): Promise<void> {
+  const token = process.env.E2E_API_TOKEN;
+  if (!token) throw new Error("E2E_API_TOKEN is not set: mutations (relabel, submit) need the gateway's API token");
+  await page.addInitScript((t) => localStorage.setItem("saelab.apiToken", t), token);
+}
+
+/** "1.2%" / "0.0012%" / "0" -> fraction. */
+export function parseDensity(text: string): number {
+  const t = text.trim();
+  if (t === "0") return 0;
+  const m = /^([\d.eE+-]+)%$/.exec(t);
+  if (!m) throw new Error(`not a density: ${JSON.stringify(text)}`);
+  return Number(m[1]) / 100;
+}
+
+/** Open the explorer and wait for its table. */
+export async function openExplorer(page: Page, query = ""): Promise<void> {
+  await page.goto(`/${query}`);
+  await expect(page.getByTestId("feature-row").first()).toBeVisible();
+}
+
+/** Indices shown in the explorer table, in order. */
+export async function rowIndices(page: Page): Promise<number[]> {
+  const cells = await page.getByTestId("feature-row").locator("td:first-child").allInnerTexts();
+  return cells.map((c) => Number.parseInt(c, 10));
+}
+
+/**
+ * Record every value an attribute of a test-id'd element takes (a MutationObserver in the page, so fast updates
+ * between two polls are not missed). Read them back with `recorded`.
+ */
+export async function recordAttribute(page: Page, testId: string, attr: string): Promise<void> {
+  await page.evaluate(
+    ([id, name]) => {
+      const w = window as unknown as { __rec?: Record<string, string[]> };
+      w.__rec ??= {};
+      const seen: string[] = (w.__rec[`${id}/${name}`] = []);
+      const read = () => {
+        const v = document.querySelector(`[data-testid="${id}"]`)?.getAttribute(name) ?? "absent";
+        if (seen.at(-1) !== v) seen.push(v);
+      };
+      read();
+      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: [name] });
+    },
+    [testId, attr],
+  );
+}
+
+export async function recorded(page: Page, testId: string, attr: string): Promise<string[]> {
+  return page.evaluate(([id, name]) => (window as unknown as { __rec: Record<string, string[]> }).__rec[`${id}/${name}`], [testId, attr]);
+}

@@ -1,0 +1,48 @@
+/** Explorer: server-side sort and pagination, both kept in the URL. */
+import { expect, test } from "@playwright/test";
+import { openExplorer, parseDensity, rowIndices, shot } from "../helpers";
+
+test("sort by density and paginate, with page and sort surviving a reload", async ({ page }) => {
+  await openExplorer(page);
+  await expect(page.getByTestId("page-range")).toContainText(/^1–\d/);
+  const byIndex = await rowIndices(page);
+  expect(byIndex).toEqual([...byIndex].sort((a, b) => a - b));
+
+  await page.getByRole("button", { name: /^Density/ }).click();
+  await expect(page).toHaveURL(/sort=density/);
+  await expect(page).toHaveURL(/order=desc/);
+  await expect.poll(async () => (await rowIndices(page)).join(",")).not.toBe(byIndex.join(","));
+  const densities = (await page.getByTestId("feature-row").locator("td:nth-child(4) .num").allInnerTexts()).map(parseDensity);
+  for (let i = 1; i < densities.length; i++) expect(densities[i]).toBeLessThanOrEqual(densities[i - 1]);
+  const firstPage = await rowIndices(page);
+  await shot(page, "explorer");
+
+  await page.getByRole("button", { name: "Next page" }).click();
+  await expect(page).toHaveURL(/page=2/);
+  await expect(page.getByTestId("page-range")).toContainText(/^51–/);
+  await expect.poll(async () => (await rowIndices(page))[0]).not.toBe(firstPage[0]);
+  const secondPage = await rowIndices(page);
+  expect(secondPage.some((i) => firstPage.includes(i))).toBe(false);
+  const lastOfFirst = densities.at(-1)!;
+  const firstOfSecond = parseDensity(await page.getByTestId("feature-row").first().locator("td:nth-child(4) .num").innerText());
+  expect(firstOfSecond).toBeLessThanOrEqual(lastOfFirst);
+
+  await page.reload();
+  await expect(page.getByTestId("page-range")).toContainText(/^51–/);
+  expect(await rowIndices(page)).toEqual(secondPage);
+
+  await page.getByRole("button", { name: /^#/ }).click(); // back to index order resets to page 1
+  await expect(page).not.toHaveURL(/page=/);
+});
+
+test("explorer on a phone-sized screen and in the light theme", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openExplorer(page);
+  await shot(page, "explorer-phone");
+  await page.setViewportSize({ width: 1366, height: 860 });
+  await page.getByRole("button", { name: "Switch to light theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  await shot(page, "explorer-light");
+});
