@@ -9,7 +9,7 @@ MODEL ?= auto
 CORPUS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-py test-web check format lint types bench flower up compose-up k8s-render clean
+.PHONY: help setup demo test check format bench flower compose-up k8s-render deploy-check constraints clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -41,5 +41,21 @@ format: setup ## apply ruff formatting and safe fixes
 bench: setup ## benchmarks vs SAELens / SAEDashboard (peer venvs under .bench/)
 	bash bench/run.sh
 
+flower: setup ## Flower on :5555 for $$SAELAB_BROKER_URL
+	@test -n "$$SAELAB_BROKER_URL" || { echo "set SAELAB_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
+	$(BIN)/celery --broker=$$SAELAB_BROKER_URL flower --port=5555
+
+compose-up: ## docker compose stack (writes .env with random secrets if missing)
+	bash deploy/init-env.sh && docker compose up --build -d
+
+k8s-render: setup ## render + validate every kustomize overlay into build/k8s/
+	OUT=build/k8s VENV=$(VENV) bash deploy/validate.sh k8s
+
+deploy-check: setup ## offline compose / k8s / Dockerfile validation
+	VENV=$(VENV) bash deploy/validate.sh
+
+constraints: setup ## re-pin deploy/constraints.txt after changing dependencies
+	$(BIN)/python deploy/freeze_constraints.py
+
 clean: ## remove generated artifacts (keeps .venv)
-	rm -rf artifacts bench/out .pytest_cache
+	rm -rf artifacts bench/out build .pytest_cache
