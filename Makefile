@@ -12,7 +12,7 @@ CORPUS ?= auto
 .PHONY: help setup demo test check format bench flower compose-up k8s-render deploy-check constraints clean
 
 help: ## list every target
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ format: setup ## apply ruff formatting and safe fixes
 bench: setup ## benchmarks vs SAELens / SAEDashboard (peer venvs under .bench/)
 	bash bench/run.sh
 
-flower: setup ## Flower on :5555 for $$SAELAB_BROKER_URL
+flower: setup ## Flower on :5555 for SAELAB_BROKER_URL
 	@test -n "$$SAELAB_BROKER_URL" || { echo "set SAELAB_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1; }
 	$(BIN)/celery --broker=$$SAELAB_BROKER_URL flower --port=5555
 
