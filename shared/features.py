@@ -125,7 +125,8 @@ class FeatureRecord(Record):
     label_score: float | None = None
     """How well the label predicts firing on held-out tokens (F1 in [0, 1]); None when not measurable."""
     grade: Grade | None = None
-    """Monosemanticity grade from ``label_score``; None when not measurable (dead or never seen held out)."""
+    """Monosemanticity grade from ``label_score`` (High >= 0.7, Medium >= 0.4, else Low); None when not measurable
+    (dead, or fewer than 3 firings on held-out tokens)."""
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import torch
 
 from shared.config import AnalyseConfig, ConfigError
 from shared.features import FeatureRecord, FeatureScore, Histogram, RunSummary
-from shared.lm import load_lm, resolve_device
+from shared.lm import LanguageModel, load_lm, resolve_device
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, TopKSAE, load_sae
 from shared.shards import ActivationSet
@@ -214,19 +214,30 @@ def make_summary(
 
 
 def analyse_run(
-    cfg: AnalyseConfig, progress: ProgressSink | None = None, labeller: Labeller | None = None
+    cfg: AnalyseConfig,
+    progress: ProgressSink | None = None,
+    labeller: Labeller | None = None,
+    lm: LanguageModel | None = None,
 ) -> Path:
-    """Analyse the run directory ``cfg.run``; write and return ``<run>/results`` (previous results replaced)."""
+    """Analyse the run directory ``cfg.run``; write and return ``<run>/results`` (previous results replaced).
+
+    ``labeller`` overrides the config's choice (an :class:`LLMLabeller` must be passed this way); ``lm`` reuses an
+    already loaded model of the run (for the logit lens and token strings) instead of loading it again."""
     run_dir = Path(cfg.run)
     labeller = pick_labeller(cfg, labeller)
     device = resolve_device(cfg.device)
     sae = load_sae(run_dir, device=device).eval()
     dataset = open_activations(run_dir, sae)
-    lm = load_lm(
-        sae.cfg.model_name or str(dataset.meta.model),
-        sae.cfg.model_gguf_file or dataset.meta.gguf_file,
-        device=str(device),
-    )
+    if lm is None:
+        lm = load_lm(
+            sae.cfg.model_name or str(dataset.meta.model),
+            sae.cfg.model_gguf_file or dataset.meta.gguf_file,
+            device=str(device),
+        )
+    if lm.d_model != sae.cfg.d_in:
+        raise ConfigError(
+            f"model {lm.name!r}: d_model {lm.d_model} does not match the SAE's d_in {sae.cfg.d_in}"
+        )
     log.info("analysing %s: d_sae %d over %s", run_dir, sae.cfg.d_sae, dataset.path)
     start = time.perf_counter()
     fp = run_pass(sae, dataset, cfg, device, progress)

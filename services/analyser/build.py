@@ -181,14 +181,16 @@ class RecordBuilder:
             index=f, n_fires=int(fires.sum()), tokens=tokens, contexts=contexts, promotes=promotes
         )
 
-    def _score(self, f: int, label: Label) -> float | None:
+    def _score(self, f: int, label: Label) -> tuple[float | None, int]:
+        """F1 of the label's tokens vs firing on held-out tokens, and the held-out firing count behind it."""
         e = self.entries.get(f, np.zeros(0, dtype=np.int64))
         held_fires = self.table.fires_heldout[e]
         in_label = np.isin(self.table.token[e], list(label.token_ids))
         ids = np.array(sorted(label.token_ids), dtype=np.int64)
         ids = ids[ids < len(self.table.count_heldout)]
         predicted = int(self.table.count_heldout[ids].sum())
-        return f1(int(held_fires[in_label].sum()), predicted, int(held_fires.sum()))
+        support = int(held_fires.sum())
+        return f1(int(held_fires[in_label].sum()), predicted, support), support
 
     # ---------------------------------------------------------------------------------------------- features
 
@@ -211,9 +213,10 @@ class RecordBuilder:
         tops = [] if dead else self.top_examples(f)
         examples = tops + ([] if dead else self.quantile_examples(f))
         label = score = None
+        support = 0
         if not dead:
             label = self.labeller.label(self._evidence(f, tops))
-            score = self._score(f, label)
+            score, support = self._score(f, label)
         density = float(self.density[f])
         record = FeatureRecord(
             index=f,
@@ -236,7 +239,7 @@ class RecordBuilder:
             label=label.text if label else None,
             label_description=label.description if label else None,
             label_score=score,
-            grade=grade_of(score),
+            grade=grade_of(score, support),
         )
         return record, examples
 

@@ -20,6 +20,8 @@ from shared.features import Grade
 
 HIGH, MEDIUM = 0.7, 0.4
 """Score thresholds of the High and Medium grades (F1 on held-out tokens)."""
+MIN_SUPPORT = 3
+"""Held-out firings needed before a score earns a grade."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ def f1(true_pos: int, predicted: int, actual: int) -> float | None:
     return 2.0 * true_pos / (predicted + actual)
 
 
-def grade_of(score: float | None) -> Grade | None:
-    """High / Medium / Low from a label score (None stays None)."""
-    if score is None:
+def grade_of(score: float | None, support: int) -> Grade | None:
+    """High / Medium / Low from a label score; None when there is no score or fewer than ``MIN_SUPPORT`` held-out
+    firings behind it (too few to grade)."""
+    if score is None or support < MIN_SUPPORT:
         return None
     return "High" if score >= HIGH else "Medium" if score >= MEDIUM else "Low"
 
