@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cli.errors import CliError
+from cli.service_commands import add_service_commands
 from shared.config import (
     AnalyseConfig,
     CollectConfig,
@@ -24,10 +26,6 @@ from shared.progress import TqdmProgress
 log = logging.getLogger("saelab")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = REPO_ROOT / "configs"
-
-
-class CliError(RuntimeError):
-    """A user-facing failure: printed as one line, exit status 2."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -199,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="artifacts/demo", help="output directory")
     p.set_defaults(fn=cmd_demo)
+
+    add_service_commands(sub)
     return parser
 
 
@@ -210,10 +210,43 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         args.fn(args)
-    except (ConfigError, CliError) as err:
+    except Exception as err:
+        if not isinstance(err, _user_errors()):
+            raise
         print(f"saelab {args.command}: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors that explain a problem with the user's input or environment: one line, no traceback.
+
+    Imported only when an error happened, so a config typo never waits for torch to import.
+    """
+    from services.analyser.results import ResultsError
+    from services.collector.collect import CollectError
+    from services.collector.corpus import CorpusError
+    from services.trainer.evaluate import EvaluateError
+    from shared.db.repositories import NotFound
+    from shared.lm import HookError, ModelLoadError
+    from shared.sae.io import SAELoadError
+    from shared.shards import ShardFormatError
+    from shared.store import StoreError
+
+    return (
+        ConfigError,
+        CliError,
+        CollectError,
+        CorpusError,
+        EvaluateError,
+        ResultsError,
+        NotFound,
+        HookError,
+        ModelLoadError,
+        SAELoadError,
+        ShardFormatError,
+        StoreError,
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cli.errors import CliError
+
 HUB_HOST = "huggingface.co"
 DEFAULT_MODEL, DEFAULT_HOOK = "gpt2", "blocks.8.hook_resid_pre"
 DEFAULT_CORPUS = "roneneldan/TinyStories"
@@ -52,8 +54,6 @@ def _hook_for(model: str) -> str:
 
 def resolve_demo_sources(model: str = "auto", corpus: str = "auto") -> DemoSources:
     """Resolve 'auto' model/corpus; explicit values pass through. Fails fast naming what is missing and the fix."""
-    from cli.main import CliError
-
     online = None if model != "auto" and corpus != "auto" else hub_reachable()
     notes: list[str] = []
     if model == "auto":

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cli import sources
-from cli.main import CliError, main
+from cli.errors import CliError
+from cli.main import main
 
 
 def test_unknown_config_key_exits_2_naming_key_and_file(tmp_path, capsys):
