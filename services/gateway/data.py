@@ -165,6 +165,44 @@ def _filtered(query: Select[Any], run_id: str, flt: FeatureFilter | None) -> Sel
     return query
 
 
+@dataclass(frozen=True, slots=True)
+class FeatureRow:
+    """The light columns of a feature (what lists show); the heavy ones are in ``FeatureExtras``."""
+
+    run_id: str
+    feature_index: int
+    n_active: int
+    density: float
+    log10_density: float | None
+    mean_activation: float
+    max_activation: float
+    dead: bool
+    dense: bool
+    label: str | None
+    label_source: str
+    label_score: float | None
+    grade: str | None
+
+    @classmethod
+    def from_model(cls, row: m.Feature) -> FeatureRow:
+        return cls(*(getattr(row, name) for name in _LIGHT))
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureExtras:
+    """The heavy columns of a feature (JSON and long text), loaded only when a query asks for them."""
+
+    histogram: dict[str, Any]
+    top_tokens: list[dict[str, Any]]
+    label_description: str | None
+    search_text: str
+
+
+_LIGHT = [f for f in FeatureRow.__dataclass_fields__]
+_LIGHT_COLUMNS = [getattr(m.Feature, name) for name in _LIGHT]
+_EXTRA_COLUMNS = [getattr(m.Feature, name) for name in FeatureExtras.__dataclass_fields__]
+
+
 def features_page(
     session: Session,
     run_id: str,
@@ -173,26 +211,33 @@ def features_page(
     flt: FeatureFilter | None,
     offset: int,
     limit: int,
-) -> list[m.Feature]:
-    """One page of a run's features in a stable order (ties broken by index; NULL scores last)."""
+) -> list[FeatureRow]:
+    """One page of a run's features in a stable order (ties broken by index; missing scores last)."""
     column = _SORT_COLUMNS[sort]
-    order: list[Any] = [column.is_(None)] if sort == "label_score" else []
-    order.append(column.desc() if descending else column.asc())
+    order: list[Any] = [(column.desc() if descending else column.asc()).nulls_last()]
     if sort != "index":
         order.append(m.Feature.feature_index.asc())
-    query = _filtered(select(m.Feature), run_id, flt).order_by(*order).offset(offset).limit(limit)
-    return list(session.scalars(query))
+    query = _filtered(select(*_LIGHT_COLUMNS), run_id, flt).order_by(*order).offset(offset).limit(limit)
+    return [FeatureRow(*row) for row in session.execute(query)]
 
 
 def count_features(session: Session, run_id: str, flt: FeatureFilter | None) -> int:
     return int(session.scalar(_filtered(select(func.count(m.Feature.id)), run_id, flt)) or 0)
 
 
-def features_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[m.Feature | None]:
-    rows = {
-        (row.run_id, row.feature_index): row
-        for row in session.scalars(select(m.Feature).where(_key_in(m.Feature, keys)))
-    }
+def run_exists(session: Session, run_id: str) -> bool:
+    return session.scalar(select(m.Run.id).where(m.Run.id == run_id)) is not None
+
+
+def features_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[FeatureRow | None]:
+    query = select(*_LIGHT_COLUMNS).where(_key_in(m.Feature, keys))
+    rows = {(row[0], row[1]): FeatureRow(*row) for row in session.execute(query)}
+    return [rows.get(k) for k in keys]
+
+
+def extras_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[FeatureExtras | None]:
+    query = select(m.Feature.run_id, m.Feature.feature_index, *_EXTRA_COLUMNS).where(_key_in(m.Feature, keys))
+    rows = {(row[0], row[1]): FeatureExtras(*row[2:]) for row in session.execute(query)}
     return [rows.get(k) for k in keys]
 
 
@@ -204,54 +249,79 @@ def _key_in(model: Any, keys: Sequence[FeatureKey]) -> Any:
     return or_(*(and_(model.run_id == r, model.feature_index.in_(ix)) for r, ix in by_run.items()))
 
 
-def examples_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[m.FeatureExample]]]:
+@dataclass(frozen=True, slots=True)
+class ExampleRow:
+    """A context window of a feature: tokens, the feature's activation on each, the centre token."""
+
+    kind: str
+    bin: int | None
+    tokens: list[str]
+    activations: list[float]
+    max_position: int
+    max_activation: float
+
+
+@dataclass(frozen=True, slots=True)
+class LogitRow:
+    token: str
+    value: float
+
+
+def _grouped(
+    rows: Any, keys: Sequence[FeatureKey], kinds: tuple[str, str], make: Any
+) -> list[dict[str, list[Any]]]:
+    """Rows ``(run_id, feature_index, kind, *fields)`` grouped per key and kind, in query order."""
+    grouped: dict[FeatureKey, dict[str, list[Any]]] = {}
+    for run_id, index, kind, *fields in rows:
+        entry = grouped.setdefault((run_id, index), {kinds[0]: [], kinds[1]: []})
+        entry.setdefault(kind, []).append(make(kind, *fields))
+    return [grouped.get(k, {kinds[0]: [], kinds[1]: []}) for k in keys]
+
+
+def examples_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[ExampleRow]]]:
     """Per feature: ``{"top": [...], "quantile": [...]}`` (top by rank; quantile by bin, then rank)."""
+    e = m.FeatureExample
     query = (
-        select(m.FeatureExample)
-        .where(_key_in(m.FeatureExample, keys))
-        .order_by(m.FeatureExample.bin, m.FeatureExample.rank)
+        select(
+            e.run_id,
+            e.feature_index,
+            e.kind,
+            e.bin,
+            e.tokens,
+            e.activations,
+            e.max_position,
+            e.max_activation,
+        )
+        .where(_key_in(e, keys))
+        .order_by(e.bin, e.rank)
     )
-    grouped: dict[FeatureKey, dict[str, list[m.FeatureExample]]] = defaultdict(
-        lambda: {"top": [], "quantile": []}
-    )
-    for row in session.scalars(query):
-        grouped[(row.run_id, row.feature_index)].setdefault(row.kind, []).append(row)
-    return [grouped.get(k, {"top": [], "quantile": []}) for k in keys]
+    return _grouped(session.execute(query), keys, ("top", "quantile"), ExampleRow)
 
 
 def neighbours_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[NeighbourRow]]]:
     """Per feature: ``{"decoder": [...], "coactivation": [...]}`` by rank, each with the neighbour's label."""
+    n = m.FeatureNeighbour
     other = m.Feature.__table__.alias("other")
     query = (
-        select(m.FeatureNeighbour, other.c.label)
-        .outerjoin(
-            other,
-            and_(
-                other.c.run_id == m.FeatureNeighbour.run_id,
-                other.c.feature_index == m.FeatureNeighbour.neighbour_index,
-            ),
-        )
-        .where(_key_in(m.FeatureNeighbour, keys))
-        .order_by(m.FeatureNeighbour.rank)
+        select(n.run_id, n.feature_index, n.kind, n.neighbour_index, n.score, other.c.label)
+        .outerjoin(other, and_(other.c.run_id == n.run_id, other.c.feature_index == n.neighbour_index))
+        .where(_key_in(n, keys))
+        .order_by(n.rank)
     )
-    grouped: dict[FeatureKey, dict[str, list[NeighbourRow]]] = defaultdict(
-        lambda: {"decoder": [], "coactivation": []}
+    return _grouped(
+        session.execute(query), keys, ("decoder", "coactivation"), lambda _kind, *f: NeighbourRow(*f)
     )
-    for row, label in session.execute(query):
-        entry = NeighbourRow(index=row.neighbour_index, score=row.score, label=label)
-        grouped[(row.run_id, row.feature_index)].setdefault(row.kind, []).append(entry)
-    return [grouped.get(k, {"decoder": [], "coactivation": []}) for k in keys]
 
 
-def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[m.FeatureLogit]]]:
+def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[LogitRow]]]:
     """Per feature: ``{"top": [...], "bottom": [...]}`` logit-lens tokens by rank."""
-    query = select(m.FeatureLogit).where(_key_in(m.FeatureLogit, keys)).order_by(m.FeatureLogit.rank)
-    grouped: dict[FeatureKey, dict[str, list[m.FeatureLogit]]] = defaultdict(
-        lambda: {"top": [], "bottom": []}
+    lg = m.FeatureLogit
+    query = (
+        select(lg.run_id, lg.feature_index, lg.direction, lg.token, lg.value)
+        .where(_key_in(lg, keys))
+        .order_by(lg.rank)
     )
-    for row in session.scalars(query):
-        grouped[(row.run_id, row.feature_index)].setdefault(row.direction, []).append(row)
-    return [grouped.get(k, {"top": [], "bottom": []}) for k in keys]
+    return _grouped(session.execute(query), keys, ("top", "bottom"), lambda _kind, *f: LogitRow(*f))
 
 
 def labels_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[str | None]:

@@ -71,8 +71,8 @@ def configs(args: argparse.Namespace, model: str, corpus: str) -> dict[str, dict
     return {
         "collect": {"model": model, "hook": args.hook, "corpus": corpus, "n_tokens": args.tokens,
                     "context_length": args.context, "device": "cpu"},
-        "train": {"architecture": "relu", "d_sae": args.d_sae, "n_steps": args.steps, "batch_size": 256,
-                  "l1_coefficient": 1.0, "log_every": 10, "device": "cpu"},
+        "train": {"architecture": "topk", "k": args.k or max(1, min(32, args.d_sae // 8)), "d_sae": args.d_sae,
+                  "n_steps": args.steps, "batch_size": 256, "log_every": 10, "device": "cpu"},
         "analyse": {"device": "cpu", "top_k": 10},
     }  # fmt: skip
 
@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tokens", type=int, default=4096, help="tokens to collect (default 4096)")
     parser.add_argument("--d-sae", type=int, default=256, help="SAE features (the benchmark wants >= 6144)")
     parser.add_argument("--steps", type=int, default=200, help="training steps")
+    parser.add_argument(
+        "--k", type=int, help="active features per token (TopK SAE; default min(32, d_sae / 8))"
+    )
     parser.add_argument("--context", type=int, default=64, help="tokens per context")
     parser.add_argument(
         "--stories", type=int, default=400, help="stories taken from the local TinyStories copy"

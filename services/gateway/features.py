@@ -16,7 +16,6 @@ from services.gateway.common import Histogram, SortOrder, ctx, finite, loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.limits import check_page_size
 from services.gateway.runs import require_run
-from shared.db import models as m
 from shared.db import repositories as repo
 from shared.search import terms
 
@@ -63,7 +62,7 @@ class Example:
     )
 
     @classmethod
-    def from_row(cls, row: m.FeatureExample) -> Example:
+    def from_row(cls, row: data.ExampleRow) -> Example:
         return cls(
             tokens=list(row.tokens),
             activations=[float(a) for a in row.activations],
@@ -100,73 +99,59 @@ class FeatureRef:
 
 @strawberry.type
 class Feature:
-    _row: strawberry.Private[m.Feature]
+    run_id: strawberry.ID
+    index: int
+    label: str | None
+    label_source: str | None = strawberry.field(description="Where the label came from: auto | human.")
+    grade: str | None = strawberry.field(
+        description="High | Medium | Low monosemanticity grade; null when unknown."
+    )
+    label_score: float | None = strawberry.field(
+        description="How well the label predicts firing on held-out tokens (F1 in [0, 1])."
+    )
+    density: float = strawberry.field(description="Fraction of analysed tokens on which the feature fired.")
+    log10_density: float | None = strawberry.field(description="log10(density); null for a dead feature.")
+    n_active: int = strawberry.field(description="Analysed tokens on which the feature fired.")
+    dead: bool
+    dense: bool
+    mean_activation: float = strawberry.field(description="Mean activation over the tokens where it fired.")
+    max_activation: float
 
-    @strawberry.field
-    def run_id(self) -> strawberry.ID:
-        return strawberry.ID(self._row.run_id)
-
-    @strawberry.field
-    def index(self) -> int:
-        return self._row.feature_index
-
-    @strawberry.field
-    def label(self) -> str | None:
-        return self._row.label
-
-    @strawberry.field(description="Where the label came from: auto | human.")
-    def label_source(self) -> str | None:
-        return self._row.label_source
+    @classmethod
+    def from_row(cls, row: data.FeatureRow) -> Feature:
+        return cls(
+            run_id=strawberry.ID(row.run_id),
+            index=row.feature_index,
+            label=row.label,
+            label_source=row.label_source,
+            grade=row.grade,
+            label_score=finite(row.label_score),
+            density=float(row.density),
+            log10_density=finite(row.log10_density),
+            n_active=row.n_active,
+            dead=row.dead,
+            dense=row.dense,
+            mean_activation=float(row.mean_activation),
+            max_activation=float(row.max_activation),
+        )
 
     @strawberry.field(description="Longer explanation of the auto label (tokens it fires on and promotes).")
-    def label_description(self) -> str | None:
-        return self._row.label_description
-
-    @strawberry.field(description="High | Medium | Low monosemanticity grade; null when not measurable.")
-    def grade(self) -> str | None:
-        return self._row.grade
-
-    @strawberry.field(description="How well the label predicts firing on held-out tokens (F1 in [0, 1]).")
-    def label_score(self) -> float | None:
-        return finite(self._row.label_score)
-
-    @strawberry.field(description="Fraction of analysed tokens on which the feature fired.")
-    def density(self) -> float:
-        return float(self._row.density)
-
-    @strawberry.field(description="log10(density); null for a dead feature.")
-    def log10_density(self) -> float | None:
-        return finite(self._row.log10_density)
-
-    @strawberry.field(description="Analysed tokens on which the feature fired.")
-    def n_active(self) -> int:
-        return self._row.n_active
-
-    @strawberry.field
-    def dead(self) -> bool:
-        return self._row.dead
-
-    @strawberry.field
-    def dense(self) -> bool:
-        return self._row.dense
-
-    @strawberry.field(description="Mean activation over the tokens where it fired.")
-    def mean_activation(self) -> float:
-        return float(self._row.mean_activation)
-
-    @strawberry.field
-    def max_activation(self) -> float:
-        return float(self._row.max_activation)
+    async def label_description(self, info: Info) -> str | None:
+        extras = await loaders(info).extras.load(self._key)
+        return None if extras is None else extras.label_description
 
     @strawberry.field(
         description="Log-spaced histogram of the nonzero activations; zeroFraction = 1 - density."
     )
-    def histogram(self) -> Histogram | None:
-        return Histogram.from_dict(self._row.histogram)
+    async def histogram(self, info: Info) -> Histogram | None:
+        extras = await loaders(info).extras.load(self._key)
+        return None if extras is None else Histogram.from_dict(extras.histogram)
 
     @strawberry.field(description="Tokens it fires on most (value = share of its firings on that token).")
-    def top_tokens(self) -> list[TokenValue]:
-        return [TokenValue(token=t["token"], value=float(t["value"])) for t in self._row.top_tokens or []]
+    async def top_tokens(self, info: Info) -> list[TokenValue]:
+        extras = await loaders(info).extras.load(self._key)
+        tokens = [] if extras is None else extras.top_tokens or []
+        return [TokenValue(token=t["token"], value=float(t["value"])) for t in tokens]
 
     @strawberry.field(description="Highest-activating contexts, highest first.")
     async def top_examples(self, info: Info, first: int = 20) -> list[Example]:
@@ -208,7 +193,7 @@ class Feature:
 
     @property
     def _key(self) -> data.FeatureKey:
-        return (self._row.run_id, self._row.feature_index)
+        return (str(self.run_id), self.index)
 
 
 @strawberry.type
@@ -267,9 +252,11 @@ class SearchHit:
     )
 
 
-def search_hit(row: m.Feature, score: float, words: list[str]) -> SearchHit:
+def search_hit(
+    row: data.FeatureRow, extras: data.FeatureExtras | None, score: float, words: list[str]
+) -> SearchHit:
     """A hit with the field the query matched best in (label, then tokens, then example text) and a snippet."""
-    field, snippet = _match(row, words)
+    field, snippet = _match(row, extras, words)
     return SearchHit(
         index=row.feature_index,
         label=row.label,
@@ -281,17 +268,19 @@ def search_hit(row: m.Feature, score: float, words: list[str]) -> SearchHit:
     )
 
 
-def _match(row: m.Feature, words: list[str]) -> tuple[SearchField, str]:
+def _match(
+    row: data.FeatureRow, extras: data.FeatureExtras | None, words: list[str]
+) -> tuple[SearchField, str]:
     def hits(text: str) -> bool:
         return any(t.startswith(w) for t in terms(text) for w in words)
 
     if row.label and hits(row.label):
         return SearchField.LABEL, row.label
-    tokens = [str(t.get("token", "")).strip() for t in row.top_tokens or []]
+    tokens = [str(t.get("token", "")).strip() for t in (extras.top_tokens if extras else [])]
     matching = [t for t in dict.fromkeys(tokens) if t and hits(t)]
     if matching:
         return SearchField.TOKEN, " ".join(matching)
-    return SearchField.EXAMPLE, _snippet(row.search_text, words)
+    return SearchField.EXAMPLE, _snippet(extras.search_text if extras else "", words)
 
 
 def _snippet(text: str, words: list[str], width: int = 40) -> str:
@@ -347,7 +336,7 @@ def _page_window(first: int, after: str | None, page: int | None) -> tuple[int, 
 # --------------------------------------------------------------------------------------------------------------
 
 
-async def require_feature(info: Info, run_id: str, index: int) -> m.Feature:
+async def require_feature(info: Info, run_id: str, index: int) -> data.FeatureRow:
     row = await loaders(info).features.load((run_id, index))
     if row is None:
         await require_run(info, run_id)
@@ -377,7 +366,6 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         offset, page_number = _page_window(first, after, page)
         flt = filter.to_data() if filter is not None else None
-        await require_run(info, str(run_id))
         rows, total = await loaders(info).query(
             _page_and_count, str(run_id), sort.value, order == SortOrder.DESC, flt, offset, first
         )
@@ -387,7 +375,7 @@ class FeatureQueries:
             total_count=total,
             page=page_number,
             page_size=first,
-            nodes=[Feature(_row=row) for row in rows],
+            nodes=[Feature.from_row(row) for row in rows],
             page_info=PageInfo(
                 has_next_page=offset + len(rows) < total,
                 has_previous_page=offset > 0,
@@ -402,7 +390,7 @@ class FeatureQueries:
         if row is None:
             await require_run(info, str(run_id))
             return None
-        return Feature(_row=row)
+        return Feature.from_row(row)
 
     @strawberry.field(
         permission_classes=[ReadAccess],
@@ -433,15 +421,7 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if len(query) > MAX_QUERY_CHARS:
             raise BadInput(f"query: at most {MAX_QUERY_CHARS} characters (got {len(query)})", field="query")
-        await require_run(info, str(run_id))
-        scored = await loaders(info).query(repo.search_features, str(run_id), query, first)
-        rows = await loaders(info).features.load_many([(str(run_id), index) for index, _ in scored])
-        words = terms(query)
-        return [
-            search_hit(row, score, words)
-            for row, (_, score) in zip(rows, scored, strict=True)
-            if row is not None
-        ]
+        return await loaders(info).query(_search, str(run_id), query, first)
 
     @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
     async def similar_features(
@@ -453,7 +433,7 @@ class FeatureQueries:
         first: int = 10,
     ) -> list[FeatureRef]:
         row = await require_feature(info, str(run_id), index)
-        return await Feature(_row=row)._neighbours(info, by, first)
+        return await Feature.from_row(row)._neighbours(info, by, first)
 
 
 def _page_and_count(
@@ -464,12 +444,38 @@ def _page_and_count(
     flt: data.FeatureFilter | None,
     offset: int,
     limit: int,
-) -> tuple[list[m.Feature], int]:
-    """The page and the filtered total; a page that ends the list gives the total without a COUNT query."""
+) -> tuple[list[data.FeatureRow], int]:
+    """The page and the filtered total; a page that ends the list gives the total without a COUNT query.
+
+    One worker-thread hop for the whole field; the run's existence is only checked when the page is empty."""
     rows = data.features_page(session, run_id, sort, descending, flt, offset, limit)
+    if not rows:
+        _check_run(session, run_id)
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         return rows, offset + len(rows)
     return rows, data.count_features(session, run_id, flt)
+
+
+def _check_run(session: Session, run_id: str) -> None:
+    if not data.run_exists(session, run_id):
+        raise NotFound(f"run {run_id!r} not found", runId=run_id)
+
+
+def _search(session: Session, run_id: str, query: str, first: int) -> list[SearchHit]:
+    """Full-text search, then the hits' rows: one worker-thread hop, three statements."""
+    scored = repo.search_features(session, run_id, query, first)
+    if not scored:
+        _check_run(session, run_id)
+        return []
+    keys = [(run_id, index) for index, _ in scored]
+    rows = data.features_by_key(session, keys)
+    extras = data.extras_by_key(session, keys)
+    words = terms(query)
+    return [
+        search_hit(row, extra, score, words)
+        for row, extra, (_, score) in zip(rows, extras, scored, strict=True)
+        if row is not None
+    ]
 
 
 @strawberry.type
@@ -483,10 +489,10 @@ class FeatureMutations:
             raise BadInput(f"label: at most {MAX_LABEL_CHARS} characters (got {len(text)})", field="label")
         await require_feature(info, str(run_id), index)
         row = await loaders(info).query(_relabel, str(run_id), index, text)
-        return Feature(_row=row)
+        return Feature.from_row(row)
 
 
-def _relabel(session: Session, run_id: str, index: int, label: str) -> m.Feature:
-    row = repo.relabel_feature(session, run_id, index, label)
+def _relabel(session: Session, run_id: str, index: int, label: str) -> data.FeatureRow:
+    row = data.FeatureRow.from_model(repo.relabel_feature(session, run_id, index, label))
     session.commit()
     return row

@@ -33,6 +33,7 @@ class Loaders:
         self.neighbours = self._loader(data.neighbours_by_key)
         self.logits = self._loader(data.logits_by_key)
         self.labels = self._loader(data.labels_by_key)
+        self.extras = self._loader(data.extras_by_key)
 
     def forget_job(self, job_id: str) -> None:
         """Drop cached rows of a job or pipeline so the next load reads the database again."""
