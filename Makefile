@@ -9,7 +9,7 @@ MODEL ?= auto
 CORPUS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test check format bench flower compose-up k8s-render deploy-check constraints clean
+.PHONY: help setup demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ setup: $(STAMP) ## create .venv and install everything (torch pinned first)
 
 demo: setup ## collect -> train -> evaluate -> analyse on the default preset (MODEL=/CORPUS= for offline copies)
 	$(BIN)/saelab demo --model $(MODEL) --corpus $(CORPUS)
+
+up: setup ## serve the gateway + dashboard on :8000 (embedded mode; prints an API token)
+	$(BIN)/saelab up
 
 test: setup ## the whole test suite (CI runs exactly this)
 	$(BIN)/pytest -q
