@@ -7,6 +7,7 @@ generated and printed, since mutations always need one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -28,6 +29,7 @@ from services.gateway.context import Context, GatewayState
 from services.gateway.live import ModelCache, load_live_model, run_sae_dir
 from services.gateway.schema import build_schema
 from services.gateway.settings import GatewaySettings, get_gateway_settings
+from shared import events
 from shared.settings import Settings, get_settings
 from shared.store import get_store
 
@@ -67,18 +69,41 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     shared = get_settings()
     if app.state.gateway is None:
         app.state.gateway = build_state(get_gateway_settings(), shared)
-    embedded_worker = shared.embedded and app.state.start_worker
+    state: GatewayState = app.state.gateway
+    embedded_worker = state.shared.embedded and app.state.start_worker
     if embedded_worker:  # the in-process worker runs submitted jobs (and migrates the SQLite database)
         from cli.embedded import get_worker
 
-        await run_in_threadpool(get_worker, shared)
+        await run_in_threadpool(get_worker, state.shared)
+    watcher = asyncio.create_task(_clear_cache_after_analyses(state), name="gateway-cache-watcher")
     try:
         yield
     finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
         if embedded_worker:
             from cli.embedded import stop_worker
 
             await run_in_threadpool(stop_worker)
+
+
+async def _clear_cache_after_analyses(state: GatewayState) -> None:
+    """Drop cached feature results whenever an analysis finishes (its run's features were replaced)."""
+    if not state.responses.enabled:
+        return
+    stream = events.subscribe_jobs(state.shared)
+    try:
+        async for event in stream:
+            if isinstance(event, events.JobEvent) and event.kind == "analyse" and event.status == "succeeded":
+                state.responses.clear()
+    except Exception as err:  # without events the TTL still bounds staleness
+        log.warning(
+            "response cache: job events unavailable (%s); entries expire after %s s",
+            err,
+            state.responses.ttl_s,
+        )
+    finally:
+        await stream.aclose()  # type: ignore[attr-defined]
 
 
 def _client(connection: HTTPConnection) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.fastapi import BaseContext
 
 from services.gateway.auth import bearer_token, connection_authorization, token_matches
+from services.gateway.cache import ResponseCache
 from services.gateway.limits import RateLimiter
 from services.gateway.live import ModelCache
 from services.gateway.loaders import Loaders
@@ -30,9 +31,12 @@ class GatewayState:
     shared: Settings = field(default_factory=get_settings)
     """Database / broker / store / events settings (``SAELAB_*``)."""
     limiter: RateLimiter = field(init=False)
+    responses: ResponseCache = field(init=False)
+    """Results of read-only feature queries (cleared on relabel and when an analysis finishes)."""
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.inference_rate_per_minute, self.settings.inference_burst)
+        self.responses = ResponseCache(self.settings.response_cache_s)
 
 
 class Context(BaseContext):

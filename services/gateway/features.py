@@ -489,6 +489,7 @@ class FeatureMutations:
             raise BadInput(f"label: at most {MAX_LABEL_CHARS} characters (got {len(text)})", field="label")
         await require_feature(info, str(run_id), index)
         row = await loaders(info).query(_relabel, str(run_id), index, text)
+        ctx(info).state.responses.clear()
         return Feature.from_row(row)
 
 

@@ -24,6 +24,7 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionResult, Info
 
+from services.gateway.cache import ResponseCache
 from services.gateway.common import ctx
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
@@ -90,9 +91,31 @@ class GatewaySchema(strawberry.Schema):
 
     timeout_s: float = 30.0
 
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:  # type: ignore[override]
+    async def execute(  # type: ignore[override]
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Any = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        cache: ResponseCache | None = getattr(getattr(context_value, "state", None), "responses", None)
+        key = None
+        if cache is not None and query:
+            key = cache.key(
+                query, variable_values, operation_name, bool(getattr(context_value, "authenticated", False))
+            )
+            hit = cache.get(key) if key is not None else None
+            if hit is not None:
+                return hit  # type: ignore[no-any-return]
+        run = super().execute(
+            query, variable_values, context_value, root_value, operation_name, allowed_operation_types,
+            operation_extensions,
+        )  # fmt: skip
         try:
-            result = await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
+            result = await asyncio.wait_for(run, self.timeout_s)
         except asyncio.TimeoutError:
             message = f"The request took longer than {self.timeout_s:g} s and was abandoned; try again"
             return ExecutionResult(
@@ -102,6 +125,8 @@ class GatewaySchema(strawberry.Schema):
             result.errors = [
                 e if (e.extensions or {}).get("code") else to_client_error(e) for e in result.errors
             ]
+        elif key is not None and cache is not None:
+            cache.put(key, result)
         return result
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:

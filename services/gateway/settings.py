@@ -33,6 +33,8 @@ class GatewaySettings(BaseSettings):
     """Live-inference requests a client may send at once before the rate applies."""
     request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     """An operation running longer than this is abandoned with code UNAVAILABLE."""
+    response_cache_s: Annotated[float, Field(ge=0)] = 30.0
+    """Seconds a read-only feature query result is reused (0 = off); relabels and finished analyses clear it."""
     model_cache_size: Annotated[int, Field(ge=1)] = 2
     """Runs whose LM + SAE stay loaded for live inference (least recently used evicted)."""
     inference_device: str = "cpu"

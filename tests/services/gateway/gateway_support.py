@@ -10,7 +10,8 @@ import math
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,23 @@ def serve_in_thread(app: Any) -> tuple[Any, threading.Thread, int]:
             raise RuntimeError("the test gateway did not start")
         time.sleep(0.02)
     return server, thread, port
+
+
+@contextmanager
+def count_statements(url: str) -> Iterator[list[str]]:
+    """Collects every SQL statement sent to the database at ``url`` inside the block."""
+    from sqlalchemy import event
+
+    from shared.db.session import get_engine
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    engine = get_engine(url)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

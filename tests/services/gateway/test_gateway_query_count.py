@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from gateway_support import GraphQL, Seeded
-from sqlalchemy import event
-
-from shared.db.session import get_engine
+from gateway_support import GraphQL, Seeded, count_statements
 
 PAGE = """query($run: ID!, $first: Int!) {
   features(runId: $run, first: $first, sort: DENSITY, order: DESC) {
@@ -23,21 +17,6 @@ PAGE = """query($run: ID!, $first: Int!) {
     }
   }
 }"""
-
-
-@contextmanager
-def count_statements(url: str) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        statements.append(statement)
-
-    engine = get_engine(url)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_features_page_costs_the_same_queries_for_any_page_size(gql: GraphQL, seeded: Seeded) -> None:
