@@ -113,7 +113,7 @@ class SAETrainer:
             progress,
             should_stop,
         )
-        self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr, betas=cfg.adam_betas)
+        self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr, betas=cfg.adam_betas, fused=True)
         self.step = 0
         self.input_scale = 1.0
         self.constrain_decoder = not cfg.scale_l1_by_decoder_norm  # Anthropic's April 2024 update drops it

@@ -118,6 +118,13 @@ class SAE(nn.Module):
         """Encoder pre-activations ``[..., d_sae]``."""
         return self.encoder_input(x) @ self.W_enc + self.b_enc
 
+    def training_pre_acts(self, x: Tensor) -> Tensor:
+        """``pre_acts`` for training: ``x @ W_enc + (b_enc - b_dec @ W_enc)``, the same value, but the backward
+        pass skips the ``[B, d_sae] x [d_sae, d_in]`` matmul that the gradient of ``x - b_dec`` would cost."""
+        if not self.cfg.apply_b_dec_to_input:
+            return x @ self.W_enc + self.b_enc
+        return x @ self.W_enc + (self.b_enc - self.b_dec @ self.W_enc)
+
     def encode(self, x: Tensor) -> Tensor:
         """Dense non-negative feature activations ``[..., d_sae]``."""
         raise NotImplementedError

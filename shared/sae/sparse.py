@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
@@ -43,7 +44,7 @@ class _GatherPreActs(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             grad_b_dec = -ctx.sign * (W_enc @ col_sums)
         if ctx.needs_input_grad[2]:
-            grad_W = _sparse_outer(x_in, idx, g.to(W_enc.dtype), d_sae).T
+            grad_W = _sparse_outer(x_in, idx, g.to(W_enc.dtype), d_sae)
         if ctx.needs_input_grad[0]:
             grad_x = F.embedding_bag(
                 idx, W_enc.T.contiguous(), per_sample_weights=g.to(W_enc.dtype), mode="sum"
@@ -52,13 +53,22 @@ class _GatherPreActs(torch.autograd.Function):
 
 
 def _sparse_outer(x: Tensor, idx: Tensor, g: Tensor, d_sae: int) -> Tensor:
-    """``G^T @ x`` as ``[d_sae, d_in]`` where ``G[b, idx[b, j]] = g[b, j]`` (sparse)."""
+    """``x^T @ G`` as ``[d_in, d_sae]`` (W_enc's layout) where ``G[b, idx[b, j]] = g[b, j]`` is sparse."""
     batch, m = idx.shape
-    rows = torch.arange(batch, device=idx.device).repeat_interleave(m)
-    gt = torch.sparse_coo_tensor(
-        torch.stack([idx.reshape(-1), rows]), g.reshape(-1), (d_sae, batch), check_invariants=False
-    )
-    return torch.sparse.mm(gt, x)
+    if x.device.type != "cpu":  # CUDA: COO sparse @ dense is the well-trodden path
+        rows = torch.arange(batch, device=idx.device).repeat_interleave(m)
+        gt = torch.sparse_coo_tensor(
+            torch.stack([idx.reshape(-1), rows]), g.reshape(-1), (d_sae, batch), check_invariants=False
+        )
+        return torch.sparse.mm(gt, x).T
+    cols, order = idx.sort(dim=1)
+    crow = torch.arange(0, batch * m + 1, m, device=idx.device)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        sparse = torch.sparse_csr_tensor(
+            crow, cols.reshape(-1), g.gather(1, order).reshape(-1), (batch, d_sae), check_invariants=False
+        )
+    return x.T @ sparse
 
 
 def gather_pre_acts(

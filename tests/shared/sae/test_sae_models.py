@@ -122,3 +122,30 @@ def test_folding_the_input_scale_gives_identical_reconstructions_on_raw_inputs(a
 def test_config_rejects_impossible_k():
     with pytest.raises(ValueError, match="k"):
         SAEConfig("topk", 8, 4, k=5)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense-path", "sparse-path"])
+@pytest.mark.parametrize("scaled", [False, True], ids=["l1", "l1-decoder-norm"])
+def test_relu_training_loss_and_gradients_equal_the_dense_formula(sparse, scaled):
+    sae = make("relu", d_in=16, d_sae=200).double()
+    with torch.no_grad():
+        sae.W_dec.mul_(torch.rand(200, 1, dtype=torch.double) + 0.5)
+        if sparse:  # only a handful of features can fire, so training takes the sparse kernels
+            sae.b_enc.fill_(-4.0)
+    x = torch.randn(32, 16, dtype=torch.double)
+    settings = LossSettings(l1_coefficient=0.3, scale_l1_by_decoder_norm=scaled)
+    out = sae.training_loss(x, settings)
+    out.loss.backward()
+    got = {n: p.grad.clone() for n, p in sae.named_parameters()}
+    sae.zero_grad()
+    f = torch.relu((x - sae.b_dec) @ sae.W_enc + sae.b_enc)
+    assert (int((f > 0).sum(-1).max()) * 10 <= 200) == sparse
+    recon = f @ sae.W_dec + sae.b_dec
+    weights = sae.W_dec.norm(dim=1) if scaled else 1.0
+    loss = (recon - x).pow(2).sum(-1).mean() + 0.3 * (f * weights).sum(-1).mean()
+    loss.backward()
+    torch.testing.assert_close(out.loss.detach(), loss.detach())
+    torch.testing.assert_close(out.recon, recon.detach())
+    torch.testing.assert_close(out.fire_counts, (f > 0).sum(0))
+    for name, p in sae.named_parameters():
+        torch.testing.assert_close(got[name], p.grad, msg=name)
