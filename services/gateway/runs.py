@@ -31,7 +31,7 @@ _EVAL_KEYS: dict[str, tuple[str, ...]] = {
     "ce_loss_recovered": ("ce_loss_recovered", "ce_recovered"),
     "ce_loss_clean": ("ce_loss_clean", "ce_clean"),
     "ce_loss_reconstructed": ("ce_loss_reconstructed", "ce_loss_sae", "ce_reconstructed"),
-    "ce_loss_zero_ablated": ("ce_loss_zero_ablated", "ce_loss_zero", "ce_zero_ablated"),
+    "ce_loss_zero_ablated": ("ce_loss_zero_ablated", "ce_loss_zero_ablation", "ce_loss_zero"),
     "kl_divergence": ("kl_divergence", "kl_div", "kl"),
     "dead_fraction": ("dead_fraction",),
     "dense_fraction": ("dense_fraction",),

@@ -169,8 +169,12 @@ def seed_database(url: str, artifacts: Path) -> Seeded:
         repo.get_or_create_run(s, "r" * 32, "d" * 32, TRAIN, name="seeded run")
         repo.mark_run_trained(s, "r" * 32, 10)
         repo.set_run_eval(
-            s, "r" * 32, {"explained_variance": 0.9, "l0": 7.5, "ce_loss_recovered": 0.8, "kl_div": 0.1}, {}
-        )
+            s,
+            "r" * 32,
+            {"explained_variance": 0.9, "l0": 7.5, "ce_loss_recovered": 0.8, "kl_div": 0.1, "ce_loss_sae": 3.2,
+             "ce_loss_zero_ablation": 9.0, "sae": {"d_in": 64}},
+            {},
+        )  # fmt: skip
         repo.get_or_create_run(s, "p" * 32, "d" * 32, {**TRAIN, "d_sae": 8}, name="pending run")
         for step in range(0, 10, 2):
             repo.upsert_metrics(

@@ -6,7 +6,7 @@ from gateway_support import CAT, DEAD, DOG, N_FEATURES, GraphQL, Seeded, feature
 
 RUN_FIELDS = """
   id name status model hook architecture dIn dSae config analysed featureCount grades stepsDone
-  eval { explainedVariance l0 ceLossRecovered klDivergence values }
+  eval { explainedVariance l0 ceLossRecovered ceLossReconstructed ceLossZeroAblated klDivergence values }
   metrics { step loss l0 explainedVariance values }
   densityHistogram(bins: 4) { edges counts zeroFraction }
   dataset { id name corpus contextLength complete nTokens }
@@ -29,6 +29,8 @@ def test_runs_list_the_seeded_runs_with_their_eval_and_curves(gql: GraphQL, seed
     assert run["featureCount"] == N_FEATURES and run["dSae"] == N_FEATURES and run["dIn"] == 64
     assert run["grades"] == ["High", "Medium", "Low"]
     assert run["eval"]["explainedVariance"] == 0.9 and run["eval"]["klDivergence"] == 0.1
+    assert run["eval"]["ceLossReconstructed"] == 3.2 and run["eval"]["ceLossZeroAblated"] == 9.0
+    assert run["eval"]["values"]["d_in"] == 64  # nested eval.json numbers are flattened by their own key
     assert [m["step"] for m in run["metrics"]] == [0, 2, 4, 6, 8]
     assert run["metrics"][1]["loss"] == 8.0 and run["metrics"][1]["values"]["l0"] == 7.0
     hist = run["densityHistogram"]
