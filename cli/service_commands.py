@@ -105,6 +105,18 @@ def cmd_up(args: argparse.Namespace) -> None:
     uvicorn.run("services.gateway.app:app", host=args.host, port=args.port, log_level="warning")
 
 
+def cmd_export_static(args: argparse.Namespace) -> None:
+    from cli.export_static import export_static
+    from shared.progress import TqdmProgress
+
+    bar = TqdmProgress("export", "feature")
+    try:
+        out = export_static(args.run, args.out, args.dist, progress=bar)
+    finally:
+        bar.close()
+    print(f"static dashboard for run {args.run} in {out} (serve it from any static host)")
+
+
 def add_service_commands(sub: Any) -> None:
     """Register submit / jobs / up on the CLI's subparsers."""
     p = sub.add_parser("submit", help="submit a collect -> train -> evaluate -> analyse pipeline")
@@ -127,3 +139,16 @@ def add_service_commands(sub: Any) -> None:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(fn=cmd_up)
+
+    p = sub.add_parser(
+        "export-static", help="write the web client + one run's data as a static site (no API needed)"
+    )
+    p.add_argument("--run", required=True, help="run id (see `saelab jobs` or the runs query)")
+    p.add_argument("--out", type=Path, required=True, help="output directory (replaced)")
+    p.add_argument(
+        "--dist",
+        type=Path,
+        default=Path(__file__).resolve().parents[1] / "web" / "dist",
+        help="the built web client (default web/dist)",
+    )
+    p.set_defaults(fn=cmd_export_static)

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 import yaml
 from support.configs import tiny_configs
-from support.fixtures import use_settings
 
 from cli.main import main
-
-
-@pytest.fixture
-def embedded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    from shared.db.prestart import upgrade
-
-    url = f"sqlite:///{tmp_path / 'saelab.db'}"
-    use_settings(
-        monkeypatch, database_url=url, artifacts_dir=tmp_path / "artifacts", broker_url="", s3_endpoint=""
-    )
-    upgrade(url)
-    yield tmp_path
-    use_settings(monkeypatch)
 
 
 def test_submit_runs_pipeline_and_jobs_lists_it(embedded_settings, tiny_gpt2_dir, small_corpus, capsys):

@@ -1,0 +1,21 @@
+"""CLI test fixtures: an embedded-mode database and artifact directory per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.fixtures import use_settings
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from shared.db.prestart import upgrade
+
+    url = f"sqlite:///{tmp_path / 'saelab.db'}"
+    use_settings(
+        monkeypatch, database_url=url, artifacts_dir=tmp_path / "artifacts", broker_url="", s3_endpoint=""
+    )
+    upgrade(url)
+    yield tmp_path
+    use_settings(monkeypatch)
