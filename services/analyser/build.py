@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from shared.config import AnalyseConfig
 from shared.features import (
-    ExampleRecord,
     FeatureRecord,
-    FeatureRef,
     TokenFeature,
     TokenIndexRecord,
-    TokenValue,
 )
 
 from .accumulate import FeaturePass
@@ -24,7 +22,13 @@ from .token_stats import TokenTable
 Decode = Callable[[list[int]], list[str]]
 """Token ids -> decoded token strings (``LanguageModel.token_strings``)."""
 
+ExampleRow = dict[str, Any]
+"""An example as a plain dict with exactly :class:`shared.features.ExampleRecord`'s fields (built and written
+without pydantic: examples are the bulk of the results, and validation dominated the build time)."""
+
 N_TOP_TOKENS = 10
+MAX_EVIDENCE_TOKENS = 20
+"""Tokens (most label-split firings first) a labeller sees per feature."""
 
 
 class Vocab:
@@ -32,17 +36,32 @@ class Vocab:
 
     def __init__(self, decode: Decode) -> None:
         self._decode = decode
-        self._cache: dict[int, str] = {}
+        self._table = np.empty(0, dtype=object)  # token id -> string (None = not decoded yet)
 
     def prefetch(self, ids: np.ndarray) -> None:
-        missing = [int(i) for i in np.unique(ids) if i >= 0 and int(i) not in self._cache]
-        if missing:
-            self._cache.update(zip(missing, self._decode(missing), strict=True))
+        """Decode every id in ``ids`` not decoded yet (negative ids are padding and skipped)."""
+        ids = np.unique(ids[ids >= 0])
+        if ids.size == 0:
+            return
+        if ids[-1] >= len(self._table):
+            grown = np.empty(int(ids[-1]) + 1, dtype=object)
+            grown[: len(self._table)] = self._table
+            self._table = grown
+        missing = ids[np.array([v is None for v in self._table[ids]], dtype=bool)]
+        if missing.size:
+            self._table[missing] = self._decode([int(i) for i in missing])
+
+    def strings(self, ids: np.ndarray) -> list[str]:
+        """Decoded strings of ``ids`` (all >= 0)."""
+        if ids.size and ids.max() < len(self._table):
+            out = self._table[ids].tolist()
+            if None not in out:
+                return out
+        self.prefetch(ids)
+        return self._table[ids].tolist()
 
     def __getitem__(self, token_id: int) -> str:
-        if token_id not in self._cache:
-            self.prefetch(np.array([token_id]))
-        return self._cache[token_id]
+        return self.strings(np.array([token_id]))[0]
 
 
 @dataclass
@@ -99,7 +118,7 @@ class RecordBuilder:
         self.top = _windows(fp.top.slots)
         self.quant = _windows(fp.quantiles.slots) if fp.quantiles is not None else None
         self.table: TokenTable = fp.tokens.table()
-        self.entries = self.table.by_feature()
+        self.by_feature = self.table.by_feature(self.d_sae)
         self.coact = fp.coact.neighbours(cfg.n_neighbours)
         self.vocab.prefetch(np.concatenate([a.ravel() for a in self._all_token_ids()]))
 
@@ -112,29 +131,55 @@ class RecordBuilder:
 
     # ---------------------------------------------------------------------------------------------- examples
 
-    def _example(self, w: _Windows, slot: int, j: int, feature: int, **kind: object) -> ExampleRecord:
-        toks, acts = w.tokens[slot, j], w.acts[slot, j]
-        valid = np.flatnonzero(toks >= 0)
-        lo, hi = int(valid[0]), int(valid[-1]) + 1
-        return ExampleRecord(
-            feature=feature,
-            context=int(w.context[slot, j]),
-            position=int(w.position[slot, j]),
-            tokens=[self.vocab[int(t)] for t in toks[lo:hi]],
-            token_ids=[int(t) for t in toks[lo:hi]],
-            activations=[float(a) for a in acts[lo:hi]],
-            max_position=self.left - lo,
-            max_activation=float(acts[self.left]),
-            **kind,  # type: ignore[arg-type]
+    def _examples(
+        self, w: _Windows, slots: np.ndarray, js: np.ndarray, feature: int, kinds: list[dict[str, Any]]
+    ) -> list[ExampleRow]:
+        """Rows for entries ``(slots[i], js[i])`` of a slot store, with ``kinds[i]`` (kind, bin, bin_range, rank)."""
+        if len(js) == 0:
+            return []
+        toks, acts = w.tokens[slots, js], w.acts[slots, js]  # [n, W]
+        valid = toks >= 0
+        width = toks.shape[1]
+        lo = valid.argmax(axis=1)
+        hi = width - valid[:, ::-1].argmax(axis=1)
+        names = np.array(self.vocab.strings(np.where(valid, toks, 0).ravel()), dtype=object).reshape(
+            toks.shape
         )
-
-    def top_examples(self, f: int) -> list[ExampleRecord]:
+        rows = zip(
+            toks.tolist(),
+            acts.tolist(),
+            names.tolist(),
+            lo.tolist(),
+            hi.tolist(),
+            w.context[slots, js].tolist(),
+            w.position[slots, js].tolist(),
+            kinds,
+            strict=True,
+        )
         return [
-            self._example(self.top, f, int(j), f, kind="top", rank=int(j))
-            for j in np.flatnonzero(self.top.filled[f])
+            {
+                "feature": feature,
+                "kind": kind["kind"],
+                "bin": kind.get("bin"),
+                "bin_range": kind.get("bin_range"),
+                "rank": kind["rank"],
+                "context": ctx,
+                "position": pos,
+                "tokens": n[a:b],
+                "token_ids": t[a:b],
+                "activations": v[a:b],
+                "max_position": self.left - a,
+                "max_activation": v[self.left],
+            }
+            for t, v, n, a, b, ctx, pos, kind in rows
         ]
 
-    def quantile_examples(self, f: int) -> list[ExampleRecord]:
+    def top_examples(self, f: int) -> list[ExampleRow]:
+        js = np.flatnonzero(self.top.filled[f])
+        kinds = [{"kind": "top", "rank": int(j)} for j in js]
+        return self._examples(self.top, np.full(len(js), f), js, f, kinds)
+
+    def quantile_examples(self, f: int) -> list[ExampleRow]:
         q, w = self.fp.quantiles, self.quant
         if q is None or w is None or self.cfg.n_quantiles == 0:
             return []
@@ -143,49 +188,52 @@ class RecordBuilder:
         if len(occupied) > self.cfg.n_quantiles:
             pick = np.round(np.linspace(0, len(occupied) - 1, self.cfg.n_quantiles)).astype(int)
             occupied = occupied[np.unique(pick)]
-        out = []
-        for b, bucket in enumerate(occupied):
+        slot_idx, j_idx, kinds = [], [], []
+        for b, bucket in enumerate(occupied.tolist()):
             slot = int(slots[bucket])
-            lo, hi = q.bucket_range(int(bucket))
+            lo, hi = q.bucket_range(bucket)
             lo = min(lo, float(self.min[f])) if bucket == 0 else lo
             hi = max(hi, float(np.nextafter(self.max[f], np.inf))) if bucket == q.n_buckets - 1 else hi
             js = np.flatnonzero(w.filled[slot])
             js = js[np.argsort(-w.value[slot, js], kind="stable")]
-            for rank, j in enumerate(js):
-                out.append(
-                    self._example(w, slot, int(j), f, kind="quantile", bin=b, bin_range=(lo, hi), rank=rank)
-                )
-        return out
+            for rank, j in enumerate(js.tolist()):
+                slot_idx.append(slot)
+                j_idx.append(j)
+                kinds.append({"kind": "quantile", "bin": b, "bin_range": (lo, hi), "rank": rank})
+        return self._examples(
+            w, np.array(slot_idx, dtype=np.int64), np.array(j_idx, dtype=np.int64), f, kinds
+        )
 
     # ---------------------------------------------------------------------------------------------- labels
 
-    def _evidence(self, f: int, tops: Sequence[ExampleRecord]) -> LabelEvidence:
-        e = self.entries.get(f, np.zeros(0, dtype=np.int64))
-        fires = self.table.fires_label[e]
-        order = np.lexsort((-self.table.fires_heldout[e], -fires))
+    def _evidence(self, f: int, tops: Sequence[ExampleRow]) -> LabelEvidence:
+        sl = self.by_feature.of(f)
+        fires = self.by_feature.fires_label[sl]
+        cand = slice(sl.start, min(sl.stop, sl.start + MAX_EVIDENCE_TOKENS))
+        ids, n_fires = self.by_feature.token[cand], self.by_feature.fires_label[cand]
+        ids, n_fires = ids[n_fires > 0], n_fires[n_fires > 0]
         tokens = [
-            TokenEvidence(
-                token_id=int(t),
-                token=self.vocab[int(t)],
-                fires=int(n),
-                count=int(self.table.count_label[t]),
+            TokenEvidence(token_id=t, token=name, fires=n, occurrences=c)
+            for t, name, n, c in zip(
+                ids.tolist(),
+                self.vocab.strings(ids),
+                n_fires.tolist(),
+                self.table.count_label[ids].tolist(),
+                strict=True,
             )
-            for t, n in zip(self.table.token[e][order], fires[order], strict=True)
-            if n > 0
         ]
         every = self.fp.settings.heldout_every
-        held = [x.context % every == every - 1 for x in tops]
-        contexts = [(x.tokens, x.max_position) for x, h in zip(tops, held, strict=True) if not h]
-        promotes = [self.vocab[int(t)] for t in self.geometry.top_ids[f][:5]]
+        contexts = [(x["tokens"], x["max_position"]) for x in tops if x["context"] % every != every - 1]
+        promotes = self.vocab.strings(self.geometry.top_ids[f][:5])
         return LabelEvidence(
             index=f, n_fires=int(fires.sum()), tokens=tokens, contexts=contexts, promotes=promotes
         )
 
     def _score(self, f: int, label: Label) -> tuple[float | None, int]:
         """F1 of the label's tokens vs firing on held-out tokens, and the held-out firing count behind it."""
-        e = self.entries.get(f, np.zeros(0, dtype=np.int64))
-        held_fires = self.table.fires_heldout[e]
-        in_label = np.isin(self.table.token[e], list(label.token_ids))
+        sl = self.by_feature.of(f)
+        held_fires = self.by_feature.fires_heldout[sl]
+        in_label = np.isin(self.by_feature.token[sl], list(label.token_ids))
         ids = np.array(sorted(label.token_ids), dtype=np.int64)
         ids = ids[ids < len(self.table.count_heldout)]
         predicted = int(self.table.count_heldout[ids].sum())
@@ -194,20 +242,23 @@ class RecordBuilder:
 
     # ---------------------------------------------------------------------------------------------- features
 
-    def _token_values(self, ids: np.ndarray, values: np.ndarray) -> list[TokenValue]:
+    def _token_values(self, ids: np.ndarray, values: np.ndarray) -> list[dict[str, Any]]:
+        """TokenValue fields as dicts (validated in one go with their FeatureRecord, much faster than one by one)."""
+        strings = self.vocab.strings(np.asarray(ids))
         return [
-            TokenValue(token=self.vocab[int(i)], token_id=int(i), value=float(v))
-            for i, v in zip(ids, values, strict=True)
+            {"token": t, "token_id": i, "value": v}
+            for t, i, v in zip(strings, np.asarray(ids).tolist(), np.asarray(values).tolist(), strict=True)
         ]
 
-    def _top_tokens(self, f: int) -> list[TokenValue]:
-        e = self.entries.get(f, np.zeros(0, dtype=np.int64))
-        fires = self.table.fires_label[e] + self.table.fires_heldout[e]
+    def _top_tokens(self, f: int) -> list[dict[str, Any]]:
+        sl = self.by_feature.of(f)
+        fires = self.by_feature.fires_label[sl] + self.by_feature.fires_heldout[sl]
         order = np.argsort(-fires, kind="stable")[:N_TOP_TOKENS]
-        return self._token_values(self.table.token[e][order], fires[order] / max(int(self.count[f]), 1))
+        tokens = self.by_feature.token[sl][order]
+        return self._token_values(tokens, fires[order] / max(int(self.count[f]), 1))
 
-    def feature(self, f: int) -> tuple[FeatureRecord, list[ExampleRecord]]:
-        """One feature's record and its examples."""
+    def feature(self, f: int) -> tuple[FeatureRecord, list[ExampleRow]]:
+        """One feature's record and its examples (as rows; ``ExampleRecord(**row)`` validates one)."""
         g = self.geometry
         dead = int(self.count[f]) == 0
         tops = [] if dead else self.top_examples(f)
@@ -218,28 +269,30 @@ class RecordBuilder:
             label = self.labeller.label(self._evidence(f, tops))
             score, support = self._score(f, label)
         density = float(self.density[f])
-        record = FeatureRecord(
-            index=f,
-            n_active=int(self.count[f]),
-            density=density,
-            log10_density=float(np.log10(density)) if density > 0 else None,
-            mean_activation=float(self.mean[f]),
-            max_activation=float(self.max[f]),
-            dead=dead,
-            dense=density > self.cfg.dense_threshold,
-            histogram=self.fp.stats.histogram(f, self.cfg.histogram_bins),
-            top_tokens=self._top_tokens(f),
-            top_logits=self._token_values(g.top_ids[f], g.top_logits[f]),
-            bottom_logits=self._token_values(g.bottom_ids[f], g.bottom_logits[f]),
-            decoder_neighbours=[
-                FeatureRef(index=int(i), score=float(c))
-                for i, c in zip(g.neighbour_idx[f], g.neighbour_cos[f], strict=True)
-            ],
-            coactivation_neighbours=[FeatureRef(index=i, score=s) for i, s in self.coact.get(f, [])],
-            label=label.text if label else None,
-            label_description=label.description if label else None,
-            label_score=score,
-            grade=grade_of(score, support),
+        record = FeatureRecord.model_validate(
+            dict(
+                index=f,
+                n_active=int(self.count[f]),
+                density=density,
+                log10_density=float(np.log10(density)) if density > 0 else None,
+                mean_activation=float(self.mean[f]),
+                max_activation=float(self.max[f]),
+                dead=dead,
+                dense=density > self.cfg.dense_threshold,
+                histogram=self.fp.stats.histogram(f, self.cfg.histogram_bins),
+                top_tokens=self._top_tokens(f),
+                top_logits=self._token_values(g.top_ids[f], g.top_logits[f]),
+                bottom_logits=self._token_values(g.bottom_ids[f], g.bottom_logits[f]),
+                decoder_neighbours=[
+                    {"index": i, "score": c}
+                    for i, c in zip(g.neighbour_idx[f].tolist(), g.neighbour_cos[f].tolist(), strict=True)
+                ],
+                coactivation_neighbours=[{"index": i, "score": s} for i, s in self.coact.get(f, [])],
+                label=label.text if label else None,
+                label_description=label.description if label else None,
+                label_score=score,
+                grade=grade_of(score, support),
+            )
         )
         return record, examples
 

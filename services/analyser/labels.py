@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from shared.features import Grade
 
@@ -24,15 +24,14 @@ MIN_SUPPORT = 3
 """Held-out firings needed before a score earns a grade."""
 
 
-@dataclass(frozen=True)
-class TokenEvidence:
+class TokenEvidence(NamedTuple):
     """How a feature responds to one token on the label split."""
 
     token_id: int
     token: str
     fires: int
     """Label-split tokens equal to this one on which the feature fired."""
-    count: int
+    occurrences: int
     """Label-split occurrences of the token."""
 
 
@@ -132,10 +131,10 @@ class OfflineLabeller:
         for cand in list(evidence.tokens)[: self.max_candidates]:
             if len(chosen) == self.max_tokens:
                 break
-            score = f1(tp + cand.fires, predicted + cand.count, evidence.n_fires) or 0.0
+            score = f1(tp + cand.fires, predicted + cand.occurrences, evidence.n_fires) or 0.0
             if score > best:
                 chosen.append(cand)
-                tp, predicted, best = tp + cand.fires, predicted + cand.count, score
+                tp, predicted, best = tp + cand.fires, predicted + cand.occurrences, score
         return chosen
 
     def _common_predecessor(self, evidence: LabelEvidence) -> str | None:
@@ -150,7 +149,7 @@ class OfflineLabeller:
         parts = []
         for t in chosen:
             share = t.fires / max(evidence.n_fires, 1)
-            precision = t.fires / max(t.count, 1)
+            precision = t.fires / max(t.occurrences, 1)
             parts.append(f"{t.token!r} ({share:.0%} of firings, fires on {precision:.0%} of them)")
         text = "fires on " + ", ".join(parts)
         if evidence.promotes:

@@ -23,7 +23,7 @@ import shutil
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -55,11 +55,11 @@ class Results(NamedTuple):
     token_index: list[TokenIndexRecord]
 
 
-def _write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
+def _write_jsonl(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
     n = 0
     with path.open("w", encoding="utf-8") as fh:
         for record in records:
-            fh.write(record.model_dump_json())
+            fh.write(record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record))
             fh.write("\n")
             n += 1
         fh.flush()
@@ -67,26 +67,43 @@ def _write_jsonl(path: Path, records: Iterable[BaseModel]) -> int:
     return n
 
 
-def write_results(run_dir: str | Path, results: Results) -> Path:
-    """Write ``results`` to ``<run_dir>/results`` replacing any previous results; return the directory."""
+def write_results(
+    run_dir: str | Path,
+    summary: RunSummary,
+    features: Iterable[FeatureRecord],
+    examples: Iterable[ExampleRecord | dict[str, Any]],
+    token_index: Iterable[TokenIndexRecord],
+) -> Path:
+    """Write one analysis to ``<run_dir>/results``, replacing any previous results; return that directory.
+
+    ``examples`` may be plain dicts with exactly an ExampleRecord's fields (the analysis builds them that way: they
+    are the bulk of the results and validating each dominated the build time); loading validates every row."""
     run_dir = Path(run_dir)
     final = run_dir / RESULTS_DIR
     tmp = run_dir / f".{RESULTS_DIR}-tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir(parents=True)
     try:
-        summary = results.summary.model_copy(update={"files": dict(FILES)})
+        summary = summary.model_copy(update={"files": dict(FILES)})
         (tmp / FILES["summary"]).write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        features: list[FeatureRecord] = sorted(results.features, key=lambda f: f.index)
-        token_index: list[TokenIndexRecord] = sorted(results.token_index, key=lambda t: t.token_id)
-        _write_jsonl(tmp / FILES["features"], features)
-        _write_jsonl(tmp / FILES["examples"], results.examples)
-        _write_jsonl(tmp / FILES["token_index"], token_index)
+        by_index: list[FeatureRecord] = sorted(features, key=_feature_index)
+        by_token: list[TokenIndexRecord] = sorted(token_index, key=_token_id)
+        n_features = _write_jsonl(tmp / FILES["features"], by_index)
+        n_examples = _write_jsonl(tmp / FILES["examples"], examples)
+        _write_jsonl(tmp / FILES["token_index"], by_token)
         _swap_in(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    log.info("wrote %d features, %d examples to %s", len(results.features), len(results.examples), final)
+    log.info("wrote %d features, %d examples to %s", n_features, n_examples, final)
     return final
+
+
+def _feature_index(record: FeatureRecord) -> int:
+    return record.index
+
+
+def _token_id(record: TokenIndexRecord) -> int:
+    return record.token_id
 
 
 def _swap_in(tmp: Path, final: Path) -> None:

@@ -93,13 +93,27 @@ class TokenTable:
         """Total occurrences of the given token ids."""
         return self.count_label[token] + self.count_heldout[token]
 
-    def by_feature(self) -> dict[int, np.ndarray]:
-        """Feature -> indices of that feature's entries."""
-        order = np.argsort(self.feature, kind="stable")
-        feats = self.feature[order]
-        bounds = np.flatnonzero(np.diff(feats)) + 1
-        return {
-            int(g[0]): idx
-            for g, idx in zip(np.split(feats, bounds), np.split(order, bounds), strict=False)
-            if len(g)
-        }
+    def by_feature(self, d_sae: int) -> FeatureTokens:
+        """The entries regrouped by feature, most label-split firings first within each feature."""
+        order = np.lexsort((-self.fires_heldout, -self.fires_label, self.feature))
+        feature = self.feature[order]
+        return FeatureTokens(
+            token=self.token[order],
+            fires_label=self.fires_label[order],
+            fires_heldout=self.fires_heldout[order],
+            bounds=np.searchsorted(feature, np.arange(d_sae + 1)),
+        )
+
+
+@dataclass
+class FeatureTokens:
+    """(token, feature) entries sorted by feature; feature ``f`` owns ``[bounds[f], bounds[f + 1])``."""
+
+    token: np.ndarray
+    fires_label: np.ndarray
+    fires_heldout: np.ndarray
+    bounds: np.ndarray
+
+    def of(self, feature: int) -> slice:
+        """The slice of ``feature``'s entries."""
+        return slice(int(self.bounds[feature]), int(self.bounds[feature + 1]))

@@ -18,7 +18,7 @@ from shared.config import AnalyseConfig, ConfigError
 
 
 def _evidence(*tokens: tuple[str, int, int], contexts=(), n_fires: int | None = None) -> LabelEvidence:  # noqa: ANN001
-    toks = [TokenEvidence(token_id=i, token=t, fires=f, count=c) for i, (t, f, c) in enumerate(tokens)]
+    toks = [TokenEvidence(token_id=i, token=t, fires=f, occurrences=c) for i, (t, f, c) in enumerate(tokens)]
     return LabelEvidence(
         index=0,
         n_fires=n_fires if n_fires is not None else sum(t.fires for t in toks),
