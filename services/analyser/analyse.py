@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -91,7 +90,9 @@ def pass_settings(cfg: AnalyseConfig, d_sae: int, dataset: ActivationSet) -> Pas
 def _max_contexts(cfg: AnalyseConfig, dataset: ActivationSet) -> int:
     if cfg.n_tokens is None:
         return dataset.n_contexts
-    return min(dataset.n_contexts, math.ceil(cfg.n_tokens / dataset.context_length))
+    return min(
+        dataset.n_contexts, max(1, cfg.n_tokens // dataset.context_length)
+    )  # whole contexts, at most n
 
 
 def encode(sae: SAE, x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor] | None]:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from services.analyser.analyse import analyse_run
+from services.analyser.analyse import analyse_run, open_activations, run_pass
 from services.analyser.results import FILES, Results, load_results
 from shared.config import AnalyseConfig
 from shared.features import ExampleRecord
@@ -127,3 +127,14 @@ def test_rerun_replaces_results(results: Results, planted) -> None:
     assert len(again.examples) == len(results.examples)
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES.values())
     assert [p.name for p in planted.run_dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_n_tokens_limits_the_pass_to_whole_contexts(planted) -> None:
+    sae = load_sae(planted.run_dir)
+    dataset = open_activations(planted.run_dir, sae)
+    T = dataset.context_length
+    seen: list[tuple[float, float]] = []
+    cfg = AnalyseConfig(run=str(planted.run_dir), n_tokens=5 * T + 3, batch_tokens=2 * T, device="cpu")
+    fp = run_pass(sae, dataset, cfg, torch.device("cpu"), progress=lambda d, t, m="": seen.append((d, t)))
+    assert fp.n_contexts == 5 and fp.stats.n_tokens == 5 * (T - 1)
+    assert seen[-1] == (5 * T, 5 * T) and len(seen) == 3
