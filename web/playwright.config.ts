@@ -23,6 +23,8 @@ export default defineConfig({
   use: {
     baseURL,
     viewport: { width: 1366, height: 860 },
+    actionTimeout: 30_000,
+    navigationTimeout: 30_000,
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
     launchOptions: {

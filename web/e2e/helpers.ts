@@ -42,26 +42,26 @@ export async function rowIndices(page: Page): Promise<number[]> {
 }
 
 /**
- * Record every value an attribute of a test-id'd element takes (a MutationObserver in the page, so fast updates
- * between two polls are not missed). Read them back with `recorded`.
+ * Record every value the given attributes of test-id'd elements take, from the first render of every page the
+ * test opens (an init script with a MutationObserver, so fast live updates between two polls are not missed).
+ * Read them back with `recorded`. Call before `page.goto`.
  */
-export async function recordAttribute(page: Page, testId: string, attr: string): Promise<void> {
-  await page.evaluate(
-    ([id, name]) => {
-      const w = window as unknown as { __rec?: Record<string, string[]> };
-      w.__rec ??= {};
-      const seen: string[] = (w.__rec[`${id}/${name}`] = []);
-      const read = () => {
+export async function recordAttributes(page: Page, targets: [testId: string, attr: string][]): Promise<void> {
+  await page.addInitScript((list) => {
+    const w = window as unknown as { __rec: Record<string, string[]> };
+    w.__rec = {};
+    const read = () => {
+      for (const [id, name] of list) {
+        const seen = (w.__rec[`${id}/${name}`] ??= []);
         const v = document.querySelector(`[data-testid="${id}"]`)?.getAttribute(name) ?? "absent";
         if (seen.at(-1) !== v) seen.push(v);
-      };
-      read();
-      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: [name] });
-    },
-    [testId, attr],
-  );
+      }
+    };
+    // observe the Document node itself: at init time the <html> element may not exist yet
+    new MutationObserver(read).observe(document, { subtree: true, childList: true, attributes: true });
+  }, targets);
 }
 
 export async function recorded(page: Page, testId: string, attr: string): Promise<string[]> {
-  return page.evaluate(([id, name]) => (window as unknown as { __rec: Record<string, string[]> }).__rec[`${id}/${name}`], [testId, attr]);
+  return page.evaluate(([id, name]) => (window as unknown as { __rec: Record<string, string[]> }).__rec[`${id}/${name}`] ?? [], [testId, attr]);
 }

@@ -1,9 +1,10 @@
 /**
  * Jobs: server validation messages, then a real pipeline on the tiny model whose progress and training curves
- * update live over the subscription. E2E_MODEL / E2E_CORPUS / E2E_LAYER / E2E_N_TOKENS / E2E_STEPS size it.
+ * update live over the subscription. E2E_MODEL / E2E_CORPUS / E2E_LAYER / E2E_N_TOKENS / E2E_STEPS size it
+ * (training must last a few seconds so that its steps can be watched arriving: 3000 steps by default).
  */
 import { expect, test, type Page } from "@playwright/test";
-import { recordAttribute, recorded, shot, useApiToken } from "../helpers";
+import { recordAttributes, recorded, shot, useApiToken } from "../helpers";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 
@@ -39,24 +40,30 @@ test("the server's validation message appears next to the field", async ({ page 
 
 test("submit a pipeline and watch progress and training curves update live", async ({ page }) => {
   test.setTimeout(Number(env("E2E_JOB_TIMEOUT_MS", "600000")));
+  // Record every value the progress bar and the loss curve take: they must climb step by step while the page
+  // stays open (no reload), i.e. from the live subscriptions, not jump once at the end.
+  await recordAttributes(page, [["job-progress", "aria-valuenow"], ["curve-loss", "data-points"]]);
   await page.goto("/jobs");
-  await fillPipeline(page, { "Name (optional)": `e2e pipeline ${Date.now()}` });
+  await fillPipeline(page, {
+    "Name (optional)": `e2e pipeline ${Date.now()}`,
+    // a token count not collected before, so the pipeline runs every stage (not a cached dataset)
+    Tokens: env("E2E_N_TOKENS", String(4096 + 64 * (1 + (Date.now() % 32)))),
+    Steps: env("E2E_STEPS", "3000"),
+    // identical configs are reused by the server: a fresh seed makes it train for real
+    Seed: String(Date.now() % 1_000_000_000),
+  });
   await page.getByRole("button", { name: "Submit pipeline" }).click();
   await expect(page).toHaveURL(/\/jobs\/[^/]+$/);
   await expect(page.getByTestId("job-page")).toBeVisible();
 
-  // Record every value the progress bar and the loss curve take: they must climb step by step while the page
-  // stays open (no reload), i.e. from the live subscriptions, not jump once at the end.
-  await recordAttribute(page, "job-progress", "aria-valuenow");
-  await recordAttribute(page, "curve-loss", "data-points");
   await expect(page.getByTestId("job-status").first()).toHaveText(/running|succeeded/, { timeout: 120_000 });
   await shot(page, "job-running");
   await expect(page.getByTestId("job-status").first()).toHaveText("succeeded", { timeout: Number(env("E2E_JOB_TIMEOUT_MS", "600000")) });
   const bar = page.getByTestId("job-progress");
   await expect(bar).toHaveAttribute("aria-valuenow", "100");
-  const progress = (await recorded(page, "job-progress", "aria-valuenow")).map(Number);
+  const progress = (await recorded(page, "job-progress", "aria-valuenow")).filter((v) => v !== "absent").map(Number);
   expect(new Set(progress).size, `progress values seen: ${progress}`).toBeGreaterThanOrEqual(3);
-  for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
+  for (let i = 1; i < progress.length; i++) expect(progress[i], `progress went back: ${progress}`).toBeGreaterThanOrEqual(progress[i - 1]);
   const points = (await recorded(page, "curve-loss", "data-points")).filter((v) => v !== "absent").map(Number);
   expect(new Set(points).size, `loss curve sizes seen: ${points}`).toBeGreaterThanOrEqual(3);
   expect(points.at(-1)).toBeGreaterThan(points[0]);

@@ -5,7 +5,7 @@ import { shot } from "../helpers";
 test("explorer, feature page and search work from static files; prompt and jobs say they need the API", async ({ page }) => {
   const graphql: string[] = [];
   page.on("request", (r) => {
-    if (r.url().includes("/graphql")) graphql.push(r.url());
+    if (new URL(r.url()).pathname.endsWith("/graphql")) graphql.push(r.url());
   });
   await page.goto("index.html");
   await expect(page.getByText("static export")).toBeVisible();

@@ -1,4 +1,5 @@
 /** A config object (snake_case keys) as a key/value list. */
+import { flattenConfig } from "../lib/config";
 
 function show(v: unknown): string {
   if (v === null || v === undefined) return "—";
@@ -7,7 +8,7 @@ function show(v: unknown): string {
 }
 
 export function ConfigTable({ config }: { config: unknown }) {
-  const entries = config && typeof config === "object" ? Object.entries(config as Record<string, unknown>) : [];
+  const entries = flattenConfig(config);
   if (!entries.length) return <div className="muted small">No config recorded.</div>;
   return (
     <dl className="kv small" data-testid="config-table">

@@ -118,6 +118,7 @@ export function JobForm({ datasets, submitting, onSubmit }: Props) {
           {text("lr", "Learning rate", { inputMode: "decimal" })}
           {text("nSteps", "Steps", { inputMode: "numeric" })}
           {text("batchSize", "Batch (tokens)", { inputMode: "numeric" })}
+          {text("seed", "Seed", { inputMode: "numeric", hint: "same config + seed = same run (reused)" })}
         </div>
       </fieldset>
       <div className="row">

@@ -14,7 +14,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
-    "\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n": typeof types.JobFieldsFragmentDoc,
+    "\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    attempts\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n": typeof types.JobFieldsFragmentDoc,
     "\n  subscription JobUpdates($jobId: ID) {\n    jobUpdates(jobId: $jobId) {\n      ...JobFields\n    }\n  }\n": typeof types.JobUpdatesDocument,
     "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      ...JobFields\n    }\n  }\n": typeof types.CancelJobDocument,
     "\n  query Datasets {\n    datasets {\n      id\n      name\n      model\n      hook\n      nTokens\n      complete\n    }\n  }\n": typeof types.DatasetsDocument,
@@ -22,7 +22,7 @@ type Documents = {
     "\n  query FeatureTrace($runId: ID!, $index: Int!, $text: String!) {\n    featureActivations(runId: $runId, index: $index, text: $text) {\n      index\n      tokens\n      activations\n      maxActivation\n    }\n  }\n": typeof types.FeatureTraceDocument,
     "\n  query FeaturesPage(\n    $runId: ID!\n    $page: Int!\n    $first: Int!\n    $sort: FeatureSort!\n    $order: SortOrder!\n    $filter: FeatureFilter\n  ) {\n    features(runId: $runId, page: $page, first: $first, sort: $sort, order: $order, filter: $filter) {\n      totalCount\n      page\n      pageSize\n      nodes {\n        index\n        label\n        grade\n        labelScore\n        density\n        log10Density\n        meanActivation\n        maxActivation\n      }\n    }\n  }\n": typeof types.FeaturesPageDocument,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n      config\n      children {\n        ...JobFields\n      }\n    }\n  }\n": typeof types.JobDocument,
-    "\n  query Jobs($first: Int!) {\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n": typeof types.JobsDocument,
+    "\n  query Jobs($first: Int!) {\n    pipelines: jobs(kind: PIPELINE, first: $first) {\n      ...JobFields\n    }\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n": typeof types.JobsDocument,
     "\n  query AnalysePrompt($runId: ID!, $text: String!, $topK: Int!) {\n    analysePrompt(runId: $runId, text: $text, topK: $topK) {\n      tokens {\n        position\n        token\n        l0\n        maxActivation\n        features {\n          index\n          label\n          activation\n        }\n      }\n    }\n  }\n": typeof types.AnalysePromptDocument,
     "\n  mutation RelabelFeature($runId: ID!, $index: Int!, $label: String!) {\n    relabelFeature(runId: $runId, index: $index, label: $label) {\n      runId\n      index\n      label\n      labelSource\n    }\n  }\n": typeof types.RelabelFeatureDocument,
     "\n  query Run($id: ID!) {\n    run(id: $id) {\n      id\n      name\n      status\n      createdAt\n      datasetId\n      model\n      hook\n      architecture\n      dIn\n      dSae\n      config\n      analysed\n      featureCount\n      grades\n      eval {\n        explainedVariance\n        l0\n        mse\n        ceLossRecovered\n        klDivergence\n        deadFraction\n        denseFraction\n      }\n      densityHistogram {\n        edges\n        counts\n        zeroFraction\n      }\n    }\n  }\n": typeof types.RunDocument,
@@ -36,7 +36,7 @@ type Documents = {
     "\n  subscription TrainingMetrics($runId: ID!) {\n    trainingMetrics(runId: $runId) {\n      step\n      loss\n      mse\n      l0\n      explainedVariance\n      deadFraction\n    }\n  }\n": typeof types.TrainingMetricsDocument,
 };
 const documents: Documents = {
-    "\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n": types.JobFieldsFragmentDoc,
+    "\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    attempts\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n": types.JobFieldsFragmentDoc,
     "\n  subscription JobUpdates($jobId: ID) {\n    jobUpdates(jobId: $jobId) {\n      ...JobFields\n    }\n  }\n": types.JobUpdatesDocument,
     "\n  mutation CancelJob($id: ID!) {\n    cancelJob(id: $id) {\n      ...JobFields\n    }\n  }\n": types.CancelJobDocument,
     "\n  query Datasets {\n    datasets {\n      id\n      name\n      model\n      hook\n      nTokens\n      complete\n    }\n  }\n": types.DatasetsDocument,
@@ -44,7 +44,7 @@ const documents: Documents = {
     "\n  query FeatureTrace($runId: ID!, $index: Int!, $text: String!) {\n    featureActivations(runId: $runId, index: $index, text: $text) {\n      index\n      tokens\n      activations\n      maxActivation\n    }\n  }\n": types.FeatureTraceDocument,
     "\n  query FeaturesPage(\n    $runId: ID!\n    $page: Int!\n    $first: Int!\n    $sort: FeatureSort!\n    $order: SortOrder!\n    $filter: FeatureFilter\n  ) {\n    features(runId: $runId, page: $page, first: $first, sort: $sort, order: $order, filter: $filter) {\n      totalCount\n      page\n      pageSize\n      nodes {\n        index\n        label\n        grade\n        labelScore\n        density\n        log10Density\n        meanActivation\n        maxActivation\n      }\n    }\n  }\n": types.FeaturesPageDocument,
     "\n  query Job($id: ID!) {\n    job(id: $id) {\n      ...JobFields\n      config\n      children {\n        ...JobFields\n      }\n    }\n  }\n": types.JobDocument,
-    "\n  query Jobs($first: Int!) {\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n": types.JobsDocument,
+    "\n  query Jobs($first: Int!) {\n    pipelines: jobs(kind: PIPELINE, first: $first) {\n      ...JobFields\n    }\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n": types.JobsDocument,
     "\n  query AnalysePrompt($runId: ID!, $text: String!, $topK: Int!) {\n    analysePrompt(runId: $runId, text: $text, topK: $topK) {\n      tokens {\n        position\n        token\n        l0\n        maxActivation\n        features {\n          index\n          label\n          activation\n        }\n      }\n    }\n  }\n": types.AnalysePromptDocument,
     "\n  mutation RelabelFeature($runId: ID!, $index: Int!, $label: String!) {\n    relabelFeature(runId: $runId, index: $index, label: $label) {\n      runId\n      index\n      label\n      labelSource\n    }\n  }\n": types.RelabelFeatureDocument,
     "\n  query Run($id: ID!) {\n    run(id: $id) {\n      id\n      name\n      status\n      createdAt\n      datasetId\n      model\n      hook\n      architecture\n      dIn\n      dSae\n      config\n      analysed\n      featureCount\n      grades\n      eval {\n        explainedVariance\n        l0\n        mse\n        ceLossRecovered\n        klDivergence\n        deadFraction\n        denseFraction\n      }\n      densityHistogram {\n        edges\n        counts\n        zeroFraction\n      }\n    }\n  }\n": types.RunDocument,
@@ -75,7 +75,7 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n"): (typeof documents)["\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n"];
+export function graphql(source: "\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    attempts\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n"): (typeof documents)["\n  fragment JobFields on Job {\n    id\n    kind\n    status\n    name\n    progress\n    stage\n    message\n    attempts\n    error\n    createdAt\n    startedAt\n    finishedAt\n    parentId\n    runId\n    datasetId\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -107,7 +107,7 @@ export function graphql(source: "\n  query Job($id: ID!) {\n    job(id: $id) {\n
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Jobs($first: Int!) {\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  query Jobs($first: Int!) {\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n"];
+export function graphql(source: "\n  query Jobs($first: Int!) {\n    pipelines: jobs(kind: PIPELINE, first: $first) {\n      ...JobFields\n    }\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n"): (typeof documents)["\n  query Jobs($first: Int!) {\n    pipelines: jobs(kind: PIPELINE, first: $first) {\n      ...JobFields\n    }\n    jobs(first: $first) {\n      ...JobFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -11,6 +11,7 @@ export const JobFields = graphql(`
     progress
     stage
     message
+    attempts
     error
     createdAt
     startedAt

@@ -1,4 +1,6 @@
 import { mergeJobs, type JobSummary } from "./jobFields";
+import { topLevelJobs } from "./useJobs";
+import { steadyProgress } from "./useSteadyProgress";
 import { mergeCurves } from "./useTrainingCurves";
 
 const job = (id: string, over: Partial<JobSummary> = {}): JobSummary => ({
@@ -9,6 +11,7 @@ const job = (id: string, over: Partial<JobSummary> = {}): JobSummary => ({
   progress: 0,
   stage: "queued",
   message: "",
+  attempts: 1,
   error: null,
   createdAt: `2025-01-0${id}T00:00:00Z`,
   startedAt: null,
@@ -29,6 +32,22 @@ describe("live merges", () => {
     const merged = mergeJobs(fetched, live);
     expect(merged.map((j) => j.id)).toEqual(["3", "2", "1"]);
     expect(merged[2]).toMatchObject({ status: "RUNNING", progress: 0.5 });
+  });
+
+  it("lists pipelines and single jobs once each, newest first, without pipeline stages", () => {
+    const pipelines = [job("3", { kind: "PIPELINE" }), job("1", { kind: "PIPELINE" })];
+    const all = [job("4", { kind: "TRAIN", parentId: "3" }), job("2", { kind: "ANALYSE" }), job("3", { kind: "PIPELINE" })];
+    expect(topLevelJobs([pipelines, all], 10).map((j) => j.id)).toEqual(["3", "2", "1"]);
+    expect(topLevelJobs([pipelines, all], 2).map((j) => j.id)).toEqual(["3", "2"]);
+  });
+
+  it("keeps a job attempt's progress from moving backwards, but restarts it for a retry", () => {
+    let p = steadyProgress(null, "j:1", 0.75);
+    p = steadyProgress(p, "j:1", 0.72);
+    expect(p.value).toBe(0.75);
+    p = steadyProgress(p, "j:1", 0.8);
+    expect(p.value).toBe(0.8);
+    expect(steadyProgress(p, "j:2", 0.1).value).toBe(0.1);
   });
 
   it("merges curve points by step, live values winning, in step order", () => {

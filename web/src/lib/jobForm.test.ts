@@ -8,8 +8,8 @@ describe("job form validation", () => {
   });
 
   it("names each bad field", () => {
-    const e = validateJobForm(form({ model: " ", layer: "-1", nTokens: "1.5", contextLength: "1", dSae: "0", lr: "0", nSteps: "x", batchSize: "" }));
-    expect(Object.keys(e).sort()).toEqual(["batchSize", "contextLength", "dSae", "layer", "lr", "model", "nSteps", "nTokens"]);
+    const e = validateJobForm(form({ model: " ", layer: "-1", nTokens: "1.5", contextLength: "1", dSae: "0", lr: "0", nSteps: "x", batchSize: "", seed: "-3" }));
+    expect(Object.keys(e).sort()).toEqual(["batchSize", "contextLength", "dSae", "layer", "lr", "model", "nSteps", "nTokens", "seed"]);
   });
 
   it("requires k for TopK (at most d_sae) and an L1 coefficient for ReLU", () => {
@@ -33,7 +33,7 @@ describe("job submission payload", () => {
       input: {
         name: null,
         collect: { model: "gpt2", hook: "blocks.3.hook_resid_post", corpus: "roneneldan/TinyStories", n_tokens: 50000, context_length: 128 },
-        train: { architecture: "topk", d_sae: 256, k: 16, lr: 0.0004, n_steps: 500, batch_size: 1024 },
+        train: { architecture: "topk", d_sae: 256, k: 16, lr: 0.0004, n_steps: 500, batch_size: 1024, seed: 0 },
       },
     });
   });

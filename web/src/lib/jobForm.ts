@@ -19,6 +19,7 @@ export interface JobFormValues {
   lr: string;
   nSteps: string;
   batchSize: string;
+  seed: string;
 }
 
 export type JobFormField = Exclude<keyof JobFormValues, "kind">;
@@ -41,6 +42,7 @@ export const DEFAULT_JOB_FORM: JobFormValues = {
   lr: "0.0004",
   nSteps: "500",
   batchSize: "1024",
+  seed: "0",
 };
 
 function positiveInt(raw: string): number | null {
@@ -83,6 +85,7 @@ export function validateJobForm(v: JobFormValues): FieldErrors {
   if (lr === null || lr <= 0) e.lr = "Learning rate must be a number > 0.";
   if (positiveInt(v.nSteps) === null) e.nSteps = "Steps must be a whole number ≥ 1.";
   if (positiveInt(v.batchSize) === null) e.batchSize = "Batch size must be a whole number ≥ 1.";
+  if (!/^\s*\d+\s*$/.test(v.seed)) e.seed = "Seed must be a whole number ≥ 0.";
   return e;
 }
 
@@ -94,6 +97,7 @@ export function trainConfig(v: JobFormValues): Record<string, unknown> {
     lr: Number(v.lr),
     n_steps: Number.parseInt(v.nSteps, 10),
     batch_size: Number.parseInt(v.batchSize, 10),
+    seed: Number.parseInt(v.seed, 10),
   };
   if (v.architecture === "topk") cfg.k = Number.parseInt(v.k, 10);
   else cfg.l1_coefficient = Number(v.l1Coefficient);
@@ -139,6 +143,7 @@ const KEY_TO_FIELD: Record<string, JobFormField> = {
   lr: "lr",
   n_steps: "nSteps",
   batch_size: "batchSize",
+  seed: "seed",
 };
 
 function fieldOf(path: string): JobFormField | undefined {

@@ -15,6 +15,7 @@ import { TrainingCurves } from "../components/TrainingCurves";
 import { TERMINAL_STATUSES } from "../hooks/jobFields";
 import { useCancelJob } from "../hooks/useCancelJob";
 import { useJob } from "../hooks/useJob";
+import { useSteadyProgress } from "../hooks/useSteadyProgress";
 import { useTrainingCurves } from "../hooks/useTrainingCurves";
 import { fmtDate } from "../lib/format";
 import { explorerPath, runPath } from "../lib/routes";
@@ -29,6 +30,7 @@ function LiveJobPage() {
   const { job, trainRunId, notFound, fetching, error, liveError, retry } = useJob(id);
   const curves = useTrainingCurves(trainRunId, { refetchKey: job?.status ?? "" });
   const { cancel, cancelling, error: cancelError } = useCancelJob();
+  const progress = useSteadyProgress(`${id}:${job?.attempts ?? 0}`, job?.status === "SUCCEEDED" ? 1 : (job?.progress ?? 0));
 
   const back = (
     <Link to="/jobs" className="small">
@@ -76,9 +78,9 @@ function LiveJobPage() {
       )}
       <Section title="Progress">
         <div className="stack" style={{ gap: "0.5rem" }}>
-          <ProgressBar value={job.status === "SUCCEEDED" ? 1 : job.progress} label="job progress" testId="job-progress" />
+          <ProgressBar value={progress} label="job progress" testId="job-progress" />
           <div className="small muted" data-testid="job-message">
-            {Math.round(job.progress * 100)}% · {job.stage}
+            {Math.round(progress * 100)}% · {job.stage}
             {job.message ? ` · ${job.message}` : ""}
           </div>
           <JobStages stages={job.children} />
