@@ -9,7 +9,7 @@ MODEL ?= auto
 CORPUS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
+.PHONY: help setup web-setup chromium demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -28,8 +28,21 @@ demo: setup ## collect -> train -> evaluate -> analyse on the default preset (MO
 up: setup ## serve the gateway + dashboard on :8000 (embedded mode; prints an API token)
 	$(BIN)/saelab up
 
-test: setup ## the whole test suite (CI runs exactly this)
+test: setup web-setup chromium ## the whole test suite (CI runs exactly this): Python, then web unit + e2e in Chromium
 	$(BIN)/pytest -q
+	cd web && npm run test
+	cd web && npm run e2e:gateway
+	cd web && npx playwright test -c playwright.static.config.ts
+
+WEB_STAMP := web/node_modules/.installed-stamp
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $(WEB_STAMP)
+
+web-setup: $(WEB_STAMP) ## install the web client's packages from the lockfile
+
+chromium: ## Debian's Chromium for the browser tests (installed when missing)
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 check: setup ## format check + lint + types + tests
 	$(BIN)/ruff format --check .
