@@ -15,6 +15,9 @@ from .sparse_sum import SparseSum
 
 DENSE_LIMIT_BYTES = 4 << 30
 """Largest dense co-firing table (d_sae^2 x 4 bytes); beyond it pairs are kept sparse."""
+PAIRS_PER_CHUNK = 1 << 23
+"""Most feature pairs materialised at once: a dense SAE (L0 in the thousands) has ~L0^2/2 pairs per token, so a
+batch is split into token chunks whose pairs fit (memory stays ~PAIRS_PER_CHUNK x 40 bytes, whatever L0 is)."""
 
 
 def row_pairs(rows: Tensor, feats: Tensor) -> tuple[Tensor, Tensor]:
@@ -31,6 +34,27 @@ def row_pairs(rows: Tensor, feats: Tensor) -> tuple[Tensor, Tensor]:
     first = torch.repeat_interleave(torch.cumsum(after, 0) - after, after)
     right = left + 1 + (torch.arange(left.numel(), device=rows.device) - first)
     return left, right
+
+
+def _pair_chunks(rows: Tensor, limit: int | None = None) -> list[tuple[int, int]]:
+    """Split sorted ``rows`` into entry ranges of whole rows whose pair counts add up to at most ~``limit``."""
+    limit = PAIRS_PER_CHUNK if limit is None else limit
+    if rows.numel() == 0:
+        return []
+    _, counts = torch.unique_consecutive(rows, return_counts=True)
+    pairs = counts * (counts - 1) // 2
+    if int(pairs.sum()) <= limit:
+        return [(0, rows.numel())]
+    ends = torch.cumsum(counts, 0).tolist()
+    chunks, lo, acc, start = [], 0, 0, 0
+    for end, p in zip(ends, pairs.tolist(), strict=True):
+        if acc and acc + p > limit:
+            chunks.append((lo, start))
+            lo, acc = start, 0
+        acc += p
+        start = end
+    chunks.append((lo, start))
+    return chunks
 
 
 class CoActivation:
@@ -60,6 +84,10 @@ class CoActivation:
         keep = rows < take
         rows, feats = rows[keep], feats[keep]
         self.fires.index_add_(0, feats, torch.ones_like(feats))
+        for lo, hi in _pair_chunks(rows):
+            self._count_pairs(rows[lo:hi], feats[lo:hi])
+
+    def _count_pairs(self, rows: Tensor, feats: Tensor) -> None:
         left, right = row_pairs(rows, feats)
         a, b = feats[left], feats[right]
         keys = torch.minimum(a, b) * self.d_sae + torch.maximum(a, b)  # upper triangle
