@@ -23,7 +23,7 @@ from shared.shards import ActivationSet
 from .accumulate import FeaturePass, PassSettings
 from .build import Geometry, RecordBuilder
 from .examples import Window
-from .geometry import decoder_neighbours, logit_lens
+from .geometry import Unembed, decoder_neighbours, logit_lens
 from .labels import Labeller, OfflineLabeller
 from .results import write_results
 from .stream import iter_batches
@@ -145,7 +145,7 @@ def run_encode_only(sae: SAE, dataset: ActivationSet, cfg: AnalyseConfig, device
 # --------------------------------------------------------------------------------------------------------------
 
 
-def compute_geometry(sae: SAE, unembed, cfg: AnalyseConfig) -> Geometry:  # noqa: ANN001 - LanguageModel.unembed
+def compute_geometry(sae: SAE, unembed: Unembed, cfg: AnalyseConfig) -> Geometry:
     """Decoder-cosine neighbours and logit lens of every feature."""
     w_dec = sae.W_dec.detach()
     idx, cos = decoder_neighbours(w_dec, cfg.n_neighbours)
