@@ -1,0 +1,576 @@
+"""Gateway latency: concurrent clients against a real uvicorn gateway serving a seeded run of >= 6,144 features.
+
+Seeds a real run with ``python -m services.gateway.dev_seed`` (tiny GPT-2, TopK SAE; or reuses ``--db``), starts
+``uvicorn services.gateway.app:app`` as a subprocess on a free port, and drives it with N concurrent keep-alive
+clients for a fixed duration per operation:
+
+- features page: the web client's FeaturesPage query, 50 per page, a random (sort, order, page) of the
+  4 x 2 x 123 combinations each request, so the response cache only hits on repeats;
+- feature detail: the web client's FeatureDetail query for a random feature index;
+- search: the web client's Search query for one of a few words;
+- analysePrompt: the web client's AnalysePrompt query (topK 8) on a 64-token prompt, at N clients and at 1 client.
+
+The server runs twice: with the response cache at its default TTL and with ``SAELAB_GATEWAY_RESPONSE_CACHE_S=0``
+(every request runs SQL + GraphQL). The bare forward+encode of the same prompt (``LiveModel.encode``: tokenise,
+LM up to the hook, SAE encode) is timed in this process, one call at a time in a worker thread like the gateway
+does, right before the 1-client analysePrompt run; overhead = gateway p50 (1 client) / bare p50 - 1.
+
+Load generator: asyncio with a minimal HTTP/1.1 keep-alive client (one connection per client, Content-Length
+responses) in one process; its own CPU share and the server's are in every JSON line.
+
+Goals (issue 5, 20 clients): features page p50 <= 15 ms and p99 <= 60 ms; feature detail p50 <= 25 ms;
+search p50 <= 40 ms; analysePrompt overhead <= 20 %; zero errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import random
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+MIN_FEATURES = 6144
+PAGE_SIZE = 50
+TOP_K = 8
+SORTS = ("INDEX", "DENSITY", "MAX_ACTIVATION", "LABEL_SCORE")
+ORDERS = ("ASC", "DESC")
+SEARCH_WORDS = ("the", "she", "happy", "dog", "park", "ball", "mom", "tree")
+PROMPT_TOKENS = 64
+PROMPT_SENTENCE = "Once upon a time, a little girl named Lily went to the park with her mom and her dog. "
+TOKEN = "bench-token"
+
+FEATURES_PAGE = """query FeaturesPage($runId: ID!, $page: Int!, $first: Int!, $sort: FeatureSort!,
+  $order: SortOrder!, $filter: FeatureFilter) {
+  features(runId: $runId, page: $page, first: $first, sort: $sort, order: $order, filter: $filter) {
+    totalCount page pageSize
+    nodes { index label grade labelScore density log10Density meanActivation maxActivation }
+  }
+}"""
+FEATURE_DETAIL = """query FeatureDetail($runId: ID!, $index: Int!) {
+  feature(runId: $runId, index: $index) {
+    runId index label labelSource labelDescription grade labelScore density log10Density meanActivation
+    maxActivation nActive dead dense
+    topTokens { token value }
+    histogram { edges counts zeroFraction }
+    topExamples { tokens activations maxPosition maxActivation }
+    quantileSamples { tokens activations maxPosition maxActivation quantile }
+    logitLens { top { token value } bottom { token value } }
+    decoderNeighbours { index label score }
+    coactivationNeighbours { index label score }
+  }
+}"""
+SEARCH = """query Search($runId: ID!, $query: String!, $first: Int!) {
+  search(runId: $runId, query: $query, first: $first) { index label grade density score field snippet }
+}"""
+ANALYSE_PROMPT = """query AnalysePrompt($runId: ID!, $text: String!, $topK: Int!) {
+  analysePrompt(runId: $runId, text: $text, topK: $topK) {
+    tokens { position token l0 maxActivation features { index label activation } }
+  }
+}"""
+
+GOALS: dict[str, dict[str, float]] = {
+    "features_page": {"p50_ms": 15.0, "p99_ms": 60.0},
+    "feature_detail": {"p50_ms": 25.0},
+    "search": {"p50_ms": 40.0},
+    "analysePrompt": {},
+}
+OVERHEAD_GOAL = 0.20
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Seeding and the server
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """Where the run lives: the embedded database URL and the artifact directory."""
+
+    database_url: str
+    artifacts: Path
+
+
+def seed(workdir: Path, d_sae: int) -> Seeded:
+    """Run ``dev_seed`` (a real collect -> train -> evaluate -> analyse pipeline) into ``workdir``."""
+    seeded = Seeded(f"sqlite:///{workdir / 'saelab.db'}", workdir / "artifacts")
+    env = {**os.environ, **store_env(seeded)}
+    cmd = [sys.executable, "-m", "services.gateway.dev_seed", "--d-sae", str(d_sae), "--json"]
+    print(f"bench: seeding a {d_sae}-feature run into {workdir} (a few minutes) ...", file=sys.stderr)
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"bench: dev_seed failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    print(f"bench: seeded {done.stdout.strip().splitlines()[-1]}", file=sys.stderr)
+    return seeded
+
+
+def store_env(seeded: Seeded) -> dict[str, str]:
+    return {"SAELAB_DATABASE_URL": seeded.database_url, "SAELAB_ARTIFACTS_DIR": str(seeded.artifacts)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``uvicorn services.gateway.app:app`` subprocess."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    def cpu_s(self) -> float:
+        """User + system CPU seconds the server process has used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def gateway(seeded: Seeded, cache_s: float | None, workdir: Path, label: str) -> Iterator[Server]:
+    """Start the gateway (response cache TTL ``cache_s``; None = its default), wait until healthy, stop it after."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **store_env(seeded),
+        "SAELAB_API_TOKEN": TOKEN,
+        "SAELAB_GATEWAY_INFERENCE_RATE_PER_MINUTE": "1000000000",
+        "SAELAB_GATEWAY_INFERENCE_BURST": "1000000",
+    }
+    env.pop("SAELAB_GATEWAY_RESPONSE_CACHE_S", None)
+    if cache_s is not None:
+        env["SAELAB_GATEWAY_RESPONSE_CACHE_S"] = str(cache_s)
+    log_path = workdir / f"gateway-{label}.log"
+    cmd = [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    with log_path.open("wb") as out:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(process, port, log_path)
+    try:
+        wait_healthy(server, timeout_s=180.0)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_healthy(server: Server, timeout_s: float) -> None:
+    """Poll /healthz until 200; raise with the server's log tail if it exits or never gets healthy."""
+    deadline = time.monotonic() + timeout_s
+    url = f"http://127.0.0.1:{server.port}/healthz"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(f"bench: the gateway exited ({server.process.returncode}): {log_tail(server)}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"bench: the gateway was not healthy after {timeout_s:.0f} s: {log_tail(server)}")
+
+
+def log_tail(server: Server) -> str:
+    return server.log_path.read_text(errors="replace")[-2000:]
+
+
+def graphql_sync(port: int, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """One GraphQL request (setup only); raise when the answer has errors."""
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        answer: dict[str, Any] = json.loads(response.read())
+    if answer.get("errors"):
+        raise SystemExit(f"bench: setup query failed: {answer['errors']}")
+    return answer["data"]
+
+
+def pick_run(port: int, run_id: str | None) -> tuple[str, int]:
+    """The run to benchmark (``run_id`` or the newest run with >= MIN_FEATURES features) and its feature count."""
+    candidates = [run_id] if run_id else [r["id"] for r in graphql_sync(port, "{ runs { id } }", {})["runs"]]
+    count_query = "query($r: ID!) { features(runId: $r, first: 1) { totalCount } }"
+    for candidate in candidates:
+        total = int(graphql_sync(port, count_query, {"r": candidate})["features"]["totalCount"])
+        if total >= MIN_FEATURES:
+            return candidate, total
+    raise SystemExit(f"bench: no run with >= {MIN_FEATURES} analysed features in the database ({candidates})")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Load generator
+# --------------------------------------------------------------------------------------------------------------
+
+
+class HttpConnection:
+    """A minimal HTTP/1.1 keep-alive client for POST /graphql (Content-Length bodies only)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        if self._streams is None:
+            self._streams = await asyncio.open_connection("127.0.0.1", self.port)
+        reader, writer = self._streams
+        head = (
+            f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Accept: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
+        try:
+            headers = await reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError):
+            await self.close()
+            raise
+        status_line, *lines = headers.decode("latin-1").split("\r\n")
+        length = None
+        for line in lines:
+            name, _, value = line.partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "transfer-encoding":
+                raise RuntimeError(f"unsupported Transfer-Encoding: {value.strip()}")
+        if length is None:
+            raise RuntimeError(f"response without Content-Length: {status_line}")
+        return int(status_line.split()[1]), await reader.readexactly(length)
+
+    async def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+@dataclass
+class LoadResult:
+    latencies_s: list[float] = field(default_factory=list)
+    errors: int = 0
+    first_error: str | None = None
+    repeats: int = 0
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        if self.first_error is None:
+            self.first_error = message[:500]
+
+
+Body = Callable[[random.Random], tuple[str, bytes]]
+"""A request factory: (cache key, JSON body)."""
+
+
+async def run_load(port: int, make_body: Body, clients: int, duration_s: float, seen: set[str]) -> LoadResult:
+    """``clients`` closed-loop clients sending ``make_body`` requests for ``duration_s``; GraphQL errors count."""
+    result = LoadResult()
+    deadline = time.perf_counter() + duration_s
+
+    async def client(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = HttpConnection(port)
+        try:
+            while time.perf_counter() < deadline:
+                key, body = make_body(rng)
+                result.repeats += key in seen
+                seen.add(key)
+                start = time.perf_counter()
+                try:
+                    status, answer = await conn.post(body)
+                except (OSError, RuntimeError, asyncio.IncompleteReadError) as err:
+                    result.error(f"{type(err).__name__}: {err}")
+                    continue
+                result.latencies_s.append(time.perf_counter() - start)
+                failure = answer_error(status, answer)
+                if failure is not None:
+                    result.error(failure)
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    return result
+
+
+def answer_error(status: int, answer: bytes) -> str | None:
+    """Why a GraphQL answer is an error (HTTP status, unparsable, top-level ``errors``), or None when it is fine."""
+    try:
+        payload = json.loads(answer)
+    except ValueError:
+        payload = None
+    if status != 200 or not isinstance(payload, dict) or payload.get("errors") or not payload.get("data"):
+        return f"HTTP {status}: {answer[:300].decode(errors='replace')}"
+    return None
+
+
+def request_body(query: str, variables: dict[str, Any]) -> tuple[str, bytes]:
+    payload = json.dumps({"query": query, "variables": variables}, sort_keys=True)
+    return payload, payload.encode()
+
+
+def operations(run_id: str, n_features: int, prompt: str) -> dict[str, Body]:
+    """The request factories of the four benchmarked operations."""
+    pages = -(-n_features // PAGE_SIZE)
+    return {
+        "features_page": lambda rng: request_body(
+            FEATURES_PAGE,
+            {
+                "runId": run_id,
+                "page": rng.randint(1, pages),
+                "first": PAGE_SIZE,
+                "sort": rng.choice(SORTS),
+                "order": rng.choice(ORDERS),
+                "filter": None,
+            },
+        ),
+        "feature_detail": lambda rng: request_body(
+            FEATURE_DETAIL, {"runId": run_id, "index": rng.randrange(n_features)}
+        ),
+        "search": lambda rng: request_body(
+            SEARCH, {"runId": run_id, "query": rng.choice(SEARCH_WORDS), "first": 30}
+        ),
+        "analysePrompt": lambda rng: request_body(
+            ANALYSE_PROMPT, {"runId": run_id, "text": prompt, "topK": TOP_K}
+        ),
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in [0, 100]) of already sorted values."""
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+def client_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(
+    server: Server, name: str, make_body: Body, clients: int, duration_s: float, cache: str, seen: set[str]
+) -> dict[str, Any]:
+    """One operation under load: latency percentiles, throughput, errors, CPU shares and the goals."""
+    load_avg = os.getloadavg()[0]
+    cpu0, server0, wall0 = client_cpu_s(), server.cpu_s(), time.perf_counter()
+    result = asyncio.run(run_load(server.port, make_body, clients, duration_s, seen))
+    wall = time.perf_counter() - wall0
+    client_cpu, server_cpu = client_cpu_s() - cpu0, server.cpu_s() - server0
+    lat = sorted(result.latencies_s)
+    if not lat:
+        raise SystemExit(f"bench: {name}: no request completed ({result.first_error})")
+    row: dict[str, Any] = {
+        "operation": name,
+        "clients": clients,
+        "duration_s": round(wall, 2),
+        "requests": len(lat),
+        "errors": result.errors,
+        "p50_ms": round(percentile(lat, 50) * 1000, 2),
+        "p95_ms": round(percentile(lat, 95) * 1000, 2),
+        "p99_ms": round(percentile(lat, 99) * 1000, 2),
+        "rps": round(len(lat) / wall, 1),
+        "cache": cache,
+        "repeat_share": round(result.repeats / (len(lat) + result.errors), 3),
+        "client_cpu_pct": round(100 * client_cpu / wall, 1),
+        "server_cpu_pct": round(100 * server_cpu / wall, 1),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / len(lat), 2),
+        "load_avg_1m": round(load_avg, 2),
+    }
+    if result.first_error:
+        row["first_error"] = result.first_error
+    return with_goals(row, GOALS.get(name, {}))
+
+
+def with_goals(row: dict[str, Any], limits: dict[str, float]) -> dict[str, Any]:
+    goals = {f"{key} <= {limit:g}": bool(row[key] <= limit) for key, limit in limits.items()}
+    goals["errors == 0"] = row["errors"] == 0
+    return {**row, "goals": goals, "goal_met": all(goals.values())}
+
+
+def make_prompt(model: Any) -> str:
+    """An English prompt of exactly PROMPT_TOKENS tokens for the run's tokenizer."""
+    ids = model.lm.tokenizer(PROMPT_SENTENCE * 8, add_special_tokens=False)["input_ids"]
+    text: str = model.lm.tokenizer.decode(ids[:PROMPT_TOKENS])
+    n = model.count_tokens(text)
+    if n != PROMPT_TOKENS:
+        raise SystemExit(f"bench: the prompt has {n} tokens, expected {PROMPT_TOKENS}")
+    return text
+
+
+def load_model(seeded: Seeded, run_id: str) -> Any:
+    """The run's LiveModel, loaded the way the gateway loads it."""
+    os.environ.update(store_env(seeded))
+    from services.gateway.live import load_live_model, run_sae_dir
+    from shared.db.session import get_sessionmaker
+    from shared.settings import get_settings
+    from shared.store import get_store
+
+    get_settings.cache_clear()
+    settings = get_settings()
+    return load_live_model(run_sae_dir(run_id, get_sessionmaker(settings.database), get_store(settings)))
+
+
+def bare_encode_ms(model: Any, prompt: str, duration_s: float) -> float:
+    """p50 of ``LiveModel.encode`` (tokenise + LM to the hook + SAE encode), one call at a time in a thread."""
+
+    async def timed() -> list[float]:
+        times: list[float] = []
+        for _ in range(5):
+            await asyncio.to_thread(model.encode, prompt, 256)
+        deadline = time.perf_counter() + duration_s
+        while time.perf_counter() < deadline or len(times) < 20:
+            start = time.perf_counter()
+            await asyncio.to_thread(model.encode, prompt, 256)
+            times.append(time.perf_counter() - start)
+        return times
+
+    return statistics.median(asyncio.run(timed())) * 1000
+
+
+def overhead_row(bare_ms: float, gateway: dict[str, Any], cache: str) -> dict[str, Any]:
+    overhead = gateway["p50_ms"] / bare_ms - 1
+    return {
+        "measurement": "analysePrompt_overhead",
+        "bare_ms": round(bare_ms, 2),
+        "gateway_p50_ms": gateway["p50_ms"],
+        "overhead": round(overhead, 3),
+        "clients": 1,
+        "cache": cache,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "goals": {f"overhead <= {OVERHEAD_GOAL:g}": overhead <= OVERHEAD_GOAL},
+        "goal_met": overhead <= OVERHEAD_GOAL,
+    }
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------------------------
+
+
+def warm_up(port: int, bodies: dict[str, Body], seen: set[str]) -> None:
+    """A few requests of each operation (loads the LM + SAE, fills the parser caches)."""
+    for body in bodies.values():
+        result = asyncio.run(run_load(port, body, clients=2, duration_s=1.0, seen=seen))
+        if result.errors:
+            raise SystemExit(f"bench: warm-up failed: {result.first_error}")
+
+
+def run_server_phase(
+    args: argparse.Namespace,
+    seeded: Seeded,
+    workdir: Path,
+    cache_s: float | None,
+    emit: Callable[[dict[str, Any]], None],
+) -> None:
+    """Start one gateway, benchmark every operation against it, and the analysePrompt overhead."""
+    cache = "default (30 s TTL)" if cache_s is None else f"off (RESPONSE_CACHE_S={cache_s:g})"
+    with gateway(seeded, cache_s, workdir, "cache-default" if cache_s is None else "cache-off") as server:
+        run_id, n_features = pick_run(server.port, args.run_id)
+        model = load_model(seeded, run_id)
+        prompt = make_prompt(model)
+        bodies = operations(run_id, n_features, prompt)
+        seen: set[str] = set()
+        warm_up(server.port, bodies, seen)
+        print(f"bench: run {run_id} ({n_features} features), cache {cache}", file=sys.stderr)
+        for name, body in bodies.items():
+            if name not in args.operations:
+                continue
+            emit(measure(server, name, body, args.clients, args.duration, cache, seen))
+        if "analysePrompt" not in args.operations:
+            return
+        bare = bare_encode_ms(model, prompt, args.single_duration / 2)
+        single = measure(
+            server, "analysePrompt", bodies["analysePrompt"], 1, args.single_duration, cache, seen
+        )
+        emit(single)
+        emit(overhead_row(bare, single, cache))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
+    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
+    parser.add_argument("--run-id", help="run to benchmark (default: the newest with >= 6144 features)")
+    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per operation (default 20)")
+    parser.add_argument(
+        "--single-duration", type=float, default=10.0, help="seconds of 1-client analysePrompt (default 10)"
+    )
+    parser.add_argument(
+        "--cache", choices=("both", "default", "off"), default="both", help="response cache runs"
+    )
+    parser.add_argument(
+        "--operations",
+        type=lambda text: text.split(","),
+        default=list(GOALS),
+        help=f"comma-separated subset of {','.join(GOALS)} (default: all)",
+    )
+    parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary seed directory")
+    args = parser.parse_args(argv)
+    unknown = sorted(set(args.operations) - set(GOALS))
+    if unknown:
+        parser.error(f"--operations: unknown {unknown} (known: {', '.join(GOALS)})")
+    if args.d_sae < MIN_FEATURES:
+        parser.error(f"--d-sae: the benchmark needs >= {MIN_FEATURES} features (got {args.d_sae})")
+    logging.basicConfig(level=logging.WARNING)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the gateway subprocess on kill too
+
+    def emit(row: dict[str, Any]) -> None:
+        line = json.dumps(row)
+        print(line, flush=True)
+        if args.out is not None:
+            with args.out.open("a") as out:
+                out.write(line + "\n")
+
+    workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-bench-"))
+    try:
+        if args.db is not None:
+            if not args.db.is_file():
+                raise SystemExit(f"bench: --db {args.db} does not exist")
+            artifacts = args.artifacts or args.db.parent / "artifacts"
+            seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
+        else:
+            seeded = seed(workdir, args.d_sae)
+        phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
+        for cache_s in phases:
+            run_server_phase(args, seeded, workdir, cache_s, emit)
+    finally:
+        if args.keep:
+            print(f"bench: kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
