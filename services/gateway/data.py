@@ -212,13 +212,31 @@ def features_page(
     offset: int,
     limit: int,
 ) -> list[FeatureRow]:
-    """One page of a run's features in a stable order (ties broken by index; missing scores last)."""
+    """One page of a run's features in a stable order (ties broken by index; missing scores last).
+
+    Still one statement: for a value sort, the page's indices come from a subquery that only touches the
+    ``(run_id, col, feature_index)`` index (skipped rows are never read), then only those rows are loaded.
+    """
     column = _SORT_COLUMNS[sort]
-    order: list[Any] = [(column.desc() if descending else column.asc()).nulls_last()]
-    if sort != "index":
-        order.append(m.Feature.feature_index.asc())
-    query = _filtered(select(*_LIGHT_COLUMNS), run_id, flt).order_by(*order).offset(offset).limit(limit)
+    if sort == "index":  # the unique (run_id, feature_index) index already gives this order
+        order = column.desc() if descending else column.asc()
+        query = _filtered(select(*_LIGHT_COLUMNS), run_id, flt).order_by(order).offset(offset).limit(limit)
+        return [FeatureRow(*row) for row in session.execute(query)]
+    keys: list[Any] = [m.Feature.feature_index, column.label("sort_key")]
+    ids = _filtered(select(*keys), run_id, flt)
+    page = ids.order_by(*_page_order(column, descending)).offset(offset).limit(limit).subquery("page")
+    query = (
+        select(*_LIGHT_COLUMNS)
+        .join(page, and_(m.Feature.run_id == run_id, m.Feature.feature_index == page.c.feature_index))
+        .order_by(*_page_order(page.c.sort_key, descending, page.c.feature_index))
+    )
     return [FeatureRow(*row) for row in session.execute(query)]
+
+
+def _page_order(column: Any, descending: bool, index: Any = m.Feature.feature_index) -> list[Any]:
+    """ORDER BY of a page, ties by index; NULLS LAST only where nulls exist, so SQLite can walk the index."""
+    key = column.desc() if descending else column.asc()
+    return [key.nulls_last() if column.nullable else key, index.asc()]
 
 
 def count_features(session: Session, run_id: str, flt: FeatureFilter | None) -> int:
@@ -322,6 +340,14 @@ def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str
         .order_by(lg.rank)
     )
     return _grouped(session.execute(query), keys, ("top", "bottom"), lambda _kind, *f: LogitRow(*f))
+
+
+def labels_of_run(session: Session, run_id: str, indices: Sequence[int]) -> dict[int, str | None]:
+    """Labels of a run's features by index, in one query (indices without a feature row are absent)."""
+    query = select(m.Feature.feature_index, m.Feature.label).where(
+        m.Feature.run_id == run_id, m.Feature.feature_index.in_(set(indices))
+    )
+    return {index: label for index, label in session.execute(query)}
 
 
 def labels_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[str | None]:

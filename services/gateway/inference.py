@@ -11,6 +11,7 @@ import asyncio
 import strawberry
 from strawberry.types import Info
 
+from services.gateway import data
 from services.gateway.auth import ReadAccess
 from services.gateway.common import ctx, loaders
 from services.gateway.errors import BadInput
@@ -83,8 +84,8 @@ class InferenceQueries:
         model = await _live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
         top = await asyncio.to_thread(model.top_features, text, top_k, max_tokens)
-        keys = sorted({(str(run_id), i) for row in top.indices for i in row})
-        labels = dict(zip(keys, await loaders(info).labels.load_many(keys), strict=True))
+        indices = sorted({i for row in top.indices for i in row})
+        labels = await loaders(info).query(data.labels_of_run, str(run_id), indices) if indices else {}
         tokens = [
             PromptToken(
                 position=pos,
@@ -92,7 +93,7 @@ class InferenceQueries:
                 l0=top.l0[pos],
                 max_activation=top.max_activation[pos],
                 features=[
-                    FeatureActivation(index=i, label=labels.get((str(run_id), i)), activation=v)
+                    FeatureActivation(index=i, label=labels.get(i), activation=v)
                     for i, v in zip(top.indices[pos], top.values[pos], strict=True)
                 ],
             )

@@ -232,9 +232,10 @@ class Feature(Base):
     __tablename__ = "features"
     __table_args__ = (
         UniqueConstraint("run_id", "feature_index"),
-        Index("ix_features_run_density", "run_id", "density"),
-        Index("ix_features_run_max_activation", "run_id", "max_activation"),
-        Index("ix_features_run_label_score", "run_id", "label_score"),
+        # Sort indexes end in the tie-break column so an explorer page is an index-only range scan (migration 0003).
+        Index("ix_features_run_density_index", "run_id", "density", "feature_index"),
+        Index("ix_features_run_max_activation_index", "run_id", "max_activation", "feature_index"),
+        Index("ix_features_run_label_score_index", "run_id", "label_score", "feature_index"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
