@@ -60,24 +60,26 @@ def cmd_submit(args: argparse.Namespace) -> None:
     from shared.settings import get_settings
 
     data = load_pipeline_file(args.config)
-    sub = embedded.submit_pipeline(
-        data["collect"],
-        data.get("train"),
-        data.get("analyse"),
-        data.get("evaluate", True),
-        name=data.get("name", ""),
-        force=args.force,
-    )
-    print(
-        f"pipeline {sub.pipeline_id}: {' -> '.join(sub.stages)} (dataset {sub.dataset_id}, run {sub.run_id})"
-    )
-    if get_settings().broker is not None and not args.wait:
-        print("queued on the broker; follow it with `saelab jobs` or in Flower")
-        return
-    # Embedded mode runs the stages on this process's worker thread, so it follows the pipeline to the end.
-    jobs = _follow(sub.pipeline_id)
+    try:
+        sub = embedded.submit_pipeline(
+            data["collect"],
+            data.get("train"),
+            data.get("analyse"),
+            data.get("evaluate", True),
+            name=data.get("name", ""),
+            force=args.force,
+        )
+        print(
+            f"pipeline {sub.pipeline_id}: {' -> '.join(sub.stages)} (dataset {sub.dataset_id}, run {sub.run_id})"
+        )
+        if get_settings().broker is not None and not args.wait:
+            print("queued on the broker; follow it with `saelab jobs` or in Flower")
+            return
+        # Embedded mode runs the stages on this process's worker thread, so it follows the pipeline to the end.
+        jobs = _follow(sub.pipeline_id)
+    finally:
+        embedded.stop_worker()
     failed = [j for j in jobs if j.status == "failed"]
-    embedded.stop_worker()
     if failed:
         raise CliError(f"pipeline {sub.pipeline_id}: {failed[0].kind} failed: {failed[0].error}")
 
