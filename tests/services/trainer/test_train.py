@@ -277,3 +277,20 @@ def test_config_and_input_errors_surface(tmp_path: Path, synthetic, train_cfg):
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="device: 'cuda'"):
             train(train_cfg(synthetic, tmp_path / "y", device="cuda"))
+
+
+def test_wandb_is_optional_and_gets_every_metrics_row(tmp_path: Path, synthetic, train_cfg, monkeypatch):
+    import sys
+    import types
+
+    logged: list[tuple[dict, int]] = []
+    run = types.SimpleNamespace(log=lambda row, step: logged.append((row, step)), finish=lambda: None)
+    fake = types.ModuleType("wandb")
+    fake.init = lambda **kwargs: run  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    out = train(train_cfg(synthetic, tmp_path / "run", n_steps=20, wandb_project="saelab-test"))
+    assert [step for _, step in logged] == [10, 20]
+    assert [row for row, _ in logged] == rows(out)
+    monkeypatch.setitem(sys.modules, "wandb", None)  # not installed
+    with pytest.raises(ConfigError, match="wandb_project: set, but wandb is not installed"):
+        train(train_cfg(synthetic, tmp_path / "run2", n_steps=20, wandb_project="saelab-test"))
