@@ -121,9 +121,8 @@ class SAE(nn.Module):
     def training_pre_acts(self, x: Tensor) -> Tensor:
         """``pre_acts`` for training: ``x @ W_enc + (b_enc - b_dec @ W_enc)``, the same value, but the backward
         pass skips the ``[B, d_sae] x [d_sae, d_in]`` matmul that the gradient of ``x - b_dec`` would cost."""
-        if not self.cfg.apply_b_dec_to_input:
-            return x @ self.W_enc + self.b_enc
-        return x @ self.W_enc + (self.b_enc - self.b_dec @ self.W_enc)
+        bias = self.b_enc - self.b_dec @ self.W_enc if self.cfg.apply_b_dec_to_input else self.b_enc
+        return torch.addmm(bias, x, self.W_enc) if x.dim() == 2 else x @ self.W_enc + bias
 
     def encode(self, x: Tensor) -> Tensor:
         """Dense non-negative feature activations ``[..., d_sae]``."""
@@ -131,7 +130,7 @@ class SAE(nn.Module):
 
     def decode(self, f: Tensor) -> Tensor:
         """Reconstruction ``[..., d_in]`` from dense feature activations."""
-        return f @ self.W_dec + self.b_dec
+        return torch.addmm(self.b_dec, f, self.W_dec) if f.dim() == 2 else f @ self.W_dec + self.b_dec
 
     def forward(self, x: Tensor) -> Tensor:
         """Reconstruction of ``x`` (raw activations once saved: normalisation is folded in)."""

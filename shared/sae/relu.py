@@ -24,36 +24,32 @@ class ReLUSAE(SAE):
         """Dense while many features fire; once every token has few active features, the same loss and gradients
         via the sparse kernels (the ReLU of the top-m pre-activations, m = the most active features of any token)."""
         pre = self.training_pre_acts(x)
+        f = torch.relu(pre)
         with torch.no_grad():
-            most_active = int((pre > 0).sum(-1).max())
+            per_token = torch.count_nonzero(f, dim=-1)
+            most_active = int(per_token.max())
+        norms = self.W_dec.norm(dim=1) if settings.scale_l1_by_decoder_norm else None
         if most_active * SPARSE_RATIO > self.cfg.d_sae:
-            f = torch.relu(pre)
-            return self._loss(x, f, self.decode(f), settings, None)
-        pre = pre.detach()
-        idx = pre.topk(max(most_active, 1), dim=-1, sorted=False).indices
-        vals = torch.relu(
-            gather_pre_acts(x, self.b_dec, self.W_enc, self.b_enc, idx, pre, self.cfg.apply_b_dec_to_input)
-        )
-        return self._loss(x, vals, sparse_decode(vals, idx, self.W_dec) + self.b_dec, settings, idx)
-
-    def _loss(
-        self, x: Tensor, acts: Tensor, recon: Tensor, settings: LossSettings, idx: Tensor | None
-    ) -> LossOutput:
-        """``acts`` are dense [B, d_sae], or the values at ``idx`` [B, m] on the sparse path."""
+            col_sums = f.sum(0)  # L1 terms from column sums: no [B, d_sae] product for the norm weighting
+            l1 = col_sums.sum() / len(x)
+            sparsity = l1 if norms is None else (col_sums * norms).sum() / len(x)
+            recon, counts = self.decode(f), torch.count_nonzero(f.detach(), dim=0)
+        else:
+            pre = pre.detach()
+            idx = pre.topk(max(most_active, 1), dim=-1, sorted=False).indices
+            apply = self.cfg.apply_b_dec_to_input
+            vals = torch.relu(gather_pre_acts(x, self.b_dec, self.W_enc, self.b_enc, idx, pre, apply))
+            l1 = vals.sum() / len(x)
+            sparsity = l1 if norms is None else (vals * norms[idx]).sum() / len(x)
+            recon = sparse_decode(vals, idx, self.W_dec) + self.b_dec
+            counts = torch.bincount(idx[vals.detach() > 0], minlength=self.cfg.d_sae)
         mse = mse_sum(recon, x)
-        l1 = acts.sum(-1).mean()
-        sparsity = l1
-        if settings.scale_l1_by_decoder_norm:
-            norms = self.W_dec.norm(dim=1)
-            sparsity = (acts * (norms if idx is None else norms[idx])).sum(-1).mean()
-        active = acts.detach() > 0
-        counts = active.sum(0) if idx is None else torch.bincount(idx[active], minlength=self.cfg.d_sae)
         return LossOutput(
             loss=mse + settings.l1_coefficient * sparsity,
             mse=mse.detach(),
             sparsity=sparsity.detach(),
             l1=l1.detach(),
-            l0=active.sum(-1, dtype=torch.float32).mean(),
+            l0=per_token.float().mean(),
             recon=recon.detach(),
             fire_counts=counts,
         )
