@@ -48,12 +48,18 @@ class FeaturePass:
         self.n_contexts = 0
 
     def update(
-        self, acts: Tensor, tokens: Tensor, contexts: Tensor, topk: tuple[Tensor, Tensor] | None = None
+        self,
+        acts: Tensor,
+        tokens: Tensor,
+        contexts: Tensor,
+        topk: tuple[Tensor, Tensor] | None = None,
+        excluded: Tensor | None = None,
     ) -> None:
         """Add one batch: ``acts [n_ctx, T, d_sae]``, ``tokens [n_ctx, T]``, global ``contexts [n_ctx]``.
 
         ``topk`` = (values, indices) ``[n_ctx, T, k]`` when the encoder produced them (TopK SAEs): the firings are
-        then read from them instead of scanning ``acts``."""
+        then read from them instead of scanning ``acts``. ``excluded [n_ctx, T]`` marks tokens (e.g. massive-norm
+        attention sinks) left out of every statistic, like position 0."""
         n_ctx, T, d_sae = acts.shape
         if d_sae != self.settings.d_sae or tokens.shape != (n_ctx, T):
             raise ValueError(
@@ -62,9 +68,12 @@ class FeaturePass:
         rows, feats, values = _firings(acts, topk)
         token_mask = torch.ones((n_ctx, T), dtype=torch.bool, device=acts.device)
         if self.settings.exclude_first:
-            keep = rows % T != 0
-            rows, feats, values = rows[keep], feats[keep], values[keep]
             token_mask[:, 0] = False
+        if excluded is not None:
+            token_mask &= ~excluded
+        if not bool(token_mask.all()):
+            keep = token_mask.view(-1)[rows]
+            rows, feats, values = rows[keep], feats[keep], values[keep]
         batch = Batch(
             acts=acts, tokens=tokens.long(), contexts=contexts, rows=rows, feats=feats, values=values
         )

@@ -117,12 +117,16 @@ def run_pass(
     limit = _max_contexts(cfg, dataset)
     per_batch = max(1, cfg.batch_tokens // dataset.context_length)
     T = dataset.context_length
+    # The trainer's massive-norm exclusion (attention sinks etc.): those tokens stay visible inside example windows
+    # but feed no statistic, as in training and evaluation.
+    norm_threshold = sae.cfg.extra.get("norm_threshold") if cfg.exclude_bos else None
     for batch in iter_batches(dataset, per_batch, limit):
         x = torch.from_numpy(batch.acts).to(device, non_blocking=True)
         tokens = torch.from_numpy(batch.tokens).to(device, non_blocking=True)
         contexts = torch.arange(batch.start, batch.start + len(batch.acts), device=device)
+        excluded = x.norm(dim=-1) > norm_threshold if norm_threshold is not None else None
         acts, topk = encode(sae, x)
-        fp.update(acts, tokens, contexts, topk)
+        fp.update(acts, tokens, contexts, topk, excluded)
         report(progress, (batch.start + len(batch.acts)) * T, limit * T)
     return fp
 
