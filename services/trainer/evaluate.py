@@ -49,8 +49,18 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
         sae.cfg.extra.get("norm_threshold"),
     )
     result: dict[str, Any] = {"run": str(run_dir), "sae": _describe(sae), "heldout_contexts": _count(held)}
-    result |= reconstruction_metrics(sae, aset, held, exclusion, cfg.n_tokens, device, progress)
-    result |= ce_metrics(sae, aset, held, exclusion, cfg, device, progress)
+    ce_tokens = min(cfg.ce_contexts, _count(held)) * aset.context_length
+
+    def recon_progress(done: float, total: float, message: str = "") -> None:
+        report(progress, done, total + ce_tokens, message)
+
+    result |= reconstruction_metrics(sae, aset, held, exclusion, cfg.n_tokens, device, recon_progress)
+    n = result["n_tokens"]
+
+    def ce_progress(done: float, total: float, message: str = "") -> None:
+        report(progress, n + done * aset.context_length, n + ce_tokens, message)
+
+    result |= ce_metrics(sae, aset, held, exclusion, cfg, device, ce_progress)
     _write_json(run_dir / EVAL_FILE, result)
     return result
 

@@ -35,9 +35,11 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory, tiny_gpt2_dir: Path, smal
 
 
 def test_collect_train_evaluate_end_to_end(tiny_run: Path):
-    result = evaluate_run(
-        EvaluateConfig(run=str(tiny_run), n_tokens=512, ce_contexts=8, batch_size=4, device="cpu")
-    )
+    seen: list[tuple[float, float]] = []
+    cfg = EvaluateConfig(run=str(tiny_run), n_tokens=512, ce_contexts=8, batch_size=4, device="cpu")
+    result = evaluate_run(cfg, progress=lambda done, total, message="": seen.append((done, total)))
+    assert seen[-1] == (512 + 8 * 32, 512 + 8 * 32), "one token counter over both phases"
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
     assert set(result) >= EVAL_KEYS
     assert json.loads((tiny_run / "eval.json").read_text()) == result
     assert result["n_tokens"] == 512

@@ -294,3 +294,17 @@ def test_wandb_is_optional_and_gets_every_metrics_row(tmp_path: Path, synthetic,
     monkeypatch.setitem(sys.modules, "wandb", None)  # not installed
     with pytest.raises(ConfigError, match="wandb_project: set, but wandb is not installed"):
         train(train_cfg(synthetic, tmp_path / "run2", n_steps=20, wandb_project="saelab-test"))
+
+
+def test_resume_ignores_half_written_checkpoints(tmp_path: Path, synthetic, train_cfg):
+    cfg = train_cfg(synthetic, tmp_path / "run", checkpoint_every=10)
+    full = train(train_cfg(synthetic, tmp_path / "full", checkpoint_every=10))
+    train(cfg, should_stop=StopAfter(10))
+    ckpts = tmp_path / "run" / "checkpoints"
+    (ckpts / ".tmp-step-00000015").mkdir()  # killed while writing: never renamed
+    (ckpts / ".tmp-step-00000015" / "state.json").write_text("{}")
+    (ckpts / "step-00000020").mkdir()  # a directory without its state files
+    assert latest_checkpoint(tmp_path / "run").name == "step-00000010"
+    train(cfg)
+    a, b = load_sae(full), load_sae(tmp_path / "run")
+    assert all(torch.equal(p, getattr(b, n)) for n, p in a.named_parameters())
