@@ -56,10 +56,11 @@ def synthetic_set(
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny shapes run 10-40x faster single-threaded on a shared 2-core machine."""
+def one_torch_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tiny shapes run 10-40x faster single-threaded on a shared 2-core machine (real-model tests keep all)."""
     before = torch.get_num_threads()
-    torch.set_num_threads(1)
+    if request.node.get_closest_marker("slow") is None:
+        torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
 
