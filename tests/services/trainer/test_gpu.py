@@ -1,0 +1,32 @@
+"""CUDA training (bf16 autocast, TF32): runs only where a GPU is present."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from services.trainer.run import train
+from shared.sae import load_sae
+
+DEVICE = "cuda"
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+]
+
+
+@pytest.mark.parametrize("arch", ["relu", "topk"])
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32-tf32", "bf16"])
+def test_cuda_training_learns_and_saves_a_cpu_loadable_sae(tmp_path: Path, synthetic, train_cfg, arch, bf16):
+    extra = {"k": 4, "architecture": "topk"} if arch == "topk" else {}
+    run = train(
+        train_cfg(synthetic, tmp_path / "run", n_steps=200, device=DEVICE, autocast_bf16=bf16, **extra)
+    )
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["explained_variance"] > 0.6
+    sae = load_sae(run)
+    assert sae.W_enc.device.type == "cpu"
