@@ -220,7 +220,10 @@ class SAETrainer:
                 self.on_metrics(self.last_metrics)
 
     def collect_metrics(self) -> dict[str, Any]:
-        """Window averages since the last log; resets the window."""
+        """One metrics row over the window since the last log (then reset): loss/mse/l1/l0 are step averages on
+        the normalised inputs (mse summed over d_in), explained_variance pools the window's tokens, dead_fraction
+        is the share of features that never fired in the window, dense_fraction the share firing on more than
+        DENSE_DENSITY of its tokens; lr and l1_coefficient are those of the last step."""
         acc = dict(zip(_ACC, self.acc.tolist(), strict=True))
         steps, tokens = max(acc["steps"], 1.0), max(acc["tokens"], 1.0)
         density = self.window_fires.double() / tokens
