@@ -1,0 +1,85 @@
+"""Train a SAELens SAE with SAELens's own SAETrainer on the bench's activation file; print one JSON result line.
+
+Runs inside .bench/saelens (``python -m bench.peers.saelens_train``). The spec (architecture, d_sae, k, batch,
+steps, warm-up steps, lr, l1 coefficient, seed) comes from the orchestrator as JSON so both sides train alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import sae_lens
+import torch
+from sae_lens.config import SAETrainerConfig
+from sae_lens.saes.standard_sae import StandardTrainingSAE, StandardTrainingSAEConfig
+from sae_lens.saes.topk_sae import TopKTrainingSAE, TopKTrainingSAEConfig
+from sae_lens.training.sae_trainer import SAETrainer
+
+from bench.peers.common import TimedBatches, explained_variance, load_matrix
+
+
+def build_sae(spec: dict[str, Any], d_in: int) -> torch.nn.Module:
+    """SAELens's ``standard`` (ReLU + L1 scaled by decoder norm) or ``topk`` training SAE, defaults otherwise."""
+    common = {"d_in": d_in, "d_sae": spec["d_sae"], "dtype": "float32", "device": "cpu"}
+    if spec["architecture"] == "relu":
+        return StandardTrainingSAE(StandardTrainingSAEConfig(l1_coefficient=spec["l1_coefficient"], **common))
+    if spec["architecture"] == "topk":
+        return TopKTrainingSAE(TopKTrainingSAEConfig(k=spec["k"], **common))
+    raise ValueError(f"architecture: {spec['architecture']!r} is not benchmarked against SAELens")
+
+
+@torch.no_grad()
+def evaluate(sae: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
+    """(explained variance, mean L0) of ``sae`` on ``x``."""
+    sae.eval()
+    feats = sae.encode(x)
+    recon = sae.decode(feats)
+    return explained_variance(x, recon), float((feats > 0).sum(-1).float().mean())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--train", type=Path, required=True)
+    parser.add_argument("--eval", type=Path, required=True)
+    parser.add_argument(
+        "--spec", required=True, help="JSON: architecture, d_sae, k, batch, steps, warmup, ..."
+    )
+    args = parser.parse_args()
+    spec = json.loads(args.spec)
+    torch.manual_seed(spec["seed"])
+    train, held = load_matrix(args.train), load_matrix(args.eval)
+    sae = build_sae(spec, train.shape[1])
+    batch, total = spec["batch"], spec["warmup"] + spec["steps"]
+    batches = TimedBatches(train, batch, spec["warmup"])
+    cfg = SAETrainerConfig(
+        total_training_samples=total * batch,
+        train_batch_size_samples=batch,
+        lr=spec["lr"],
+        lr_end=spec["lr"],  # constant, like ours; only LanguageModelSAERunnerConfig fills this in
+        device="cpu",
+    )
+    trainer = SAETrainer(cfg=cfg, sae=sae, data_provider=batches)
+    start = time.perf_counter()
+    trainer.fit()
+    tokens_per_s = batches.tokens_per_s()
+    seconds = time.perf_counter() - start
+    ev, l0 = evaluate(trainer.sae, held)
+    result = {
+        "tokens_per_s": tokens_per_s,
+        "seconds": seconds,
+        "ev": ev,
+        "l0": l0,
+        "steps_run": batches.requests,
+        "sae_lens": sae_lens.__version__,
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+    }
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
