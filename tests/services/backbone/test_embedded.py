@@ -22,8 +22,14 @@ def test_embedded_pipeline_end_to_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_gpt2_dir: Path, small_corpus: Path
 ) -> None:
     artifacts = tmp_path / "artifacts"
-    use_settings(monkeypatch, database_url=f"sqlite:///{tmp_path / 'saelab.db'}", artifacts_dir=artifacts,
-                 broker_url="", s3_endpoint="", progress_interval=0)  # fmt: skip  (every update: no timing luck)
+    use_settings(
+        monkeypatch,
+        database_url=f"sqlite:///{tmp_path / 'saelab.db'}",
+        artifacts_dir=artifacts,
+        broker_url="",
+        s3_endpoint="",
+        progress_interval=0,
+    )  # fmt: skip  (every update: no timing luck)
     from cli import embedded
 
     collect, train, analyse = tiny_configs(tiny_gpt2_dir, small_corpus)
