@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 DENSE_DENSITY = 0.1
 """A feature firing on more than this fraction of tokens counts as dense."""
+INIT_SCALE = 0.1
+"""Initial encoder scale relative to W_dec^T (see ``SAETrainer.initialise``)."""
 _ACC = ("steps", "tokens", "loss", "mse", "l1", "l0", "rss", "tss")
 
 
@@ -129,7 +131,19 @@ class SAETrainer:
 
     @torch.no_grad()
     def initialise(self, sample: Tensor) -> None:
-        """Fresh run: estimate the input scale and set b_dec to the geometric median of the scaled sample."""
+        """Fresh run: start the encoder small, estimate the input scale, b_dec = geometric median of the sample.
+
+        The SAE starts with unit-norm decoder rows and W_enc = W_dec^T; at that scale thousands of ReLU features
+        fire at once and the first reconstructions are several times the input. So the encoder starts at
+        INIT_SCALE x W_dec^T (with a unit-norm decoder), or, when the decoder is not constrained (L1 scaled by
+        decoder norm), both start at INIT_SCALE (Anthropic's April 2024 recipe, SAELens's decoder_init_norm).
+        """
+        sae = self.sae
+        if self.constrain_decoder:
+            sae.W_enc.copy_(INIT_SCALE * sae.W_dec.T)
+        else:
+            sae.W_dec.mul_(INIT_SCALE / sae.W_dec.norm(dim=1, keepdim=True))
+            sae.W_enc.copy_(sae.W_dec.T)
         if self.cfg.normalise_activations == "expected_norm":
             self.input_scale = estimate_input_scale(sample)
         self.sae.b_dec.copy_(geometric_median(sample.float() * self.input_scale).to(self.device))

@@ -59,4 +59,4 @@ def test_smollm2_layer15_relu_sae_reaches_ev_07_at_l0_below_100(
     assert result["hook_activation_rel_error"] < 0.01, "the stored activations are the LM's own at the hook"
 
 
-STEPS = 400
+STEPS = 300
