@@ -225,8 +225,3 @@ class BatchIterator(Iterator[Tensor]):
         if state["seed"] != self.seed:
             raise ValueError(f"data state: seed {state['seed']} does not match this run's seed {self.seed}")
         self.epoch, self.window, self.offset = int(state["epoch"]), int(state["window"]), int(state["offset"])
-
-
-def tokens_per_epoch(data: ActivationDataset) -> int:
-    """Kept training tokens (reads every segment once; cheap when cached)."""
-    return sum(len(data.kept_tokens([seg])) for seg in data.segments)
