@@ -268,7 +268,9 @@ def run_synthetic(specs: list[Spec], device: str, out: Path | None) -> None:
                 {
                     "config": spec.config,
                     "device": device,
-                    "precision": "bf16-autocast" if bf16 else "fp32-tf32",
+                    "precision": "bf16-autocast"
+                    if bf16
+                    else ("fp32-tf32" if device.startswith("cuda") else "fp32"),
                     "ours_tokens_per_s": round(ours["tokens_per_s"], 1),
                     "ours_ev": round(ours["ev"], 4),
                     "ours_l0": round(ours["l0"], 1),
