@@ -4,13 +4,19 @@ import { openExplorer, shot } from "../helpers";
 
 test("search for a label word and land on the feature", async ({ page }) => {
   await openExplorer(page, "?sort=labelScore&order=desc");
-  const label = (await page.getByTestId("feature-row").first().locator("td:nth-child(2)").innerText()).trim();
-  const word = label.split(/\s+/).find((w) => w.length >= 3) ?? label;
-  expect(word, "the top feature should carry a label to search for").not.toBe("unlabelled");
+  // a word of a label itself, not its punctuation or the "(after 'x')" context note: labels are token lists such
+  // as "park, Lily (after 'the')"; the best-scored labels of the tiny random model can be punctuation only, so
+  // take the first row (by label score) whose label has a word
+  const labels = await page.getByTestId("feature-row").locator("td:nth-child(2)").allInnerTexts();
+  const wordsOf = (label: string) =>
+    (label.replace(/\(after .*\)$/, "").match(/[\p{L}\p{N}]{3,}/gu) ?? []).filter((w) => w !== "unlabelled");
+  const word = labels.map(wordsOf).find((ws) => ws.length > 0)?.[0];
+  expect(word, `one of the top labels ${JSON.stringify(labels.slice(0, 5))} should carry a word`).toBeTruthy();
+  if (!word) return;
 
   await page.getByRole("link", { name: "Search" }).click();
   await page.getByLabel("Search features").fill(word);
-  await expect(page).toHaveURL(new RegExp(`q=${encodeURIComponent(word).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+  await expect.poll(() => new URL(page.url()).searchParams.get("q")).toBe(word);
   const hits = page.getByTestId("search-hit");
   await expect(hits.first()).toBeVisible();
   await expect(hits.first().locator("mark").first()).toBeVisible();
