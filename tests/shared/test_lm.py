@@ -263,3 +263,40 @@ def test_smollm2_gguf_hooks_and_massive_bos_activation(
     torch.testing.assert_close(acts, hidden[15])
     norms = acts[0].norm(dim=-1)
     assert norms[0] > 10 * norms[1:].median()
+
+
+@pytest.mark.slow
+def test_gguf_loads_convert_once_then_read_an_identical_snapshot(
+    smollm2_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SAELAB_MODEL_CACHE", str(tmp_path / "cache"))
+    direct = load_lm(str(smollm2_gguf))  # parses + dequantises the GGUF, then saves the snapshot
+    snapshots = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
+    assert len(snapshots) == 1 and (snapshots[0] / "saelab-snapshot.json").is_file()
+    assert snapshots[0].name.startswith(smollm2_gguf.stem)
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")], "temp folder left behind"
+
+    cached = load_lm(str(smollm2_gguf))  # reads the snapshot
+    assert cached.name == direct.name == str(smollm2_gguf)
+    text = "Once upon a time, Lily saw a cat."
+    assert cached.tokenizer(text)["input_ids"] == direct.tokenizer(text)["input_ids"]
+    assert cached.bos_token_id == direct.bos_token_id
+    ids = torch.tensor([[direct.bos_token_id, *direct.tokenizer(text, add_special_tokens=False)["input_ids"]]])
+    with torch.no_grad():
+        torch.testing.assert_close(cached.model(input_ids=ids).logits, direct.model(input_ids=ids).logits)
+    torch.testing.assert_close(
+        cached.activations(ids, "blocks.15.hook_resid_pre"), direct.activations(ids, "blocks.15.hook_resid_pre")
+    )
+
+
+def test_gguf_snapshot_key_follows_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.lm import _gguf_snapshot_dir
+
+    monkeypatch.setenv("SAELAB_MODEL_CACHE", str(tmp_path / "cache"))
+    f = tmp_path / "m.gguf"
+    f.write_bytes(b"GGUF" + b"\0" * 16)
+    first = _gguf_snapshot_dir(f)
+    assert first.parent == tmp_path / "cache" and first.name.startswith("m-")
+    assert _gguf_snapshot_dir(f) == first
+    f.write_bytes(b"GGUF" + b"\0" * 32)  # replaced by another file: converted again, never a stale snapshot
+    assert _gguf_snapshot_dir(f) != first
