@@ -1,8 +1,9 @@
 """Analysis throughput: ``analyse_run`` vs the bare SAE encode over the same tokens, and vs SAEDashboard.
 
-Data: the SmolLM2-135M layer-15 activations the training bench collects (51,200 tokens of TinyStories, our
-collector, cached in bench/out/data/), and an SAE trained on them once by our ``services.trainer.run.train``
-(TopK k=32 d_sae 6144 by default, ``--architecture relu`` for a ReLU one; cached in bench/out/analysis/).
+Data: SmolLM2-135M layer-15 activations of TinyStories collected by our collector (``--tokens``, default 204,800 =
+1,600 contexts of 128; cached in bench/out/data/), and an SAE trained on them once by our
+``services.trainer.run.train`` (TopK k=32 d_sae 6144 by default, ``--architecture relu`` for a ReLU one; cached in
+bench/out/analysis/). ``--tokens 51200`` reuses the training bench's data.
 
 - ours, full: wall time of one ``analyse_run`` call over every token: loading the SAE and the LM (for the logit
   lens and token strings), the streaming pass, neighbours, logit lens, labels and their scores, token index,
@@ -42,6 +43,8 @@ import torch
 from bench.peers.common import emit, machine
 from bench.train_throughput import DATA_TOKENS, collect_smollm2, default_corpus
 
+ANALYSIS_TOKENS = 4 * DATA_TOKENS
+
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 DASHBOARD_PY = REPO / ".bench" / "dashboard" / "bin" / "python"
@@ -65,7 +68,7 @@ def trained_run(dataset: Path, architecture: str, d_sae: int, steps: int) -> Pat
     from services.trainer.run import train
     from shared.config import TrainConfig
 
-    run = OUT / "analysis" / f"run-{architecture}-{d_sae}-{steps}"
+    run = OUT / "analysis" / f"run-{architecture}-{d_sae}-{steps}-{dataset.name}"
     if (run / "sae.safetensors").is_file() and (run / "cfg.json").is_file():
         return run
     arch: dict = (
@@ -246,13 +249,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--dashboard-features", default="256,512", help="feature subsets SAEDashboard is timed on"
     )
+    parser.add_argument(
+        "--tokens", type=int, default=ANALYSIS_TOKENS, help="activations to collect (once) and analyse"
+    )
     parser.add_argument("--corpus", type=Path, default=default_corpus())
     parser.add_argument("--profile", action="store_true", help="cProfile the analysis (summary on stderr)")
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
-    dataset = collect_smollm2(args.corpus, DATA_TOKENS)
+    dataset = collect_smollm2(args.corpus, args.tokens)
     run = trained_run(dataset, args.architecture, args.d_sae, args.train_steps)
     from shared.config import AnalyseConfig
 

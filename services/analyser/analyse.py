@@ -273,8 +273,10 @@ def analyse_run(
             features.append(record)
             examples.extend(ex)
         token_index = builder.token_index()
-    summary = make_summary(cfg, sae, dataset, fp, features, seconds)
-    out = write_results(run_dir, summary, features, examples, token_index)
+        # still paused: the summary's sorts and the writers allocate enough to trigger full collections that
+        # would rescan every record built above
+        summary = make_summary(cfg, sae, dataset, fp, features, seconds)
+        out = write_results(run_dir, summary, features, examples, token_index)
     log.info(
         "analysis of %s done: %.0f tokens/s, %d dead, %d dense",
         run_dir,
