@@ -211,8 +211,10 @@ def _load_gguf_cached(source: str, gguf_name: str, dtype: torch.dtype) -> tuple[
             (tmp / _SNAPSHOT_DONE).write_text(json.dumps({"gguf": str(gguf_path.resolve())}) + "\n")
             try:
                 tmp.rename(snap)
-            except OSError:  # another process got there first: its snapshot is as good as ours
-                pass
+            except OSError:
+                if not (snap / _SNAPSHOT_DONE).is_file():
+                    raise
+                # another process got there first: its snapshot is as good as ours
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -5,6 +5,10 @@ whose root fields are all in ``CACHEABLE`` is kept for ``ttl_s`` seconds, keyed 
 and whether the caller is authenticated. A relabel in this process and every finished analysis job (a live event,
 so every gateway replica sees it) clear the whole cache; the TTL bounds staleness across replicas otherwise.
 Live data (jobs, runs, training curves, prompt inference) is never cached.
+
+Beside whole results it keeps each browsed run's full feature order per sort (a tuple of indices, under the same
+TTL and clearing): any page of an unfiltered explorer listing is then a slice of it plus one lookup of its rows,
+instead of an ORDER BY over the run and a COUNT. The rows themselves are always read fresh.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationT
 
 CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "similarFeatures", "serverInfo"})
 """Root fields whose results depend only on analysis results (and labels)."""
+
+MAX_ORDERS = 64
+"""Cached explorer orders (run x sort x direction): 8 per run, so the last 8 runs browsed."""
 
 
 @lru_cache(maxsize=512)
@@ -45,6 +52,7 @@ class ResponseCache:
         self.ttl_s = ttl_s
         self._max = max_entries
         self._entries: OrderedDict[tuple[str, str, str | None, bool], tuple[float, Any]] = OrderedDict()
+        self._orders: OrderedDict[tuple[str, str, bool], tuple[float, tuple[int, ...]]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -84,6 +92,27 @@ class ResponseCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._orders.clear()
+
+    def order(self, key: tuple[str, str, bool]) -> tuple[int, ...] | None:
+        """A run's cached feature order for (run_id, sort, descending), or None (expired, absent, cache off)."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            entry = self._orders.get(key)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            return entry[1]
+
+    def put_order(self, key: tuple[str, str, bool], order: tuple[int, ...]) -> None:
+        """Keep a run's feature order under the same TTL and clearing as the responses (a few runs at most)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._orders[key] = (time.monotonic() + self.ttl_s, order)
+            self._orders.move_to_end(key)
+            while len(self._orders) > MAX_ORDERS:
+                self._orders.popitem(last=False)
 
     def __len__(self) -> int:
         with self._lock:

@@ -239,6 +239,23 @@ def _page_order(column: Any, descending: bool, index: Any = m.Feature.feature_in
     return [key.nulls_last() if column.nullable else key, index.asc()]
 
 
+def feature_order(session: Session, run_id: str, sort: SortKey, descending: bool) -> tuple[int, ...]:
+    """Every feature index of a run in the explorer's order for ``sort`` (the order :func:`features_page` pages
+    through, unfiltered): missing values last, ties by index ascending. Empty when the run has no features."""
+    column = _SORT_COLUMNS[sort]
+    if sort == "index":
+        indices = session.scalars(select(m.Feature.feature_index).where(m.Feature.run_id == run_id))
+        return tuple(sorted(indices, reverse=descending))
+    pairs: list[tuple[int, float | None]] = [
+        (int(i), v)
+        for i, v in session.execute(select(m.Feature.feature_index, column).where(m.Feature.run_id == run_id))
+    ]
+    present = [(i, v) for i, v in pairs if v is not None]
+    missing = sorted(i for i, v in pairs if v is None)
+    present.sort(key=(lambda p: (-p[1], p[0])) if descending else (lambda p: (p[1], p[0])))
+    return tuple(i for i, _ in present) + tuple(missing)
+
+
 def count_features(session: Session, run_id: str, flt: FeatureFilter | None) -> int:
     return int(session.scalar(_filtered(select(func.count(m.Feature.id)), run_id, flt)) or 0)
 

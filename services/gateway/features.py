@@ -366,9 +366,8 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         offset, page_number = _page_window(first, after, page)
         flt = filter.to_data() if filter is not None else None
-        rows, total = await loaders(info).query(
-            _page_and_count, str(run_id), sort.value, order == SortOrder.DESC, flt, offset, first
-        )
+        descending = order == SortOrder.DESC
+        rows, total = await _page_rows(info, str(run_id), sort.value, descending, flt, offset, first)
         for row in rows:  # the page primes the feature loader: nested fields reuse these rows
             loaders(info).features.prime((row.run_id, row.feature_index), row)
         return FeatureConnection(
@@ -434,6 +433,34 @@ class FeatureQueries:
     ) -> list[FeatureRef]:
         row = await require_feature(info, str(run_id), index)
         return await Feature.from_row(row)._neighbours(info, by, first)
+
+
+async def _page_rows(
+    info: Info,
+    run_id: str,
+    sort: data.SortKey,
+    descending: bool,
+    flt: data.FeatureFilter | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[data.FeatureRow], int]:
+    """(rows, total) of an explorer page: unfiltered pages slice the run's cached order (filled on first use),
+    filtered ones (or with the response cache off) run the ORDER BY / COUNT in the database."""
+    cache = ctx(info).state.responses
+    if flt is not None or not cache.enabled:
+        return await loaders(info).query(_page_and_count, run_id, sort, descending, flt, offset, limit)
+    key = (run_id, sort, descending)
+    order = cache.order(key)
+    if order is None:
+        order = await loaders(info).query(data.feature_order, run_id, sort, descending)
+        if not order:  # no features: an unknown run is an error, an unanalysed one an empty list
+            await require_run(info, run_id)
+            return [], 0
+        cache.put_order(key, order)
+    keys = [(run_id, index) for index in order[offset : offset + limit]]
+    found = await loaders(info).query(data.features_by_key, keys) if keys else []
+    rows = [row for row in found if row is not None]
+    return rows, len(order)
 
 
 def _page_and_count(

@@ -274,18 +274,23 @@ def test_gguf_loads_convert_once_then_read_an_identical_snapshot(
     snapshots = [p for p in (tmp_path / "cache").iterdir() if not p.name.startswith(".")]
     assert len(snapshots) == 1 and (snapshots[0] / "saelab-snapshot.json").is_file()
     assert snapshots[0].name.startswith(smollm2_gguf.stem)
-    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")], "temp folder left behind"
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.name.startswith(".")], (
+        "temp folder left behind"
+    )
 
     cached = load_lm(str(smollm2_gguf))  # reads the snapshot
     assert cached.name == direct.name == str(smollm2_gguf)
     text = "Once upon a time, Lily saw a cat."
     assert cached.tokenizer(text)["input_ids"] == direct.tokenizer(text)["input_ids"]
     assert cached.bos_token_id == direct.bos_token_id
-    ids = torch.tensor([[direct.bos_token_id, *direct.tokenizer(text, add_special_tokens=False)["input_ids"]]])
+    ids = torch.tensor(
+        [[direct.bos_token_id, *direct.tokenizer(text, add_special_tokens=False)["input_ids"]]]
+    )
     with torch.no_grad():
         torch.testing.assert_close(cached.model(input_ids=ids).logits, direct.model(input_ids=ids).logits)
     torch.testing.assert_close(
-        cached.activations(ids, "blocks.15.hook_resid_pre"), direct.activations(ids, "blocks.15.hook_resid_pre")
+        cached.activations(ids, "blocks.15.hook_resid_pre"),
+        direct.activations(ids, "blocks.15.hook_resid_pre"),
     )
 
 

@@ -65,3 +65,49 @@ def test_a_finished_analysis_clears_the_cache_of_a_running_server(server: Server
     while len(server.state.responses):
         assert time.monotonic() < deadline, "the cache was not cleared"
         time.sleep(0.01)
+
+
+ORDERED = """query($run: ID!, $sort: FeatureSort!, $order: SortOrder!, $page: Int!) {
+  features(runId: $run, first: 4, page: $page, sort: $sort, order: $order) { totalCount nodes { index label } }
+}"""
+
+
+def test_explorer_pages_from_the_cached_order_match_the_database_order(
+    seeded: Seeded,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from gateway_support import make_state, use_database
+
+    use_database(monkeypatch, seeded)
+    cached, uncached = GraphQL(make_state(seeded)), GraphQL(make_state(seeded, response_cache_s=0))
+    total = None
+    for sort in ("INDEX", "DENSITY", "MAX_ACTIVATION", "LABEL_SCORE"):
+        for order in ("ASC", "DESC"):
+            for page in (1, 2, 3, 50):
+                variables = {"run": seeded.run_id, "sort": sort, "order": order, "page": page}
+                got = cached.data(ORDERED, variables)["features"]
+                assert got == uncached.data(ORDERED, variables)["features"], variables
+                total = got["totalCount"]
+    assert total and total > 8
+    # a page of an already browsed order: one lookup of its rows, no ORDER BY over the run and no COUNT
+    with count_statements(seeded.url) as statements:
+        cached.data(ORDERED, {"run": seeded.run_id, "sort": "DENSITY", "order": "DESC", "page": 4})
+    assert len(statements) == 1 and "ORDER BY" not in statements[0].upper(), statements
+    assert "count(" not in statements[0].lower()
+
+
+def test_a_relabel_reorders_nothing_but_shows_at_once_on_cached_order_pages(
+    fresh: Seeded,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from gateway_support import make_state, use_database
+
+    use_database(monkeypatch, fresh)
+    gql = GraphQL(make_state(fresh))
+    variables = {"run": fresh.run_id, "sort": "INDEX", "order": "ASC", "page": 1}
+    assert gql.data(ORDERED, variables)["features"]["nodes"][CAT]["label"] == "cat tokens"
+    relabel = 'mutation($r: ID!) { relabelFeature(runId: $r, index: 3, label: "moggies") { label } }'
+    gql.data(relabel, {"r": fresh.run_id}, token=TOKEN)
+    assert gql.data(ORDERED, variables)["features"]["nodes"][CAT]["label"] == "moggies"
+    unknown = gql.error('{ features(runId: "no-such-run", sort: DENSITY) { totalCount } }')
+    assert unknown.extensions["code"] == "NOT_FOUND" and "no-such-run" in unknown.message

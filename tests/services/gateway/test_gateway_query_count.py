@@ -21,6 +21,7 @@ PAGE = """query($run: ID!, $first: Int!) {
 
 def test_features_page_costs_the_same_queries_for_any_page_size(gql: GraphQL, seeded: Seeded) -> None:
     counts = {}
+    gql.data(PAGE, {"run": seeded.run_id, "first": 1})  # the run's density order is cached from here on
     for first in (2, 10, 25):
         with count_statements(seeded.url) as statements:
             data = gql.data(PAGE, {"run": seeded.run_id, "first": first})
@@ -28,5 +29,5 @@ def test_features_page_costs_the_same_queries_for_any_page_size(gql: GraphQL, se
         assert all(n["topExamples"] or n["density"] == 0 for n in data["features"]["nodes"])
         counts[first] = len(statements)
     assert len(set(counts.values())) == 1, counts
-    # run check, page, count, examples, logit lens, neighbours (labels joined in): nothing per feature
-    assert 4 <= counts[2] <= 6, counts
+    # the page's rows (its order cached), examples, logit lens, neighbours (labels joined in): nothing per feature
+    assert 3 <= counts[2] <= 6, counts
