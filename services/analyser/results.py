@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import uuid
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from shared.features import RESULTS_FORMAT, ExampleRecord, FeatureRecord, RunSummary, TokenIndexRecord
@@ -56,15 +58,34 @@ class Results(NamedTuple):
 
 
 def _write_jsonl(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """One JSON document per line. Plain rows (the ~100k+ examples) go through orjson: the stdlib encoder spent
+    2.7 s of a 43 s analysis on them; NaN / inf, which no row should hold, are refused rather than written."""
     n = 0
-    with path.open("w", encoding="utf-8") as fh:
+    with path.open("wb") as fh:
         for record in records:
-            fh.write(record.model_dump_json() if isinstance(record, BaseModel) else json.dumps(record))
-            fh.write("\n")
+            if isinstance(record, BaseModel):
+                fh.write(record.model_dump_json().encode())
+            else:
+                _check_finite(record)
+                fh.write(orjson.dumps(record, option=orjson.OPT_SERIALIZE_NUMPY))
+            fh.write(b"\n")
             n += 1
         fh.flush()
         os.fsync(fh.fileno())
     return n
+
+
+def _check_finite(row: dict[str, Any]) -> None:
+    """orjson writes NaN / inf as null; a row carrying one is a bug upstream, so fail loudly instead."""
+    for key, value in row.items():
+        if isinstance(value, float):
+            bad = not math.isfinite(value)
+        elif isinstance(value, list) and value and isinstance(value[0], float):
+            bad = not math.isfinite(sum(value))  # NaN or inf anywhere makes the sum so (values are O(1..1e3))
+        else:
+            continue
+        if bad:
+            raise ValueError(f"results row {key}={value!r}: not a finite number")
 
 
 def write_results(
