@@ -269,6 +269,11 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="only ours vs the bare encode (no SAEDashboard run, no LM-forward estimate): for larger --tokens",
     )
+    parser.add_argument(
+        "--no-estimate",
+        action="store_true",
+        help="skip the LM forward behind the SAEDashboard-at-defaults estimate (minutes at large --tokens)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the analysis (summary on stderr)")
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     parser.add_argument("-v", "--verbose", action="store_true")
@@ -287,7 +292,10 @@ def main(argv: list[str] | None = None) -> None:
         peer: dict = {}
         peer_all_s = float("nan")
     else:
-        lm_s, forward_s = lm_seconds(dataset, all_activations(dataset)[1], DASHBOARD_TOKEN_BATCH)
+        tokens = all_activations(dataset)[1]
+        lm_s, forward_s = lm_seconds(
+            dataset, tokens[:0] if args.no_estimate else tokens, DASHBOARD_TOKEN_BATCH
+        )
         counts = [int(c) for c in args.dashboard_features.split(",")]
         peer = saedashboard(run, dataset, counts)
         peer_all_s = extrapolate(peer["seconds_by_features"], args.d_sae)
@@ -348,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if args.no_peer:
         rows = [row for row in rows if "saedashboard" not in row[0]]
+    elif args.no_estimate:
+        rows = [row for row in rows if not row[0].endswith("_estimate")]
     for name, ours_s, base_s, goal, extra in rows:
         emit(
             {

@@ -532,7 +532,9 @@ def main(argv: list[str] | None = None) -> None:
         help="LM of the seeded run (default: dev_seed's tiny random GPT-2; e.g. 'smollm2' for a GPT-2-small-sized "
         "real model, which makes the analysePrompt overhead representative)",
     )
-    parser.add_argument("--hook", help="hook of the seeded run with --model (default blocks.15.hook_resid_pre)")
+    parser.add_argument(
+        "--hook", help="hook of the seeded run with --model (default blocks.15.hook_resid_pre)"
+    )
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (default 20)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds per operation (default 20)")
     parser.add_argument(

@@ -6,9 +6,10 @@ and whether the caller is authenticated. A relabel in this process and every fin
 so every gateway replica sees it) clear the whole cache; the TTL bounds staleness across replicas otherwise.
 Live data (jobs, runs, training curves, prompt inference) is never cached.
 
-Beside whole results it keeps each browsed run's full feature order per sort (a tuple of indices, under the same
-TTL and clearing): any page of an unfiltered explorer listing is then a slice of it plus one lookup of its rows,
-instead of an ORDER BY over the run and a COUNT. The rows themselves are always read fresh.
+Beside whole results it keeps per-run memos under the same TTL and clearing: each browsed run's full feature order
+per sort (a tuple of indices: any page of an unfiltered explorer listing is then a slice of it plus one lookup of
+its rows, instead of an ORDER BY over the run and a COUNT; the rows themselves are read fresh), and a run's labels
+by index for live inference (analysePrompt names up to 64 x 50 features per request).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationT
 CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "similarFeatures", "serverInfo"})
 """Root fields whose results depend only on analysis results (and labels)."""
 
-MAX_ORDERS = 64
-"""Cached explorer orders (run x sort x direction): 8 per run, so the last 8 runs browsed."""
+MAX_MEMOS = 72
+"""Cached per-run values: 8 explorer orders (sort x direction) and the labels of a run, so the last 8 runs."""
 
 
 @lru_cache(maxsize=512)
@@ -52,7 +53,7 @@ class ResponseCache:
         self.ttl_s = ttl_s
         self._max = max_entries
         self._entries: OrderedDict[tuple[str, str, str | None, bool], tuple[float, Any]] = OrderedDict()
-        self._orders: OrderedDict[tuple[str, str, bool], tuple[float, tuple[int, ...]]] = OrderedDict()
+        self._memos: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -92,27 +93,28 @@ class ResponseCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._orders.clear()
+            self._memos.clear()
 
-    def order(self, key: tuple[str, str, bool]) -> tuple[int, ...] | None:
-        """A run's cached feature order for (run_id, sort, descending), or None (expired, absent, cache off)."""
+    def memo(self, key: tuple[Any, ...]) -> Any | None:
+        """A cached per-run value (a feature order, the run's labels), or None (expired, absent, cache off)."""
         if not self.enabled:
             return None
         with self._lock:
-            entry = self._orders.get(key)
+            entry = self._memos.get(key)
             if entry is None or entry[0] < time.monotonic():
                 return None
+            self._memos.move_to_end(key)
             return entry[1]
 
-    def put_order(self, key: tuple[str, str, bool], order: tuple[int, ...]) -> None:
-        """Keep a run's feature order under the same TTL and clearing as the responses (a few runs at most)."""
+    def put_memo(self, key: tuple[Any, ...], value: Any) -> None:
+        """Keep a per-run value under the same TTL and clearing as the responses (the last few runs only)."""
         if not self.enabled:
             return
         with self._lock:
-            self._orders[key] = (time.monotonic() + self.ttl_s, order)
-            self._orders.move_to_end(key)
-            while len(self._orders) > MAX_ORDERS:
-                self._orders.popitem(last=False)
+            self._memos[key] = (time.monotonic() + self.ttl_s, value)
+            self._memos.move_to_end(key)
+            while len(self._memos) > MAX_MEMOS:
+                self._memos.popitem(last=False)
 
     def __len__(self) -> int:
         with self._lock:

@@ -367,6 +367,12 @@ def labels_of_run(session: Session, run_id: str, indices: Sequence[int]) -> dict
     return {index: label for index, label in session.execute(query)}
 
 
+def all_labels_of_run(session: Session, run_id: str) -> dict[int, str | None]:
+    """Every feature label of a run by index (one query; for the gateway's per-run memo)."""
+    query = select(m.Feature.feature_index, m.Feature.label).where(m.Feature.run_id == run_id)
+    return {index: label for index, label in session.execute(query)}
+
+
 def labels_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[str | None]:
     query = select(m.Feature.run_id, m.Feature.feature_index, m.Feature.label).where(_key_in(m.Feature, keys))
     labels = {(r, i): label for r, i, label in session.execute(query)}

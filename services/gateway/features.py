@@ -449,14 +449,14 @@ async def _page_rows(
     cache = ctx(info).state.responses
     if flt is not None or not cache.enabled:
         return await loaders(info).query(_page_and_count, run_id, sort, descending, flt, offset, limit)
-    key = (run_id, sort, descending)
-    order = cache.order(key)
+    key = ("order", run_id, sort, descending)
+    order: tuple[int, ...] | None = cache.memo(key)
     if order is None:
         order = await loaders(info).query(data.feature_order, run_id, sort, descending)
         if not order:  # no features: an unknown run is an error, an unanalysed one an empty list
             await require_run(info, run_id)
             return [], 0
-        cache.put_order(key, order)
+        cache.put_memo(key, order)
     keys = [(run_id, index) for index in order[offset : offset + limit]]
     found = await loaders(info).query(data.features_by_key, keys) if keys else []
     rows = [row for row in found if row is not None]

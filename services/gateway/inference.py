@@ -70,6 +70,22 @@ async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
     return await asyncio.to_thread(context.state.models.get, run_id)
 
 
+async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str | None]:
+    """Labels of these features: from the run's cached labels (response cache on: one query per run and TTL,
+    cleared by relabels), else one query for just these indices."""
+    if not indices:
+        return {}
+    cache = ctx(info).state.responses
+    if not cache.enabled:
+        return await loaders(info).query(data.labels_of_run, run_id, sorted(indices))
+    key = ("labels", run_id)
+    labels: dict[int, str | None] | None = cache.memo(key)
+    if labels is None:
+        labels = await loaders(info).query(data.all_labels_of_run, run_id)
+        cache.put_memo(key, labels)
+    return labels
+
+
 @strawberry.type
 class InferenceQueries:
     @strawberry.field(
@@ -84,8 +100,7 @@ class InferenceQueries:
         model = await _live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
         top = await asyncio.to_thread(model.top_features, text, top_k, max_tokens)
-        indices = sorted({i for row in top.indices for i in row})
-        labels = await loaders(info).query(data.labels_of_run, str(run_id), indices) if indices else {}
+        labels = await _labels(info, str(run_id), {i for row in top.indices for i in row})
         tokens = [
             PromptToken(
                 position=pos,

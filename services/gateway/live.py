@@ -84,11 +84,11 @@ class LiveModel:
         enc = self.encode(text, max_tokens)
         k = min(top_k, self.d_sae)
         values, indices = torch.topk(enc.acts, k, dim=-1)
-        keep = values > 0
+        n_kept = (values > 0).sum(-1).tolist()  # topk is sorted: the positive ones come first
         return TopFeatures(
             tokens=enc.tokens,
-            indices=[row[mask].tolist() for row, mask in zip(indices, keep, strict=True)],
-            values=[row[mask].tolist() for row, mask in zip(values, keep, strict=True)],
+            indices=[row[:n] for row, n in zip(indices.tolist(), n_kept, strict=True)],
+            values=[row[:n] for row, n in zip(values.tolist(), n_kept, strict=True)],
             l0=(enc.acts > 0).sum(-1).tolist(),
             max_activation=enc.acts.max(-1).values.clamp_min(0).tolist(),
         )

@@ -111,3 +111,20 @@ def test_a_relabel_reorders_nothing_but_shows_at_once_on_cached_order_pages(
     assert gql.data(ORDERED, variables)["features"]["nodes"][CAT]["label"] == "moggies"
     unknown = gql.error('{ features(runId: "no-such-run", sort: DENSITY) { totalCount } }')
     assert unknown.extensions["code"] == "NOT_FOUND" and "no-such-run" in unknown.message
+
+
+def test_per_run_memos_share_the_response_cache_ttl_and_clearing() -> None:
+    from services.gateway.cache import ResponseCache
+
+    cache = ResponseCache(ttl_s=30)
+    cache.put_memo(("labels", "r1"), {1: "cat"})
+    assert cache.memo(("labels", "r1")) == {1: "cat"} and cache.memo(("labels", "r2")) is None
+    cache.clear()  # what a relabel and a finished analysis do
+    assert cache.memo(("labels", "r1")) is None
+    expired = ResponseCache(ttl_s=0.01)
+    expired.put_memo(("order", "r1", "index", False), (0, 1))
+    time.sleep(0.02)
+    assert expired.memo(("order", "r1", "index", False)) is None
+    off = ResponseCache(ttl_s=0)
+    off.put_memo(("labels", "r1"), {})
+    assert off.memo(("labels", "r1")) is None

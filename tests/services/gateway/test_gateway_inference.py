@@ -105,6 +105,18 @@ def test_analyse_prompt_matches_a_direct_forward_and_encode(
             assert x["label"] == feature_record(x["index"]).label
 
 
+def test_analyse_prompt_labels_are_the_same_with_the_response_cache_off(
+    live: tuple[GraphQL, CountingLoader], live_run: Seeded
+) -> None:
+    gql, _ = live
+    variables = {"run": live_run.run_id, "text": TEXT, "k": 5}
+    cached = gql.data(ANALYSE, variables)["analysePrompt"]  # labels from the run's memo
+    assert gql.state.responses.memo(("labels", live_run.run_id)) is not None
+    uncached_state = make_state(live_run, response_cache_s=0)
+    uncached_state.models = gql.state.models
+    assert GraphQL(uncached_state).data(ANALYSE, variables)["analysePrompt"] == cached
+
+
 def test_feature_activations_trace_one_feature(
     live: tuple[GraphQL, CountingLoader], live_run: Seeded, tiny_gpt2_dir: Path
 ) -> None:
