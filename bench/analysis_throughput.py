@@ -1,7 +1,7 @@
 """Analysis throughput: ``analyse_run`` vs the bare SAE encode over the same tokens, and vs SAEDashboard.
 
-Data: SmolLM2-135M layer-15 activations of TinyStories collected by our collector (``--tokens``, default 204,800 =
-1,600 contexts of 128; cached in bench/out/data/), and an SAE trained on them once by our
+Data: SmolLM2-135M layer-15 activations of TinyStories collected by our collector (``--tokens``, default 409,600 =
+3,200 contexts of 128; cached in bench/out/data/), and an SAE trained on them once by our
 ``services.trainer.run.train`` (TopK k=32 d_sae 6144 by default, ``--architecture relu`` for a ReLU one; cached in
 bench/out/analysis/). ``--tokens 51200`` reuses the training bench's data.
 
@@ -43,7 +43,7 @@ import torch
 from bench.peers.common import emit, machine
 from bench.train_throughput import DATA_TOKENS, collect_smollm2, default_corpus
 
-ANALYSIS_TOKENS = 4 * DATA_TOKENS
+ANALYSIS_TOKENS = 8 * DATA_TOKENS
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
