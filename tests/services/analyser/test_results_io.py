@@ -45,7 +45,14 @@ def test_loading_refuses_missing_or_foreign_results(tmp_path: Path) -> None:
 def test_jsonl_rows_round_trip_and_non_finite_values_are_refused(tmp_path: Path) -> None:
     from services.analyser.results import _write_jsonl
 
-    rows = [{"feature": 1, "tokens": [" cat", "é"], "activations": [0.0, 1.25], "max_activation": np.float32(1.25)}]
+    rows = [
+        {
+            "feature": 1,
+            "tokens": [" cat", "é"],
+            "activations": [0.0, 1.25],
+            "max_activation": np.float32(1.25),
+        }
+    ]
     assert _write_jsonl(tmp_path / "ok.jsonl", rows) == 1
     back = json.loads((tmp_path / "ok.jsonl").read_text(encoding="utf-8"))
     assert back == {"feature": 1, "tokens": [" cat", "é"], "activations": [0.0, 1.25], "max_activation": 1.25}
