@@ -305,3 +305,14 @@ def test_gguf_snapshot_key_follows_the_file(tmp_path: Path, monkeypatch: pytest.
     assert _gguf_snapshot_dir(f) == first
     f.write_bytes(b"GGUF" + b"\0" * 32)  # replaced by another file: converted again, never a stale snapshot
     assert _gguf_snapshot_dir(f) != first
+
+
+def test_partial_utf8_tokens_show_their_bytes_not_replacement_marks(tiny_gpt2_dir: Path) -> None:
+    lm = load_lm(str(tiny_gpt2_dir))
+    ids = lm.tokenizer("Lily’s cat said “hi” café", add_special_tokens=False)["input_ids"]
+    strings = lm.token_strings(ids)
+    assert "\ufffd" not in "".join(strings)
+    # GPT-2 spells "’" (E2 80 99) as two tokens: each shows its own bytes
+    assert strings[2:5] == ["\\xe2\\x80", "\\x99", "s"]
+    assert strings[:2] == ["L", "ily"] and " cat" in strings and strings[-1] == " café"
+    assert lm.token_strings(torch.tensor(ids)) == strings
