@@ -34,9 +34,17 @@ class GatewayState:
     responses: ResponseCache = field(init=False)
     """Results of read-only feature queries (cleared on relabel and when an analysis finishes)."""
 
+    inline_reads: bool = field(init=False)
+    """SQL reads run on the event loop (``db_reads`` inline, or auto with SQLite) instead of a worker thread."""
+
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.inference_rate_per_minute, self.settings.inference_burst)
         self.responses = ResponseCache(self.settings.response_cache_s)
+        mode = self.settings.db_reads
+        if mode == "auto":
+            bind = getattr(self.session_factory, "kw", {}).get("bind")
+            mode = "inline" if bind is not None and bind.dialect.name == "sqlite" else "thread"
+        self.inline_reads = mode == "inline"
 
 
 class Context(BaseContext):
@@ -56,4 +64,4 @@ class Context(BaseContext):
 
     @cached_property
     def loaders(self) -> Loaders:
-        return Loaders(self.state.session_factory)
+        return Loaders(self.state.session_factory, inline=self.state.inline_reads)

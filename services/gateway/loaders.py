@@ -1,9 +1,16 @@
-"""Per-request DataLoaders: every field that needs rows for many parents issues one batched query, in a thread."""
+"""Per-request DataLoaders: every field that needs rows for many parents issues one batched query.
+
+Queries started in the same event-loop turn (a feature detail's examples, neighbours, logit lens and extras
+loaders all dispatch together) run together with one session, either in one worker-thread hop (a networked
+database) or inline on the event loop (SQLite, see ``GatewaySettings.db_reads``): under load a hop (thread wake-up,
+GIL hand-offs, session checkout) cost more CPU than the small indexed reads it carried.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -13,27 +20,75 @@ from services.gateway import data
 
 T = TypeVar("T")
 K = TypeVar("K")
+_Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
+"""A pending query: the function, its arguments after the session, the caller's future."""
 
 
 class Loaders:
-    """DataLoaders over one session factory; a new instance per request so caches never outlive it."""
+    """DataLoaders over one session factory; a new instance per request so caches never outlive it. Each loader
+    is created on first use (a request touches two or three of them)."""
 
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
+    def __init__(self, session_factory: Callable[[], Session], inline: bool = False) -> None:
         self._session_factory = session_factory
-        self.runs = self._loader(data.runs_by_id)
-        self.datasets = self._loader(data.datasets_by_id)
-        self.jobs = self._loader(data.jobs_by_id)
-        self.pipelines = self._loader(data.pipelines_by_id)
-        self.pipeline_jobs = self._loader(data.jobs_of_pipelines)
-        self.train_jobs = self._loader(data.latest_train_jobs)
-        self.metrics = self._loader(data.metrics_of_runs)
-        self.feature_stats = self._loader(data.feature_stats_of_runs)
-        self.features = self._loader(data.features_by_key)
-        self.examples = self._loader(data.examples_by_key)
-        self.neighbours = self._loader(data.neighbours_by_key)
-        self.logits = self._loader(data.logits_by_key)
-        self.labels = self._loader(data.labels_by_key)
-        self.extras = self._loader(data.extras_by_key)
+        self._inline = inline
+        self._pending: list[_Call] = []
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    @cached_property
+    def runs(self) -> DataLoader[str, Any]:
+        return self._loader(data.runs_by_id)
+
+    @cached_property
+    def datasets(self) -> DataLoader[str, Any]:
+        return self._loader(data.datasets_by_id)
+
+    @cached_property
+    def jobs(self) -> DataLoader[str, Any]:
+        return self._loader(data.jobs_by_id)
+
+    @cached_property
+    def pipelines(self) -> DataLoader[str, Any]:
+        return self._loader(data.pipelines_by_id)
+
+    @cached_property
+    def pipeline_jobs(self) -> DataLoader[str, Any]:
+        return self._loader(data.jobs_of_pipelines)
+
+    @cached_property
+    def train_jobs(self) -> DataLoader[str, Any]:
+        return self._loader(data.latest_train_jobs)
+
+    @cached_property
+    def metrics(self) -> DataLoader[str, Any]:
+        return self._loader(data.metrics_of_runs)
+
+    @cached_property
+    def feature_stats(self) -> DataLoader[str, Any]:
+        return self._loader(data.feature_stats_of_runs)
+
+    @cached_property
+    def features(self) -> DataLoader[data.FeatureKey, data.FeatureRow | None]:
+        return self._loader(data.features_by_key)
+
+    @cached_property
+    def examples(self) -> DataLoader[data.FeatureKey, dict[str, list[data.ExampleRow]]]:
+        return self._loader(data.examples_by_key)
+
+    @cached_property
+    def neighbours(self) -> DataLoader[data.FeatureKey, dict[str, list[data.NeighbourRow]]]:
+        return self._loader(data.neighbours_by_key)
+
+    @cached_property
+    def logits(self) -> DataLoader[data.FeatureKey, dict[str, list[data.LogitRow]]]:
+        return self._loader(data.logits_by_key)
+
+    @cached_property
+    def labels(self) -> DataLoader[data.FeatureKey, str | None]:
+        return self._loader(data.labels_by_key)
+
+    @cached_property
+    def extras(self) -> DataLoader[data.FeatureKey, data.FeatureExtras | None]:
+        return self._loader(data.extras_by_key)
 
     def forget_job(self, job_id: str) -> None:
         """Drop cached rows of a job or pipeline so the next load reads the database again."""
@@ -42,12 +97,55 @@ class Loaders:
                 loader.clear(job_id)
 
     async def query(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(session, *args)`` in a worker thread with a fresh session (read-only, closed after)."""
-        return await asyncio.to_thread(self._call, fn, *args)
+        """``fn(session, *args)`` with a fresh read-only session, after the current event-loop turn; the calls
+        made in the same turn share the session and the thread hop (each gets its own result or exception)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._pending.append((fn, args, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush)
+        return await future
 
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._session_factory() as session:
-            return fn(session, *args)
+    def _flush(self) -> None:
+        calls, self._pending = self._pending, []
+        if self._inline:
+            self._settle(calls, self._call_all(calls))
+            return
+        task = asyncio.ensure_future(self._in_thread(calls))
+        self._tasks.add(task)  # keep a reference until done (the loop only holds weak ones)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _in_thread(self, calls: list[_Call]) -> None:
+        try:
+            outcomes = await asyncio.to_thread(self._call_all, calls)
+        except Exception as err:  # noqa: BLE001 - the hop itself failed: every caller gets the error
+            outcomes = [(False, err)] * len(calls)
+        self._settle(calls, outcomes)
+
+    def _call_all(self, calls: list[_Call]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            session = self._session_factory()
+        except Exception as err:  # noqa: BLE001 - handed to every caller
+            return [(False, err)] * len(calls)
+        with session:
+            for fn, args, _ in calls:
+                try:
+                    outcomes.append((True, fn(session, *args)))
+                except Exception as err:  # noqa: BLE001 - handed to that call's awaiting resolver
+                    session.rollback()  # a failed statement must not poison the next call's transaction
+                    outcomes.append((False, err))
+        return outcomes
+
+    @staticmethod
+    def _settle(calls: list[_Call], outcomes: list[tuple[bool, Any]]) -> None:
+        for (_, _, future), (ok, value) in zip(calls, outcomes, strict=True):
+            if future.done():  # the caller was cancelled (request timeout)
+                continue
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
 
     def _loader(self, batch: Callable[[Session, Sequence[K]], Sequence[T]]) -> DataLoader[K, T]:
         async def load(keys: list[K]) -> Sequence[T]:

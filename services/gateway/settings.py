@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +37,10 @@ class GatewaySettings(BaseSettings):
     """Seconds a read-only feature query result is reused (0 = off); relabels and finished analyses clear it."""
     model_cache_size: Annotated[int, Field(ge=1)] = 2
     """Runs whose LM + SAE stay loaded for live inference (least recently used evicted)."""
+    db_reads: Literal["auto", "inline", "thread"] = "auto"
+    """Where SQL reads run: ``thread`` (a worker thread per event-loop turn; for a networked database),
+    ``inline`` (on the event loop: SQLite reads are in-process CPU work, a thread hop costs more than the
+    read), ``auto`` (inline for SQLite, thread otherwise)."""
     inference_device: str = "cpu"
     """Torch device for live inference (``cpu``, ``cuda``, ``auto``)."""
     cors_origins: list[str] = ["http://localhost:5173", "http://127.0.0.1:5173"]
