@@ -25,9 +25,10 @@ from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from services.gateway.auth import generate_token
+from services.gateway.auth import bearer_token, generate_token, token_matches
+from services.gateway.cache import CachedQueries, ResponseCache
 from services.gateway.context import Context, GatewayState
-from services.gateway.live import ModelCache, load_live_model, run_sae_dir
+from services.gateway.live import ModelCache, freeze_heap, load_live_model, run_sae_dir
 from services.gateway.schema import build_schema
 from services.gateway.settings import GatewaySettings, get_gateway_settings
 from shared import events
@@ -76,6 +77,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from cli.embedded import get_worker
 
         await run_in_threadpool(get_worker, state.shared)
+    freeze_heap()
     watcher = asyncio.create_task(_clear_cache_after_analyses(state), name="gateway-cache-watcher")
     try:
         yield
@@ -142,6 +144,16 @@ def create_app(
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
     app.include_router(graphql, prefix="/graphql")
+
+    def responses() -> ResponseCache | None:
+        state: GatewayState | None = app.state.gateway
+        return state.responses if state is not None else None
+
+    def authenticated(header: str | None) -> bool:
+        return token_matches(bearer_token(header), app.state.gateway.api_token)
+
+    # Inside CORS (added later = outer), so cached answers get the same CORS headers as computed ones.
+    app.add_middleware(CachedQueries, cache=responses, authenticated=authenticated)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -1,10 +1,15 @@
 """Response cache for the read-only feature queries (explorer pages, feature detail, search, neighbours).
 
-An analysed run's features only change when it is relabelled or re-analysed, so a successful result of a query
-whose root fields are all in ``CACHEABLE`` is kept for ``ttl_s`` seconds, keyed by the query text, its variables
-and whether the caller is authenticated. A relabel in this process and every finished analysis job (a live event,
-so every gateway replica sees it) clear the whole cache; the TTL bounds staleness across replicas otherwise.
-Live data (jobs, runs, training curves, prompt inference) is never cached.
+An analysed run's features only change when it is relabelled or re-analysed, so the answer to a query whose root
+fields are all in ``CACHEABLE`` is kept for ``ttl_s`` seconds when it has no errors, keyed by the query text, its
+variables and whether the caller is authenticated. A relabel in this process and every finished analysis job (a
+live event, so every gateway replica sees it) clear the whole cache; the TTL bounds staleness across replicas
+otherwise. Live data (jobs, runs, training curves, prompt inference) is never cached.
+
+The answers are kept as the encoded HTTP body and served by ``CachedQueries``, an ASGI middleware in front of
+FastAPI and Strawberry: a hit costs a dictionary lookup and one write (no routing, context, execution or JSON
+encoding), and bytes are invisible to the garbage collector, whose full collections over thousands of cached
+result trees were the explorer's slowest requests.
 
 Beside whole results it keeps per-run memos under the same TTL and clearing: each browsed run's full feature order
 per sort (a tuple of indices: any page of an unfiltered explorer listing is then a slice of it plus one lookup of
@@ -14,13 +19,14 @@ by index for live inference (analysePrompt names up to 64 x 50 features per requ
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 
 CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "similarFeatures", "serverInfo"})
@@ -46,13 +52,17 @@ def cacheable_query(query: str, operation_name: str | None) -> bool:
     return all(isinstance(s, FieldNode) and s.name.value in CACHEABLE for s in selections)
 
 
-class ResponseCache:
-    """A thread-safe LRU of results with a time-to-live; ``clear()`` drops everything."""
+Key = tuple[str, bytes, str | None, bool]
+"""(query text, canonical variables JSON, operation name, authenticated)."""
 
-    def __init__(self, ttl_s: float, max_entries: int = 4096) -> None:
+
+class ResponseCache:
+    """A thread-safe LRU of encoded answers with a time-to-live; ``clear()`` drops everything."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 8192) -> None:
         self.ttl_s = ttl_s
         self._max = max_entries
-        self._entries: OrderedDict[tuple[str, str, str | None, bool], tuple[float, Any]] = OrderedDict()
+        self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
         self._memos: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -62,16 +72,17 @@ class ResponseCache:
 
     def key(
         self, query: str, variables: dict[str, Any] | None, operation_name: str | None, authenticated: bool
-    ) -> tuple[str, str, str | None, bool] | None:
+    ) -> Key | None:
         """The cache key of an operation, or None when it must not be cached."""
         if not self.enabled or not cacheable_query(query, operation_name):
             return None
         try:
-            return (query, json.dumps(variables or {}, sort_keys=True), operation_name, authenticated)
-        except (TypeError, ValueError):
+            canonical = orjson.dumps(variables or {}, option=orjson.OPT_SORT_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
             return None
+        return (query, canonical, operation_name, authenticated)
 
-    def get(self, key: tuple[str, str, str | None, bool]) -> Any | None:
+    def get(self, key: Key) -> bytes | None:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -83,7 +94,7 @@ class ResponseCache:
             self._entries.move_to_end(key)
             return entry[1]
 
-    def put(self, key: tuple[str, str, str | None, bool], value: Any) -> None:
+    def put(self, key: Key, value: bytes) -> None:
         with self._lock:
             self._entries[key] = (time.monotonic() + self.ttl_s, value)
             self._entries.move_to_end(key)
@@ -119,3 +130,144 @@ class ResponseCache:
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The HTTP front
+# --------------------------------------------------------------------------------------------------------------
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_CACHED_REQUEST_BYTES = 64 * 1024
+"""Larger requests are never cached, and the cache stops reading them there (no read query is that long)."""
+
+
+class CachedQueries:
+    """ASGI middleware: ``POST /graphql`` of a cacheable query is answered from ``cache()`` when present, and a
+    successful answer (HTTP 200, JSON, no ``errors``) is stored on the way out. Everything else passes through
+    untouched. ``cache`` and ``authenticated`` are looked up per request (the gateway state is built at startup)."""
+
+    def __init__(
+        self,
+        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        cache: Callable[[], ResponseCache | None],
+        authenticated: Callable[[str | None], bool],
+        path: str = "/graphql",
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.authenticated = authenticated
+        self.path = path
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.cache() if scope["type"] == "http" and scope["method"] == "POST" else None
+        if cache is None or not cache.enabled or scope["path"] != self.path:
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive)
+        key = self._key(scope, body, cache) if complete and len(body) <= MAX_CACHED_REQUEST_BYTES else None
+        if key is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                await _send_json(send, hit)
+                return
+        replay = _replay(body, complete, receive)
+        await self.app(scope, replay, send if key is None else _Capture(send, cache, key))
+
+    def _key(self, scope: Scope, body: bytes, cache: ResponseCache) -> Key | None:
+        headers = dict(scope["headers"])
+        if not headers.get(b"content-type", b"").startswith(b"application/json"):
+            return None
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None  # Strawberry answers the error
+        if not isinstance(payload, dict):
+            return None
+        query, variables, operation = (
+            payload.get("query"),
+            payload.get("variables"),
+            payload.get("operationName"),
+        )
+        if not isinstance(query, str) or not isinstance(variables, dict | None):
+            return None
+        if not isinstance(operation, str | None):
+            return None
+        authorization = headers.get(b"authorization")
+        authenticated = self.authenticated(authorization.decode("latin-1") if authorization else None)
+        return cache.key(query, variables, operation, authenticated)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, bool]:
+    """The request body, and False when it is larger than ``MAX_CACHED_REQUEST_BYTES`` (then only a prefix)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # a disconnect: let the app see it
+            return b"".join(chunks), False
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), True
+        if size > MAX_CACHED_REQUEST_BYTES:
+            return b"".join(chunks), False
+
+
+def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
+    """A ``receive`` that first hands out the already read ``body`` (saying more is to come when it was only a
+    prefix), then defers to the real one."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": not complete}
+
+    return replay
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _Capture:
+    """A ``send`` that forwards everything and keeps a successful JSON answer in the cache."""
+
+    def __init__(self, send: Send, cache: ResponseCache, key: Key) -> None:
+        self._send = send
+        self._cache = cache
+        self._key = key
+        self._ok = False
+        self._chunks: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+            self._ok = message["status"] == 200 and content_type.startswith(b"application/json")
+        elif message["type"] == "http.response.body" and self._ok:
+            self._chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                self._store(b"".join(self._chunks))
+        await self._send(message)
+
+    def _store(self, body: bytes) -> None:
+        try:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(answer, dict) and answer.get("data") is not None and not answer.get("errors"):
+            self._cache.put(self._key, body)

@@ -7,6 +7,7 @@ the gateway starts without them.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections import OrderedDict
@@ -106,6 +107,16 @@ class LiveModel:
         return next(self.sae.parameters()).dtype
 
 
+def freeze_heap() -> None:
+    """Collect, then exempt every surviving object from later garbage collections (``gc.freeze``).
+
+    Called once the gateway has started and after each model load: the schema, SQLAlchemy, the LM and their
+    hundreds of thousands of objects live as long as the process, and full collections that re-scanned them
+    on allocation-heavy requests took ~20 % of the CPU of a feature detail and made the slowest requests."""
+    gc.collect()
+    gc.freeze()
+
+
 SAE_FILES = ("cfg.json", "sae.safetensors")
 
 
@@ -172,6 +183,7 @@ class ModelCache:
                 if run_id in self._models:
                     return self._models[run_id]
             model = self._load(run_id)
+            freeze_heap()
             with self._lock:
                 self._models[run_id] = model
                 self._loading.pop(run_id, None)

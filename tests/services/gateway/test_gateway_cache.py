@@ -13,40 +13,87 @@ from shared import events
 PAGE = "query($run: ID!) { features(runId: $run, first: 5) { nodes { index label } } }"
 
 
-def test_repeated_feature_queries_are_served_without_sql(gql: GraphQL, seeded: Seeded) -> None:
-    first = gql.data(PAGE, {"run": seeded.run_id})
+def _post(server: Server, query: str, variables: dict | None = None, **headers: str) -> httpx.Response:
+    return httpx.post(f"{server.url}/graphql", json={"query": query, "variables": variables}, headers=headers)
+
+
+def test_repeated_feature_queries_are_served_without_sql(server: Server, seeded: Seeded) -> None:
+    first = _post(server, PAGE, {"run": seeded.run_id})
     with count_statements(seeded.url) as statements:
-        again = gql.data(PAGE, {"run": seeded.run_id})
-    assert again == first and statements == []
+        again = _post(server, PAGE, {"run": seeded.run_id})
+    assert again.status_code == 200 and again.content == first.content and statements == []
+    assert again.headers["content-type"] == "application/json"
+    assert again.json()["data"]["features"]["nodes"][CAT]["label"] == "cat tokens"
     with count_statements(seeded.url) as statements:
-        gql.data(
-            "query($run: ID!) { features(runId: $run, first: 6) { nodes { index } } }", {"run": seeded.run_id}
+        _post(
+            server,
+            "query($run: ID!) { features(runId: $run, first: 6) { nodes { index } } }",
+            {"run": seeded.run_id},
         )
     assert statements, "other variables are another entry"
+    with count_statements(seeded.url) as statements:  # same variables in another key order: the same entry
+        _post(server, PAGE, {"run": seeded.run_id})
+    assert statements == []
 
 
-def test_live_data_and_errors_are_not_cached(gql: GraphQL, seeded: Seeded) -> None:
-    for query in ("{ runs { id status } }", "{ jobs { id status } }"):
-        gql.data(query)
-        with count_statements(seeded.url) as statements:
-            gql.data(query)
-        assert statements, query
-    gql.error('{ features(runId: "nope") { totalCount } }')
+def test_cached_answers_keep_cors_and_are_per_authentication(server: Server, seeded: Seeded) -> None:
+    origin = "http://localhost:5173"  # the dev server origin allowed by default
+    for _ in range(2):
+        answer = _post(server, PAGE, {"run": seeded.run_id}, Origin=origin)
+        assert answer.headers["access-control-allow-origin"] == origin
+    assert len(server.state.responses) == 1
     with count_statements(seeded.url) as statements:
-        gql.error('{ features(runId: "nope") { totalCount } }')
-    assert statements
-    assert len(gql.state.responses) == 0
+        _post(server, PAGE, {"run": seeded.run_id}, Authorization=f"Bearer {TOKEN}")
+    assert statements, "an authenticated caller gets its own entry"
+    assert len(server.state.responses) == 2
+
+
+def test_live_data_errors_and_mutations_are_not_cached(server: Server, seeded: Seeded) -> None:
+    for query in ("{ runs { id status } }", "{ jobs { id status } }"):
+        _post(server, query)
+        with count_statements(seeded.url) as statements:
+            _post(server, query)
+        assert statements, query
+    for _ in range(2):
+        unknown = _post(server, '{ features(runId: "nope") { totalCount } }')
+        assert unknown.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    not_json = httpx.post(
+        f"{server.url}/graphql", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert not_json.status_code == 400
+    assert len(server.state.responses) == 0
+
+
+def test_a_large_request_body_passes_through_the_cache_intact(server: Server, seeded: Seeded) -> None:
+    from services.gateway.cache import MAX_CACHED_REQUEST_BYTES
+
+    padding = " " * (MAX_CACHED_REQUEST_BYTES + 10)  # insignificant whitespace: the same query, only longer
+    answer = _post(server, PAGE + padding, {"run": seeded.run_id})
+    assert answer.json()["data"]["features"]["nodes"][CAT]["label"] == "cat tokens"
+    assert len(server.state.responses) == 0
 
 
 def test_relabel_clears_the_cache(fresh: Seeded, monkeypatch) -> None:  # noqa: ANN001
-    from gateway_support import make_state, use_database
+    from gateway_support import make_state, serve_in_thread, use_database
+
+    from services.gateway.app import create_app
 
     use_database(monkeypatch, fresh)
-    gql = GraphQL(make_state(fresh))
-    assert gql.data(PAGE, {"run": fresh.run_id})["features"]["nodes"][CAT]["label"] == "cat tokens"
-    relabel = 'mutation($r: ID!) { relabelFeature(runId: $r, index: 3, label: "moggies") { label } }'
-    gql.data(relabel, {"r": fresh.run_id}, token=TOKEN)
-    assert gql.data(PAGE, {"run": fresh.run_id})["features"]["nodes"][CAT]["label"] == "moggies"
+    state = make_state(fresh)
+    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
+    try:
+        server = Server(f"http://127.0.0.1:{port}", "", state)
+        assert _post(server, PAGE, {"run": fresh.run_id}).json()["data"]["features"]["nodes"][CAT][
+            "label"
+        ] == ("cat tokens")
+        relabel = 'mutation($r: ID!) { relabelFeature(runId: $r, index: 3, label: "moggies") { label } }'
+        assert _post(server, relabel, {"r": fresh.run_id}, Authorization=f"Bearer {TOKEN}").json()["data"]
+        assert _post(server, PAGE, {"run": fresh.run_id}).json()["data"]["features"]["nodes"][CAT][
+            "label"
+        ] == ("moggies")
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
 
 
 def test_a_finished_analysis_clears_the_cache_of_a_running_server(server: Server, seeded: Seeded) -> None:
