@@ -7,12 +7,14 @@ server costs one retry, not an error.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +36,15 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns' decoder: orjson (several times faster on the long number arrays of feature examples), with
+    the standard library for what orjson refuses (``NaN``/``Infinity``, which ``json.dumps`` writes by default)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def make_engine(url: str, pooled: bool = True) -> Engine:
     """A new engine for ``url`` (``pooled=False``: one connection per use); creates a SQLite file's directory."""
     parsed = make_url(url)
@@ -41,14 +52,19 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         extra: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **extra)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            json_deserializer=json_loads,
+            **extra,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if not pooled:
-        return create_engine(url, poolclass=NullPool)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+        return create_engine(url, poolclass=NullPool, json_deserializer=json_loads)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, json_deserializer=json_loads)
 
 
 def get_engine(url: str | None = None) -> Engine:

@@ -224,3 +224,28 @@ def test_claiming_a_job_is_exclusive_until_its_heartbeat_goes_stale(url: str) ->
         assert repo.update_job_progress(s, job.id, "w1", 0.5, "late").owned is False
         control = repo.update_job_progress(s, job.id, "w2", 1.7, "nearly")
         assert control.owned and not control.cancel_requested and repo.get_job(s, job.id).progress == 1.0
+
+
+def test_json_columns_decode_fast_and_keep_what_orjson_refuses(url: str) -> None:
+    """JSON columns are read with orjson (shared.db.session.json_loads); on SQLite a NaN that the standard-library
+    serializer wrote (orjson refuses it) still reads, through the standard-library fallback."""
+    import json
+    import math
+
+    from shared.db import models as m
+    from shared.db.session import get_engine, json_loads
+
+    assert get_engine(url).dialect._json_deserializer is json_loads
+    assert json_loads(b'{"a": [1.5, -2, "x"]}') == json.loads('{"a": [1.5, -2, "x"]}')
+    assert math.isnan(json_loads("[NaN]")[0]) and json_loads("[Infinity]") == [math.inf]
+    values = {"lr": 3e-4, "eps": [1e-8], "name": "ü"}
+    if url.startswith("sqlite"):
+        values["nan"] = math.nan  # PostgreSQL refuses NaN in JSON at write time
+    with session_scope(url) as s:
+        run = s.get(m.Run, "r1")
+        assert run is not None
+        run.config = {**run.config, **values}
+    with session_scope(url) as s:
+        config = s.get(m.Run, "r1").config  # type: ignore[union-attr]
+        assert config["lr"] == 3e-4 and config["eps"] == [1e-8] and config["name"] == "ü"
+        assert url.startswith("postgresql") or math.isnan(config["nan"])
