@@ -4,7 +4,7 @@ Seeds a real run with ``python -m services.gateway.dev_seed`` (tiny GPT-2, TopK 
 ``uvicorn services.gateway.app:app`` as a subprocess on a free port, and drives it with N concurrent keep-alive
 clients for a fixed duration per operation:
 
-- features page: the web client's FeaturesPage query, 50 per page, a random (sort, order, page) of the
+- features page: the web client's FeaturesPage query (with the ``__typename`` fields urql adds), 50 per page, a random (sort, order, page) of the
   4 x 2 x 123 combinations each request, so the response cache only hits on repeats;
 - feature detail: the web client's FeatureDetail query for a random feature index;
 - search: the web client's Search query for one of a few words;
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -329,8 +330,37 @@ def answer_error(status: int, answer: bytes) -> str | None:
 
 
 def request_body(query: str, variables: dict[str, Any]) -> tuple[str, bytes]:
-    payload = json.dumps({"query": query, "variables": variables}, sort_keys=True)
+    payload = json.dumps({"query": with_typenames(query), "variables": variables}, sort_keys=True)
     return payload, payload.encode()
+
+
+@functools.lru_cache(maxsize=16)
+def with_typenames(query: str) -> str:
+    """The query as the web client sends it: urql adds ``__typename`` to every selection set below the root
+    (its document cache keys results by type)."""
+    from graphql import (
+        FieldNode,
+        NameNode,
+        OperationDefinitionNode,
+        SelectionSetNode,
+        Visitor,
+        parse,
+        print_ast,
+        visit,
+    )
+
+    typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+
+    class AddTypename(Visitor):
+        def enter_selection_set(self, node: SelectionSetNode, _key: Any, parent: Any, *_: Any) -> Any:
+            if isinstance(parent, OperationDefinitionNode):
+                return None
+            names = {s.name.value for s in node.selections if isinstance(s, FieldNode)}
+            if "__typename" in names:
+                return None
+            return SelectionSetNode(selections=(*node.selections, typename))
+
+    return print_ast(visit(parse(query), AddTypename()))
 
 
 def operations(run_id: str, n_features: int, prompt: str) -> dict[str, Body]:

@@ -192,6 +192,15 @@ class ModelCache:
                     log.info("live inference: evicted run %s from the model cache", evicted)
             return model
 
+    def loaded(self, run_id: str) -> LiveModel | None:
+        """The model of ``run_id`` when it is already loaded (marked recently used), else None; never blocks on a
+        load, so the event loop can call it without a thread hop."""
+        with self._lock:
+            model = self._models.get(run_id)
+            if model is not None:
+                self._models.move_to_end(run_id)
+            return model
+
     def __contains__(self, run_id: str) -> bool:
         with self._lock:
             return run_id in self._models

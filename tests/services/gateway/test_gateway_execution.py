@@ -152,3 +152,60 @@ def test_memo_name_converter_converts_like_strawberry() -> None:
         assert memo.apply_naming_config(name) == plain.apply_naming_config(name)
     memo.auto_camel_case = plain.auto_camel_case = False
     assert memo.apply_naming_config("run_id") == plain.apply_naming_config("run_id") == "run_id"
+
+
+@strawberry.type
+class Inner:
+    x: float
+    tags: list[str]
+
+
+@strawberry.type
+class Outer:
+    name: str
+    inner: Inner
+    maybe_inner: Inner | None
+    inners: list[Inner | None]
+    required_inners: list[Inner]
+
+
+@strawberry.type
+class Nested:
+    @strawberry.field
+    def outers(self) -> list[Outer | None]:
+        ok = Inner(x=1.0, tags=["a"])
+        nan = Inner(x=math.nan, tags=["b"])
+        return [
+            Outer(name="clean", inner=ok, maybe_inner=None, inners=[ok, None], required_inners=[ok]),
+            Outer(
+                name="nan in a nullable item", inner=ok, maybe_inner=ok, inners=[nan], required_inners=[ok]
+            ),
+            Outer(
+                name="nan in a required item", inner=ok, maybe_inner=nan, inners=[], required_inners=[ok, nan]
+            ),
+            Outer(name="None inner", inner=None, maybe_inner=None, inners=[], required_inners=[]),  # type: ignore[arg-type]
+        ]
+
+
+NESTED = """{ outers { __typename name inner { __typename x tags } maybeInner { x }
+  inners { x tags } requiredInners { x } } }"""
+
+
+def test_nested_plain_objects_and_typename_match_stock() -> None:
+    answers = [
+        _answer(asyncio.run(strawberry.Schema(query=Nested, execution_context_class=cls).execute(NESTED)))
+        for cls in (FastExecutionContext, StrawberryGraphQLCoreExecutionContext)
+    ]
+    assert answers[0] == answers[1]
+    data, errors = answers[0]
+    clean, nan_item, nan_required, none_inner = data["outers"]
+    assert clean == {
+        "__typename": "Outer",
+        "name": "clean",
+        "inner": {"__typename": "Inner", "x": 1.0, "tags": ["a"]},
+        "maybeInner": None,
+        "inners": [{"x": 1.0, "tags": ["a"]}, None],
+        "requiredInners": [{"x": 1.0}],
+    }
+    assert nan_item["inners"] == [None] and nan_required is None and none_inner is None
+    assert {tuple(path) for _, path, _ in errors} >= {("outers", 1, "inners", 0, "x"), ("outers", 3, "inner")}

@@ -194,6 +194,10 @@ def test_model_cache_loads_once_under_concurrency_and_evicts_lru() -> None:
     cache.get("a")  # a is now the most recent
     cache.get("c")  # evicts b
     assert "a" in cache and "c" in cache and "b" not in cache
+    assert cache.loaded("b") is None and calls == ["a", "b", "c"]  # `loaded` never loads
+    assert cache.loaded("a") is results[0]  # ... and marks a hit as recent: c is evicted next, not a
+    cache.get("d")
+    assert "a" in cache and "c" not in cache
 
 
 def test_model_cache_reports_load_failures_as_unavailable() -> None:
