@@ -67,7 +67,8 @@ async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
     run = await require_run(info, run_id)
     if run.status != m.ArtifactStatus.ready.value:
         raise BadInput(f"runId: run {run_id!r} has no trained SAE yet (status {run.status})", field="runId")
-    return context.state.models.loaded(run_id) or await asyncio.to_thread(context.state.models.get, run_id)
+    loaded = context.state.models.loaded(run_id)  # no thread hop for a model already in memory
+    return loaded if loaded is not None else await asyncio.to_thread(context.state.models.get, run_id)
 
 
 async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str | None]:
