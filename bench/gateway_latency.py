@@ -1,10 +1,11 @@
 """Gateway latency: concurrent clients against a real uvicorn gateway serving a seeded run of >= 6,144 features.
 
-Seeds a real run with ``python -m services.gateway.dev_seed`` (tiny GPT-2, TopK SAE; or reuses ``--db``), starts
-``uvicorn services.gateway.app:app`` as a subprocess on a free port, and drives it with N concurrent keep-alive
-clients for a fixed duration per operation:
+Seeds a real run with ``python -m services.gateway.dev_seed`` (SmolLM2-135M layer 15 by default, or the tiny random
+GPT-2 with ``--model tiny``; TopK SAE; or reuses ``--db``), starts ``uvicorn services.gateway.app:app`` as a
+subprocess on a free port, and drives it with N concurrent keep-alive clients for a fixed duration per operation
+(every query with the ``__typename`` fields the web client's urql adds):
 
-- features page: the web client's FeaturesPage query (with the ``__typename`` fields urql adds), 50 per page, a random (sort, order, page) of the
+- features page: the web client's FeaturesPage query, 50 per page, a random (sort, order, page) of the
   4 x 2 x 123 combinations each request, so the response cache only hits on repeats;
 - feature detail: the web client's FeatureDetail query for a random feature index;
 - search: the web client's Search query for one of a few words;
@@ -14,6 +15,9 @@ The server runs twice: with the response cache at its default TTL and with ``SAE
 (every request runs SQL + GraphQL). The bare forward+encode of the same prompt (``LiveModel.encode``: tokenise,
 LM up to the hook, SAE encode) is timed in this process, one call at a time in a worker thread like the gateway
 does, right before the 1-client analysePrompt run; overhead = gateway p50 (1 client) / bare p50 - 1.
+
+``repeat_share`` is the share of requests whose exact variables this server had already answered (the upper bound
+of response-cache hits); ``first_seen_p50_ms`` the p50 of the others alone (cache misses under the same load).
 
 Load generator: asyncio with a minimal HTTP/1.1 keep-alive client (one connection per client, Content-Length
 responses) in one process; its own CPU share and the server's are in every JSON line.
@@ -274,6 +278,8 @@ class HttpConnection:
 @dataclass
 class LoadResult:
     latencies_s: list[float] = field(default_factory=list)
+    first_latencies_s: list[float] = field(default_factory=list)
+    """Latencies of the requests whose exact variables this server had not seen before (never a cache hit)."""
     errors: int = 0
     first_error: str | None = None
     repeats: int = 0
@@ -299,7 +305,8 @@ async def run_load(port: int, make_body: Body, clients: int, duration_s: float, 
         try:
             while time.perf_counter() < deadline:
                 key, body = make_body(rng)
-                result.repeats += key in seen
+                repeat = key in seen
+                result.repeats += repeat
                 seen.add(key)
                 start = time.perf_counter()
                 try:
@@ -308,6 +315,8 @@ async def run_load(port: int, make_body: Body, clients: int, duration_s: float, 
                     result.error(f"{type(err).__name__}: {err}")
                     continue
                 result.latencies_s.append(time.perf_counter() - start)
+                if not repeat:
+                    result.first_latencies_s.append(result.latencies_s[-1])
                 failure = answer_error(status, answer)
                 if failure is not None:
                     result.error(failure)
@@ -401,6 +410,10 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
+def _p50_ms(latencies_s: list[float]) -> float | None:
+    return round(percentile(sorted(latencies_s), 50) * 1000, 2) if latencies_s else None
+
+
 def client_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -430,6 +443,8 @@ def measure(
         "rps": round(len(lat) / wall, 1),
         "cache": cache,
         "repeat_share": round(result.repeats / (len(lat) + result.errors), 3),
+        "first_seen_requests": len(result.first_latencies_s),
+        "first_seen_p50_ms": _p50_ms(result.first_latencies_s),
         "client_cpu_pct": round(100 * client_cpu / wall, 1),
         "server_cpu_pct": round(100 * server_cpu / wall, 1),
         "server_cpu_ms_per_request": round(1000 * server_cpu / len(lat), 2),
@@ -561,8 +576,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
     parser.add_argument(
         "--model",
-        help="LM of the seeded run (default: dev_seed's tiny random GPT-2; e.g. 'smollm2' for a GPT-2-small-sized "
-        "real model, which makes the analysePrompt overhead representative)",
+        default="smollm2",
+        help="LM of the seeded run: 'smollm2' (default: SmolLM2-135M, the offline stand-in for GPT-2 small, so the "
+        "analysePrompt overhead is measured against a real forward) or 'tiny' (dev_seed's tiny random GPT-2: "
+        "quicker to seed, but its ~4 ms forward makes any fixed overhead a large percentage)",
     )
     parser.add_argument(
         "--hook", help="hook of the seeded run with --model (default blocks.15.hook_resid_pre)"
@@ -607,7 +624,7 @@ def main(argv: list[str] | None = None) -> None:
             artifacts = args.artifacts or args.db.parent / "artifacts"
             seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
         else:
-            seeded = seed(workdir, args.d_sae, args.model, args.hook)
+            seeded = seed(workdir, args.d_sae, None if args.model == "tiny" else args.model, args.hook)
         phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
         for cache_s in phases:
             run_server_phase(args, seeded, workdir, cache_s, emit)

@@ -402,10 +402,16 @@ def labels_of_run(
 ) -> dict[int, str | None]:
     """Labels of a run's features by index, in one query: these ``indices`` (those without a feature row are
     absent), or every feature of the run when None."""
-    query = select(m.Feature.feature_index, m.Feature.label).where(m.Feature.run_id == run_id)
-    if indices is not None:
-        query = query.where(m.Feature.feature_index.in_(set(indices)))
-    return {index: label for index, label in session.execute(query)}
+    if indices is None:
+        rows = session.execute(_LABELS_OF_RUN, {"run_id": run_id})
+    else:
+        rows = _keyed(session, _LABELS_BY_KEY, [(run_id, index) for index in indices])
+    return {row.feature_index: row.label for row in rows}
+
+
+_LABELS_OF_RUN = select(_FEATURES.c.feature_index, _FEATURES.c.label).where(
+    _FEATURES.c.run_id == bindparam("run_id")
+)
 
 
 def labels_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[str | None]:
