@@ -7,7 +7,7 @@ function returns results in the order of its keys (None or an empty list where n
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -402,6 +402,7 @@ def labels_of_run(
 ) -> dict[int, str | None]:
     """Labels of a run's features by index, in one query: these ``indices`` (those without a feature row are
     absent), or every feature of the run when None."""
+    rows: Iterable[Any]
     if indices is None:
         rows = session.execute(_LABELS_OF_RUN, {"run_id": run_id})
     else:

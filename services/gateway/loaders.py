@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
@@ -24,9 +23,25 @@ _Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 """A pending query: the function, its arguments after the session, the caller's future."""
 
 
+class _Lazy(Generic[K, T]):
+    """A DataLoader attribute over a batch function, created on first use per ``Loaders`` (a request touches two
+    or three of the fourteen)."""
+
+    def __init__(self, batch: Callable[[Session, Sequence[K]], Sequence[T]]) -> None:
+        self.batch = batch
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders, owner: type | None = None) -> DataLoader[K, T]:
+        loader = loaders._loader(self.batch)
+        loaders.__dict__[self.name] = loader  # later reads find the instance attribute first
+        return loader
+
+
 class Loaders:
-    """DataLoaders over one session factory; a new instance per request so caches never outlive it. Each loader
-    is created on first use (a request touches two or three of them)."""
+    """DataLoaders over one session factory; a new instance per request so caches never outlive it."""
 
     def __init__(self, session_factory: Callable[[], Session], inline: bool = False) -> None:
         self._session_factory = session_factory
@@ -34,61 +49,20 @@ class Loaders:
         self._pending: list[_Call] = []
         self._tasks: set[asyncio.Future[None]] = set()
 
-    @cached_property
-    def runs(self) -> DataLoader[str, Any]:
-        return self._loader(data.runs_by_id)
-
-    @cached_property
-    def datasets(self) -> DataLoader[str, Any]:
-        return self._loader(data.datasets_by_id)
-
-    @cached_property
-    def jobs(self) -> DataLoader[str, Any]:
-        return self._loader(data.jobs_by_id)
-
-    @cached_property
-    def pipelines(self) -> DataLoader[str, Any]:
-        return self._loader(data.pipelines_by_id)
-
-    @cached_property
-    def pipeline_jobs(self) -> DataLoader[str, Any]:
-        return self._loader(data.jobs_of_pipelines)
-
-    @cached_property
-    def train_jobs(self) -> DataLoader[str, Any]:
-        return self._loader(data.latest_train_jobs)
-
-    @cached_property
-    def metrics(self) -> DataLoader[str, Any]:
-        return self._loader(data.metrics_of_runs)
-
-    @cached_property
-    def feature_stats(self) -> DataLoader[str, Any]:
-        return self._loader(data.feature_stats_of_runs)
-
-    @cached_property
-    def features(self) -> DataLoader[data.FeatureKey, data.FeatureRow | None]:
-        return self._loader(data.features_by_key)
-
-    @cached_property
-    def examples(self) -> DataLoader[data.FeatureKey, dict[str, list[data.ExampleRow]]]:
-        return self._loader(data.examples_by_key)
-
-    @cached_property
-    def neighbours(self) -> DataLoader[data.FeatureKey, dict[str, list[data.NeighbourRow]]]:
-        return self._loader(data.neighbours_by_key)
-
-    @cached_property
-    def logits(self) -> DataLoader[data.FeatureKey, dict[str, list[data.LogitRow]]]:
-        return self._loader(data.logits_by_key)
-
-    @cached_property
-    def labels(self) -> DataLoader[data.FeatureKey, str | None]:
-        return self._loader(data.labels_by_key)
-
-    @cached_property
-    def extras(self) -> DataLoader[data.FeatureKey, data.FeatureExtras | None]:
-        return self._loader(data.extras_by_key)
+    runs = _Lazy(data.runs_by_id)
+    datasets = _Lazy(data.datasets_by_id)
+    jobs = _Lazy(data.jobs_by_id)
+    pipelines = _Lazy(data.pipelines_by_id)
+    pipeline_jobs = _Lazy(data.jobs_of_pipelines)
+    train_jobs = _Lazy(data.latest_train_jobs)
+    metrics = _Lazy(data.metrics_of_runs)
+    feature_stats = _Lazy(data.feature_stats_of_runs)
+    features = _Lazy(data.features_by_key)
+    examples = _Lazy(data.examples_by_key)
+    neighbours = _Lazy(data.neighbours_by_key)
+    logits = _Lazy(data.logits_by_key)
+    labels = _Lazy(data.labels_by_key)
+    extras = _Lazy(data.extras_by_key)
 
     def forget_job(self, job_id: str) -> None:
         """Drop cached rows of a job or pipeline so the next load reads the database again."""
