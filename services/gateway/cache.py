@@ -164,11 +164,14 @@ class CachedQueries:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cache = self.cache() if scope["type"] == "http" and scope["method"] == "POST" else None
-        if cache is None or not cache.enabled or scope["path"] != self.path:
-            await self.app(scope, receive, send)
+        headers = dict(scope["headers"]) if cache is not None else {}
+        json_body = headers.get(b"content-type", b"").startswith(b"application/json")
+        if cache is None or not cache.enabled or scope["path"] != self.path or not json_body:
+            await self.app(scope, receive, send)  # uploads (multipart), GET, websockets: untouched
             return
         body, complete = await _read_body(receive)
-        key = self._key(scope, body, cache) if complete and len(body) <= MAX_CACHED_REQUEST_BYTES else None
+        cacheable = complete and len(body) <= MAX_CACHED_REQUEST_BYTES
+        key = self._key(headers, body, cache) if cacheable else None
         if key is not None:
             hit = cache.get(key)
             if hit is not None:
@@ -177,10 +180,7 @@ class CachedQueries:
         replay = _replay(body, complete, receive)
         await self.app(scope, replay, send if key is None else _Capture(send, cache, key))
 
-    def _key(self, scope: Scope, body: bytes, cache: ResponseCache) -> Key | None:
-        headers = dict(scope["headers"])
-        if not headers.get(b"content-type", b"").startswith(b"application/json"):
-            return None
+    def _key(self, headers: dict[bytes, bytes], body: bytes, cache: ResponseCache) -> Key | None:
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
