@@ -112,7 +112,10 @@ def freeze_heap() -> None:
 
     Called once the gateway has started and after each model load: the schema, SQLAlchemy, the LM and their
     hundreds of thousands of objects live as long as the process, and full collections that re-scanned them
-    on allocation-heavy requests took ~20 % of the CPU of a feature detail and made the slowest requests."""
+    on allocation-heavy requests took ~20 % of the CPU of a feature detail and made the slowest requests.
+    Previously frozen objects are unfrozen first, so this collection also reclaims what became cyclic garbage
+    among them since (a model evicted from the cache)."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
@@ -183,13 +186,13 @@ class ModelCache:
                 if run_id in self._models:
                     return self._models[run_id]
             model = self._load(run_id)
-            freeze_heap()
             with self._lock:
                 self._models[run_id] = model
                 self._loading.pop(run_id, None)
                 while len(self._models) > self._size:
-                    evicted, _ = self._models.popitem(last=False)
+                    evicted = self._models.popitem(last=False)[0]  # keep no reference to the evicted model
                     log.info("live inference: evicted run %s from the model cache", evicted)
+            freeze_heap()  # after the eviction: an evicted model's reference cycles are collected here
             return model
 
     def loaded(self, run_id: str) -> LiveModel | None:

@@ -207,3 +207,25 @@ def test_model_cache_reports_load_failures_as_unavailable() -> None:
     with pytest.raises(Unavailable) as err:
         ModelCache(1, broken).get("x")
     assert "/secret" not in str(err.value)
+
+
+def test_model_loads_freeze_the_heap_and_evicted_models_are_still_collected() -> None:
+    import gc
+    import weakref
+
+    class Model:  # a reference cycle, as real LMs have: only the cyclic collector frees it
+        def __init__(self) -> None:
+            self.me = self
+
+    refs: list[weakref.ref[Model]] = []
+
+    def loader(run_id: str) -> Any:
+        model = Model()
+        refs.append(weakref.ref(model))
+        return model
+
+    cache = ModelCache(1, loader)
+    cache.get("a")
+    assert gc.get_freeze_count() > 0  # the loaded model and everything alive then are out of the GC's scans
+    cache.get("b")  # evicts a: the collection after this load must still reclaim its cycle
+    assert refs[0]() is None and refs[1]() is not None
