@@ -20,6 +20,7 @@ are exactly the stock ones; ``tests/services/gateway/test_gateway_execution.py``
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -34,6 +35,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     GraphQLString,
     TypeNameMetaFieldDef,
     Undefined,
@@ -81,14 +83,17 @@ class _Plain:
                       fields)  # fmt: skip
 
 
-_plans: dict[int, tuple[GraphQLField, _Plain | None]] = {}
+_Plans = dict[int, tuple[GraphQLField, "_Plain | None"]]
 """Per field definition (by identity; the definition is kept so an id is never reused): its plan, or None. Object
 plans here have no sub-field plans yet: those depend on the query's selection (``FastExecutionContext``)."""
 
+_schema_plans: weakref.WeakKeyDictionary[GraphQLSchema, _Plans] = weakref.WeakKeyDictionary()
+"""The field plans of each schema, kept as long as the schema."""
 
-def _plain_field(field: GraphQLField) -> _Plain | None:
-    """How to read a plain field directly, or None when it must go through graphql-core."""
-    entry = _plans.get(id(field))
+
+def _plain_field(plans: _Plans, field: GraphQLField) -> _Plain | None:
+    """How to read a plain field directly, or None when it must go through graphql-core (memoised in ``plans``)."""
+    entry = plans.get(id(field))
     if entry is not None and entry[0] is field:
         return entry[1]
     plan: _Plain | None = None
@@ -119,7 +124,7 @@ def _plain_field(field: GraphQLField) -> _Plain | None:
                 plan = _Plain(
                     OBJECT_LIST, name, non_null=non_null, items_non_null=items_non_null, object_type=item
                 )
-    _plans[id(field)] = (field, plan)
+    plans[id(field)] = (field, plan)
     return plan
 
 
@@ -198,6 +203,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         middleware = self.middleware_manager
         self._fast = not (middleware and middleware.middlewares)
         self._objects: dict[int, tuple[Any, list[tuple[str, _Plain]] | None]] = {}
+        self._plans = _schema_plans.setdefault(self.schema, {})
 
     def _object_plan(self, parent_type: GraphQLObjectType, fields: Any) -> list[tuple[str, _Plain]] | None:
         """The plans of every selected field of an object (recursively for object fields), or None when one is
@@ -218,7 +224,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def _field_plan(self, parent_type: GraphQLObjectType, details: Any) -> _Plain | None:
         node = details[0].node
         field = self.schema.get_field(parent_type, node.name.value)
-        plan = _plain_field(field) if field is not None and not node.arguments else None
+        plan = _plain_field(self._plans, field) if field is not None and not node.arguments else None
         if plan is None or plan.kind not in (OBJECT, OBJECT_LIST):
             return plan
         object_type: Any = plan.object_type
