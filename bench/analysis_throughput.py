@@ -287,15 +287,13 @@ def main(argv: list[str] | None = None) -> None:
     full_s = analyse(run, args.profile)
     pass_s = analysis_pass(run)
     in_ram_s, reading_s, n_tokens = bare_encode(run, dataset, batch_tokens)
-    if args.no_peer:
-        lm_s, forward_s = lm_seconds(dataset, all_activations(dataset)[1][:0], DASHBOARD_TOKEN_BATCH)
-        peer: dict = {}
-        peer_all_s = float("nan")
-    else:
-        tokens = all_activations(dataset)[1]
-        lm_s, forward_s = lm_seconds(
-            dataset, tokens[:0] if args.no_estimate else tokens, DASHBOARD_TOKEN_BATCH
-        )
+    # the LM's load time is reported in every row; its forward over every token only feeds the peer estimate
+    estimate = not (args.no_peer or args.no_estimate)
+    tokens = all_activations(dataset)[1] if estimate else np.empty((0, 0), dtype=np.int64)
+    lm_s, forward_s = lm_seconds(dataset, tokens, DASHBOARD_TOKEN_BATCH)
+    peer: dict = {}
+    peer_all_s = float("nan")
+    if not args.no_peer:
         counts = [int(c) for c in args.dashboard_features.split(",")]
         peer = saedashboard(run, dataset, counts)
         peer_all_s = extrapolate(peer["seconds_by_features"], args.d_sae)

