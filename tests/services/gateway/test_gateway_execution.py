@@ -209,3 +209,34 @@ def test_nested_plain_objects_and_typename_match_stock() -> None:
     }
     assert nan_item["inners"] == [None] and nan_required is None and none_inner is None
     assert {tuple(path) for _, path, _ in errors} >= {("outers", 1, "inners", 0, "x"), ("outers", 3, "inner")}
+
+
+def test_plain_objects_skip_the_stock_per_field_path_and_fall_back_when_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Guards the speed-up itself (the tests above would pass with a fast path that never engages)."""
+    from graphql.execution.executor import Executor
+
+    stock_fields: list[str] = []
+    stock = Executor.execute_field
+
+    def counting(self: Any, parent_type: Any, source: Any, details: Any, path: Any, position: Any) -> Any:
+        stock_fields.append(details[0].node.name.value)
+        return stock(self, parent_type, source, details, path, position)
+
+    monkeypatch.setattr(Executor, "execute_field", counting)
+
+    @strawberry.type
+    class Plain:
+        @strawberry.field
+        def rows(self, nan: bool = False) -> list[Row]:
+            value = math.nan if nan else 2.0
+            return [Row(value=value, maybe=None, name="a", values=[1.0], maybe_values=[], names=["x"])] * 50
+
+    schema = strawberry.Schema(query=Plain, execution_context_class=FastExecutionContext)
+    answer = asyncio.run(schema.execute("{ rows { __typename value maybe name values names } }"))
+    assert answer.errors is None and len(answer.data["rows"]) == 50
+    assert stock_fields == ["rows"], "the 50 rows x 6 fields were completed by the fast path"
+    stock_fields.clear()
+    answer = asyncio.run(schema.execute("{ rows(nan: true) { value name } }"))
+    assert answer.errors and stock_fields.count("value") >= 1, "a NaN sends the object back to the stock path"
