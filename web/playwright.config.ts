@@ -5,9 +5,11 @@
  * check is the gateway run. See web/README.md for every E2E_* variable.
  */
 import { defineConfig } from "@playwright/test";
+import { freePort } from "./e2e/free-port";
 
 const mock = process.env.E2E_MOCK === "1";
-const baseURL = mock ? "http://127.0.0.1:8010" : process.env.E2E_BASE_URL;
+const mockPort = mock ? freePort("MOCK_PORT") : 0; // a free port per run: a busy fixed port would fail every spec
+const baseURL = mock ? `http://127.0.0.1:${mockPort}` : process.env.E2E_BASE_URL;
 if (!baseURL) throw new Error("E2E_BASE_URL is not set: point it at a running saelab gateway (or use `npm run e2e:mock`)");
 if (mock) process.env.E2E_API_TOKEN ??= "test-token";
 
@@ -33,6 +35,6 @@ export default defineConfig({
     },
   },
   webServer: mock
-    ? { command: "node e2e/mock-server.mjs --port 8010", url: "http://127.0.0.1:8010/", reuseExistingServer: true, env: { MOCK_TICK_MS: "250" } }
+    ? { command: `node e2e/mock-server.mjs --port ${mockPort}`, url: `http://127.0.0.1:${mockPort}/`, reuseExistingServer: false, env: { MOCK_TICK_MS: "250" } }
     : undefined,
 });

@@ -3,12 +3,13 @@
 # (services.gateway.dev_seed, offline), start the real gateway (embedded mode) serving web/dist on it, run the
 # Playwright specs against it in Debian Chromium, then stop the gateway and delete the data.
 # Usage (from web/, after `npm run build`): bash e2e/run-against-gateway.sh [playwright args]
-# Env: PYTHON (default: the repo's .venv python), E2E_PORT (default 8765), CHROMIUM_PATH (default /usr/bin/chromium).
+# Env: PYTHON (default: the repo's .venv python), E2E_PORT (default: a free port the OS picks at start, so a busy
+# port never turns the specs red), CHROMIUM_PATH (default /usr/bin/chromium).
 set -euo pipefail
 WEB="$(cd "$(dirname "$0")/.." && pwd)"
 ROOT="$(cd "$WEB/.." && pwd)"
 PY="${PYTHON:-$ROOT/.venv/bin/python}"
-PORT="${E2E_PORT:-8765}"
+PORT="${E2E_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}"
 WORK="$(mktemp -d)"
 GW=""
 
