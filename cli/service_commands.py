@@ -37,7 +37,7 @@ def load_pipeline_file(path: Path) -> dict[str, Any]:
 
 def _follow(pipeline_id: str, poll: float = 1.0) -> list[Any]:
     """Print each job's status changes and progress until the pipeline finishes; return its jobs."""
-    from shared.pipelines import pipeline_done
+    from shared.jobs.pipelines import pipeline_done
 
     seen: dict[str, tuple[str, int]] = {}
     while True:
@@ -56,7 +56,7 @@ def _follow(pipeline_id: str, poll: float = 1.0) -> list[Any]:
 
 
 def cmd_submit(args: argparse.Namespace) -> None:
-    from cli import embedded
+    from shared.jobs import embedded
     from shared.settings import get_settings
 
     data = load_pipeline_file(args.config)

@@ -1,6 +1,6 @@
 """Celery app of the collector service: ``celery -A services.collector.celery_app worker -Q collector``."""
 
-from shared.tasks import make_celery_app
+from shared.jobs.contracts import make_celery_app
 
 app = make_celery_app(
     "saelab-collector", include=["services.collector.tasks"], preload=["services.collector.collect"]

@@ -31,7 +31,7 @@ from services.gateway.context import Context, GatewayState
 from services.gateway.live import ModelCache, freeze_heap, load_live_model, run_sae_dir
 from services.gateway.schema import build_schema
 from services.gateway.settings import GatewaySettings, get_gateway_settings
-from shared import events
+from shared.jobs import events
 from shared.settings import Settings, get_settings
 from shared.store import get_store
 
@@ -74,7 +74,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     state: GatewayState = app.state.gateway
     embedded_worker = state.shared.embedded and app.state.start_worker
     if embedded_worker:  # the in-process worker runs submitted jobs (and migrates the SQLite database)
-        from cli.embedded import get_worker
+        from shared.jobs.embedded import get_worker
 
         await run_in_threadpool(get_worker, state.shared)
     freeze_heap()
@@ -85,7 +85,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
         if embedded_worker:
-            from cli.embedded import stop_worker
+            from shared.jobs.embedded import stop_worker
 
             await run_in_threadpool(stop_worker)
 

@@ -82,7 +82,7 @@ def configs(args: argparse.Namespace, model: str, corpus: str) -> dict[str, dict
 
 def seed(args: argparse.Namespace) -> dict[str, Any]:
     """Run the pipeline on the embedded worker and wait for it; raise SystemExit with the failure if it fails."""
-    from cli.embedded import get_worker, stop_worker, submit_pipeline, wait_for_pipeline
+    from shared.jobs.embedded import get_worker, stop_worker, submit_pipeline, wait_for_pipeline
 
     artifacts = Path(get_settings().artifacts_dir)
     model = args.model or str(tiny_gpt2(artifacts / "models" / "tiny-gpt2"))

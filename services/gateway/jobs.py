@@ -20,7 +20,7 @@ from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Listening, ctx, loaders
 from services.gateway.errors import NotFound
 from services.gateway.limits import check_page_size
-from shared import events
+from shared.jobs import events
 from shared.db import models as m
 
 

@@ -15,7 +15,7 @@ from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.jobs import JobStatus
-from shared import events
+from shared.jobs import events
 from shared.db import models as m
 
 _ARTIFACT_STATUS = {

@@ -22,8 +22,8 @@ from services.trainer.celery_app import app
 from shared.config import EvaluateConfig, TrainConfig, validate_config
 from shared.db import repositories as repo
 from shared.db.session import session_scope
-from shared.jobs import JobContext, PermanentError
-from shared.pipelines import stage_identity
+from shared.jobs.lifecycle import JobContext, PermanentError
+from shared.jobs.pipelines import stage_identity
 from shared.store import (
     dataset_prefix,
     fetch_dataset,
@@ -34,7 +34,7 @@ from shared.store import (
     run_prefix,
     upload_checkpoint,
 )
-from shared.tasks import EVALUATE, TRAIN, run_delivery
+from shared.jobs.contracts import EVALUATE, TRAIN, run_delivery
 
 CONFIG_FILE = "train_config.yaml"
 

@@ -18,7 +18,7 @@ def embedded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     )
     upgrade(url)
     yield tmp_path
-    from cli.embedded import stop_worker
+    from shared.jobs.embedded import stop_worker
 
     stop_worker()  # never leave a worker bound to this test's database for the next test
     use_settings(monkeypatch)

@@ -24,7 +24,7 @@ def dist(tmp_path: Path) -> Path:
 
 
 def test_export_static_writes_every_feature(embedded_settings, tiny_gpt2_dir, small_corpus, dist, capsys):
-    from cli import embedded
+    from shared.jobs import embedded
 
     collect, train, analyse = tiny_configs(tiny_gpt2_dir, small_corpus)
     sub = embedded.submit_pipeline(collect, train, analyse)

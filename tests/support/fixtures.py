@@ -53,7 +53,8 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, **env: object) -> None:
     """Set ``SAELAB_<KEY>`` variables (None removes one) and make the process re-read its settings."""
-    from shared import events, tasks
+    from shared.jobs import contracts as tasks
+    from shared.jobs import events
     from shared.db.session import dispose_engines
     from shared.settings import get_settings
 

@@ -24,7 +24,7 @@ class EventRecorder:
         asyncio.run(self._main())
 
     async def _main(self) -> None:
-        from shared.events import LocalBus, get_bus
+        from shared.jobs.events import LocalBus, get_bus
 
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()  # type: ignore[assignment]

@@ -11,7 +11,8 @@ from support.fixtures import *  # noqa: F403 - session server fixtures
 @pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     """Every test starts and ends with settings re-read from the environment and no cached engines/buses."""
-    from shared import events, tasks
+    from shared.jobs import contracts as tasks
+    from shared.jobs import events
     from shared.db.session import dispose_engines
     from shared.settings import get_settings
 

@@ -22,8 +22,8 @@ from support.workers import CeleryWorker, stop_all, worker_env
 from shared.db import repositories as repo
 from shared.db.prestart import upgrade
 from shared.db.session import dispose_engines, session_scope
-from shared.events import JOBS_CHANNEL, metrics_channel
-from shared.pipelines import (
+from shared.jobs.events import JOBS_CHANNEL, metrics_channel
+from shared.jobs.pipelines import (
     dataset_id_for,
     run_id_for,
     submit_pipeline,

@@ -12,8 +12,8 @@ from support.recorder import EventRecorder
 
 from shared.db import repositories as repo
 from shared.db.session import session_scope
-from shared.events import JOBS_CHANNEL, metrics_channel
-from shared.pipelines import dataset_id_for, run_id_for
+from shared.jobs.events import JOBS_CHANNEL, metrics_channel
+from shared.jobs.pipelines import dataset_id_for, run_id_for
 
 pytestmark = pytest.mark.services
 
@@ -30,7 +30,7 @@ def test_embedded_pipeline_end_to_end(
         s3_endpoint="",
         progress_interval=0,
     )  # fmt: skip  (every update: no timing luck)
-    from cli import embedded
+    from shared.jobs import embedded
 
     collect, train, analyse = tiny_configs(tiny_gpt2_dir, small_corpus)
     run_id = run_id_for(dataset_id_for(collect), train)
@@ -87,7 +87,7 @@ def test_embedded_failure_is_recorded_with_a_readable_message(
     use_settings(monkeypatch, database_url=f"sqlite:///{tmp_path / 'saelab.db'}", artifacts_dir=tmp_path / "a",
                  broker_url="", s3_endpoint="")  # fmt: skip
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    from cli import embedded
+    from shared.jobs import embedded
 
     try:
         sub = embedded.submit_pipeline({"model": str(tmp_path / "no-such-model"), "corpus": str(small_corpus),

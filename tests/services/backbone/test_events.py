@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from support.fixtures import use_settings
 
-from shared.events import (
+from shared.jobs.events import (
     JobEvent,
     LocalBus,
     MetricsEvent,

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from support.fixtures import use_settings
 
 from shared.store import LocalStore, S3Store
-from shared.tasks import (
+from shared.jobs.contracts import (
     ANALYSE,
     COLLECT,
     EVALUATE,

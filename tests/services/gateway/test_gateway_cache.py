@@ -8,7 +8,7 @@ import time
 import httpx
 from gateway_support import CAT, TOKEN, GraphQL, Seeded, Server, count_statements
 
-from shared import events
+from shared.jobs import events
 
 PAGE = "query($run: ID!) { features(runId: $run, first: 5) { nodes { index label } } }"
 

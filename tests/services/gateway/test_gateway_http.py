@@ -14,7 +14,7 @@ import pytest
 from gateway_support import TOKEN, Seeded, Server, make_state, serve_in_thread, use_database
 from websockets.sync.client import ClientConnection, connect
 
-from shared import events
+from shared.jobs import events
 
 JOB_UPDATES = "subscription($id: ID) { jobUpdates(jobId: $id) { id status progress stage message } }"
 METRICS = "subscription($run: ID!) { trainingMetrics(runId: $run) { runId step loss l0 values } }"

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from gateway_support import CAT, COLLECT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
 
-from shared.tasks import set_local_dispatcher
+from shared.jobs.contracts import set_local_dispatcher
 
 RELABEL = "mutation($run: ID!, $i: Int!, $l: String!) { relabelFeature(runId: $run, index: $i, label: $l) { label labelSource } }"
 SUBMIT = "mutation($input: PipelineInput!) { submitPipeline(input: $input) { id kind status runId datasetId children { id kind status } } }"

@@ -20,7 +20,7 @@ import pytest
 from gateway_support import free_port
 from websockets.sync.client import ClientConnection, connect
 
-from shared.pipelines import dataset_id_for, run_id_for
+from shared.jobs.pipelines import dataset_id_for, run_id_for
 
 REPO = Path(__file__).resolve().parents[3]
 D_SAE = 32

@@ -178,7 +178,7 @@ def get_dispatcher(settings: Settings | None = None) -> Dispatcher:
         if _local is None:
             raise RuntimeError(
                 "no worker to run the task: SAELAB_BROKER_URL is empty (embedded mode) and no in-process worker is "
-                "running; start one with cli.embedded.EmbeddedWorker() or point SAELAB_BROKER_URL at Redis"
+                "running; start one with shared.jobs.embedded.EmbeddedWorker() or point SAELAB_BROKER_URL at Redis"
             )
         return _local
 
@@ -243,7 +243,7 @@ def _connect_worker_signals() -> None:
         dispose_engines()  # never share pooled connections across a fork
 
     def on_ready(**_: Any) -> None:
-        from shared.jobs import Reaper
+        from shared.jobs.lifecycle import Reaper
 
         state["reaper"] = Reaper(get_settings()).start()
 
@@ -262,7 +262,7 @@ def run_delivery(task: Any, name: str, payload: dict[str, Any], body: Any) -> st
     """The body of every Celery task: execute the job once and return how the delivery ended."""
     import os
 
-    from shared.jobs import backoff, execute_job, is_transient
+    from shared.jobs.lifecycle import backoff, execute_job, is_transient
 
     worker = f"{task.request.hostname or 'celery'}/{os.getpid()}"
     try:

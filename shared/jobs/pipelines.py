@@ -27,7 +27,7 @@ from shared.config import (
 from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus
 from shared.db.session import session_scope
-from shared.jobs import dispatch_job, publish_row
+from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings
 
 STAGE_ORDER = ("collect", "train", "evaluate", "analyse")

@@ -17,14 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 
-from shared import pipelines
+from shared.jobs import pipelines
 from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus
 from shared.db.session import session_scope
-from shared.jobs import Reaper, backoff, describe_error, dispatch_job, execute_job, is_transient, publish_row
-from shared.pipelines import ConfigLike, Submission
+from shared.jobs.lifecycle import Reaper, backoff, describe_error, dispatch_job, execute_job, is_transient, publish_row
+from shared.jobs.pipelines import ConfigLike, Submission
 from shared.settings import Settings, get_settings
-from shared.tasks import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
+from shared.jobs.contracts import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
 
 log = logging.getLogger(__name__)
 

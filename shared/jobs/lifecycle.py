@@ -29,9 +29,9 @@ from typing import Any, Literal
 from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus, utcnow
 from shared.db.session import session_scope
-from shared.events import JobEvent, publish_job, publish_metrics
+from shared.jobs.events import JobEvent, publish_job, publish_metrics
 from shared.settings import Settings, get_settings
-from shared.tasks import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
+from shared.jobs.contracts import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
 
 log = logging.getLogger(__name__)
 
