@@ -1,6 +1,6 @@
 """Celery app of the analyser service: ``celery -A services.analyser.celery_app worker -Q analyser``."""
 
-from shared.jobs.contracts import make_celery_app
+from shared.jobs.celery_app import make_celery_app
 
 app = make_celery_app(
     "saelab-analyser", include=["services.analyser.tasks"], preload=["services.analyser.analyse"]

@@ -11,10 +11,11 @@ from services.analyser.celery_app import app
 from shared.config import AnalyseConfig, validate_config
 from shared.db import repositories as repo
 from shared.db.session import session_scope
+from shared.jobs.celery_app import run_delivery
+from shared.jobs.contracts import ANALYSE
 from shared.jobs.lifecycle import JobContext
 from shared.jobs.pipelines import stage_identity
 from shared.store import fetch_dataset, fetch_run, get_store, results_prefix
-from shared.jobs.contracts import ANALYSE, run_delivery
 
 
 def run_analyse(ctx: JobContext) -> str:

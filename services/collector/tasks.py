@@ -15,9 +15,10 @@ from services.collector.celery_app import app
 from shared.config import CollectConfig, validate_config
 from shared.db import repositories as repo
 from shared.db.session import session_scope
+from shared.jobs.celery_app import run_delivery
+from shared.jobs.contracts import COLLECT
 from shared.jobs.lifecycle import JobContext
 from shared.store import ArtifactStore, StoreError, dataset_prefix, get_store
-from shared.jobs.contracts import COLLECT, run_delivery
 
 META = "meta.json"
 

@@ -20,8 +20,8 @@ from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Listening, ctx, loaders
 from services.gateway.errors import NotFound
 from services.gateway.limits import check_page_size
-from shared.jobs import events
 from shared.db import models as m
+from shared.jobs import events
 
 
 @strawberry.enum

@@ -15,8 +15,8 @@ from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.jobs import JobStatus
-from shared.jobs import events
 from shared.db import models as m
+from shared.jobs import events
 
 _ARTIFACT_STATUS = {
     m.ArtifactStatus.ready.value: JobStatus.SUCCEEDED,

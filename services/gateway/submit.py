@@ -20,9 +20,9 @@ from services.gateway.common import JSON, ctx, loaders
 from services.gateway.errors import BadInput, NotFound, Unavailable
 from services.gateway.jobs import Job, JobKind, load_job, require_job
 from services.gateway.runs import require_run
-from shared.jobs import pipelines
 from shared.config import AnalyseConfig, CollectConfig, ConfigError, StrictModel, TrainConfig, validate_config
 from shared.db import models as m
+from shared.jobs import pipelines
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,10 @@ from services.trainer.celery_app import app
 from shared.config import EvaluateConfig, TrainConfig, validate_config
 from shared.db import repositories as repo
 from shared.db.session import session_scope
-from shared.jobs.lifecycle import JobContext, PermanentError
+from shared.jobs.celery_app import run_delivery
+from shared.jobs.contracts import EVALUATE, TRAIN
+from shared.jobs.errors import PermanentError
+from shared.jobs.lifecycle import JobContext
 from shared.jobs.pipelines import stage_identity
 from shared.store import (
     dataset_prefix,
@@ -34,7 +37,6 @@ from shared.store import (
     run_prefix,
     upload_checkpoint,
 )
-from shared.jobs.contracts import EVALUATE, TRAIN, run_delivery
 
 CONFIG_FILE = "train_config.yaml"
 

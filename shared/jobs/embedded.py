@@ -17,14 +17,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from shared.jobs import pipelines
 from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus
 from shared.db.session import session_scope
-from shared.jobs.lifecycle import Reaper, backoff, describe_error, dispatch_job, execute_job, is_transient, publish_row
-from shared.jobs.pipelines import ConfigLike, Submission
-from shared.settings import Settings, get_settings
+from shared.jobs import pipelines
 from shared.jobs.contracts import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
+from shared.jobs.errors import backoff, describe_error, is_transient
+from shared.jobs.lifecycle import dispatch_job, execute_job, publish_row
+from shared.jobs.pipelines import ConfigLike, Submission
+from shared.jobs.reaper import Reaper
+from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

@@ -181,6 +181,12 @@ _bus_lock = threading.Lock()
 _buses: dict[str, EventBus] = {}
 
 
+def reset_buses() -> None:
+    """Forget every bus: the next publish or subscribe builds one from the settings (for tests that switch them)."""
+    with _bus_lock:
+        _buses.clear()
+
+
 def get_bus(settings: Settings | None = None) -> EventBus:
     """Redis when the settings name an events/broker Redis, else the process-wide in-process bus."""
     settings = settings or get_settings()

@@ -10,15 +10,13 @@ A task body is a plain function ``body(ctx: JobContext) -> str`` (the success me
    a transient error (database, S3, broker, network) requeues it with exponential backoff until
    ``max_attempts``; any other error fails it with a readable message stored on the row.
 
-The reaper (``reap_stale_jobs`` / ``Reaper``) requeues or fails running jobs whose worker vanished.
+Errors are classified in ``shared.jobs.errors``; the reaper (``shared.jobs.reaper``) requeues or fails running jobs
+whose worker vanished.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import random
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -29,96 +27,12 @@ from typing import Any, Literal
 from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus, utcnow
 from shared.db.session import session_scope
+from shared.jobs.contracts import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
+from shared.jobs.errors import JobCancelled, JobLost, backoff, describe_error, is_transient, worker_name
 from shared.jobs.events import JobEvent, publish_job, publish_metrics
 from shared.settings import Settings, get_settings
-from shared.jobs.contracts import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
 
 log = logging.getLogger(__name__)
-
-
-class JobCancelled(Exception):
-    """Raised inside a task body when its job was cancelled; the job ends as ``cancelled``."""
-
-
-class JobLost(Exception):
-    """Raised inside a task body when its job was taken over (reaped while this worker still ran it)."""
-
-
-class PermanentError(Exception):
-    """An error that retrying cannot fix (bad config, missing input); the job fails with this message."""
-
-
-class TransientError(Exception):
-    """An error worth retrying (a dependency is briefly unavailable)."""
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Error classification
-# --------------------------------------------------------------------------------------------------------------
-
-_TRANSIENT_S3_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "ServerBusy"}
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for errors a retry may fix: lost DB connections, S3/broker/network hiccups."""
-    if isinstance(exc, TransientError):
-        return True
-    if isinstance(exc, PermanentError):
-        return False
-    from sqlalchemy.exc import DBAPIError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-    if isinstance(exc, OperationalError | PoolTimeout):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    try:
-        from minio.error import S3Error, ServerError
-
-        if isinstance(exc, ServerError) or (isinstance(exc, S3Error) and exc.code in _TRANSIENT_S3_CODES):
-            return True
-    except ImportError:  # pragma: no cover - minio is a dependency
-        pass
-    try:
-        import urllib3.exceptions as u3
-
-        if isinstance(exc, u3.MaxRetryError | u3.ProtocolError | u3.NewConnectionError | u3.TimeoutError):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import redis.exceptions as rx
-
-        if isinstance(exc, rx.ConnectionError | rx.TimeoutError | rx.BusyLoadingError):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from kombu.exceptions import OperationalError as KombuOperationalError
-
-        if isinstance(exc, KombuOperationalError):
-            return True
-    except ImportError:  # pragma: no cover
-        pass
-    return isinstance(exc, ConnectionError | TimeoutError)
-
-
-def describe_error(exc: BaseException) -> str:
-    """A one-paragraph readable message: the exception type and text, no traceback, no internal paths added."""
-    text = str(exc).strip() or repr(exc)
-    name = type(exc).__name__
-    return text if name in ("PermanentError", "ConfigError") else f"{name}: {text}"
-
-
-def backoff(attempt: int, settings: Settings) -> float:
-    """Seconds before retry ``attempt`` (1-based): exponential with 10 % jitter, capped at 5 minutes."""
-    base = settings.retry_backoff * 2 ** max(attempt - 1, 0)
-    return min(base * random.uniform(0.9, 1.1), 300.0)
-
-
-def worker_name() -> str:
-    """``host/pid`` of this process (recorded on the jobs it runs)."""
-    return f"{socket.gethostname()}/{os.getpid()}"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -439,72 +353,3 @@ def dispatch_job(job: Job, settings: Settings | None = None) -> None:
         publish_row(job.id, settings)
         raise
     publish_row(job.id, settings)
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Reaper
-# --------------------------------------------------------------------------------------------------------------
-
-
-def reap_stale_jobs(settings: Settings | None = None) -> list[tuple[str, str]]:
-    """Requeue (attempts left) or fail (none left) every running job whose heartbeat is too old.
-
-    Returns ``[(job_id, "requeued" | "failed")]``. Safe to run from several workers at once: each job is moved
-    by a conditional update that only one of them wins.
-    """
-    settings = settings or get_settings()
-    stale_before = utcnow() - timedelta(seconds=settings.heartbeat_timeout)
-    with session_scope() as s:
-        stale = repo.stale_jobs(s, stale_before)
-    done: list[tuple[str, str]] = []
-    for job in stale:
-        last = job.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S UTC") if job.heartbeat_at else "never"
-        requeue = job.attempts < settings.max_attempts
-        if requeue:
-            status = JobStatus.queued
-            message = f"requeued: worker {job.worker} stopped heartbeating (last heartbeat {last})"
-        else:
-            status = JobStatus.failed
-            message = (
-                f"worker {job.worker} vanished (no heartbeat since {last}) and the job had used all "
-                f"{job.attempts} attempts"
-            )
-        with session_scope() as s:
-            moved = repo.reap_job(s, job.id, stale_before, status, message)
-        if not moved:
-            continue
-        log.warning("reaper: job %s %s: %s", job.id, "requeued" if requeue else "failed", message)
-        done.append((job.id, "requeued" if requeue else "failed"))
-        if requeue:
-            dispatch_job(job, settings)
-        else:
-            publish_row(job.id, settings)
-    return done
-
-
-class Reaper:
-    """Runs ``reap_stale_jobs`` every ``interval`` seconds in a daemon thread (one per worker process)."""
-
-    def __init__(self, settings: Settings | None = None, interval: float | None = None) -> None:
-        self.settings = settings or get_settings()
-        self.interval = (
-            interval or self.settings.reaper_interval or max(self.settings.heartbeat_timeout / 2, 1.0)
-        )
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="saelab-reaper", daemon=True)
-
-    def start(self) -> Reaper:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                reap_stale_jobs(self.settings)
-            except Exception as err:  # the next sweep retries; a dead reaper thread would hide lost jobs
-                log.warning("reaper sweep failed: %s", err)

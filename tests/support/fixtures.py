@@ -53,9 +53,9 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
 
 def use_settings(monkeypatch: pytest.MonkeyPatch, **env: object) -> None:
     """Set ``SAELAB_<KEY>`` variables (None removes one) and make the process re-read its settings."""
-    from shared.jobs import contracts as tasks
-    from shared.jobs import events
     from shared.db.session import dispose_engines
+    from shared.jobs.contracts import reset_dispatchers
+    from shared.jobs.events import reset_buses
     from shared.settings import get_settings
 
     for key, value in env.items():
@@ -66,5 +66,5 @@ def use_settings(monkeypatch: pytest.MonkeyPatch, **env: object) -> None:
             monkeypatch.setenv(name, str(value) if not isinstance(value, Path) else str(value))
     get_settings.cache_clear()
     dispose_engines()
-    events._buses.clear()
-    tasks._celery.clear()
+    reset_buses()
+    reset_dispatchers()

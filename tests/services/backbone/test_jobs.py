@@ -12,15 +12,16 @@ from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 from support.fixtures import use_settings
 
-from shared.jobs import pipelines
 from shared.config import ConfigError
 from shared.db import repositories as repo
 from shared.db.models import Job, utcnow
 from shared.db.prestart import upgrade
 from shared.db.session import session_scope
-from shared.jobs.lifecycle import JobContext, execute_job, reap_stale_jobs
-from shared.settings import get_settings
+from shared.jobs import pipelines
 from shared.jobs.contracts import COLLECT, TRAIN, TaskPayload, set_local_dispatcher
+from shared.jobs.lifecycle import JobContext, execute_job
+from shared.jobs.reaper import reap_stale_jobs
+from shared.settings import get_settings
 
 pytestmark = pytest.mark.services
 

@@ -10,7 +10,6 @@ import redis
 from pydantic import ValidationError
 from support.fixtures import use_settings
 
-from shared.store import LocalStore, S3Store
 from shared.jobs.contracts import (
     ANALYSE,
     COLLECT,
@@ -23,6 +22,7 @@ from shared.jobs.contracts import (
     enqueue,
     parse_payload,
 )
+from shared.store import LocalStore, S3Store
 
 pytestmark = pytest.mark.services
 

@@ -1,0 +1,89 @@
+"""The Celery side of the job system: a service's Celery app, its worker signals, and the body of every task.
+
+``make_celery_app`` gives each service (collector, trainer, analyser) an app with the shared configuration
+(``contracts.celery_config``) and connects, once per process, the worker hooks: refuse to start without a broker,
+import the heavy libraries before reporting ready, never share pooled database connections across a fork, and run
+the reaper beside each worker. ``run_delivery`` is what every Celery task calls: one ``execute_job`` per delivery.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from shared.db.session import dispose_engines
+from shared.jobs.contracts import celery_config
+from shared.jobs.errors import backoff, is_transient
+from shared.jobs.lifecycle import execute_job
+from shared.jobs.reaper import Reaper
+from shared.settings import Settings, get_settings
+
+_signals_connected = False
+
+
+def make_celery_app(
+    main: str, include: list[str], preload: list[str] | None = None, settings: Settings | None = None
+) -> Any:
+    """A service's Celery app: shared config, its task modules, and worker hooks (broker check, reaper).
+
+    ``preload`` names the heavy library modules (torch, transformers) a worker imports before it reports ready,
+    so the first task does not pay for them and a broken install fails at start, not mid-pipeline.
+    """
+    from celery import Celery
+
+    settings = settings or get_settings()
+    app = Celery(main, include=include)
+    app.conf.update(celery_config(settings))
+    app.conf.saelab_preload = list(preload or [])
+    _connect_worker_signals()
+    return app
+
+
+def _connect_worker_signals() -> None:
+    """Once per process: refuse to start a worker without a broker; run the reaper beside each worker."""
+    global _signals_connected
+    if _signals_connected:
+        return
+    from celery.signals import worker_init, worker_process_init, worker_ready, worker_shutdown
+
+    state: dict[str, Any] = {}
+
+    def on_init(sender: Any = None, **_: Any) -> None:
+        if get_settings().broker is None:
+            raise RuntimeError(
+                "SAELAB_BROKER_URL is empty: a Celery worker needs a broker (e.g. redis://localhost:6379/0); "
+                "without one, run the embedded worker instead (saelab up)"
+            )
+        for module in getattr(getattr(sender, "app", None), "conf", {}).get("saelab_preload", []):
+            importlib.import_module(module)
+
+    def on_process_init(**_: Any) -> None:
+        dispose_engines()  # never share pooled connections across a fork
+
+    def on_ready(**_: Any) -> None:
+        state["reaper"] = Reaper(get_settings()).start()
+
+    def on_shutdown(**_: Any) -> None:
+        if "reaper" in state:
+            state.pop("reaper").stop()
+
+    worker_init.connect(on_init, weak=False)
+    worker_process_init.connect(on_process_init, weak=False)
+    worker_ready.connect(on_ready, weak=False)
+    worker_shutdown.connect(on_shutdown, weak=False)
+    _signals_connected = True
+
+
+def run_delivery(task: Any, name: str, payload: dict[str, Any], body: Any) -> str:
+    """The body of every Celery task: execute the job once and return how the delivery ended."""
+    worker = f"{task.request.hostname or 'celery'}/{os.getpid()}"
+    try:
+        return execute_job(name, payload, body, worker=worker).status
+    except Exception as exc:  # the job row itself could not be read or written (database down, ...)
+        if not is_transient(exc):
+            raise
+        settings = get_settings()
+        raise task.retry(
+            exc=exc, countdown=backoff(task.request.retries + 1, settings), max_retries=None
+        ) from exc

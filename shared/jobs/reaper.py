@@ -1,0 +1,83 @@
+"""The reaper: requeue (attempts left) or fail (none left) running jobs whose worker stopped heartbeating.
+
+Every worker process runs one (``Reaper``, a daemon thread) beside its tasks; each stale job is moved by a
+conditional update that only one reaper wins, then dispatched again or published as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from shared.db import repositories as repo
+from shared.db.models import JobStatus, utcnow
+from shared.db.session import session_scope
+from shared.jobs.lifecycle import dispatch_job, publish_row
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+def reap_stale_jobs(settings: Settings | None = None) -> list[tuple[str, str]]:
+    """Requeue (attempts left) or fail (none left) every running job whose heartbeat is too old.
+
+    Returns ``[(job_id, "requeued" | "failed")]``. Safe to run from several workers at once: each job is moved
+    by a conditional update that only one of them wins.
+    """
+    settings = settings or get_settings()
+    stale_before = utcnow() - timedelta(seconds=settings.heartbeat_timeout)
+    with session_scope() as s:
+        stale = repo.stale_jobs(s, stale_before)
+    done: list[tuple[str, str]] = []
+    for job in stale:
+        last = job.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S UTC") if job.heartbeat_at else "never"
+        requeue = job.attempts < settings.max_attempts
+        if requeue:
+            status = JobStatus.queued
+            message = f"requeued: worker {job.worker} stopped heartbeating (last heartbeat {last})"
+        else:
+            status = JobStatus.failed
+            message = (
+                f"worker {job.worker} vanished (no heartbeat since {last}) and the job had used all "
+                f"{job.attempts} attempts"
+            )
+        with session_scope() as s:
+            moved = repo.reap_job(s, job.id, stale_before, status, message)
+        if not moved:
+            continue
+        log.warning("reaper: job %s %s: %s", job.id, "requeued" if requeue else "failed", message)
+        done.append((job.id, "requeued" if requeue else "failed"))
+        if requeue:
+            dispatch_job(job, settings)
+        else:
+            publish_row(job.id, settings)
+    return done
+
+
+class Reaper:
+    """Runs ``reap_stale_jobs`` every ``interval`` seconds in a daemon thread (one per worker process)."""
+
+    def __init__(self, settings: Settings | None = None, interval: float | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.interval = (
+            interval or self.settings.reaper_interval or max(self.settings.heartbeat_timeout / 2, 1.0)
+        )
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="saelab-reaper", daemon=True)
+
+    def start(self) -> Reaper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                reap_stale_jobs(self.settings)
+            except Exception as err:  # the next sweep retries; a dead reaper thread would hide lost jobs
+                log.warning("reaper sweep failed: %s", err)
