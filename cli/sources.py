@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cli.errors import CliError
+from shared.hub import LOCAL_CORPUS, hub_reachable
 
-HUB_HOST = "huggingface.co"
 DEFAULT_MODEL, DEFAULT_HOOK = "gpt2", "blocks.8.hook_resid_pre"
 DEFAULT_CORPUS = "roneneldan/TinyStories"
 # SmolLM2-135M has 30 blocks; the middle of the stream plays the role of GPT-2 Small's layer 8 of 12.
 SMOLLM2_HOOK = "blocks.15.hook_resid_pre"
-LOCAL_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinystories"
 
 
 @dataclass
@@ -25,17 +22,6 @@ class DemoSources:
     hook: str
     corpus: str
     notes: list[str] = field(default_factory=list)
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """True when the Hugging Face hub answers a TCP connect (False at once when HF_HUB_OFFLINE is set)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in {"1", "true", "yes"}:
-        return False
-    try:
-        with socket.create_connection((HUB_HOST, 443), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def packaged_smollm2() -> Path | None:

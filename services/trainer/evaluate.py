@@ -14,9 +14,10 @@ import torch
 from torch import Tensor
 
 from services.trainer.data import Exclusion, Segment, split_segments
-from services.trainer.run import CONFIG_FILE, resolve_device
+from services.trainer.run import CONFIG_FILE
 from services.trainer.train import DENSE_DENSITY
 from shared.config import EvaluateConfig, TrainConfig, load_config
+from shared.devices import resolve_device
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, load_sae
 from shared.shards import ActivationSet

@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from services.trainer.data import ActivationDataset, BatchIterator, split_segments
 from services.trainer.train import SAETrainer
 from shared.config import ConfigError, TrainConfig, dump_config, load_config
+from shared.devices import resolve_device
 from shared.progress import ProgressSink
 from shared.sae import SAE, SAEConfig, create_sae, save_sae
 from shared.shards import ActivationSet
@@ -100,15 +101,6 @@ def sae_config(cfg: TrainConfig, aset: ActivationSet) -> SAEConfig:
         prepend_bos=meta.prepend_bos,
         activations_path=str(Path(cfg.activations).resolve()),
     )
-
-
-def resolve_device(device: str) -> torch.device:
-    """``auto`` = CUDA when present; asking for ``cuda`` without it is an error naming the key."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device: 'cuda' requested but CUDA is not available (use auto or cpu)")
-    return torch.device(device)
 
 
 def _configure_backends(cfg: TrainConfig, device: torch.device) -> None:

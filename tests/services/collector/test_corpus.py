@@ -111,7 +111,7 @@ def test_hub_corpus_streams_seeded_rows(monkeypatch: pytest.MonkeyPatch) -> None
     """The hub path with the network replaced by a local streaming dataset (no internet here)."""
     import datasets
 
-    import shared.lm
+    import shared.hub
 
     rows = [{"text": f"Story number {i}.", "id": i} for i in range(50)]
     opened: list[tuple[str, str]] = []
@@ -123,7 +123,7 @@ def test_hub_corpus_streams_seeded_rows(monkeypatch: pytest.MonkeyPatch) -> None
         opened.append((name, split))
         return datasets.Dataset.from_list(rows).to_iterable_dataset(num_shards=2)
 
-    monkeypatch.setattr(shared.lm, "hub_reachable", lambda: True)
+    monkeypatch.setattr(shared.hub, "hub_reachable", lambda: True)
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     corpus = open_corpus("someone/stories", split="validation")
     assert corpus.kind == "hub" and opened == []  # opened lazily, when documents are read
