@@ -85,11 +85,11 @@ def cmd_submit(args: argparse.Namespace) -> None:
 
 
 def cmd_jobs(args: argparse.Namespace) -> None:
-    from shared.db import repositories as repo
+    from shared.db.repositories.jobs import list_jobs
     from shared.db.session import session_scope
 
     with session_scope() as s:
-        jobs = repo.list_jobs(s, status=args.status, kind=args.kind, limit=args.limit)
+        jobs = list_jobs(s, status=args.status, kind=args.kind, limit=args.limit)
         rows = [(j.id, j.kind, j.status, j.progress, j.created_at, j.error or j.message) for j in jobs]
     if not rows:
         print("no jobs")

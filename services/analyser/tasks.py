@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from services.analyser.celery_app import app
 from shared.config import AnalyseConfig, validate_config
-from shared.db import repositories as repo
+from shared.db.repositories.analysis import replace_run_analysis
+from shared.db.repositories.runs import get_run
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import ANALYSE
@@ -24,7 +25,7 @@ def run_analyse(ctx: JobContext) -> str:
     store = get_store(ctx.settings)
     identity = stage_identity("analyse", ctx.config)
     with session_scope() as s:
-        run = repo.get_run(s, run_id)
+        run = get_run(s, run_id)
         dataset_id = run.dataset_id
         done = run.analysed_at is not None and run.analyse_config is not None
         done = done and stage_identity("analyse", run.analyse_config or {}) == identity
@@ -46,7 +47,7 @@ def run_analyse(ctx: JobContext) -> str:
     ctx.stage("index", "writing features to the database")
     results = load_results(results_dir)
     with session_scope() as s:
-        counts = repo.replace_run_analysis(
+        counts = replace_run_analysis(
             s,
             run_id,
             features=results.features,
@@ -54,7 +55,7 @@ def run_analyse(ctx: JobContext) -> str:
             token_index=results.token_index,
             summary=results.summary,
         )
-        repo.get_run(s, run_id).analyse_config = ctx.config
+        get_run(s, run_id).analyse_config = ctx.config
     return f"analysed {counts.features} features ({counts.examples} examples)"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from services.collector.celery_app import app
 from shared.config import CollectConfig, validate_config
-from shared.db import repositories as repo
+from shared.db.repositories.datasets import get_dataset, mark_dataset_ready
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import COLLECT
@@ -66,7 +66,7 @@ def run_collect(ctx: JobContext) -> str:
     store = get_store(ctx.settings)
     prefix = dataset_prefix(dataset_id)
     with session_scope() as s:
-        ready = repo.get_dataset(s, dataset_id).status == "ready"
+        ready = get_dataset(s, dataset_id).status == "ready"
     if ready and store.has_dir(prefix):
         return "skipped: the dataset is already collected"
     workdir = store.workdir(prefix)
@@ -94,7 +94,7 @@ def run_collect(ctx: JobContext) -> str:
     if not meta.get("complete"):
         raise StoreError(f"{out / META}: collection returned an incomplete dataset")
     with session_scope() as s:
-        ds = repo.mark_dataset_ready(s, dataset_id, meta)
+        ds = mark_dataset_ready(s, dataset_id, meta)
         tokens, shards = ds.n_tokens, len(meta.get("shards", []))
     return f"collected {tokens} tokens in {shards} shards"
 

@@ -10,13 +10,32 @@ import strawberry
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
-from services.gateway import data
 from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import Histogram, SortOrder, ctx, finite, loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.limits import check_page_size
 from services.gateway.runs import require_run
-from shared.db import repositories as repo
+from shared.db.repositories.features import (
+    ExampleRow,
+    FeatureExtras,
+    FeatureKey,
+    FeatureRow,
+    NeighbourRow,
+    count_features,
+    extras_by_key,
+    feature_order,
+    features_by_key,
+    features_page,
+)
+from shared.db.repositories.features import (
+    FeatureFilter as RowFilter,
+)
+from shared.db.repositories.features import (
+    FeatureSort as SortKey,
+)
+from shared.db.repositories.labels import relabel_feature
+from shared.db.repositories.runs import run_exists
+from shared.db.repositories.search import search_features, token_features
 from shared.search import terms
 
 MAX_LABEL_CHARS = 200
@@ -62,7 +81,7 @@ class Example:
     )
 
     @classmethod
-    def from_row(cls, row: data.ExampleRow) -> Example:
+    def from_row(cls, row: ExampleRow) -> Example:
         return cls(
             tokens=list(row.tokens),
             activations=[float(a) for a in row.activations],
@@ -93,7 +112,7 @@ class FeatureRef:
     score: float
 
     @classmethod
-    def from_row(cls, row: data.NeighbourRow) -> FeatureRef:
+    def from_row(cls, row: NeighbourRow) -> FeatureRef:
         return cls(index=row.index, label=row.label, score=float(row.score))
 
 
@@ -118,7 +137,7 @@ class Feature:
     max_activation: float
 
     @classmethod
-    def from_row(cls, row: data.FeatureRow) -> Feature:
+    def from_row(cls, row: FeatureRow) -> Feature:
         return cls(
             run_id=strawberry.ID(row.run_id),
             index=row.feature_index,
@@ -192,7 +211,7 @@ class Feature:
         return [FeatureRef.from_row(row) for row in rows[:first]]
 
     @property
-    def _key(self) -> data.FeatureKey:
+    def _key(self) -> FeatureKey:
         return (str(self.run_id), self.index)
 
 
@@ -226,12 +245,12 @@ class FeatureFilter:
         default=None, description="Case-insensitive label substring."
     )
 
-    def to_data(self) -> data.FeatureFilter:
+    def to_data(self) -> RowFilter:
         for name in ("min_density", "max_density"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= 1:
                 raise BadInput(f"filter.{_camel(name)}: a density is a fraction in [0, 1] (got {value})")
-        return data.FeatureFilter(
+        return RowFilter(
             grades=tuple(self.grades) if self.grades is not None else None,
             min_density=self.min_density,
             max_density=self.max_density,
@@ -252,9 +271,7 @@ class SearchHit:
     )
 
 
-def search_hit(
-    row: data.FeatureRow, extras: data.FeatureExtras | None, score: float, words: list[str]
-) -> SearchHit:
+def search_hit(row: FeatureRow, extras: FeatureExtras | None, score: float, words: list[str]) -> SearchHit:
     """A hit with the field the query matched best in (label, then tokens, then example text) and a snippet."""
     field, snippet = _match(row, extras, words)
     return SearchHit(
@@ -268,9 +285,7 @@ def search_hit(
     )
 
 
-def _match(
-    row: data.FeatureRow, extras: data.FeatureExtras | None, words: list[str]
-) -> tuple[SearchField, str]:
+def _match(row: FeatureRow, extras: FeatureExtras | None, words: list[str]) -> tuple[SearchField, str]:
     def hits(text: str) -> bool:
         return any(t.startswith(w) for t in terms(text) for w in words)
 
@@ -336,7 +351,7 @@ def _page_window(first: int, after: str | None, page: int | None) -> tuple[int, 
 # --------------------------------------------------------------------------------------------------------------
 
 
-async def require_feature(info: Info, run_id: str, index: int) -> data.FeatureRow:
+async def require_feature(info: Info, run_id: str, index: int) -> FeatureRow:
     row = await loaders(info).features.load((run_id, index))
     if row is None:
         await require_run(info, run_id)
@@ -402,7 +417,7 @@ class FeatureQueries:
         if not token:
             raise BadInput("token: empty", field="token")
         await require_run(info, str(run_id))
-        entry = await loaders(info).query(repo.token_features, str(run_id), token, first)
+        entry = await loaders(info).query(token_features, str(run_id), token, first)
         if entry is None:
             return []
         keys = [(str(run_id), f.index) for f in entry.features]
@@ -438,12 +453,12 @@ class FeatureQueries:
 async def _page_rows(
     info: Info,
     run_id: str,
-    sort: data.SortKey,
+    sort: SortKey,
     descending: bool,
-    flt: data.FeatureFilter | None,
+    flt: RowFilter | None,
     offset: int,
     limit: int,
-) -> tuple[list[data.FeatureRow], int]:
+) -> tuple[list[FeatureRow], int]:
     """(rows, total) of an explorer page: unfiltered pages slice the run's cached order (filled on first use),
     filtered ones (or with the response cache off) run the ORDER BY / COUNT in the database."""
     cache = ctx(info).state.responses
@@ -452,13 +467,13 @@ async def _page_rows(
     key = ("order", run_id, sort, descending)
     order: tuple[int, ...] | None = cache.memo(key)
     if order is None:
-        order = await loaders(info).query(data.feature_order, run_id, sort, descending)
+        order = await loaders(info).query(feature_order, run_id, sort, descending)
         if not order:  # no features: an unknown run is an error, an unanalysed one an empty list
             await require_run(info, run_id)
             return [], 0
         cache.put_memo(key, order)
     keys = [(run_id, index) for index in order[offset : offset + limit]]
-    found = await loaders(info).query(data.features_by_key, keys) if keys else []
+    found = await loaders(info).query(features_by_key, keys) if keys else []
     rows = [row for row in found if row is not None]
     return rows, len(order)
 
@@ -466,37 +481,37 @@ async def _page_rows(
 def _page_and_count(
     session: Session,
     run_id: str,
-    sort: data.SortKey,
+    sort: SortKey,
     descending: bool,
-    flt: data.FeatureFilter | None,
+    flt: RowFilter | None,
     offset: int,
     limit: int,
-) -> tuple[list[data.FeatureRow], int]:
+) -> tuple[list[FeatureRow], int]:
     """The page and the filtered total; a page that ends the list gives the total without a COUNT query.
 
     One worker-thread hop for the whole field; the run's existence is only checked when the page is empty."""
-    rows = data.features_page(session, run_id, sort, descending, flt, offset, limit)
+    rows = features_page(session, run_id, sort, descending, flt, offset, limit)
     if not rows:
         _check_run(session, run_id)
     if 0 < len(rows) < limit or (offset == 0 and not rows):
         return rows, offset + len(rows)
-    return rows, data.count_features(session, run_id, flt)
+    return rows, count_features(session, run_id, flt)
 
 
 def _check_run(session: Session, run_id: str) -> None:
-    if not data.run_exists(session, run_id):
+    if not run_exists(session, run_id):
         raise NotFound(f"run {run_id!r} not found", runId=run_id)
 
 
 def _search(session: Session, run_id: str, query: str, first: int) -> list[SearchHit]:
     """Full-text search, then the hits' rows: one worker-thread hop, three statements."""
-    scored = repo.search_features(session, run_id, query, first)
+    scored = search_features(session, run_id, query, first)
     if not scored:
         _check_run(session, run_id)
         return []
     keys = [(run_id, index) for index, _ in scored]
-    rows = data.features_by_key(session, keys)
-    extras = data.extras_by_key(session, keys)
+    rows = features_by_key(session, keys)
+    extras = extras_by_key(session, keys)
     words = terms(query)
     return [
         search_hit(row, extra, score, words)
@@ -520,7 +535,7 @@ class FeatureMutations:
         return Feature.from_row(row)
 
 
-def _relabel(session: Session, run_id: str, index: int, label: str) -> data.FeatureRow:
-    row = data.FeatureRow.from_model(repo.relabel_feature(session, run_id, index, label))
+def _relabel(session: Session, run_id: str, index: int, label: str) -> FeatureRow:
+    row = FeatureRow.from_model(relabel_feature(session, run_id, index, label))
     session.commit()
     return row

@@ -11,13 +11,13 @@ import asyncio
 import strawberry
 from strawberry.types import Info
 
-from services.gateway import data
 from services.gateway.auth import ReadAccess
 from services.gateway.common import ctx, loaders
 from services.gateway.errors import BadInput
 from services.gateway.live import LiveModel
 from services.gateway.runs import require_run
 from shared.db import models as m
+from shared.db.repositories.labels import labels_of_run
 
 MAX_TOP_K = 50
 MAX_PROMPT_CHARS_PER_TOKEN = 64
@@ -78,11 +78,11 @@ async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str |
         return {}
     cache = ctx(info).state.responses
     if not cache.enabled:
-        return await loaders(info).query(data.labels_of_run, run_id, sorted(indices))
+        return await loaders(info).query(labels_of_run, run_id, sorted(indices))
     key = ("labels", run_id)
     labels: dict[int, str | None] | None = cache.memo(key)
     if labels is None:
-        labels = await loaders(info).query(data.labels_of_run, run_id)
+        labels = await loaders(info).query(labels_of_run, run_id)
         cache.put_memo(key, labels)
     return labels
 

@@ -15,12 +15,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from services.gateway import data
 from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Listening, ctx, loaders
 from services.gateway.errors import NotFound
 from services.gateway.limits import check_page_size
 from shared.db import models as m
+from shared.db.repositories.jobs import list_jobs
+from shared.db.repositories.pipelines import list_pipelines
 from shared.jobs import events
 
 
@@ -208,11 +209,11 @@ class JobQueries:
         check_page_size(first, info.context.state.settings.max_page_size)
         lo = loaders(info)
         if kind == JobKind.PIPELINE:
-            pipelines = await lo.query(data.list_pipelines, first)
+            pipelines = await lo.query(list_pipelines, first)
             jobs = [job_from_pipeline(p, await lo.pipeline_jobs.load(p.id)) for p in pipelines]
             return [j for j in jobs if status is None or j.status == status]
         rows = await lo.query(
-            data.list_jobs, status.value if status else None, kind.value if kind else None, first
+            list_jobs, status.value if status else None, kind.value if kind else None, first
         )
         return [job_from_row(row) for row in rows]
 

@@ -15,7 +15,20 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 
-from services.gateway import data
+from shared.db.repositories.datasets import datasets_by_id
+from shared.db.repositories.features import (
+    examples_by_key,
+    extras_by_key,
+    feature_stats_of_runs,
+    features_by_key,
+    logits_by_key,
+    neighbours_by_key,
+)
+from shared.db.repositories.jobs import jobs_by_id, latest_train_jobs
+from shared.db.repositories.labels import labels_by_key
+from shared.db.repositories.metrics import metrics_of_runs
+from shared.db.repositories.pipelines import jobs_of_pipelines, pipelines_by_id
+from shared.db.repositories.runs import runs_by_id
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -49,20 +62,20 @@ class Loaders:
         self._pending: list[_Call] = []
         self._tasks: set[asyncio.Future[None]] = set()
 
-    runs = _Lazy(data.runs_by_id)
-    datasets = _Lazy(data.datasets_by_id)
-    jobs = _Lazy(data.jobs_by_id)
-    pipelines = _Lazy(data.pipelines_by_id)
-    pipeline_jobs = _Lazy(data.jobs_of_pipelines)
-    train_jobs = _Lazy(data.latest_train_jobs)
-    metrics = _Lazy(data.metrics_of_runs)
-    feature_stats = _Lazy(data.feature_stats_of_runs)
-    features = _Lazy(data.features_by_key)
-    examples = _Lazy(data.examples_by_key)
-    neighbours = _Lazy(data.neighbours_by_key)
-    logits = _Lazy(data.logits_by_key)
-    labels = _Lazy(data.labels_by_key)
-    extras = _Lazy(data.extras_by_key)
+    runs = _Lazy(runs_by_id)
+    datasets = _Lazy(datasets_by_id)
+    jobs = _Lazy(jobs_by_id)
+    pipelines = _Lazy(pipelines_by_id)
+    pipeline_jobs = _Lazy(jobs_of_pipelines)
+    train_jobs = _Lazy(latest_train_jobs)
+    metrics = _Lazy(metrics_of_runs)
+    feature_stats = _Lazy(feature_stats_of_runs)
+    features = _Lazy(features_by_key)
+    examples = _Lazy(examples_by_key)
+    neighbours = _Lazy(neighbours_by_key)
+    logits = _Lazy(logits_by_key)
+    labels = _Lazy(labels_by_key)
+    extras = _Lazy(extras_by_key)
 
     def forget_job(self, job_id: str) -> None:
         """Drop cached rows of a job or pipeline so the next load reads the database again."""

@@ -10,12 +10,13 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from services.gateway import data
 from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.jobs import JobStatus
 from shared.db import models as m
+from shared.db.repositories.datasets import list_datasets
+from shared.db.repositories.runs import list_runs
 from shared.jobs import events
 
 _ARTIFACT_STATUS = {
@@ -305,7 +306,7 @@ def log_density_histogram(log10: list[float | None], bins: int) -> Histogram | N
 class RunQueries:
     @strawberry.field(permission_classes=[ReadAccess], description="Every training run, newest first.")
     async def runs(self, info: Info) -> list[Run]:
-        rows = await loaders(info).query(data.list_runs)
+        rows = await loaders(info).query(list_runs)
         return [Run(_row=row) for row in rows]
 
     @strawberry.field(permission_classes=[ReadAccess])
@@ -315,7 +316,7 @@ class RunQueries:
 
     @strawberry.field(permission_classes=[ReadAccess], description="Every activation set, newest first.")
     async def datasets(self, info: Info) -> list[Dataset]:
-        rows = await loaders(info).query(data.list_datasets)
+        rows = await loaders(info).query(list_datasets)
         return [Dataset(_row=row) for row in rows]
 
     @strawberry.field(permission_classes=[ReadAccess])

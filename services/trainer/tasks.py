@@ -20,7 +20,7 @@ import yaml
 
 from services.trainer.celery_app import app
 from shared.config import EvaluateConfig, TrainConfig, validate_config
-from shared.db import repositories as repo
+from shared.db.repositories.runs import get_run, mark_run_trained, set_run_eval
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import EVALUATE, TRAIN
@@ -88,7 +88,7 @@ def run_train(ctx: JobContext) -> str:
     run_id = ctx.payload.run_id
     store = get_store(ctx.settings)
     with session_scope() as s:
-        run = repo.get_run(s, run_id)
+        run = get_run(s, run_id)
         dataset_id, ready = run.dataset_id, run.status == "ready"
     if ready and store.has_dir(run_prefix(run_id)):
         return "skipped: the run is already trained"
@@ -121,7 +121,7 @@ def run_train(ctx: JobContext) -> str:
     publish_run(store, run_id, run_dir)
     steps = trained_steps(run_dir)
     with session_scope() as s:
-        repo.mark_run_trained(s, run_id, steps)
+        mark_run_trained(s, run_id, steps)
     return f"trained {steps} steps"
 
 
@@ -131,7 +131,7 @@ def run_evaluate(ctx: JobContext) -> str:
     store = get_store(ctx.settings)
     identity = stage_identity("evaluate", ctx.config)
     with session_scope() as s:
-        run = repo.get_run(s, run_id)
+        run = get_run(s, run_id)
         dataset_id = run.dataset_id
         done = run.eval is not None and run.evaluate_config is not None
         done = done and stage_identity("evaluate", run.evaluate_config or {}) == identity
@@ -153,7 +153,7 @@ def run_evaluate(ctx: JobContext) -> str:
     ctx.stage("upload", "uploading eval.json")
     publish_run(store, run_id, run_dir)
     with session_scope() as s:
-        repo.set_run_eval(s, run_id, result, ctx.config)
+        set_run_eval(s, run_id, result, ctx.config)
     return "evaluated: " + ", ".join(f"{k} {v:.4g}" for k, v in _headline(result).items())
 
 

@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus
+from shared.db.repositories.common import NotFound
+from shared.db.repositories.jobs import fail_queued_job, list_jobs
 from shared.db.session import session_scope
 from shared.jobs import pipelines
 from shared.jobs.contracts import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
@@ -122,7 +123,7 @@ class EmbeddedWorker:
     def _resume_queued(self) -> None:
         """Jobs left queued by a previous process lost their in-memory queue: enqueue them again."""
         with session_scope() as s:
-            queued = repo.list_jobs(s, status=JobStatus.queued.value, limit=10_000)
+            queued = list_jobs(s, status=JobStatus.queued.value, limit=10_000)
         for job in sorted(queued, key=lambda j: j.created_at):
             dispatch_job(job, self.settings)
 
@@ -167,9 +168,7 @@ class EmbeddedWorker:
                 return
             log.exception("embedded worker: delivery of %s for job %s failed", name, payload.job_id)
             with session_scope() as s:
-                repo.fail_queued_job(
-                    s, payload.job_id, f"the {name} task could not run: {describe_error(err)}"
-                )
+                fail_queued_job(s, payload.job_id, f"the {name} task could not run: {describe_error(err)}")
             publish_row(payload.job_id, self.settings)
 
 
@@ -253,7 +252,7 @@ def cancel_job(job_id: str) -> Job:
         return pipelines.cancel_job(job_id)
     cancelled = pipelines.cancel_pipeline(job_id)
     if not cancelled:
-        raise repo.NotFound(f"jobs: no job or unfinished pipeline with id {job_id!r}")
+        raise NotFound(f"jobs: no job or unfinished pipeline with id {job_id!r}")
     return cancelled[0]
 
 

@@ -24,8 +24,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus, utcnow
+from shared.db.repositories.jobs import (
+    claim_job,
+    create_job,
+    fail_queued_job,
+    finish_job,
+    get_job,
+    heartbeat_job,
+    update_job_progress,
+)
+from shared.db.repositories.metrics import upsert_metrics
+from shared.db.repositories.pipelines import get_pipeline, next_stage, stage_config
 from shared.db.session import session_scope
 from shared.jobs.contracts import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
 from shared.jobs.errors import JobCancelled, JobLost, backoff, describe_error, is_transient, worker_name
@@ -109,7 +119,7 @@ class JobContext:
                 return
             self._last_write = now
         with session_scope() as s:
-            control = repo.update_job_progress(
+            control = update_job_progress(
                 s, self.job_id, self.worker, self._progress, self._message, self._stage or None
             )
         self.cancel_requested = self.cancel_requested or control.cancel_requested
@@ -154,7 +164,7 @@ class JobContext:
         def on_metrics(row: dict[str, Any]) -> None:
             step = int(row["step"])
             with session_scope() as s:
-                repo.upsert_metrics(s, run_id, step, row)
+                upsert_metrics(s, run_id, step, row)
             publish_metrics(run_id, step, row, self.settings)
 
         return on_metrics
@@ -185,7 +195,7 @@ class Heartbeat:
         while not self._stop.wait(self.ctx.settings.heartbeat_interval):
             try:
                 with session_scope() as s:
-                    owned = repo.heartbeat_job(s, self.ctx.job_id, self.ctx.worker)
+                    owned = heartbeat_job(s, self.ctx.job_id, self.ctx.worker)
             except Exception as err:  # a missed beat is retried at the next interval; the reaper has a margin
                 log.warning("heartbeat of job %s failed: %s", self.ctx.job_id, err)
                 continue
@@ -231,10 +241,10 @@ def _claim(name: str, payload: TaskPayload, worker: str, settings: Settings) -> 
             return None, f"job {job.id} is a {job.kind} job, delivered to {name}"
         if JobStatus(job.status).terminal:
             return None, f"job {job.id} already {job.status}"
-        claimed = repo.claim_job(s, job.id, worker, stale_before)
+        claimed = claim_job(s, job.id, worker, stale_before)
         if claimed is None:
             return None, f"job {job.id} is {job.status} on {job.worker} (heartbeat fresh)"
-        config = repo.stage_config(repo.get_pipeline(s, job.pipeline_id), kind) if job.pipeline_id else {}
+        config = stage_config(get_pipeline(s, job.pipeline_id), kind) if job.pipeline_id else {}
         ctx = JobContext(
             name=name,
             payload=payload,
@@ -299,9 +309,7 @@ def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
             enqueue(ctx.name, ctx.payload, countdown=countdown, settings=ctx.settings)
         except Exception as err:
             with session_scope() as s:
-                repo.fail_queued_job(
-                    s, ctx.job_id, f"{text}; and it could not be requeued: {describe_error(err)}"
-                )
+                fail_queued_job(s, ctx.job_id, f"{text}; and it could not be requeued: {describe_error(err)}")
             publish_row(ctx.job_id, ctx.settings)
             return Outcome("failed", text)
         return Outcome("retry", outcome.message, countdown)
@@ -311,7 +319,7 @@ def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
 
 def _finish(ctx: JobContext, status: JobStatus, message: str, error: str | None = None) -> Outcome:
     with session_scope() as s:
-        repo.finish_job(s, ctx.job_id, ctx.worker, status, message, error)
+        finish_job(s, ctx.job_id, ctx.worker, status, message, error)
     publish_row(ctx.job_id, ctx.settings)
     return Outcome("retry" if status == JobStatus.queued else status.value, message)  # type: ignore[arg-type]
 
@@ -320,14 +328,14 @@ def _succeed(ctx: JobContext, message: str) -> Outcome:
     """Mark the job succeeded and create the next stage's job in the same transaction; then enqueue it."""
     next_job: Job | None = None
     with session_scope() as s:
-        if not repo.finish_job(s, ctx.job_id, ctx.worker, JobStatus.succeeded, message):
+        if not finish_job(s, ctx.job_id, ctx.worker, JobStatus.succeeded, message):
             return Outcome("dropped", f"job {ctx.job_id} changed hands before it could be marked succeeded")
-        job = repo.get_job(s, ctx.job_id)
+        job = get_job(s, ctx.job_id)
         if job.pipeline_id is not None:
-            pipeline = repo.get_pipeline(s, job.pipeline_id)
-            kind = repo.next_stage(pipeline, job.kind)
+            pipeline = get_pipeline(s, job.pipeline_id)
+            kind = next_stage(pipeline, job.kind)
             if kind is not None:
-                next_job = repo.create_job(
+                next_job = create_job(
                     s,
                     kind,
                     pipeline_id=pipeline.id,
@@ -349,7 +357,7 @@ def dispatch_job(job: Job, settings: Settings | None = None) -> None:
         enqueue(KIND_TASKS[job.kind], payload_for(job), settings=settings)
     except Exception as err:
         with session_scope() as s:
-            repo.fail_queued_job(s, job.id, f"could not enqueue the {job.kind} task: {describe_error(err)}")
+            fail_queued_job(s, job.id, f"could not enqueue the {job.kind} task: {describe_error(err)}")
         publish_row(job.id, settings)
         raise
     publish_row(job.id, settings)

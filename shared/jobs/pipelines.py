@@ -24,8 +24,11 @@ from shared.config import (
     TrainConfig,
     validate_config,
 )
-from shared.db import repositories as repo
 from shared.db.models import Job, JobStatus
+from shared.db.repositories.datasets import get_dataset, get_or_create_dataset
+from shared.db.repositories.jobs import create_job, request_cancel
+from shared.db.repositories.pipelines import create_pipeline, get_pipeline, pipeline_jobs
+from shared.db.repositories.runs import get_or_create_run, get_run
 from shared.db.session import session_scope
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings
@@ -102,10 +105,8 @@ def _start(
     stages: list[dict[str, Any]], dataset_id: str | None, run_id: str | None, settings: Settings | None
 ) -> Submission:
     with session_scope() as s:
-        pipeline = repo.create_pipeline(s, stages, dataset_id, run_id)
-        job = repo.create_job(
-            s, stages[0]["kind"], pipeline_id=pipeline.id, dataset_id=dataset_id, run_id=run_id
-        )
+        pipeline = create_pipeline(s, stages, dataset_id, run_id)
+        job = create_job(s, stages[0]["kind"], pipeline_id=pipeline.id, dataset_id=dataset_id, run_id=run_id)
         submission = Submission(pipeline.id, dataset_id, run_id, job.id, tuple(st["kind"] for st in stages))
     dispatch_job(job, settings)
     return submission
@@ -141,9 +142,9 @@ def submit_pipeline(
     )
     run_id = run_id_for(dataset_id, configs["train"]) if "train" in configs else None
     with session_scope() as s:
-        repo.get_or_create_dataset(s, dataset_id, configs["collect"].model_dump(mode="json"), name=name)
+        get_or_create_dataset(s, dataset_id, configs["collect"].model_dump(mode="json"), name=name)
         if run_id is not None:
-            repo.get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
+            get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
     return _start(_stages(configs), dataset_id, run_id, settings)
 
 
@@ -167,8 +168,8 @@ def submit_training(
     if force:
         run_id = content_id(run_id, uuid.uuid4().hex)
     with session_scope() as s:
-        repo.get_dataset(s, dataset_id)
-        repo.get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
+        get_dataset(s, dataset_id)
+        get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
     return _start(_stages(configs), dataset_id, run_id, settings)
 
 
@@ -189,7 +190,7 @@ def submit_analysis(
 def _submit_on_run(run_id: str, kind: str, cfg: ConfigLike, settings: Settings | None) -> Submission:
     config = _validated(kind, cfg)
     with session_scope() as s:
-        run = repo.get_run(s, run_id)
+        run = get_run(s, run_id)
         dataset_id = run.dataset_id
     return _start(_stages({kind: config}), dataset_id, run_id, settings)
 
@@ -202,7 +203,7 @@ def _submit_on_run(run_id: str, kind: str, cfg: ConfigLike, settings: Settings |
 def cancel_job(job_id: str, settings: Settings | None = None) -> Job:
     """Cancel a job (queued: at once; running: at its next progress report); its pipeline stops there."""
     with session_scope() as s:
-        job = repo.request_cancel(s, job_id)
+        job = request_cancel(s, job_id)
     publish_row(job_id, settings)
     return job
 
@@ -210,15 +211,15 @@ def cancel_job(job_id: str, settings: Settings | None = None) -> Job:
 def cancel_pipeline(pipeline_id: str, settings: Settings | None = None) -> list[Job]:
     """Cancel every unfinished job of a pipeline."""
     with session_scope() as s:
-        jobs = [j for j in repo.pipeline_jobs(s, pipeline_id) if not JobStatus(j.status).terminal]
+        jobs = [j for j in pipeline_jobs(s, pipeline_id) if not JobStatus(j.status).terminal]
     return [cancel_job(j.id, settings) for j in jobs]
 
 
 def pipeline_done(pipeline_id: str) -> tuple[bool, list[Job]]:
     """(finished?, its jobs): finished when a job failed or was cancelled, or the last stage succeeded."""
     with session_scope() as s:
-        pipeline = repo.get_pipeline(s, pipeline_id)
-        jobs = repo.pipeline_jobs(s, pipeline_id)
+        pipeline = get_pipeline(s, pipeline_id)
+        jobs = pipeline_jobs(s, pipeline_id)
         n_stages = len(pipeline.stages)
     if any(j.status in (JobStatus.failed.value, JobStatus.cancelled.value) for j in jobs):
         return True, jobs

@@ -10,8 +10,8 @@ import logging
 import threading
 from datetime import timedelta
 
-from shared.db import repositories as repo
 from shared.db.models import JobStatus, utcnow
+from shared.db.repositories.jobs import reap_job, stale_jobs
 from shared.db.session import session_scope
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings, get_settings
@@ -28,7 +28,7 @@ def reap_stale_jobs(settings: Settings | None = None) -> list[tuple[str, str]]:
     settings = settings or get_settings()
     stale_before = utcnow() - timedelta(seconds=settings.heartbeat_timeout)
     with session_scope() as s:
-        stale = repo.stale_jobs(s, stale_before)
+        stale = stale_jobs(s, stale_before)
     done: list[tuple[str, str]] = []
     for job in stale:
         last = job.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S UTC") if job.heartbeat_at else "never"
@@ -43,7 +43,7 @@ def reap_stale_jobs(settings: Settings | None = None) -> list[tuple[str, str]]:
                 f"{job.attempts} attempts"
             )
         with session_scope() as s:
-            moved = repo.reap_job(s, job.id, stale_before, status, message)
+            moved = reap_job(s, job.id, stale_before, status, message)
         if not moved:
             continue
         log.warning("reaper: job %s %s: %s", job.id, "requeued" if requeue else "failed", message)

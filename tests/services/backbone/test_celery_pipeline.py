@@ -16,11 +16,15 @@ from pathlib import Path
 
 import pytest
 from support.configs import tiny_configs
+from support.reads import count_metric_rows, get_metrics, list_features
 from support.recorder import EventRecorder
 from support.workers import CeleryWorker, stop_all, worker_env
 
-from shared.db import repositories as repo
 from shared.db.prestart import upgrade
+from shared.db.repositories.datasets import get_dataset
+from shared.db.repositories.jobs import get_job
+from shared.db.repositories.runs import get_run
+from shared.db.repositories.search import search_features
 from shared.db.session import dispose_engines, session_scope
 from shared.jobs.events import JOBS_CHANNEL, metrics_channel
 from shared.jobs.pipelines import (
@@ -116,15 +120,15 @@ def test_full_pipeline_through_celery_workers(
     assert workers == ["collector1", "trainer1", "trainer1", "analyser1"]
 
     with session_scope() as s:
-        dataset = repo.get_dataset(s, sub.dataset_id)  # type: ignore[arg-type]
-        run = repo.get_run(s, run_id)
+        dataset = get_dataset(s, sub.dataset_id)  # type: ignore[arg-type]
+        run = get_run(s, run_id)
         assert dataset.status == "ready" and dataset.n_tokens == 2048
         assert run.steps_done == 60 and run.eval is not None and "ce_loss_recovered" in run.eval
-        features, total = repo.list_features(s, run_id, sort="density", descending=True, limit=5)
+        features, total = list_features(s, run_id, sort="density", descending=True, limit=5)
         assert total == 64 and features[0].density >= features[-1].density
         labelled = next(f for f in features if f.label)
         word = next(w for w in labelled.label.replace("'", " ").split() if w.isalnum())  # type: ignore[union-attr]
-        assert labelled.feature_index in [i for i, _ in repo.search_features(s, run_id, word, limit=64)]
+        assert labelled.feature_index in [i for i, _ in search_features(s, run_id, word, limit=64)]
 
     store = get_store()
     assert store.has_dir(f"datasets/{sub.dataset_id}") and store.has_dir(f"runs/{run_id}")
@@ -163,7 +167,7 @@ def test_sigkilled_trainer_is_redelivered_and_resumes_from_the_stored_checkpoint
         cluster.workers["trainer1"].kill()
         killed_at = max(checkpoint_step(n) or 0 for n in store.subdirs(checkpoints_prefix(run_id)))
         with session_scope() as s:
-            job = repo.get_job(s, sub.job_id)
+            job = get_job(s, sub.job_id)
             assert job.status == "running" and job.attempts == 1, "training finished before the kill"
         replacement = cluster.start_worker("trainer", "trainer2")
         replacement.wait_ready()
@@ -180,11 +184,11 @@ def test_sigkilled_trainer_is_redelivered_and_resumes_from_the_stored_checkpoint
     assert f"at step {int(resumed[0].rsplit(' ', 1)[1])}" in replacement.log.read_text()
 
     with session_scope() as s:
-        run = repo.get_run(s, run_id)
+        run = get_run(s, run_id)
         assert run.steps_done == n_steps
-        curves = repo.get_metrics(s, run_id)
+        curves = get_metrics(s, run_id)
         logged = list(range(log_every, n_steps + 1, log_every))
         assert all([step for step, _ in points] == logged for points in curves.values()), curves.keys()
-        assert repo.count_metric_rows(s, run_id) == len(logged) * len(curves)
+        assert count_metric_rows(s, run_id) == len(logged) * len(curves)
     cfg = json.loads(store.get_bytes(f"runs/{run_id}/cfg.json"))
     assert cfg["saelab"]["trained_steps"] == n_steps

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from support.configs import tiny_configs
 from support.fixtures import use_settings
+from support.reads import get_metrics, list_features
 from support.recorder import EventRecorder
 
-from shared.db import repositories as repo
+from shared.db.repositories.datasets import get_dataset
+from shared.db.repositories.runs import get_run
 from shared.db.session import session_scope
 from shared.jobs.events import JOBS_CHANNEL, metrics_channel
 from shared.jobs.pipelines import dataset_id_for, run_id_for
@@ -51,16 +53,16 @@ def test_embedded_pipeline_end_to_end(
         }
         assert (run_dir / "results" / "MANIFEST.json").is_file()
         with session_scope() as s:
-            dataset = repo.get_dataset(s, sub.dataset_id)  # type: ignore[arg-type]
-            run = repo.get_run(s, run_id)
+            dataset = get_dataset(s, sub.dataset_id)  # type: ignore[arg-type]
+            run = get_run(s, run_id)
             assert dataset.status == "ready" and dataset.n_tokens == 2048 and dataset.d_in == 64
             assert run.status == "ready" and run.steps_done == 60
             # a 60-step SAE's EV sits near 0 (either sign): the stage must have stored a real card, not a quality bar
             assert run.eval is not None and run.eval["n_tokens"] > 0  # type: ignore[index]
             assert math.isfinite(run.eval["explained_variance"]) and run.eval["explained_variance"] <= 1  # type: ignore[index]
             assert run.summary is not None and run.summary["d_sae"] == 64  # type: ignore[index]
-            assert repo.list_features(s, run_id)[1] == 64
-            curves = repo.get_metrics(s, run_id)
+            assert list_features(s, run_id)[1] == 64
+            curves = get_metrics(s, run_id)
             assert {step for step, _ in curves["loss"]} == {20, 40, 60}
 
         # live events: every stage ran and finished; each logged training step arrived

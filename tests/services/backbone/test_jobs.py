@@ -13,9 +13,9 @@ from sqlalchemy.exc import OperationalError
 from support.fixtures import use_settings
 
 from shared.config import ConfigError
-from shared.db import repositories as repo
 from shared.db.models import Job, utcnow
 from shared.db.prestart import upgrade
+from shared.db.repositories.jobs import claim_job, get_job
 from shared.db.session import session_scope
 from shared.jobs import pipelines
 from shared.jobs.contracts import COLLECT, TRAIN, TaskPayload, set_local_dispatcher
@@ -61,7 +61,7 @@ def _submit(sent: Recorder) -> pipelines.Submission:
 
 def _job(job_id: str) -> Job:
     with session_scope() as s:
-        return repo.get_job(s, job_id)
+        return get_job(s, job_id)
 
 
 def _ok(ctx: JobContext) -> str:
@@ -114,7 +114,7 @@ def test_delivery_while_another_worker_heartbeats_is_dropped(sent: Recorder) -> 
     sub = _submit(sent)
     payload = sent.sent[-1][1]
     with session_scope() as s:
-        assert repo.claim_job(s, sub.job_id, "w-alive", utcnow() - timedelta(seconds=60)) is not None
+        assert claim_job(s, sub.job_id, "w-alive", utcnow() - timedelta(seconds=60)) is not None
     outcome = execute_job(COLLECT, payload, _ok, worker="w2")
     assert outcome.status == "dropped" and _job(sub.job_id).worker == "w-alive"
 
@@ -232,9 +232,7 @@ def test_reaper_requeues_a_job_whose_worker_vanished_then_fails_it(sent: Recorde
     settings = get_settings()
     for attempt in range(1, settings.max_attempts + 1):
         with session_scope() as s:
-            assert (
-                repo.claim_job(s, sub.job_id, f"dead-{attempt}", utcnow() - timedelta(seconds=10)) is not None
-            )
+            assert claim_job(s, sub.job_id, f"dead-{attempt}", utcnow() - timedelta(seconds=10)) is not None
             s.execute(
                 update(Job).where(Job.id == sub.job_id).values(heartbeat_at=utcnow() - timedelta(seconds=5))
             )

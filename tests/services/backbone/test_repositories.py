@@ -7,10 +7,27 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from support.reads import (
+    count_metric_rows,
+    feature_record,
+    get_examples,
+    get_metrics,
+    get_neighbours,
+    list_features,
+)
 
-from shared.db import repositories as repo
 from shared.db.models import utcnow
 from shared.db.prestart import upgrade
+from shared.db.repositories.analysis import AnalysisCounts, replace_run_analysis
+from shared.db.repositories.common import NotFound
+from shared.db.repositories.datasets import get_or_create_dataset
+from shared.db.repositories.features import FeatureFilter, get_feature
+from shared.db.repositories.jobs import claim_job, create_job, get_job, heartbeat_job, update_job_progress
+from shared.db.repositories.labels import relabel_feature
+from shared.db.repositories.metrics import upsert_metrics
+from shared.db.repositories.pipelines import create_pipeline
+from shared.db.repositories.runs import get_or_create_run, get_run
+from shared.db.repositories.search import search_features, token_features
 from shared.db.session import dispose_engines, session_scope
 from shared.features import (
     ExampleRecord,
@@ -37,9 +54,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         db = server.create_database()
     upgrade(db)
     with session_scope(db) as s:
-        repo.get_or_create_dataset(s, "d1", {"model": "tiny", "hook": "blocks.1.hook_resid_pre"})
-        repo.get_or_create_run(s, "r1", "d1", {"architecture": "relu", "d_sae": len(WORDS)})
-        repo.get_or_create_run(s, "r2", "d1", {"architecture": "topk", "d_sae": 4})
+        get_or_create_dataset(s, "d1", {"model": "tiny", "hook": "blocks.1.hook_resid_pre"})
+        get_or_create_run(s, "r1", "d1", {"architecture": "relu", "d_sae": len(WORDS)})
+        get_or_create_run(s, "r2", "d1", {"architecture": "topk", "d_sae": 4})
     yield db
     dispose_engines()
     if request.param == "postgresql":
@@ -91,10 +108,10 @@ def summary() -> RunSummary:
                       tokens_per_s=1000.0)  # fmt: skip
 
 
-def load(url: str, run_id: str = "r1", label_of: dict[int, str] | None = None) -> repo.AnalysisCounts:
+def load(url: str, run_id: str = "r1", label_of: dict[int, str] | None = None) -> AnalysisCounts:
     label_of = label_of or {}
     with session_scope(url) as s:
-        return repo.replace_run_analysis(
+        return replace_run_analysis(
             s,
             run_id,
             features=(feature(i, w, label_of.get(i)) for i, w in enumerate(WORDS)),
@@ -115,115 +132,113 @@ def load(url: str, run_id: str = "r1", label_of: dict[int, str] | None = None) -
 def test_reanalysis_replaces_rows_instead_of_duplicating(url: str) -> None:
     first = load(url)
     second = load(url)
-    assert first == second == repo.AnalysisCounts(features=8, examples=21, neighbours=16, logits=24, tokens=8)
+    assert first == second == AnalysisCounts(features=8, examples=21, neighbours=16, logits=24, tokens=8)
     with session_scope(url) as s:
-        rows, total = repo.list_features(s, "r1", limit=100)
+        rows, total = list_features(s, "r1", limit=100)
         assert total == 8 and [f.feature_index for f in rows] == list(range(8))
-        assert repo.list_features(s, "r2")[1] == 0  # other runs untouched
-        assert repo.get_run(s, "r1").summary["n_dead"] == 1  # type: ignore[index]
+        assert list_features(s, "r2")[1] == 0  # other runs untouched
+        assert get_run(s, "r1").summary["n_dead"] == 1  # type: ignore[index]
 
 
 def test_feature_records_round_trip(url: str) -> None:
     load(url)
     with session_scope(url) as s:
         for i, w in enumerate(WORDS):
-            assert repo.feature_record(s, "r1", i) == feature(i, w)
-        ex = repo.get_examples(s, "r1", [2, 7])
+            assert feature_record(s, "r1", i) == feature(i, w)
+        ex = get_examples(s, "r1", [2, 7])
         assert ex[2] == examples(2, WORDS[2]) and ex[7] == []
-        assert repo.get_neighbours(s, "r1", [3], "coactivation")[3] == [FeatureRef(index=5, score=0.25)]
-        assert repo.feature_record(s, "r1", 99) is None
+        assert get_neighbours(s, "r1", [3], "coactivation")[3] == [FeatureRef(index=5, score=0.25)]
+        assert feature_record(s, "r1", 99) is None
 
 
 def test_explorer_sorts_filters_and_pages(url: str) -> None:
     load(url)
     with session_scope(url) as s:
-        by_max, total = repo.list_features(s, "r1", sort="max_activation", descending=True, limit=3)
+        by_max, total = list_features(s, "r1", sort="max_activation", descending=True, limit=3)
         values = [f.max_activation for f in by_max]
         assert total == 8 and values == sorted(values, reverse=True) and len(values) == 3
-        page2, _ = repo.list_features(s, "r1", sort="density", limit=3, offset=3)
+        page2, _ = list_features(s, "r1", sort="density", limit=3, offset=3)
         assert [f.feature_index for f in page2] == [2, 3, 4]  # density ascending: 7 (dead, 0) first
-        scored, _ = repo.list_features(s, "r1", sort="label_score", descending=True, limit=8)
+        scored, _ = list_features(s, "r1", sort="label_score", descending=True, limit=8)
         assert scored[0].feature_index == 6 and scored[-1].feature_index == 7  # None sorts last
-        high, n_high = repo.list_features(s, "r1", flt=repo.FeatureFilter(grade="High"))
+        high, n_high = list_features(s, "r1", flt=FeatureFilter(grades=("High",)))
         assert n_high == 3 and all(f.grade == "High" for f in high)
-        dense, n = repo.list_features(s, "r1", flt=repo.FeatureFilter(density_min=0.03, density_max=0.05))
+        dense, n = list_features(s, "r1", flt=FeatureFilter(min_density=0.03, max_density=0.05))
         assert n == 3 and {f.feature_index for f in dense} == {2, 3, 4}
-        _, n_alive = repo.list_features(s, "r1", flt=repo.FeatureFilter(include_dead=False))
+        _, n_alive = list_features(s, "r1", flt=FeatureFilter(include_dead=False))
         assert n_alive == 7
-        moon, _ = repo.list_features(s, "r1", flt=repo.FeatureFilter(label_contains="MOON"))
+        moon, _ = list_features(s, "r1", flt=FeatureFilter(label_contains="MOON"))
         assert [f.feature_index for f in moon] == [6]
 
 
 def test_search_ranks_label_matches_first_and_follows_relabels(url: str) -> None:
     load(url, label_of={5: "ship and mouse"})
     with session_scope(url) as s:
-        hits = repo.search_features(s, "r1", "mouse")
+        hits = search_features(s, "r1", "mouse")
         assert [i for i, _ in hits][:2] == [2, 5] or [i for i, _ in hits][:2] == [5, 2]
         assert {i for i, _ in hits} == {2, 5}
-        assert [i for i, _ in repo.search_features(s, "r1", "sh")] == [5]  # prefix match
-        assert repo.search_features(s, "r1", "  ") == [] and repo.search_features(s, "r2", "mouse") == []
-        assert repo.search_features(s, "r1", "ship mouse")[0][0] == 5  # every word must match
-        repo.relabel_feature(s, "r1", 0, "whiskers detector")
+        assert [i for i, _ in search_features(s, "r1", "sh")] == [5]  # prefix match
+        assert search_features(s, "r1", "  ") == [] and search_features(s, "r2", "mouse") == []
+        assert search_features(s, "r1", "ship mouse")[0][0] == 5  # every word must match
+        relabel_feature(s, "r1", 0, "whiskers detector")
     with session_scope(url) as s:
-        assert [i for i, _ in repo.search_features(s, "r1", "whiskers")] == [0]
+        assert [i for i, _ in search_features(s, "r1", "whiskers")] == [0]
 
 
 def test_human_labels_survive_reanalysis(url: str) -> None:
     load(url)
     with session_scope(url) as s:
-        repo.relabel_feature(s, "r1", 3, "rainy weather", description="checked by hand")
+        relabel_feature(s, "r1", 3, "rainy weather", description="checked by hand")
     load(url)
     with session_scope(url) as s:
-        f = repo.get_feature(s, "r1", 3)
+        f = get_feature(s, "r1", 3)
         assert f is not None and (f.label, f.label_source, f.label_description) == (
             "rainy weather", "human", "checked by hand")  # fmt: skip
         with pytest.raises(ValueError, match="label"):
-            repo.relabel_feature(s, "r1", 3, "   ")
-        with pytest.raises(repo.NotFound, match="feature 42"):
-            repo.relabel_feature(s, "r1", 42, "nope")
+            relabel_feature(s, "r1", 3, "   ")
+        with pytest.raises(NotFound, match="feature 42"):
+            relabel_feature(s, "r1", 42, "nope")
 
 
 def test_token_index_lookup(url: str) -> None:
     load(url)
     with session_scope(url) as s:
-        entry = repo.token_features(s, "r1", "mouse")
+        entry = token_features(s, "r1", "mouse")
         assert entry is not None and entry.token == " mouse" and entry.features[0].index == 2
-        assert repo.token_features(s, "r1", "zebra") is None
+        assert token_features(s, "r1", "zebra") is None
 
 
 def test_metrics_are_unique_per_run_step_and_name(url: str) -> None:
     with session_scope(url) as s:
         assert (
-            repo.upsert_metrics(
-                s, "r1", 10, {"step": 10, "loss": 2.0, "l0": 30, "note": "x", "bad": float("nan")}
-            )
+            upsert_metrics(s, "r1", 10, {"step": 10, "loss": 2.0, "l0": 30, "note": "x", "bad": float("nan")})
             == 2
         )
-        repo.upsert_metrics(s, "r1", 20, {"loss": 1.5, "l0": 25})
+        upsert_metrics(s, "r1", 20, {"loss": 1.5, "l0": 25})
     with session_scope(url) as s:  # a resumed run logs step 20 again
-        repo.upsert_metrics(s, "r1", 20, {"loss": 1.4, "l0": 24})
+        upsert_metrics(s, "r1", 20, {"loss": 1.4, "l0": 24})
     with session_scope(url) as s:
-        assert repo.count_metric_rows(s, "r1") == 4
-        assert repo.get_metrics(s, "r1") == {"l0": [(10, 30.0), (20, 24.0)], "loss": [(10, 2.0), (20, 1.4)]}
-        assert repo.get_metrics(s, "r1", names=["loss"]) == {"loss": [(10, 2.0), (20, 1.4)]}
+        assert count_metric_rows(s, "r1") == 4
+        assert get_metrics(s, "r1") == {"l0": [(10, 30.0), (20, 24.0)], "loss": [(10, 2.0), (20, 1.4)]}
+        assert get_metrics(s, "r1", names=["loss"]) == {"loss": [(10, 2.0), (20, 1.4)]}
 
 
 def test_claiming_a_job_is_exclusive_until_its_heartbeat_goes_stale(url: str) -> None:
     with session_scope(url) as s:
-        pipeline = repo.create_pipeline(s, [{"kind": "train", "config": {}}], "d1", "r1")
-        job = repo.create_job(s, "train", pipeline_id=pipeline.id, dataset_id="d1", run_id="r1")
+        pipeline = create_pipeline(s, [{"kind": "train", "config": {}}], "d1", "r1")
+        job = create_job(s, "train", pipeline_id=pipeline.id, dataset_id="d1", run_id="r1")
     long_ago = utcnow() - timedelta(minutes=5)
     with session_scope(url) as s:
-        assert repo.claim_job(s, job.id, "w1", stale_before=long_ago) is not None
+        assert claim_job(s, job.id, "w1", stale_before=long_ago) is not None
     with session_scope(url) as s:
-        assert repo.claim_job(s, job.id, "w2", stale_before=long_ago) is None  # w1's heartbeat is fresh
-        assert repo.heartbeat_job(s, job.id, "w1") and not repo.heartbeat_job(s, job.id, "w2")
+        assert claim_job(s, job.id, "w2", stale_before=long_ago) is None  # w1's heartbeat is fresh
+        assert heartbeat_job(s, job.id, "w1") and not heartbeat_job(s, job.id, "w2")
     with session_scope(url) as s:
-        claimed = repo.claim_job(s, job.id, "w2", stale_before=utcnow() + timedelta(seconds=1))
+        claimed = claim_job(s, job.id, "w2", stale_before=utcnow() + timedelta(seconds=1))
         assert claimed is not None and (claimed.worker, claimed.attempts) == ("w2", 2)
-        assert repo.update_job_progress(s, job.id, "w1", 0.5, "late").owned is False
-        control = repo.update_job_progress(s, job.id, "w2", 1.7, "nearly")
-        assert control.owned and not control.cancel_requested and repo.get_job(s, job.id).progress == 1.0
+        assert update_job_progress(s, job.id, "w1", 0.5, "late").owned is False
+        control = update_job_progress(s, job.id, "w2", 1.7, "nearly")
+        assert control.owned and not control.cancel_requested and get_job(s, job.id).progress == 1.0
 
 
 def test_json_columns_decode_fast_and_keep_what_orjson_refuses(url: str) -> None:

@@ -155,43 +155,48 @@ TRAIN = {"architecture": "relu", "d_sae": N_FEATURES, "n_steps": 10}
 
 def seed_database(url: str, artifacts: Path) -> Seeded:
     """Migrate a fresh database at ``url`` and fill it with one analysed run, one pending run and some jobs."""
-    from shared.db import repositories as repo
     from shared.db.models import JobStatus
     from shared.db.prestart import upgrade
+    from shared.db.repositories.analysis import replace_run_analysis
+    from shared.db.repositories.datasets import get_or_create_dataset, mark_dataset_ready
+    from shared.db.repositories.jobs import create_job
+    from shared.db.repositories.metrics import upsert_metrics
+    from shared.db.repositories.pipelines import create_pipeline
+    from shared.db.repositories.runs import get_or_create_run, mark_run_trained, set_run_eval
     from shared.db.session import session_scope
 
     upgrade(url)
     with session_scope(url) as s:
-        repo.get_or_create_dataset(s, "d" * 32, COLLECT, name="tiny stories")
-        repo.mark_dataset_ready(
+        get_or_create_dataset(s, "d" * 32, COLLECT, name="tiny stories")
+        mark_dataset_ready(
             s, "d" * 32, {"d_in": 64, "n_contexts": 10, "context_length": 16, "corpus": "stories.txt"}
         )
-        repo.get_or_create_run(s, "r" * 32, "d" * 32, TRAIN, name="seeded run")
-        repo.mark_run_trained(s, "r" * 32, 10)
-        repo.set_run_eval(
+        get_or_create_run(s, "r" * 32, "d" * 32, TRAIN, name="seeded run")
+        mark_run_trained(s, "r" * 32, 10)
+        set_run_eval(
             s,
             "r" * 32,
             {"explained_variance": 0.9, "l0": 7.5, "ce_loss_recovered": 0.8, "kl_div": 0.1, "ce_loss_sae": 3.2,
              "ce_loss_zero_ablation": 9.0, "sae": {"d_in": 64}},
             {},
         )  # fmt: skip
-        repo.get_or_create_run(s, "p" * 32, "d" * 32, {**TRAIN, "d_sae": 8}, name="pending run")
+        get_or_create_run(s, "p" * 32, "d" * 32, {**TRAIN, "d_sae": 8}, name="pending run")
         for step in range(0, 10, 2):
-            repo.upsert_metrics(
+            upsert_metrics(
                 s, "r" * 32, step, {"loss": 10.0 - step, "l0": 5.0 + step, "explained_variance": step / 10}
             )
-        pipeline = repo.create_pipeline(
+        pipeline = create_pipeline(
             s,
             [{"kind": "collect", "config": COLLECT}, {"kind": "train", "config": TRAIN}],
             "d" * 32,
             "r" * 32,
         )
-        collect = repo.create_job(s, "collect", pipeline_id=pipeline.id, dataset_id="d" * 32, run_id="r" * 32)
-        train = repo.create_job(s, "train", pipeline_id=pipeline.id, dataset_id="d" * 32, run_id="r" * 32)
+        collect = create_job(s, "collect", pipeline_id=pipeline.id, dataset_id="d" * 32, run_id="r" * 32)
+        train = create_job(s, "train", pipeline_id=pipeline.id, dataset_id="d" * 32, run_id="r" * 32)
         for job, status in ((collect, JobStatus.succeeded), (train, JobStatus.succeeded)):
             job.status, job.progress = status.value, 1.0
-        queued = repo.create_job(s, "analyse", dataset_id="d" * 32, run_id="p" * 32)
-        repo.replace_run_analysis(
+        queued = create_job(s, "analyse", dataset_id="d" * 32, run_id="p" * 32)
+        replace_run_analysis(
             s,
             "r" * 32,
             features=[feature_record(i) for i in range(N_FEATURES)],

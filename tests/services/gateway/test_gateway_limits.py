@@ -8,7 +8,7 @@ import time
 import pytest
 from gateway_support import GraphQL, Seeded, make_state, use_database
 
-from services.gateway import data
+from services.gateway import runs
 from services.gateway.errors import RateLimited
 from services.gateway.limits import RateLimiter
 
@@ -78,7 +78,7 @@ def test_unexpected_errors_are_masked_and_logged(
     def broken(session: object) -> None:
         raise RuntimeError("disk on fire at /srv/secret/saelab.db")
 
-    monkeypatch.setattr(data, "list_runs", broken)
+    monkeypatch.setattr(runs, "list_runs", broken)
     with caplog.at_level(logging.ERROR, logger="services.gateway.errors"):
         err = gql.error("{ runs { id } }")
     assert err.extensions == {"code": "INTERNAL"}
@@ -91,13 +91,13 @@ def test_slow_operations_time_out_as_unavailable(seeded: Seeded, monkeypatch: py
     # deadline; inline SQLite reads (the default for SQLite) are short and finish before the loop looks again
     gql = _gql(seeded, monkeypatch, request_timeout_s=0.2, db_reads="thread")
     assert not gql.state.inline_reads
-    real = data.list_runs
+    real = runs.list_runs
 
     def slow(session: object) -> object:
         time.sleep(0.6)
         return real(session)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(data, "list_runs", slow)
+    monkeypatch.setattr(runs, "list_runs", slow)
     result = gql.run("{ runs { id } }")
     assert result.data is None and result.errors[0].extensions == {"code": "UNAVAILABLE"}
     assert "longer than 0.2 s" in result.errors[0].message

@@ -1,13 +1,14 @@
-"""Read queries of the gateway: one SQL statement per call, batched by key so DataLoaders keep query counts flat.
+"""Feature reads: the explorer's pages in any sort under the one feature filter, and batched lookups by key.
 
-Plain synchronous functions over a SQLAlchemy ``Session``; the loaders run them in a worker thread. Every batch
-function returns results in the order of its keys (None or an empty list where nothing exists).
+Batched functions take ``(run id, feature index)`` keys and return one result per key in key order (None or an
+empty list where nothing exists), from one statement per run among the keys, so the gateway's DataLoaders keep
+query counts flat. The keyed lookups are prebuilt Core statements (see ``by_key``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,14 +16,14 @@ from sqlalchemy import ColumnElement, Select, Table, and_, bindparam, func, sele
 from sqlalchemy.orm import Session
 
 from shared.db import models as m
-from shared.db.repositories import page_order
 
 FeatureKey = tuple[str, int]
 """(run id, feature index)."""
 
-SortKey = Literal["index", "density", "max_activation", "label_score"]
+FeatureSort = Literal["index", "density", "max_activation", "label_score"]
+"""The explorer's sort keys (the GraphQL ``FeatureSort`` enum carries the same values)."""
 
-_SORT_COLUMNS = {
+SORT_COLUMNS: dict[str, Any] = {
     "index": m.Feature.feature_index,
     "density": m.Feature.density,
     "max_activation": m.Feature.max_activation,
@@ -32,125 +33,22 @@ _SORT_COLUMNS = {
 
 @dataclass(frozen=True)
 class FeatureFilter:
-    """Explorer filters: grades, density range, case-insensitive label substring."""
+    """Explorer filters, the one definition every caller uses; None (``include_dead`` True) leaves one out."""
 
     grades: tuple[str, ...] | None = None
+    """Keep features with one of these grades."""
     min_density: float | None = None
+    """Keep features firing on at least this fraction of tokens."""
     max_density: float | None = None
+    """Keep features firing on at most this fraction of tokens."""
     label_contains: str | None = None
+    """Keep features whose label contains this text (case-insensitive)."""
+    include_dead: bool = True
+    """False leaves out features that never fired."""
 
 
-@dataclass(frozen=True)
-class NeighbourRow:
-    """A neighbour reference with its label (joined in the same query)."""
-
-    index: int
-    score: float
-    label: str | None
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Runs, datasets, jobs, metrics
-# --------------------------------------------------------------------------------------------------------------
-
-
-def list_runs(session: Session) -> list[m.Run]:
-    return list(session.scalars(select(m.Run).order_by(m.Run.created_at.desc(), m.Run.id)))
-
-
-def list_datasets(session: Session) -> list[m.Dataset]:
-    return list(session.scalars(select(m.Dataset).order_by(m.Dataset.created_at.desc(), m.Dataset.id)))
-
-
-def list_jobs(session: Session, status: str | None, kind: str | None, first: int) -> list[m.Job]:
-    query = select(m.Job).order_by(m.Job.created_at.desc(), m.Job.id).limit(first)
-    if status is not None:
-        query = query.where(m.Job.status == status)
-    if kind is not None:
-        query = query.where(m.Job.kind == kind)
-    return list(session.scalars(query))
-
-
-def list_pipelines(session: Session, first: int) -> list[m.Pipeline]:
-    query = select(m.Pipeline).order_by(m.Pipeline.created_at.desc(), m.Pipeline.id).limit(first)
-    return list(session.scalars(query))
-
-
-def _by_ids(session: Session, model: Any, ids: Sequence[str]) -> list[Any]:
-    rows = {row.id: row for row in session.scalars(select(model).where(model.id.in_(set(ids))))}
-    return [rows.get(i) for i in ids]
-
-
-def runs_by_id(session: Session, ids: Sequence[str]) -> list[m.Run | None]:
-    return _by_ids(session, m.Run, ids)
-
-
-def datasets_by_id(session: Session, ids: Sequence[str]) -> list[m.Dataset | None]:
-    return _by_ids(session, m.Dataset, ids)
-
-
-def jobs_by_id(session: Session, ids: Sequence[str]) -> list[m.Job | None]:
-    return _by_ids(session, m.Job, ids)
-
-
-def pipelines_by_id(session: Session, ids: Sequence[str]) -> list[m.Pipeline | None]:
-    return _by_ids(session, m.Pipeline, ids)
-
-
-def jobs_of_pipelines(session: Session, pipeline_ids: Sequence[str]) -> list[list[m.Job]]:
-    """The jobs of each pipeline, oldest first."""
-    query = select(m.Job).where(m.Job.pipeline_id.in_(set(pipeline_ids))).order_by(m.Job.created_at, m.Job.id)
-    grouped: dict[str, list[m.Job]] = defaultdict(list)
-    for job in session.scalars(query):
-        grouped[job.pipeline_id or ""].append(job)
-    return [grouped.get(i, []) for i in pipeline_ids]
-
-
-def latest_train_jobs(session: Session, run_ids: Sequence[str]) -> list[m.Job | None]:
-    """The newest training job of each run (its status is the run's status)."""
-    query = (
-        select(m.Job)
-        .where(m.Job.run_id.in_(set(run_ids)), m.Job.kind == m.JobKind.train.value)
-        .order_by(m.Job.created_at, m.Job.id)
-    )
-    latest = {job.run_id: job for job in session.scalars(query)}
-    return [latest.get(i) for i in run_ids]
-
-
-def metrics_of_runs(session: Session, run_ids: Sequence[str]) -> list[list[dict[str, Any]]]:
-    """Each run's logged steps as ``{"step": n, name: value, ...}`` dicts, oldest first."""
-    query = (
-        select(m.Metric.run_id, m.Metric.step, m.Metric.name, m.Metric.value)
-        .where(m.Metric.run_id.in_(set(run_ids)))
-        .order_by(m.Metric.run_id, m.Metric.step)
-    )
-    steps: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for run_id, step, name, value in session.execute(query):
-        steps[run_id].setdefault(step, {"step": step})[name] = value
-    return [list(steps[i].values()) if i in steps else [] for i in run_ids]
-
-
-def feature_stats_of_runs(session: Session, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """Per run: feature count, distinct grades, and every feature's log10 density (None for dead ones)."""
-    query = select(m.Feature.run_id, m.Feature.grade, m.Feature.log10_density).where(
-        m.Feature.run_id.in_(set(run_ids))
-    )
-    stats: dict[str, dict[str, Any]] = {i: {"count": 0, "grades": set(), "log10": []} for i in run_ids}
-    for run_id, grade, log10 in session.execute(query):
-        entry = stats[run_id]
-        entry["count"] += 1
-        if grade:
-            entry["grades"].add(grade)
-        entry["log10"].append(log10)
-    return [stats[i] for i in run_ids]
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Features
-# --------------------------------------------------------------------------------------------------------------
-
-
-def _filtered(query: Select[Any], run_id: str, flt: FeatureFilter | None) -> Select[Any]:
+def filtered(query: Select[Any], run_id: str, flt: FeatureFilter | None) -> Select[Any]:
+    """``query`` restricted to the features of ``run_id`` that pass ``flt``."""
     query = query.where(m.Feature.run_id == run_id)
     if flt is None:
         return query
@@ -163,7 +61,15 @@ def _filtered(query: Select[Any], run_id: str, flt: FeatureFilter | None) -> Sel
     if flt.label_contains:
         needle = flt.label_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(m.Feature.label).like(f"%{needle}%", escape="\\"))
+    if not flt.include_dead:
+        query = query.where(m.Feature.dead.is_(False))
     return query
+
+
+def page_order(column: Any, descending: bool, index: Any) -> list[Any]:
+    """ORDER BY of a page, ties by index; NULLS LAST only where nulls exist, so SQLite can walk the index."""
+    key = column.desc() if descending else column.asc()
+    return [key.nulls_last() if column.nullable else key, index.asc()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +112,7 @@ _LIGHT_COLUMNS = [getattr(m.Feature, name) for name in _LIGHT]
 def features_page(
     session: Session,
     run_id: str,
-    sort: SortKey,
+    sort: FeatureSort,
     descending: bool,
     flt: FeatureFilter | None,
     offset: int,
@@ -217,13 +123,13 @@ def features_page(
     Still one statement: for a value sort, the page's indices come from a subquery that only touches the
     ``(run_id, col, feature_index)`` index (skipped rows are never read), then only those rows are loaded.
     """
-    column = _SORT_COLUMNS[sort]
+    column = SORT_COLUMNS[sort]
     if sort == "index":  # the unique (run_id, feature_index) index already gives this order
         order = column.desc() if descending else column.asc()
-        query = _filtered(select(*_LIGHT_COLUMNS), run_id, flt).order_by(order).offset(offset).limit(limit)
+        query = filtered(select(*_LIGHT_COLUMNS), run_id, flt).order_by(order).offset(offset).limit(limit)
         return [FeatureRow(*row) for row in session.execute(query)]
     keys: list[Any] = [m.Feature.feature_index, column.label("sort_key")]
-    ids = _filtered(select(*keys), run_id, flt)
+    ids = filtered(select(*keys), run_id, flt)
     page = (
         ids.order_by(*page_order(column, descending, m.Feature.feature_index))
         .offset(offset)
@@ -238,10 +144,10 @@ def features_page(
     return [FeatureRow(*row) for row in session.execute(query)]
 
 
-def feature_order(session: Session, run_id: str, sort: SortKey, descending: bool) -> tuple[int, ...]:
+def feature_order(session: Session, run_id: str, sort: FeatureSort, descending: bool) -> tuple[int, ...]:
     """Every feature index of a run in the explorer's order for ``sort`` (the order :func:`features_page` pages
     through, unfiltered): missing values last, ties by index ascending. Empty when the run has no features."""
-    column = _SORT_COLUMNS[sort]
+    column = SORT_COLUMNS[sort]
     if sort == "index":
         indices = session.scalars(select(m.Feature.feature_index).where(m.Feature.run_id == run_id))
         return tuple(sorted(indices, reverse=descending))
@@ -256,18 +162,37 @@ def feature_order(session: Session, run_id: str, sort: SortKey, descending: bool
 
 
 def count_features(session: Session, run_id: str, flt: FeatureFilter | None) -> int:
-    return int(session.scalar(_filtered(select(func.count(m.Feature.id)), run_id, flt)) or 0)
+    """How many features of the run pass ``flt``."""
+    return int(session.scalar(filtered(select(func.count(m.Feature.id)), run_id, flt)) or 0)
 
 
-def run_exists(session: Session, run_id: str) -> bool:
-    return session.scalar(select(m.Run.id).where(m.Run.id == run_id)) is not None
+def get_feature(session: Session, run_id: str, index: int) -> m.Feature | None:
+    """One feature row (ORM, for writes), or None."""
+    return session.scalar(
+        select(m.Feature).where(m.Feature.run_id == run_id, m.Feature.feature_index == index)
+    )
 
 
-_Keyed = tuple[Select[Any], Select[Any]]
+def feature_stats_of_runs(session: Session, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Per run: feature count, distinct grades, and every feature's log10 density (None for dead ones)."""
+    query = select(m.Feature.run_id, m.Feature.grade, m.Feature.log10_density).where(
+        m.Feature.run_id.in_(set(run_ids))
+    )
+    stats: dict[str, dict[str, Any]] = {i: {"count": 0, "grades": set(), "log10": []} for i in run_ids}
+    for run_id, grade, log10 in session.execute(query):
+        entry = stats[run_id]
+        entry["count"] += 1
+        if grade:
+            entry["grades"].add(grade)
+        entry["log10"].append(log10)
+    return [stats[i] for i in run_ids]
+
+
+Keyed = tuple[Select[Any], Select[Any]]
 """A keyed lookup prebuilt twice: for one index (``feature_index = :index``) and for several (expanding IN)."""
 
 
-def _keyed(session: Session, statements: _Keyed, keys: Sequence[FeatureKey]) -> Iterator[Any]:
+def keyed(session: Session, statements: Keyed, keys: Sequence[FeatureKey]) -> Iterator[Any]:
     """Rows of a prebuilt keyed lookup for ``keys``: one execution per run among the keys (a request's keys are
     nearly always of one run, so one statement)."""
     by_run: dict[str, set[int]] = defaultdict(set)
@@ -282,12 +207,12 @@ def _keyed(session: Session, statements: _Keyed, keys: Sequence[FeatureKey]) -> 
             yield from session.execute(many, {"run_id": run_id, "indices": sorted(indices)})
 
 
-def _by_key(
+def by_key(
     table: Table,
     *columns: ColumnElement[Any],
     order_by: Sequence[ColumnElement[Any]] = (),
     join: tuple[Any, ColumnElement[bool]] | None = None,
-) -> _Keyed:
+) -> Keyed:
     """``SELECT run_id, feature_index, *columns FROM table [LEFT JOIN ...] WHERE run_id = :run_id AND
     feature_index = :index`` (and ``IN :indices``), ordered by ``order_by``.
 
@@ -303,22 +228,20 @@ def _by_key(
     )
 
 
-_FEATURES: Table = m.Feature.__table__  # type: ignore[assignment]
-_FEATURES_BY_KEY = _by_key(_FEATURES, *(_FEATURES.c[name] for name in _LIGHT[2:]))
-_EXTRAS_BY_KEY = _by_key(_FEATURES, *(_FEATURES.c[name] for name in FeatureExtras.__dataclass_fields__))
-_LABELS_BY_KEY = _by_key(_FEATURES, _FEATURES.c.label)
-_LABELS_OF_RUN = select(_FEATURES.c.feature_index, _FEATURES.c.label).where(
-    _FEATURES.c.run_id == bindparam("run_id")
-)
+FEATURES: Table = m.Feature.__table__  # type: ignore[assignment]
+_FEATURES_BY_KEY = by_key(FEATURES, *(FEATURES.c[name] for name in _LIGHT[2:]))
+_EXTRAS_BY_KEY = by_key(FEATURES, *(FEATURES.c[name] for name in FeatureExtras.__dataclass_fields__))
 
 
 def features_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[FeatureRow | None]:
-    rows = {(row[0], row[1]): FeatureRow(*row) for row in _keyed(session, _FEATURES_BY_KEY, keys)}
+    """The light columns of these features (None where not analysed)."""
+    rows = {(row[0], row[1]): FeatureRow(*row) for row in keyed(session, _FEATURES_BY_KEY, keys)}
     return [rows.get(k) for k in keys]
 
 
 def extras_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[FeatureExtras | None]:
-    rows = {(row[0], row[1]): FeatureExtras(*row[2:]) for row in _keyed(session, _EXTRAS_BY_KEY, keys)}
+    """The heavy columns of these features (None where not analysed)."""
+    rows = {(row[0], row[1]): FeatureExtras(*row[2:]) for row in keyed(session, _EXTRAS_BY_KEY, keys)}
     return [rows.get(k) for k in keys]
 
 
@@ -332,6 +255,15 @@ class ExampleRow:
     activations: list[float]
     max_position: int
     max_activation: float
+
+
+@dataclass(frozen=True)
+class NeighbourRow:
+    """A neighbour reference with its label (joined in the same query)."""
+
+    index: int
+    score: float
+    label: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +284,7 @@ def _grouped(
 
 
 _EXAMPLES: Table = m.FeatureExample.__table__  # type: ignore[assignment]
-_EXAMPLES_BY_KEY = _by_key(
+_EXAMPLES_BY_KEY = by_key(
     _EXAMPLES,
     *(
         _EXAMPLES.c[name]
@@ -361,8 +293,8 @@ _EXAMPLES_BY_KEY = _by_key(
     order_by=(_EXAMPLES.c.bin, _EXAMPLES.c.rank),
 )
 _NEIGHBOURS: Table = m.FeatureNeighbour.__table__  # type: ignore[assignment]
-_OTHER = _FEATURES.alias("other")
-_NEIGHBOURS_BY_KEY = _by_key(
+_OTHER = FEATURES.alias("other")
+_NEIGHBOURS_BY_KEY = by_key(
     _NEIGHBOURS,
     _NEIGHBOURS.c.kind,
     _NEIGHBOURS.c.neighbour_index,
@@ -377,41 +309,23 @@ _NEIGHBOURS_BY_KEY = _by_key(
     ),
 )
 _LOGITS: Table = m.FeatureLogit.__table__  # type: ignore[assignment]
-_LOGITS_BY_KEY = _by_key(
+_LOGITS_BY_KEY = by_key(
     _LOGITS, _LOGITS.c.direction, _LOGITS.c.token, _LOGITS.c.value, order_by=(_LOGITS.c.rank,)
 )
 
 
 def examples_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[ExampleRow]]]:
     """Per feature: ``{"top": [...], "quantile": [...]}`` (top by rank; quantile by bin, then rank)."""
-    return _grouped(_keyed(session, _EXAMPLES_BY_KEY, keys), keys, ("top", "quantile"), ExampleRow)
+    return _grouped(keyed(session, _EXAMPLES_BY_KEY, keys), keys, ("top", "quantile"), ExampleRow)
 
 
 def neighbours_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[NeighbourRow]]]:
     """Per feature: ``{"decoder": [...], "coactivation": [...]}`` by rank, each with the neighbour's label."""
-    rows = _keyed(session, _NEIGHBOURS_BY_KEY, keys)
+    rows = keyed(session, _NEIGHBOURS_BY_KEY, keys)
     return _grouped(rows, keys, ("decoder", "coactivation"), lambda _kind, *f: NeighbourRow(*f))
 
 
 def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str, list[LogitRow]]]:
     """Per feature: ``{"top": [...], "bottom": [...]}`` logit-lens tokens by rank."""
-    rows = _keyed(session, _LOGITS_BY_KEY, keys)
+    rows = keyed(session, _LOGITS_BY_KEY, keys)
     return _grouped(rows, keys, ("top", "bottom"), lambda _kind, *f: LogitRow(*f))
-
-
-def labels_of_run(
-    session: Session, run_id: str, indices: Sequence[int] | None = None
-) -> dict[int, str | None]:
-    """Labels of a run's features by index, in one query: these ``indices`` (those without a feature row are
-    absent), or every feature of the run when None."""
-    rows: Iterable[Any]
-    if indices is None:
-        rows = session.execute(_LABELS_OF_RUN, {"run_id": run_id})
-    else:
-        rows = _keyed(session, _LABELS_BY_KEY, [(run_id, index) for index in indices])
-    return {row.feature_index: row.label for row in rows}
-
-
-def labels_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[str | None]:
-    labels = {(r, i): label for r, i, label in _keyed(session, _LABELS_BY_KEY, keys)}
-    return [labels.get(k) for k in keys]
