@@ -26,11 +26,11 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from services.gateway.auth import bearer_token, generate_token, token_matches
-from services.gateway.cache import CachedQueries, ResponseCache
 from services.gateway.context import Context, GatewayState
 from services.gateway.live import ModelCache, freeze_heap, load_live_model, run_sae_dir
 from services.gateway.schema import build_schema
 from services.gateway.settings import GatewaySettings, get_gateway_settings
+from services.gateway.speed.cache import CachedQueries, ResponseCache
 from shared.jobs import events
 from shared.settings import Settings, get_settings
 from shared.store import get_store
@@ -98,7 +98,7 @@ async def _clear_cache_after_analyses(state: GatewayState) -> None:
     try:
         async for event in stream:
             if isinstance(event, events.JobEvent) and event.kind == "analyse" and event.status == "succeeded":
-                state.responses.clear()
+                state.analysis_changed()
     except Exception as err:  # without events the TTL still bounds staleness
         log.warning(
             "response cache: job events unavailable (%s); entries expire after %s s",
@@ -110,8 +110,8 @@ async def _clear_cache_after_analyses(state: GatewayState) -> None:
 
 
 class _Router(GraphQLRouter[Context, None]):
-    """Strawberry's FastAPI router with orjson for responses and websocket messages: the stdlib encoder took
-    ~2-5 ms of a feature-detail or prompt-analysis answer (tens of kB of numbers)."""
+    """Strawberry's FastAPI router with orjson for responses and websocket messages (answers are tens of kB of
+    numbers; bench/README.md has what it saves)."""
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()
@@ -152,8 +152,9 @@ def create_app(
     def authenticated(header: str | None) -> bool:
         return token_matches(bearer_token(header), app.state.gateway.api_token)
 
-    # Inside CORS (added later = outer), so cached answers get the same CORS headers as computed ones.
-    app.add_middleware(CachedQueries, cache=responses, authenticated=authenticated)
+    if settings.fast_paths:  # the speed layer's response cache; inside CORS (added later = outer), so cached
+        # answers get the same CORS headers as computed ones
+        app.add_middleware(CachedQueries, cache=responses, authenticated=authenticated)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -9,11 +9,12 @@ from typing import Any
 from strawberry.fastapi import BaseContext
 
 from services.gateway.auth import bearer_token, connection_authorization, token_matches
-from services.gateway.cache import ResponseCache
 from services.gateway.limits import RateLimiter
 from services.gateway.live import ModelCache
 from services.gateway.loaders import Loaders
 from services.gateway.settings import GatewaySettings
+from services.gateway.speed.cache import ResponseCache
+from services.gateway.speed.memos import RunMemos
 from shared.settings import Settings, get_settings
 
 
@@ -33,18 +34,27 @@ class GatewayState:
     limiter: RateLimiter = field(init=False)
     responses: ResponseCache = field(init=False)
     """Results of read-only feature queries (cleared on relabel and when an analysis finishes)."""
+    memos: RunMemos = field(init=False)
+    """Per-run feature orders and labels (cleared with the responses)."""
 
     inline_reads: bool = field(init=False)
     """SQL reads run on the event loop (``db_reads`` inline, or auto with SQLite) instead of a worker thread."""
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.settings.inference_rate_per_minute, self.settings.inference_burst)
-        self.responses = ResponseCache(self.settings.response_cache_s)
+        ttl_s = self.settings.response_cache_s if self.settings.fast_paths else 0.0
+        self.responses = ResponseCache(ttl_s)
+        self.memos = RunMemos(ttl_s)
         mode = self.settings.db_reads
         if mode == "auto":
             bind = getattr(self.session_factory, "kw", {}).get("bind")
             mode = "inline" if bind is not None and bind.dialect.name == "sqlite" else "thread"
         self.inline_reads = mode == "inline"
+
+    def analysis_changed(self) -> None:
+        """A run's features changed (relabel, finished analysis): drop the cached answers and memos."""
+        self.responses.clear()
+        self.memos.clear()
 
 
 class Context(BaseContext):

@@ -461,17 +461,17 @@ async def _page_rows(
 ) -> tuple[list[FeatureRow], int]:
     """(rows, total) of an explorer page: unfiltered pages slice the run's cached order (filled on first use),
     filtered ones (or with the response cache off) run the ORDER BY / COUNT in the database."""
-    cache = ctx(info).state.responses
-    if flt is not None or not cache.enabled:
+    memos = ctx(info).state.memos
+    if flt is not None or not memos.enabled:
         return await loaders(info).query(_page_and_count, run_id, sort, descending, flt, offset, limit)
     key = ("order", run_id, sort, descending)
-    order: tuple[int, ...] | None = cache.memo(key)
+    order: tuple[int, ...] | None = memos.get(key)
     if order is None:
         order = await loaders(info).query(feature_order, run_id, sort, descending)
         if not order:  # no features: an unknown run is an error, an unanalysed one an empty list
             await require_run(info, run_id)
             return [], 0
-        cache.put_memo(key, order)
+        memos.put(key, order)
     keys = [(run_id, index) for index in order[offset : offset + limit]]
     found = await loaders(info).query(features_by_key, keys) if keys else []
     rows = [row for row in found if row is not None]
@@ -531,7 +531,7 @@ class FeatureMutations:
             raise BadInput(f"label: at most {MAX_LABEL_CHARS} characters (got {len(text)})", field="label")
         await require_feature(info, str(run_id), index)
         row = await loaders(info).query(_relabel, str(run_id), index, text)
-        ctx(info).state.responses.clear()
+        ctx(info).state.analysis_changed()
         return Feature.from_row(row)
 
 

@@ -76,14 +76,14 @@ async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str |
     cleared by relabels), else one query for just these indices."""
     if not indices:
         return {}
-    cache = ctx(info).state.responses
-    if not cache.enabled:
+    memos = ctx(info).state.memos
+    if not memos.enabled:
         return await loaders(info).query(labels_of_run, run_id, sorted(indices))
     key = ("labels", run_id)
-    labels: dict[int, str | None] | None = cache.memo(key)
+    labels: dict[int, str | None] | None = memos.get(key)
     if labels is None:
         labels = await loaders(info).query(labels_of_run, run_id)
-        cache.put_memo(key, labels)
+        memos.put(key, labels)
     return labels
 
 

@@ -112,7 +112,7 @@ def freeze_heap() -> None:
 
     Called once the gateway has started and after each model load: the schema, SQLAlchemy, the LM and their
     hundreds of thousands of objects live as long as the process, and full collections that re-scanned them
-    on allocation-heavy requests took ~20 % of the CPU of a feature detail and made the slowest requests.
+    on allocation-heavy requests made the slowest requests (bench/README.md has the figures).
     Previously frozen objects are unfrozen first, so this collection also reclaims what became cyclic garbage
     among them since (a model evicted from the cache)."""
     gc.unfreeze()

@@ -1,7 +1,8 @@
 """The gateway's GraphQL schema: root Query/Mutation/Subscription combined from the domain modules, with limits.
 
 ``build_schema(settings)`` adds the query depth and alias limits, the parser/validation caches, the client-error
-rewriting (stable ``extensions.code``, no internals) and a per-operation timeout. ``schema`` is the instance the
+rewriting (stable ``extensions.code``, no internals), a per-operation timeout and, unless
+``SAELAB_GATEWAY_FAST_PATHS=0``, the speed layer's execution context (``services.gateway.speed``). ``schema`` is the instance the
 app serves and ``export_schema`` prints.
 """
 
@@ -29,12 +30,12 @@ from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
-from services.gateway.execution import FastExecutionContext, MemoNameConverter
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
 from services.gateway.jobs import JobQueries, JobSubscriptions
 from services.gateway.runs import RunQueries, RunSubscriptions
 from services.gateway.settings import GatewaySettings, get_gateway_settings
+from services.gateway.speed.execution import FastExecutionContext, MemoNameConverter
 from services.gateway.submit import JobMutations
 
 log = logging.getLogger(__name__)
@@ -139,12 +140,15 @@ def build_schema(settings: GatewaySettings) -> GatewaySchema:
         *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+    fast = (
+        settings.fast_paths
+    )  # the speed layer; off: Strawberry's stock execution context and name converter
     schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        execution_context_class=FastExecutionContext,
-        config=StrawberryConfig(name_converter=MemoNameConverter()),
+        execution_context_class=FastExecutionContext if fast else None,
+        config=StrawberryConfig(name_converter=MemoNameConverter()) if fast else StrawberryConfig(),
         # Factories, not instances: an extension instance would be shared by concurrent operations. The rule
         # classes are built once so the validation cache (keyed by them) keeps hitting.
         extensions=[

@@ -33,8 +33,13 @@ class GatewaySettings(BaseSettings):
     """Live-inference requests a client may send at once before the rate applies."""
     request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     """An operation running longer than this is abandoned with code UNAVAILABLE."""
+    fast_paths: bool = True
+    """The speed layer (``services/gateway/speed``): fast GraphQL completion paths, the response cache and the
+    per-run memos. Off (``SAELAB_GATEWAY_FAST_PATHS=0``) the gateway runs stock graphql-core and Strawberry
+    execution with no cache: the same answers, more slowly (a fallback if a library upgrade breaks the fast paths)."""
     response_cache_s: Annotated[float, Field(ge=0)] = 30.0
-    """Seconds a read-only feature query result is reused (0 = off); relabels and finished analyses clear it."""
+    """Seconds a read-only feature query result (and a run's memos) is reused (0 = off); relabels and finished
+    analyses clear it. Ignored when ``fast_paths`` is off."""
     model_cache_size: Annotated[int, Field(ge=1)] = 2
     """Runs whose LM + SAE stay loaded for live inference (least recently used evicted)."""
     db_reads: Literal["auto", "inline", "thread"] = "auto"

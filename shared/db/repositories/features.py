@@ -200,7 +200,7 @@ def keyed(session: Session, statements: Keyed, keys: Sequence[FeatureKey]) -> It
         by_run[run_id].add(index)
     one, many = statements
     for run_id, indices in by_run.items():
-        # one index (a feature detail): no IN-list expansion at execution (~10 % of its lookups' CPU)
+        # one index (a feature detail): no IN-list expansion at execution
         if len(indices) == 1:
             yield from session.execute(one, {"run_id": run_id, "index": next(iter(indices))})
         else:

@@ -32,6 +32,12 @@ def _clear_settings() -> Iterator[None]:
 
 
 @pytest.fixture
+def speed_layer_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The speed layer on whatever SAELAB_GATEWAY_FAST_PATHS says (the tests of the layer itself use it)."""
+    monkeypatch.setenv("SAELAB_GATEWAY_FAST_PATHS", "1")
+
+
+@pytest.fixture
 def state(seeded: Seeded, monkeypatch: pytest.MonkeyPatch) -> Any:
     use_database(monkeypatch, seeded)
     return make_state(seeded)

@@ -6,9 +6,12 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 from gateway_support import CAT, TOKEN, GraphQL, Seeded, Server, count_statements
 
 from shared.jobs import events
+
+pytestmark = pytest.mark.usefixtures("speed_layer_on")  # these test the speed layer itself
 
 PAGE = "query($run: ID!) { features(runId: $run, first: 5) { nodes { index label } } }"
 
@@ -65,7 +68,7 @@ def test_live_data_errors_and_mutations_are_not_cached(server: Server, seeded: S
 
 
 def test_a_large_request_body_passes_through_the_cache_intact(server: Server, seeded: Seeded) -> None:
-    from services.gateway.cache import MAX_CACHED_REQUEST_BYTES
+    from services.gateway.speed.cache import MAX_CACHED_REQUEST_BYTES
 
     padding = " " * (MAX_CACHED_REQUEST_BYTES + 10)  # insignificant whitespace: the same query, only longer
     answer = _post(server, PAGE + padding, {"run": seeded.run_id})
@@ -160,18 +163,26 @@ def test_a_relabel_reorders_nothing_but_shows_at_once_on_cached_order_pages(
     assert unknown.extensions["code"] == "NOT_FOUND" and "no-such-run" in unknown.message
 
 
-def test_per_run_memos_share_the_response_cache_ttl_and_clearing() -> None:
-    from services.gateway.cache import ResponseCache
+def test_per_run_memos_share_the_response_cache_ttl_and_clearing(
+    seeded: Seeded,
+    monkeypatch,  # noqa: ANN001
+) -> None:
+    from gateway_support import make_state, use_database
 
-    cache = ResponseCache(ttl_s=30)
-    cache.put_memo(("labels", "r1"), {1: "cat"})
-    assert cache.memo(("labels", "r1")) == {1: "cat"} and cache.memo(("labels", "r2")) is None
-    cache.clear()  # what a relabel and a finished analysis do
-    assert cache.memo(("labels", "r1")) is None
-    expired = ResponseCache(ttl_s=0.01)
-    expired.put_memo(("order", "r1", "index", False), (0, 1))
+    from services.gateway.speed.memos import RunMemos
+
+    use_database(monkeypatch, seeded)
+    state = make_state(seeded, response_cache_s=30)
+    assert state.memos.ttl_s == state.responses.ttl_s == 30
+    state.memos.put(("labels", "r1"), {1: "cat"})
+    state.responses.put(("q", b"{}", None, False), b"{}")
+    assert state.memos.get(("labels", "r1")) == {1: "cat"} and state.memos.get(("labels", "r2")) is None
+    state.analysis_changed()  # what a relabel and a finished analysis do
+    assert state.memos.get(("labels", "r1")) is None and len(state.responses) == 0
+    expired = RunMemos(ttl_s=0.01)
+    expired.put(("order", "r1", "index", False), (0, 1))
     time.sleep(0.02)
-    assert expired.memo(("order", "r1", "index", False)) is None
-    off = ResponseCache(ttl_s=0)
-    off.put_memo(("labels", "r1"), {})
-    assert off.memo(("labels", "r1")) is None
+    assert expired.get(("order", "r1", "index", False)) is None
+    off = RunMemos(ttl_s=0)
+    off.put(("labels", "r1"), {})
+    assert off.get(("labels", "r1")) is None and len(off) == 0

@@ -1,4 +1,4 @@
-"""The execution fast paths (services.gateway.execution) answer exactly like stock graphql-core: same data, same
+"""The execution fast paths (services.gateway.speed.execution) answer exactly like stock graphql-core: same data, same
 errors (message, path, null propagation), on the gateway's own operations and on values that must fall back."""
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from gateway_support import CAT, DEAD, GraphQL, Seeded
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from bench.gateway_latency import FEATURE_DETAIL, FEATURES_PAGE, SEARCH
-from services.gateway.execution import FastExecutionContext, MemoNameConverter
+from services.gateway.speed.execution import FastExecutionContext, MemoNameConverter
+
+pytestmark = pytest.mark.usefixtures("speed_layer_on")  # these test the speed layer itself
 
 
 def _answer(result: Any) -> tuple[Any, list[tuple[str, Any, Any]]]:

@@ -105,13 +105,14 @@ def test_analyse_prompt_matches_a_direct_forward_and_encode(
             assert x["label"] == feature_record(x["index"]).label
 
 
+@pytest.mark.usefixtures("speed_layer_on")  # compares the layer's labels memo with the direct read
 def test_analyse_prompt_labels_are_the_same_with_the_response_cache_off(
     live: tuple[GraphQL, CountingLoader], live_run: Seeded
 ) -> None:
     gql, _ = live
     variables = {"run": live_run.run_id, "text": TEXT, "k": 5}
     cached = gql.data(ANALYSE, variables)["analysePrompt"]  # labels from the run's memo
-    assert gql.state.responses.memo(("labels", live_run.run_id)) is not None
+    assert gql.state.memos.get(("labels", live_run.run_id)) is not None
     uncached_state = make_state(live_run, response_cache_s=0)
     uncached_state.models = gql.state.models
     assert GraphQL(uncached_state).data(ANALYSE, variables)["analysePrompt"] == cached

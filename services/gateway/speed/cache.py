@@ -11,10 +11,7 @@ FastAPI and Strawberry: a hit costs a dictionary lookup and one write (no routin
 encoding), and bytes are invisible to the garbage collector, whose full collections over thousands of cached
 result trees were the explorer's slowest requests.
 
-Beside whole results it keeps per-run memos under the same TTL and clearing: each browsed run's full feature order
-per sort (a tuple of indices: any page of an unfiltered explorer listing is then a slice of it plus one lookup of
-its rows, instead of an ORDER BY over the run and a COUNT; the rows themselves are read fresh), and a run's labels
-by index for live inference (analysePrompt names up to 64 x 50 features per request).
+The per-run memos (``memos.RunMemos``) share the TTL and the clearing.
 """
 
 from __future__ import annotations
@@ -31,9 +28,6 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationT
 
 CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "similarFeatures", "serverInfo"})
 """Root fields whose results depend only on analysis results (and labels)."""
-
-MAX_MEMOS = 72
-"""Cached per-run values: 8 explorer orders (sort x direction) and the labels of a run, so the last 8 runs."""
 
 
 @lru_cache(maxsize=512)
@@ -63,7 +57,6 @@ class ResponseCache:
         self.ttl_s = ttl_s
         self._max = max_entries
         self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
-        self._memos: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -104,28 +97,6 @@ class ResponseCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
-            self._memos.clear()
-
-    def memo(self, key: tuple[Any, ...]) -> Any | None:
-        """A cached per-run value (a feature order, the run's labels), or None (expired, absent, cache off)."""
-        if not self.enabled:
-            return None
-        with self._lock:
-            entry = self._memos.get(key)
-            if entry is None or entry[0] < time.monotonic():
-                return None
-            self._memos.move_to_end(key)
-            return entry[1]
-
-    def put_memo(self, key: tuple[Any, ...], value: Any) -> None:
-        """Keep a per-run value under the same TTL and clearing as the responses (the last few runs only)."""
-        if not self.enabled:
-            return
-        with self._lock:
-            self._memos[key] = (time.monotonic() + self.ttl_s, value)
-            self._memos.move_to_end(key)
-            while len(self._memos) > MAX_MEMOS:
-                self._memos.popitem(last=False)
 
     def __len__(self) -> int:
         with self._lock:

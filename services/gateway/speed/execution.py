@@ -2,8 +2,8 @@
 
 A features page is 50 objects of ~8 plain attributes, a feature detail a few dozen small objects and a few hundred
 tokens and activations, a prompt analysis 512 (index, label, activation) objects. Stock graphql-core builds a
-resolve-info object, a path and an awaitable check for every one of those leaves (~5-10 us each), which made
-GraphQL completion the largest CPU cost of those answers. Here:
+resolve-info object, a path and an awaitable check for every one of those leaves, which made GraphQL completion
+the largest CPU cost of those answers (bench/README.md, "Speed layer", has the figures). Here:
 
 - a *plain* field is a basic Strawberry field (no resolver, permission or extension: it reads an attribute) whose
   type is a scalar or enum, or a list of a built-in scalar (``[Float!]!``, ``[String!]!``...); ``__typename`` too;
@@ -16,6 +16,10 @@ graphql-core's own path for the whole object or field, so results and errors (me
 are exactly the stock ones; ``tests/services/gateway/test_gateway_execution.py`` compares both.
 
 ``MemoNameConverter`` memoises Strawberry's per-request camelCasing of argument names.
+
+This overrides graphql-core internals (``execute_fields``, ``execute_field``, ``complete_iterable_value``) and
+reads a Strawberry internal (the basic resolver's name): ``pyproject.toml`` bounds both libraries to the versions
+tested, and ``SAELAB_GATEWAY_FAST_PATHS=0`` runs without it.
 """
 
 from __future__ import annotations
@@ -300,7 +304,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
 class MemoNameConverter(NameConverter):
     """Strawberry's name converter, memoised: it re-derives the camelCase name of every argument of every resolved
-    field on every request (``topExamples(first:)``, ``features(runId:, ...)``), ~6 % of a feature detail's CPU."""
+    field on every request (``topExamples(first:)``, ``features(runId:, ...)``)."""
 
     def __init__(self, auto_camel_case: bool = True) -> None:
         super().__init__(auto_camel_case)
