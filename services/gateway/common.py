@@ -1,4 +1,5 @@
-"""Types and helpers every schema domain shares: the context accessor, JSON scalar, histogram, sort order."""
+"""Types and helpers every schema domain shares: the context accessor, JSON scalar, histogram, sort order, and
+``require_run`` (a run or NOT_FOUND)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,14 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from services.gateway.errors import NotFound
+
 if TYPE_CHECKING:
     from services.gateway.context import Context
     from services.gateway.loaders import Loaders
+    from shared.db import models as m
 
-__all__ = ["JSON", "Histogram", "Listening", "SortOrder", "ctx", "finite", "loaders"]
+__all__ = ["JSON", "Histogram", "Listening", "SortOrder", "ctx", "finite", "loaders", "require_run"]
 
 
 def ctx(info: Info) -> Context:
@@ -27,6 +31,14 @@ def ctx(info: Info) -> Context:
 def loaders(info: Info) -> Loaders:
     """The request's DataLoaders."""
     return ctx(info).loaders
+
+
+async def require_run(info: Info, run_id: str) -> m.Run:
+    """The run row, or NOT_FOUND naming the id."""
+    row = await loaders(info).runs.load(str(run_id))
+    if row is None:
+        raise NotFound(f"run {run_id!r} not found", runId=str(run_id))
+    return row
 
 
 def finite(value: Any) -> float | None:

@@ -12,10 +12,9 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess
-from services.gateway.common import ctx, loaders
+from services.gateway.common import ctx, loaders, require_run
 from services.gateway.errors import BadInput
 from services.gateway.live import LiveModel
-from services.gateway.runs import require_run
 from shared.db import models as m
 from shared.db.repositories.labels import labels_of_run
 

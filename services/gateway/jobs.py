@@ -1,12 +1,17 @@
 """GraphQL domain ``jobs``: job and pipeline status, submission and cancellation, live ``jobUpdates``.
 
+Submissions are validated by ``services.gateway.submission`` and go through ``shared.jobs.pipelines`` (enqueue by
+name; the embedded worker or Celery runs them).
+
 A pipeline (collect -> train -> evaluate -> analyse) is shown as a job of kind PIPELINE whose children are its
 stage jobs; its status and progress are derived from theirs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
+import logging
 from collections.abc import AsyncGenerator
 from dataclasses import replace
 from datetime import datetime
@@ -15,14 +20,18 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.auth import ReadAccess
-from services.gateway.common import JSON, Listening, ctx, loaders
-from services.gateway.errors import NotFound
+from services.gateway.auth import ReadAccess, TokenRequired
+from services.gateway.common import JSON, Listening, ctx, loaders, require_run
+from services.gateway.errors import BadInput, NotFound, Unavailable
 from services.gateway.limits import check_page_size
+from services.gateway.submission import submission_name, validated
+from shared.config import AnalyseConfig, CollectConfig, ConfigError, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
-from shared.jobs import events
+from shared.jobs import events, pipelines
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.enum
@@ -220,6 +229,102 @@ class JobQueries:
     @strawberry.field(permission_classes=[ReadAccess], description="A job or a pipeline by id.")
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         return await load_job(info, str(id))
+
+
+@strawberry.input
+class PipelineInput:
+    name: str | None = None
+    collect: JSON = strawberry.field(
+        description="CollectConfig keys (model, hook, corpus, n_tokens, ...); the output path is chosen by the server."
+    )
+    train: JSON = strawberry.field(
+        description="TrainConfig keys (architecture, d_sae, l1_coefficient or k, ...)."
+    )
+    analyse: JSON | None = strawberry.field(
+        default=None, description="AnalyseConfig keys; defaults when omitted."
+    )
+    evaluate: bool = strawberry.field(
+        default=True, description="Evaluate the SAE (EV, L0, CE loss) after training."
+    )
+
+
+async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
+    """Run a ``shared.pipelines`` submission in a thread; return its pipeline as a PIPELINE job."""
+    kwargs["settings"] = ctx(info).state.shared
+    try:
+        submission = await asyncio.to_thread(call, *args, **kwargs)
+    except ConfigError as err:
+        raise BadInput(str(err)) from None
+    except RuntimeError as err:  # the transport refused: no in-process worker, broker down
+        log.warning("submission could not be enqueued: %s", err)
+        raise Unavailable(
+            "The job was recorded but could not be queued: no worker or broker is reachable"
+        ) from err
+    return await require_job(info, submission.pipeline_id)
+
+
+@strawberry.type
+class JobMutations:
+    @strawberry.mutation(
+        permission_classes=[TokenRequired],
+        description="Collect -> train -> evaluate -> analyse; returns the pipeline as a PIPELINE job.",
+    )
+    async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job:
+        name = submission_name(input.name)
+        collect = validated("collect", CollectConfig, input.collect)
+        train = validated("train", TrainConfig, input.train)
+        analyse = validated("analyse", AnalyseConfig, input.analyse)
+        return await _submitted(
+            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=input.evaluate, name=name
+        )
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired], description="Train (evaluate, analyse) on a dataset."
+    )
+    async def submit_training(
+        self,
+        info: Info,
+        dataset_id: strawberry.ID,
+        config: JSON,
+        name: str | None = None,
+        analyse: JSON | None = None,
+    ) -> Job:
+        train = validated("train", TrainConfig, config)
+        analysis = validated("analyse", AnalyseConfig, analyse)
+        dataset = await loaders(info).datasets.load(str(dataset_id))
+        if dataset is None:
+            raise NotFound(f"dataset {str(dataset_id)!r} not found", datasetId=str(dataset_id))
+        if dataset.status != m.ArtifactStatus.ready.value:
+            raise BadInput(f"datasetId: dataset {str(dataset_id)!r} is not collected yet", field="datasetId")
+        return await _submitted(
+            info, pipelines.submit_training, str(dataset_id), train, analysis, name=submission_name(name)
+        )
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired], description="(Re-)analyse every feature of a run."
+    )
+    async def submit_analysis(self, info: Info, run_id: strawberry.ID, options: JSON | None = None) -> Job:
+        analyse = validated("analyse", AnalyseConfig, options)
+        run = await require_run(info, str(run_id))
+        if run.status != m.ArtifactStatus.ready.value:
+            raise BadInput(f"runId: run {str(run_id)!r} has no trained SAE yet", field="runId")
+        return await _submitted(info, pipelines.submit_analysis, str(run_id), analyse)
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired],
+        description="Cancel a job or a whole pipeline: queued jobs at once, running ones at their next progress report.",
+    )
+    async def cancel_job(self, info: Info, id: strawberry.ID) -> Job:
+        job = await require_job(info, str(id))
+        shared = ctx(info).state.shared
+        if job.kind == JobKind.PIPELINE:
+            await asyncio.to_thread(pipelines.cancel_pipeline, str(id), shared)
+        elif not job.status.terminal:
+            await asyncio.to_thread(pipelines.cancel_job, str(id), shared)
+        loaders(info).forget_job(str(id))
+        fresh = await load_job(info, str(id))
+        assert fresh is not None
+        return fresh
 
 
 @strawberry.type

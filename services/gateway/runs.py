@@ -11,8 +11,8 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess
-from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders
-from services.gateway.errors import BadInput, NotFound
+from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders, require_run
+from services.gateway.errors import BadInput
 from services.gateway.jobs import JobStatus
 from shared.db import models as m
 from shared.db.repositories.datasets import list_datasets
@@ -114,167 +114,163 @@ class MetricPoint:
 
 @strawberry.type
 class Dataset:
-    _row: strawberry.Private[m.Dataset]
+    id: strawberry.ID
+    name: str
+    model: str
+    hook: str
+    corpus: str
+    context_length: int
+    d_in: int | None
+    n_contexts: int | None
+    n_tokens: int | None
+    complete: bool = strawberry.field(
+        description="True once collection finished and the shards are in the store."
+    )
+    config: JSON
+    created_at: datetime
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self._row.id)
+    @classmethod
+    def from_row(cls, row: m.Dataset) -> Dataset:
+        meta = row.meta or {}
+        n_contexts = meta.get("n_contexts")
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name or row.id[:8],
+            model=_model_of(row),
+            hook=_hook_of(row),
+            corpus=str(meta.get("corpus") or row.config.get("corpus", "")),
+            context_length=int(meta.get("context_length") or row.config.get("context_length", 0)),
+            d_in=row.d_in,
+            n_contexts=None if n_contexts is None else int(n_contexts),
+            n_tokens=row.n_tokens,
+            complete=row.status == m.ArtifactStatus.ready.value,
+            config=JSON(row.config),
+            created_at=row.created_at,
+        )
 
-    @strawberry.field
-    def name(self) -> str:
-        return self._row.name or self._row.id[:8]
 
-    @strawberry.field
-    def model(self) -> str:
-        return self._row.model or str(self._row.config.get("model", ""))
+def _model_of(row: m.Dataset) -> str:
+    return row.model or str(row.config.get("model", ""))
 
-    @strawberry.field
-    def hook(self) -> str:
-        return self._row.hook or str(self._row.config.get("hook", ""))
 
-    @strawberry.field
-    def corpus(self) -> str:
-        return str((self._row.meta or {}).get("corpus") or self._row.config.get("corpus", ""))
+def _hook_of(row: m.Dataset) -> str:
+    return row.hook or str(row.config.get("hook", ""))
 
-    @strawberry.field
-    def context_length(self) -> int:
-        return int((self._row.meta or {}).get("context_length") or self._row.config.get("context_length", 0))
 
-    @strawberry.field
-    def d_in(self) -> int | None:
-        return self._row.d_in
+# Fields read through the request's DataLoaders (the rest come from the row). They are declared in place with
+# ``strawberry.field(resolver=...)`` so that the published field order stays the schema's.
 
-    @strawberry.field
-    def n_contexts(self) -> int | None:
-        value = (self._row.meta or {}).get("n_contexts")
-        return None if value is None else int(value)
 
-    @strawberry.field
-    def n_tokens(self) -> int | None:
-        return self._row.n_tokens
+async def _run_status(root: Run, info: Info) -> JobStatus:
+    if root._status in _ARTIFACT_STATUS:
+        return _ARTIFACT_STATUS[root._status]
+    job = await loaders(info).train_jobs.load(str(root.id))
+    return JobStatus.QUEUED if job is None else JobStatus(job.status)
 
-    @strawberry.field(description="True once collection finished and the shards are in the store.")
-    def complete(self) -> bool:
-        return self._row.status == m.ArtifactStatus.ready.value
 
-    @strawberry.field
-    def config(self) -> JSON:
-        return JSON(self._row.config)
+async def _run_dataset(root: Run, info: Info) -> Dataset | None:
+    row = await loaders(info).datasets.load(str(root.dataset_id))
+    return None if row is None else Dataset.from_row(row)
 
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self._row.created_at
+
+async def _run_model(root: Run, info: Info) -> str:
+    row = await loaders(info).datasets.load(str(root.dataset_id))
+    return "" if row is None else _model_of(row)
+
+
+async def _run_hook(root: Run, info: Info) -> str:
+    row = await loaders(info).datasets.load(str(root.dataset_id))
+    return "" if row is None else _hook_of(row)
+
+
+async def _run_d_in(root: Run, info: Info) -> int | None:
+    row = await loaders(info).datasets.load(str(root.dataset_id))
+    return None if row is None else row.d_in
+
+
+async def _run_metrics(root: Run, info: Info, every: int = 1) -> list[MetricPoint]:
+    if every < 1:
+        raise BadInput(f"every: must be at least 1 (got {every})", field="every")
+    rows = await loaders(info).metrics.load(str(root.id))
+    kept = [row for i, row in enumerate(rows) if i % every == 0 or i == len(rows) - 1]
+    return [MetricPoint.from_values(str(root.id), row["step"], row) for row in kept]
+
+
+async def _run_feature_count(root: Run, info: Info) -> int:
+    return int((await loaders(info).feature_stats.load(str(root.id)))["count"])
+
+
+async def _run_grades(root: Run, info: Info) -> list[str]:
+    order = {"High": 0, "Medium": 1, "Low": 2}
+    grades = (await loaders(info).feature_stats.load(str(root.id)))["grades"]
+    return sorted(grades, key=lambda g: (order.get(g, 9), g))
+
+
+async def _run_density_histogram(root: Run, info: Info, bins: int = 40) -> Histogram | None:
+    if not 1 <= bins <= 200:
+        raise BadInput(f"bins: must be between 1 and 200 (got {bins})", field="bins")
+    stats = await loaders(info).feature_stats.load(str(root.id))
+    return log_density_histogram(stats["log10"], bins)
 
 
 @strawberry.type
 class Run:
-    _row: strawberry.Private[m.Run]
-
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self._row.id)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self._row.name or self._row.id[:8]
-
-    @strawberry.field(
-        description="QUEUED | RUNNING until trained, then SUCCEEDED; FAILED or CANCELLED otherwise."
+    id: strawberry.ID
+    name: str
+    status: JobStatus = strawberry.field(
+        resolver=_run_status,
+        description="QUEUED | RUNNING until trained, then SUCCEEDED; FAILED or CANCELLED otherwise.",
     )
-    async def status(self, info: Info) -> JobStatus:
-        if self._row.status in _ARTIFACT_STATUS:
-            return _ARTIFACT_STATUS[self._row.status]
-        job = await loaders(info).train_jobs.load(self._row.id)
-        return JobStatus.QUEUED if job is None else JobStatus(job.status)
-
-    @strawberry.field
-    def created_at(self) -> datetime:
-        return self._row.created_at
-
-    @strawberry.field
-    def dataset_id(self) -> strawberry.ID:
-        return strawberry.ID(self._row.dataset_id)
-
-    @strawberry.field
-    async def dataset(self, info: Info) -> Dataset | None:
-        row = await loaders(info).datasets.load(self._row.dataset_id)
-        return None if row is None else Dataset(_row=row)
-
-    @strawberry.field
-    async def model(self, info: Info) -> str:
-        row = await loaders(info).datasets.load(self._row.dataset_id)
-        return "" if row is None else row.model or str(row.config.get("model", ""))
-
-    @strawberry.field
-    async def hook(self, info: Info) -> str:
-        row = await loaders(info).datasets.load(self._row.dataset_id)
-        return "" if row is None else row.hook or str(row.config.get("hook", ""))
-
-    @strawberry.field
-    def architecture(self) -> str:
-        return self._row.architecture or str(self._row.config.get("architecture", ""))
-
-    @strawberry.field
-    async def d_in(self, info: Info) -> int | None:
-        dataset = await loaders(info).datasets.load(self._row.dataset_id)
-        return None if dataset is None else dataset.d_in
-
-    @strawberry.field
-    def d_sae(self) -> int:
-        return int(self._row.d_sae or self._row.config.get("d_sae", 0))
-
-    @strawberry.field(description="The training config (TrainConfig, snake_case keys).")
-    def config(self) -> JSON:
-        return JSON(self._row.config)
-
-    @strawberry.field(description="Training steps completed so far.")
-    def steps_done(self) -> int:
-        return self._row.steps_done
-
-    @strawberry.field(description="Null until evaluated.")
-    def eval(self) -> EvalCard | None:
-        return None if not self._row.eval else EvalCard.from_dict(self._row.eval)
-
-    @strawberry.field(
-        description="Logged training steps, oldest first; `every` keeps every n-th (and the last)."
+    created_at: datetime
+    dataset_id: strawberry.ID
+    dataset: Dataset | None = strawberry.field(resolver=_run_dataset)
+    model: str = strawberry.field(resolver=_run_model)
+    hook: str = strawberry.field(resolver=_run_hook)
+    architecture: str
+    d_in: int | None = strawberry.field(resolver=_run_d_in)
+    d_sae: int
+    config: JSON = strawberry.field(description="The training config (TrainConfig, snake_case keys).")
+    steps_done: int = strawberry.field(description="Training steps completed so far.")
+    eval: EvalCard | None = strawberry.field(description="Null until evaluated.")
+    metrics: list[MetricPoint] = strawberry.field(
+        resolver=_run_metrics,
+        description="Logged training steps, oldest first; `every` keeps every n-th (and the last).",
     )
-    async def metrics(self, info: Info, every: int = 1) -> list[MetricPoint]:
-        if every < 1:
-            raise BadInput(f"every: must be at least 1 (got {every})", field="every")
-        rows = await loaders(info).metrics.load(self._row.id)
-        kept = [row for i, row in enumerate(rows) if i % every == 0 or i == len(rows) - 1]
-        return [MetricPoint.from_values(self._row.id, row["step"], row) for row in kept]
-
-    @strawberry.field(description="True once feature analysis results are loaded.")
-    def analysed(self) -> bool:
-        return self._row.analysed_at is not None
-
-    @strawberry.field(description="Number of features with analysis results (0 before analysis).")
-    async def feature_count(self, info: Info) -> int:
-        return int((await loaders(info).feature_stats.load(self._row.id))["count"])
-
-    @strawberry.field(
-        description="Distinct grades present among the run's features (for the explorer filter)."
+    analysed: bool = strawberry.field(description="True once feature analysis results are loaded.")
+    feature_count: int = strawberry.field(
+        resolver=_run_feature_count,
+        description="Number of features with analysis results (0 before analysis).",
     )
-    async def grades(self, info: Info) -> list[str]:
-        order = {"High": 0, "Medium": 1, "Low": 2}
-        grades = (await loaders(info).feature_stats.load(self._row.id))["grades"]
-        return sorted(grades, key=lambda g: (order.get(g, 9), g))
-
-    @strawberry.field(
+    grades: list[str] = strawberry.field(
+        resolver=_run_grades,
+        description="Distinct grades present among the run's features (for the explorer filter).",
+    )
+    summary: JSON | None = strawberry.field(
         description="Run-level analysis summary (summary.json: dead/dense/alive counts, top lists)."
     )
-    def summary(self) -> JSON | None:
-        return None if self._row.summary is None else JSON(self._row.summary)
-
-    @strawberry.field(
-        description="Histogram of log10(density) over features with density > 0; zeroFraction = dead fraction."
+    density_histogram: Histogram | None = strawberry.field(
+        resolver=_run_density_histogram,
+        description="Histogram of log10(density) over features with density > 0; zeroFraction = dead fraction.",
     )
-    async def density_histogram(self, info: Info, bins: int = 40) -> Histogram | None:
-        if not 1 <= bins <= 200:
-            raise BadInput(f"bins: must be between 1 and 200 (got {bins})", field="bins")
-        stats = await loaders(info).feature_stats.load(self._row.id)
-        return log_density_histogram(stats["log10"], bins)
+    _status: strawberry.Private[str]
+    """The row's artifact status (pending / ready / failed); the job's status while pending."""
+
+    @classmethod
+    def from_row(cls, row: m.Run) -> Run:
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name or row.id[:8],
+            created_at=row.created_at,
+            dataset_id=strawberry.ID(row.dataset_id),
+            architecture=row.architecture or str(row.config.get("architecture", "")),
+            d_sae=int(row.d_sae or row.config.get("d_sae", 0)),
+            config=JSON(row.config),
+            steps_done=row.steps_done,
+            eval=None if not row.eval else EvalCard.from_dict(row.eval),
+            analysed=row.analysed_at is not None,
+            summary=None if row.summary is None else JSON(row.summary),
+            _status=row.status,
+        )
 
 
 def log_density_histogram(log10: list[float | None], bins: int) -> Histogram | None:
@@ -307,30 +303,22 @@ class RunQueries:
     @strawberry.field(permission_classes=[ReadAccess], description="Every training run, newest first.")
     async def runs(self, info: Info) -> list[Run]:
         rows = await loaders(info).query(list_runs)
-        return [Run(_row=row) for row in rows]
+        return [Run.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=[ReadAccess])
     async def run(self, info: Info, id: strawberry.ID) -> Run | None:
         row = await loaders(info).runs.load(str(id))
-        return None if row is None else Run(_row=row)
+        return None if row is None else Run.from_row(row)
 
     @strawberry.field(permission_classes=[ReadAccess], description="Every activation set, newest first.")
     async def datasets(self, info: Info) -> list[Dataset]:
         rows = await loaders(info).query(list_datasets)
-        return [Dataset(_row=row) for row in rows]
+        return [Dataset.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=[ReadAccess])
     async def dataset(self, info: Info, id: strawberry.ID) -> Dataset | None:
         row = await loaders(info).datasets.load(str(id))
-        return None if row is None else Dataset(_row=row)
-
-
-async def require_run(info: Info, run_id: str) -> m.Run:
-    """The run row, or NOT_FOUND naming the id."""
-    row = await loaders(info).runs.load(str(run_id))
-    if row is None:
-        raise NotFound(f"run {run_id!r} not found", runId=str(run_id))
-    return row
+        return None if row is None else Dataset.from_row(row)
 
 
 @strawberry.type

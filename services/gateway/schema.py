@@ -32,11 +32,10 @@ from services.gateway.common import ctx
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
-from services.gateway.jobs import JobQueries, JobSubscriptions
+from services.gateway.jobs import JobMutations, JobQueries, JobSubscriptions
 from services.gateway.runs import RunQueries, RunSubscriptions
 from services.gateway.settings import GatewaySettings, get_gateway_settings
 from services.gateway.speed.execution import FastExecutionContext, MemoNameConverter
-from services.gateway.submit import JobMutations
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,47 @@
+"""Checking what a submission mutation sends: config sections and the job name, before anything is queued.
+
+Configs arrive as JSON objects with the snake_case keys of ``shared.config`` and are validated by the same strict
+models as the CLI; a bad value is a BAD_INPUT error whose ``field`` names it (``train.k``). Paths are the server's
+business: a config that sets one is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.gateway.errors import BadInput
+from shared.config import ConfigError, StrictModel, validate_config
+
+SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
+    "collect": ("output",),
+    "train": ("activations", "output"),
+    "analyse": ("run",),
+}
+MAX_NAME_CHARS = 200
+
+
+def validated(section: str, cls: type[StrictModel], value: Any) -> StrictModel:
+    """Validate one config section; BAD_INPUT names ``section.key`` for the first bad key."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise BadInput(
+            f"{section}: expected an object of config keys, got {type(value).__name__}", field=section
+        )
+    for key in SERVER_PATH_KEYS.get(section, ()):
+        if key in value:
+            raise BadInput(f"{section}.{key}: chosen by the server; leave it out", field=f"{section}.{key}")
+    try:
+        return validate_config(cls, value, source=section)
+    except ConfigError as err:
+        message = str(err)
+        head = message.splitlines()[0].split(": ")
+        raise BadInput(message, field=".".join(head[:2]) if len(head) > 2 else section) from None
+
+
+def submission_name(name: str | None) -> str:
+    """The name with its whitespace collapsed; BAD_INPUT when too long."""
+    text = " ".join((name or "").split())
+    if len(text) > MAX_NAME_CHARS:
+        raise BadInput(f"name: at most {MAX_NAME_CHARS} characters (got {len(text)})", field="name")
+    return text
