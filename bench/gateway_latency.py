@@ -38,7 +38,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,6 +49,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tests.support.operations import ANALYSE_PROMPT, FEATURE_DETAIL, FEATURES_PAGE, SEARCH
+from tests.support.servers import free_port
 
 log = logging.getLogger(__name__)
 
@@ -63,35 +65,6 @@ SEARCH_WORDS = ("the", "she", "happy", "dog", "park", "ball", "mom", "tree")
 PROMPT_TOKENS = 64
 PROMPT_SENTENCE = "Once upon a time, a little girl named Lily went to the park with her mom and her dog. "
 TOKEN = "bench-token"
-
-FEATURES_PAGE = """query FeaturesPage($runId: ID!, $page: Int!, $first: Int!, $sort: FeatureSort!,
-  $order: SortOrder!, $filter: FeatureFilter) {
-  features(runId: $runId, page: $page, first: $first, sort: $sort, order: $order, filter: $filter) {
-    totalCount page pageSize
-    nodes { index label grade labelScore density log10Density meanActivation maxActivation }
-  }
-}"""
-FEATURE_DETAIL = """query FeatureDetail($runId: ID!, $index: Int!) {
-  feature(runId: $runId, index: $index) {
-    runId index label labelSource labelDescription grade labelScore density log10Density meanActivation
-    maxActivation nActive dead dense
-    topTokens { token value }
-    histogram { edges counts zeroFraction }
-    topExamples { tokens activations maxPosition maxActivation }
-    quantileSamples { tokens activations maxPosition maxActivation quantile }
-    logitLens { top { token value } bottom { token value } }
-    decoderNeighbours { index label score }
-    coactivationNeighbours { index label score }
-  }
-}"""
-SEARCH = """query Search($runId: ID!, $query: String!, $first: Int!) {
-  search(runId: $runId, query: $query, first: $first) { index label grade density score field snippet }
-}"""
-ANALYSE_PROMPT = """query AnalysePrompt($runId: ID!, $text: String!, $topK: Int!) {
-  analysePrompt(runId: $runId, text: $text, topK: $topK) {
-    tokens { position token l0 maxActivation features { index label activation } }
-  }
-}"""
 
 GOALS: dict[str, dict[str, float]] = {
     "features_page": {"p50_ms": 15.0, "p99_ms": 60.0},
@@ -132,12 +105,6 @@ def seed(workdir: Path, d_sae: int, model: str | None = None, hook: str | None =
 
 def store_env(seeded: Seeded) -> dict[str, str]:
     return {"SAELAB_DATABASE_URL": seeded.database_url, "SAELAB_ARTIFACTS_DIR": str(seeded.artifacts)}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

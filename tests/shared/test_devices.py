@@ -1,4 +1,4 @@
-"""The one device rule (shared.devices) and the one hub probe (shared.hub)."""
+"""The one device rule (shared.devices): auto = CUDA when present, CUDA asked for without it = a named error."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import torch
 
 from shared.config import ConfigError
 from shared.devices import resolve_device
-from shared.hub import hub_reachable
 
 
 def test_auto_is_cuda_when_present_else_cpu() -> None:
@@ -21,15 +20,3 @@ def test_auto_is_cuda_when_present_else_cpu() -> None:
 def test_cuda_without_cuda_is_an_error_naming_the_key(device: str) -> None:
     with pytest.raises(ConfigError, match=r"^device: .*CUDA is not available"):
         resolve_device(device)
-
-
-def test_hub_probe_is_off_at_once_when_offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_ENDPOINT", "http://192.0.2.1:9")  # would hang to the timeout if it were probed
-    assert hub_reachable(timeout=30) is False
-
-
-def test_hub_probe_says_unreachable_when_nothing_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:1")  # a closed port: refused at once
-    assert hub_reachable(timeout=2) is False

@@ -45,6 +45,13 @@ def port_free(port: int) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 the OS reports free right now (bind to port 0)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def free_ports(n: int, grpc_offset: int | None = None, low: int = 20000, high: int = 50000) -> list[int]:
     """``n`` distinct free ports (and, with ``grpc_offset``, port + offset free too)."""
     rng = secrets.SystemRandom()

@@ -7,7 +7,6 @@ fires on " cat" and is graded High; the last feature is dead), so tests can asse
 from __future__ import annotations
 
 import math
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.servers import free_port
 
 from shared.features import (
     ExampleRecord,
@@ -283,12 +283,6 @@ class GraphQL:
 # --------------------------------------------------------------------------------------------------------------
 # A real uvicorn server in a thread
 # --------------------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -11,8 +11,8 @@ import pytest
 import strawberry
 from gateway_support import CAT, DEAD, GraphQL, Seeded
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from support.operations import FEATURE_DETAIL, FEATURES_PAGE, SEARCH
 
-from bench.gateway_latency import FEATURE_DETAIL, FEATURES_PAGE, SEARCH
 from services.gateway.speed.execution import FastExecutionContext, MemoNameConverter
 
 pytestmark = pytest.mark.usefixtures("speed_layer_on")  # these test the speed layer itself

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_support import free_port
+from support.servers import free_port
 from websockets.sync.client import ClientConnection, connect
 
 from shared.jobs.pipelines import dataset_id_for, run_id_for
