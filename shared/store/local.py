@@ -1,0 +1,124 @@
+"""The artifact store on a local directory (embedded mode, and each worker's working copy): sidecar checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from shared.store.base import (
+    ArtifactNotFound,
+    ArtifactStore,
+    ChecksumMismatch,
+    ObjectInfo,
+    StoreError,
+    check_key,
+    sha256_file,
+)
+
+log = logging.getLogger(__name__)
+
+
+class LocalStore(ArtifactStore):
+    """Artifacts as plain files under ``root``; checksums in sidecar files under ``root/.checksums``."""
+
+    in_place = True
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sums = self.root / ".checksums"
+
+    def path(self, key: str) -> Path:
+        """Where ``key`` lives on disk."""
+        return self.root / check_key(key)
+
+    def _sum_path(self, key: str) -> Path:
+        return self._sums / f"{check_key(key)}.sha256"
+
+    def _record(self, key: str, digest: str) -> None:
+        sidecar = self._sum_path(key)
+        sidecar.parent.mkdir(parents=True, exist_ok=True)
+        tmp = sidecar.with_name(sidecar.name + ".tmp")
+        tmp.write_text(digest)
+        os.replace(tmp, sidecar)
+
+    def put_file(self, key: str, path: Path) -> ObjectInfo:
+        target = self.path(key)
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"put {key}: {path} is not a file")
+        digest = sha256_file(path)
+        if path.resolve() != target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, target)
+        self._record(key, digest)
+        return ObjectInfo(check_key(key), target.stat().st_size, digest)
+
+    def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        digest = hashlib.sha256(data).hexdigest()
+        self._record(key, digest)
+        return ObjectInfo(check_key(key), len(data), digest)
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        target = self.path(key)
+        if not target.is_file():
+            return None
+        sidecar = self._sum_path(key)
+        digest = sidecar.read_text().strip() if sidecar.is_file() else None
+        return ObjectInfo(check_key(key), target.stat().st_size, digest)
+
+    def _verified(self, key: str) -> Path:
+        info = self.stat(key)
+        if info is None:
+            raise ArtifactNotFound(f"{self.uri(key)}: no such artifact")
+        actual = sha256_file(self.path(key))
+        if info.sha256 is not None and actual != info.sha256:
+            raise ChecksumMismatch(
+                f"{self.uri(key)}: sha256 {actual[:12]}... does not match the recorded {info.sha256[:12]}..."
+            )
+        return self.path(key)
+
+    def get_file(self, key: str, dest: Path) -> Path:
+        source = self._verified(key)
+        dest = Path(dest)
+        if dest.resolve() != source:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + ".tmp")
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, dest)
+        return dest
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._verified(key).read_bytes()
+
+    def keys(self, prefix: str) -> list[str]:
+        base = self.path(prefix)
+        if base.is_file():
+            return [check_key(prefix)]
+        if not base.is_dir():
+            return []
+        return sorted(
+            p.relative_to(self.root).as_posix()
+            for p in base.rglob("*")
+            if p.is_file() and not p.name.endswith(".tmp")
+        )
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+        self._sum_path(key).unlink(missing_ok=True)
+
+    def uri(self, key: str) -> str:
+        return (self.root / key.strip("/")).as_uri()
+
+    def workdir(self, prefix: str) -> Path:
+        return self.path(prefix)
