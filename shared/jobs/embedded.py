@@ -1,13 +1,14 @@
 """Embedded mode: the same tasks on an in-process worker thread (no broker), plus the submission API.
 
-``submit_pipeline(collect_cfg, train_cfg, analyse_cfg)`` is what the CLI and the gateway call, in both modes:
-with ``SAELAB_BROKER_URL`` set it enqueues by name through Celery; without it, it starts (once per process) an
-``EmbeddedWorker`` that runs the tasks in a background thread on the SQLite database and the local artifact
-directory. The job rows, stages, retries, cancellation and events are the same; only the transports differ.
+``submit_pipeline(collect, train, analyse)`` (and the other ``shared.jobs.pipelines`` submissions, wrapped here)
+is what the CLI and the dev seed call, in both modes: with ``SAELAB_BROKER_URL`` set it enqueues by name through
+Celery; without it, it first starts (once per process) an ``EmbeddedWorker`` that runs the tasks in a background
+thread on the SQLite database and the local artifact directory. The gateway starts that worker at startup. The job rows, stages, retries, cancellation and events are the same; only the transports differ.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import importlib
 import itertools
@@ -16,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import ParamSpec
 
 from shared.db.models import Job, JobStatus
 from shared.db.repositories.common import NotFound
@@ -25,7 +27,7 @@ from shared.jobs import pipelines
 from shared.jobs.contracts import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
 from shared.jobs.errors import backoff, describe_error, is_transient
 from shared.jobs.lifecycle import dispatch_job, execute_job, publish_row
-from shared.jobs.pipelines import ConfigLike, Submission
+from shared.jobs.pipelines import Submission
 from shared.jobs.reaper import Reaper
 from shared.settings import Settings, get_settings
 
@@ -202,46 +204,29 @@ def stop_worker() -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def submit_pipeline(
-    collect_cfg: ConfigLike,
-    train_cfg: ConfigLike | None = None,
-    analyse_cfg: ConfigLike | None = None,
-    evaluate_cfg: ConfigLike | bool = True,
-    *,
-    name: str = "",
-    force: bool = False,
-) -> Submission:
-    """Submit collect -> train -> evaluate -> analyse; returns the pipeline, dataset, run and first job ids."""
-    get_worker()
-    return pipelines.submit_pipeline(
-        collect_cfg, train_cfg, analyse_cfg, evaluate_cfg, name=name, force=force
-    )
+P = ParamSpec("P")
 
 
-def submit_training(
-    dataset_id: str,
-    train_cfg: ConfigLike,
-    analyse_cfg: ConfigLike | None = None,
-    evaluate_cfg: ConfigLike | bool = True,
-    *,
-    name: str = "",
-    force: bool = False,
-) -> Submission:
-    """Train (then evaluate / analyse) on an existing dataset."""
-    get_worker()
-    return pipelines.submit_training(dataset_id, train_cfg, analyse_cfg, evaluate_cfg, name=name, force=force)
+def _with_worker(submit: Callable[P, Submission]) -> Callable[P, Submission]:
+    """``submit`` (from ``shared.jobs.pipelines``), after starting this process's worker when no broker is set."""
+
+    @functools.wraps(submit)
+    def submit_here(*args: P.args, **kwargs: P.kwargs) -> Submission:
+        get_worker()
+        return submit(*args, **kwargs)
+
+    return submit_here
 
 
-def submit_analysis(run_id: str, analyse_cfg: ConfigLike | None = None) -> Submission:
-    """Analyse an existing trained run (its previous analysis is replaced)."""
-    get_worker()
-    return pipelines.submit_analysis(run_id, analyse_cfg)
-
-
-def submit_evaluation(run_id: str, evaluate_cfg: ConfigLike | None = None) -> Submission:
-    """Evaluate an existing trained run."""
-    get_worker()
-    return pipelines.submit_evaluation(run_id, evaluate_cfg)
+submit_pipeline = _with_worker(pipelines.submit_pipeline)
+"""Submit collect -> train -> evaluate -> analyse; returns the pipeline, dataset, run and first job ids."""
+submit_training = _with_worker(pipelines.submit_training)
+"""Train (then evaluate / analyse) on an existing dataset."""
+submit_analysis = _with_worker(pipelines.submit_analysis)
+"""Analyse an existing trained run (its previous analysis is replaced)."""
+submit_evaluation = _with_worker(pipelines.submit_evaluation)
+"""Evaluate an existing trained run."""
+wait_for_pipeline = pipelines.wait_for_pipeline
 
 
 def cancel_job(job_id: str) -> Job:
@@ -254,11 +239,6 @@ def cancel_job(job_id: str) -> Job:
     if not cancelled:
         raise NotFound(f"jobs: no job or unfinished pipeline with id {job_id!r}")
     return cancelled[0]
-
-
-def wait_for_pipeline(pipeline_id: str, timeout: float = 3600.0) -> list[Job]:
-    """Block until the pipeline finished (succeeded, failed or cancelled); returns its jobs."""
-    return pipelines.wait_for_pipeline(pipeline_id, timeout=timeout)
 
 
 __all__: list[str] = [
