@@ -21,6 +21,7 @@ from shared.db.repositories.features import (
     get_feature,
     page_order,
 )
+from shared.db.repositories.metrics import metrics_of_runs
 from shared.features import ExampleRecord, FeatureRecord, FeatureRef, Histogram, TokenValue
 
 
@@ -87,44 +88,39 @@ def get_examples(
     return out
 
 
+def _ranked(
+    session: Session, model: Any, run_id: str, indices: Sequence[int], **where: str
+) -> dict[int, list[Any]]:
+    """Rows of a per-feature child table (neighbours, logit tokens) of several features: index -> rows by rank."""
+    stmt = (
+        select(model)
+        .where(model.run_id == run_id, model.feature_index.in_(list(indices)))
+        .filter_by(**where)
+        .order_by(model.feature_index, model.rank)
+    )
+    out: dict[int, list[Any]] = {i: [] for i in indices}
+    for row in session.scalars(stmt):
+        out.setdefault(row.feature_index, []).append(row)
+    return out
+
+
 def get_neighbours(
     session: Session, run_id: str, indices: Sequence[int], kind: str
 ) -> dict[int, list[FeatureRef]]:
     """Neighbours (``decoder`` or ``coactivation``) of several features: index -> refs by rank."""
-    stmt = (
-        select(FeatureNeighbour)
-        .where(
-            FeatureNeighbour.run_id == run_id,
-            FeatureNeighbour.feature_index.in_(list(indices)),
-            FeatureNeighbour.kind == kind,
-        )
-        .order_by(FeatureNeighbour.feature_index, FeatureNeighbour.rank)
-    )
-    out: dict[int, list[FeatureRef]] = {i: [] for i in indices}
-    for row in session.scalars(stmt):
-        out.setdefault(row.feature_index, []).append(FeatureRef(index=row.neighbour_index, score=row.score))
-    return out
+    rows = _ranked(session, FeatureNeighbour, run_id, indices, kind=kind)
+    return {i: [FeatureRef(index=r.neighbour_index, score=r.score) for r in refs] for i, refs in rows.items()}
 
 
 def get_logit_tokens(
     session: Session, run_id: str, indices: Sequence[int], direction: str
 ) -> dict[int, list[TokenValue]]:
     """Logit-lens tokens (``top`` or ``bottom``) of several features: index -> tokens by rank."""
-    stmt = (
-        select(FeatureLogit)
-        .where(
-            FeatureLogit.run_id == run_id,
-            FeatureLogit.feature_index.in_(list(indices)),
-            FeatureLogit.direction == direction,
-        )
-        .order_by(FeatureLogit.feature_index, FeatureLogit.rank)
-    )
-    out: dict[int, list[TokenValue]] = {i: [] for i in indices}
-    for row in session.scalars(stmt):
-        out.setdefault(row.feature_index, []).append(
-            TokenValue(token=row.token, token_id=row.token_id, value=row.value)
-        )
-    return out
+    rows = _ranked(session, FeatureLogit, run_id, indices, direction=direction)
+    return {
+        i: [TokenValue(token=r.token, token_id=r.token_id, value=r.value) for r in tokens]
+        for i, tokens in rows.items()
+    }
 
 
 def feature_record(session: Session, run_id: str, index: int) -> FeatureRecord | None:
@@ -158,18 +154,13 @@ def feature_record(session: Session, run_id: str, index: int) -> FeatureRecord |
 def get_metrics(
     session: Session, run_id: str, names: Sequence[str] | None = None
 ) -> dict[str, list[tuple[int, float]]]:
-    """A run's training curves: metric name -> [(step, value)] in step order."""
-    stmt = (
-        select(Metric.name, Metric.step, Metric.value)
-        .where(Metric.run_id == run_id)
-        .order_by(Metric.name, Metric.step)
-    )
-    if names is not None:
-        stmt = stmt.where(Metric.name.in_(list(names)))
+    """A run's training curves: metric name -> [(step, value)] in step order (from the gateway's batched read)."""
     out: dict[str, list[tuple[int, float]]] = {}
-    for name, step, value in session.execute(stmt):
-        out.setdefault(name, []).append((step, value))
-    return out
+    for logged in metrics_of_runs(session, [run_id])[0]:
+        for name, value in logged.items():
+            if name != "step" and (names is None or name in names):
+                out.setdefault(name, []).append((logged["step"], value))
+    return dict(sorted(out.items()))
 
 
 def count_metric_rows(session: Session, run_id: str) -> int:
