@@ -202,8 +202,10 @@ class AnalyseConfig(StrictModel):
     """Neighbours per feature, by decoder cosine and by co-activation."""
     dense_threshold: float = Field(0.1, gt=0, le=1)
     """A feature firing on more than this fraction of tokens is dense."""
-    exclude_bos: bool = True
-    """Leave position 0 (BOS) out of every statistic when the contexts start with BOS (it stays in example windows)."""
+    exclude_bos: bool | None = None
+    """Leave BOS positions (the BOS id at any position) out of every statistic; they stay visible in example
+    windows. None = exactly what the SAE's training left out (its cfg.json; BOS for SAEs without that record),
+    massive-norm positions included (``shared.exclusion``)."""
     heldout_every: int = Field(5, ge=2)
     """Every this-many-th context is held out to score auto-labels (never used to choose them)."""
     coactivation_tokens: int = Field(65_536, ge=1)

@@ -13,8 +13,8 @@ def test_excluded_tokens_feed_no_statistic_but_stay_in_windows():
     gen = torch.Generator().manual_seed(0)
     acts = torch.rand((n_ctx, T, d_sae), generator=gen)
     acts[:, 1, 0] = 100.0  # an attention sink at position 1 drives feature 0 far above its real activations
-    excluded = torch.zeros((n_ctx, T), dtype=torch.bool)
-    excluded[:, 1] = True
+    keep = torch.ones((n_ctx, T), dtype=torch.bool)
+    keep[:, :2] = False  # position 0 (BOS) and the sink at 1
     settings = PassSettings(
         d_sae=d_sae,
         top_k=3,
@@ -22,10 +22,9 @@ def test_excluded_tokens_feed_no_statistic_but_stay_in_windows():
         quantile_samples=0,
         heldout_every=3,
         coactivation_tokens=10**9,
-        exclude_first=True,
     )
     fp = FeaturePass(settings, "cpu")
-    fp.update(acts, torch.zeros((n_ctx, T), dtype=torch.long), torch.arange(n_ctx), None, excluded)
+    fp.update(acts, torch.zeros((n_ctx, T), dtype=torch.long), torch.arange(n_ctx), None, keep)
 
     body = acts[:, 2:, :].reshape(-1, d_sae)  # positions 0 (BOS) and 1 (sink) excluded
     assert fp.stats.n_tokens == n_ctx * (T - 2)
