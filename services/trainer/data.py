@@ -128,21 +128,22 @@ class ActivationDataset:
         return pool[idx].float()
 
     def draw(self, n: int, seed: int) -> Tensor:
-        """``n`` kept tokens (float32) drawn without replacement from the whole split (every kept token when there
-        are fewer): segments in a seeded random order until ``n`` are gathered, then a seeded subset. Depends only
-        on ``seed``, never on the batch stream, so a resumed run draws the same tokens."""
-        order = np.random.default_rng([seed, 0]).permutation(len(self.segments))
-        parts, count = [], 0
-        for i in order:
-            parts.append(self.kept_tokens([self.segments[i]]))
-            count += len(parts[-1])
-            if count >= n:
-                break
-        pool = torch.cat(parts)
-        if len(pool) <= n:
-            return pool.float()
-        idx = np.random.default_rng([seed, 1]).choice(len(pool), size=n, replace=False)
-        return pool[torch.from_numpy(np.sort(idx))].float()
+        """``n`` kept tokens (float32) drawn uniformly without replacement from the whole split (every kept token
+        when there are fewer): each kept token gets a seeded random key, the ``n`` smallest keys win (two passes
+        over the segments, the second gathering only the winners). Depends only on ``seed``, never on the batch
+        stream, so a resumed run draws the same tokens."""
+        keys = []
+        for i, seg in enumerate(self.segments):
+            acts, tokens = self.read(seg)
+            n_kept = int(self.exclusion.keep_mask(acts, tokens).sum())
+            keys.append(np.random.default_rng([seed, i]).random(n_kept))
+        flat = np.concatenate(keys)
+        cutoff = np.partition(flat, n - 1)[n - 1] if len(flat) > n else np.inf
+        parts = [
+            self.kept_tokens([seg])[torch.from_numpy(k <= cutoff)]
+            for seg, k in zip(self.segments, keys, strict=True)
+        ]
+        return torch.cat(parts).float()
 
     def batches(self, batch_size: int, seed: int, buffer_tokens: int) -> BatchIterator:
         return BatchIterator(self, batch_size, seed, buffer_tokens)
