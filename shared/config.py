@@ -213,8 +213,9 @@ class EvaluateConfig(StrictModel):
 
     run: str = "artifacts/runs/default"
     """Run directory (or run id once the database is in use)."""
-    n_tokens: int = Field(8192, ge=1)
-    """Held-out tokens for reconstruction metrics."""
+    n_tokens: int = Field(50_000, ge=1)
+    """Held-out tokens for reconstruction metrics, dead and dense fractions (eval.json says how many were used,
+    and warns when the held-out split has fewer)."""
     ce_contexts: int = Field(16, ge=1)
     """Contexts for CE loss recovered and KL (each needs three LM forwards)."""
     batch_size: int = Field(8, ge=1)
