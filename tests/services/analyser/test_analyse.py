@@ -92,7 +92,9 @@ def test_top_examples_match_brute_force(results: Results, planted) -> None:
     with torch.no_grad():
         full = sae.encode(torch.from_numpy(planted.acts)).numpy()
     acts = full.copy()
-    acts[planted.tokens == planted.tokens[0, 0], :] = 0  # BOS/EOS left out of the statistics (shown in windows)
+    acts[planted.tokens == planted.tokens[0, 0], :] = (
+        0  # BOS/EOS left out of the statistics (shown in windows)
+    )
     ctx_max, ctx_pos = acts.max(axis=1), acts.argmax(axis=1)
     for f in range(acts.shape[2]):
         order = np.argsort(-ctx_max[:, f], kind="stable")
