@@ -60,8 +60,7 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
 
     lm = load_lm(sae.cfg.model_name, sae.cfg.model_gguf_file, device=str(device))
     ids, acts, keep = _ce_contexts(aset, held, exclusion, cfg.ce_contexts)
-    counted = ~torch.isin(ids, torch.tensor(special_token_ids(lm.tokenizer), dtype=ids.dtype))
-    result |= ce_metrics(sae, lm, ids, acts, keep, counted, cfg.batch_size, device, ce_progress)
+    result |= ce_metrics(sae, lm, ids, acts, keep, cfg.batch_size, device, ce_progress)
     _write_json(run_dir / EVAL_FILE, result)
     return result
 
@@ -191,7 +190,6 @@ def ce_metrics(
     ids: Tensor,
     acts: Tensor,
     keep: Tensor,
-    counted: Tensor,
     batch_size: int,
     device: torch.device,
     progress: ProgressSink | None = None,
@@ -202,9 +200,10 @@ def ce_metrics(
     Three forwards per batch through ``lm.logits_with_replacement``: clean; the SAE's reconstruction spliced in at
     the ``keep`` positions (those the SAE is trained and measured on; the others keep their clean activations);
     zero ablation of the hook at every position. The per-position CE of predicting token t+1 from position t and
-    the per-position KL(clean || spliced) are averaged over the positions t whose token is ``counted`` (special
-    tokens are not)."""
+    the per-position KL(clean || spliced) are averaged over the positions t whose token is not one of the
+    tokenizer's special tokens (``special_token_ids``)."""
     hook = sae.cfg.hook_name
+    counted = ~torch.isin(ids, torch.tensor(special_token_ids(lm.tokenizer), dtype=ids.dtype))
     totals = {"clean": 0.0, "sae": 0.0, "zero": 0.0, "ce_tokens": 0, "kl": 0.0, "kl_tokens": 0,
               "match_err": 0.0, "match_norm": 0.0}  # fmt: skip
     for start in range(0, len(ids), batch_size):

@@ -181,18 +181,17 @@ def test_ce_loss_recovered_and_kl_follow_saelens_definitions():
     acts = torch.from_numpy(emb[ids].astype(np.float32))
     keep = torch.from_numpy(ids != BOS)
     keep[2, 3] = False  # a massive-norm position: the SAE is not spliced there
-    specials = special_token_ids(lm.tokenizer)
-    assert specials == [PAD, BOS]
-    counted = ~torch.isin(torch.from_numpy(ids), torch.tensor(specials))
+    assert special_token_ids(lm.tokenizer) == [PAD, BOS]
+    counted = (ids != BOS) & (ids != PAD)
     sae = random_sae()
-    result = ce_metrics(sae, lm, torch.from_numpy(ids), acts, keep, counted, 2, torch.device("cpu"))
+    result = ce_metrics(sae, lm, torch.from_numpy(ids), acts, keep, 2, torch.device("cpu"))
 
     h = emb[ids]
     with torch.no_grad():
         recon = sae(torch.from_numpy(h.astype(np.float32))).double().numpy()
     spliced_h = np.where(keep.numpy()[..., None], recon, h)
     clean, spliced, zeroed = (logits_of(v, unembed).numpy() for v in (h, spliced_h, np.zeros_like(h)))
-    want = brute_ce_kl(clean, spliced, zeroed, ids, counted.numpy())
+    want = brute_ce_kl(clean, spliced, zeroed, ids, counted)
     assert result["ce_tokens"] == want["ce_tokens"] and result["kl_tokens"] == want["kl_tokens"]
     assert result["ce_loss_clean"] == pytest.approx(want["clean"], rel=1e-9)
     assert result["ce_loss_sae"] == pytest.approx(want["sae"], rel=1e-5)
