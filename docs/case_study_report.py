@@ -12,13 +12,14 @@ import argparse
 import json
 import random
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from services.analyser.results import Results, load_results
+from shared.exclusion import Exclusion
 from shared.features import ExampleRecord, FeatureRecord, TokenValue
 from shared.sae import SAE, load_sae
 from shared.shards import ActivationSet
@@ -61,30 +62,29 @@ class Rescan:
     tokens: np.ndarray
     """[n_ctx, T] int32."""
     excluded: np.ndarray
-    """[n_ctx, T] bool: BOS position or residual norm above the SAE's norm_threshold."""
+    """[n_ctx, T] bool: left out by ``shared.exclusion`` (BOS positions, residual norm above norm_threshold)."""
     sink: np.ndarray
     """[n_ctx, T] bool: excluded for the norm only (a non-BOS attention sink)."""
 
 
 @torch.inference_mode()
 def rescan(sae: SAE, aset: ActivationSet, picked: list[int]) -> Rescan:
-    threshold = sae.cfg.extra.get("norm_threshold")
+    exclusion = Exclusion.for_sae(sae.cfg.extra, aset.meta)  # the rule training and the analyser apply
+    bos_only = replace(exclusion, norm_threshold=None)
     cols = torch.tensor(picked)
     w, b = sae.W_enc[:, cols].float(), sae.b_enc[cols].float()
-    acts, tokens, sinks = [], [], []
+    acts, tokens, excluded, sinks = [], [], [], []
     for i in range(aset.n_shards):
         x, t = aset.read_shard(i)
         xt = torch.from_numpy(x)
         acts.append(torch.relu(sae.encoder_input(xt) @ w + b).numpy())
-        norm = xt.norm(dim=-1).numpy()
-        sinks.append(norm > threshold if threshold is not None else np.zeros_like(norm, dtype=bool))
+        keep, keep_bos_rule = exclusion.keep_mask(x, t), bos_only.keep_mask(x, t)
+        excluded.append(~keep)
+        sinks.append(keep_bos_rule & ~keep)
         tokens.append(t)
-    sink = np.concatenate(sinks)
-    sink[:, 0] = False
-    excluded = sink.copy()
-    if aset.meta.prepend_bos:
-        excluded[:, 0] = True
-    return Rescan(np.concatenate(acts), np.concatenate(tokens), excluded, sink)
+    return Rescan(
+        np.concatenate(acts), np.concatenate(tokens), np.concatenate(excluded), np.concatenate(sinks)
+    )
 
 
 def show(token: str) -> str:

@@ -96,8 +96,6 @@ class TrainConfig(StrictModel):
     """TopK: dead latents used by the AuxK loss (default d_in / 2)."""
     aux_k_coefficient: float = Field(1 / 32, ge=0)
     """TopK: weight of the AuxK loss."""
-    dead_steps_threshold: int = Field(1000, ge=1)
-    """TopK: a latent that has not fired for this many steps counts as dead for AuxK."""
     lr: float = Field(4e-4, gt=0)
     """Adam learning rate."""
     adam_betas: tuple[float, float] = (0.9, 0.999)
@@ -111,9 +109,17 @@ class TrainConfig(StrictModel):
     n_steps: int = Field(500, ge=1)
     """Training steps."""
     dead_feature_threshold: int = Field(10_000_000, ge=1)
-    """ReLU: a feature that has not fired for this many tokens is dead (and may be resampled)."""
+    """A latent that has fired on none of the last this-many training tokens (more than this many tokens since it
+    last fired) is dead, as in OpenAI's and sparsify's trainers. The one training definition: resampling picks these
+    latents, TopK's AuxK loss trains them, metrics.jsonl's ``dead_fraction`` counts them."""
     resample_frequency: int = Field(0, ge=0)
-    """ReLU: resample dead features every this-many steps (0 = never)."""
+    """ReLU: resample dead latents every this-many steps, up to ``resample_last_step`` (0 = never)."""
+    resample_last_step: int | None = Field(None, ge=1)
+    """Last step at which resampling may happen; it must come before LR decay starts (n_steps - lr_decay_steps), so
+    resampled latents always train afterwards. None = half of the steps before LR decay."""
+    resample_pool_tokens: int = Field(100_000, ge=1, le=1 << 24)
+    """Training tokens, drawn at random from the whole training split, that resampling picks its inputs from
+    (without replacement, with probability proportional to the squared reconstruction loss)."""
     normalise_activations: Literal["expected_norm", "none"] = "expected_norm"
     """Scale inputs so their mean norm is sqrt(d_in); folded back into the saved weights."""
     cache_in_ram: bool = True
@@ -152,7 +158,49 @@ class TrainConfig(StrictModel):
             raise ValueError("k: only valid when architecture is 'topk'")
         if self.lr_warmup_steps + self.lr_decay_steps > self.n_steps:
             raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
+        self._check_resampling()
         return self
+
+    def _check_resampling(self) -> None:
+        decay_start = self.n_steps - self.lr_decay_steps
+        if not self.resample_frequency:
+            if self.resample_last_step is not None:
+                raise ValueError("resample_last_step: set, but resample_frequency is 0 (resampling is off)")
+            return
+        if self.resample_last_step is not None and self.resample_last_step >= decay_start:
+            raise ValueError(
+                f"resample_last_step: {self.resample_last_step} is not before step {decay_start}, where LR decay "
+                "starts (n_steps - lr_decay_steps); resampled latents must train at full rate afterwards"
+            )
+        if self.resample_frequency > self.last_resample_step:
+            raise ValueError(
+                f"resample_frequency: {self.resample_frequency} is after the last resampling step "
+                f"{self.last_resample_step} (resample_last_step, by default half of the steps before LR decay), "
+                "so no latent would ever be resampled"
+            )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "dead_steps_threshold" in data:
+            raise ValueError(
+                "dead_steps_threshold: replaced by dead_feature_threshold, counted in tokens "
+                "(steps x batch_size); one definition of dead for AuxK and resampling"
+            )
+        return data
+
+    @property
+    def last_resample_step(self) -> int:
+        """``resample_last_step``, or its default: half of the steps before LR decay starts."""
+        if self.resample_last_step is not None:
+            return self.resample_last_step
+        return (self.n_steps - self.lr_decay_steps) // 2
+
+    def resampling_steps(self) -> range:
+        """The steps (counted in finished optimiser steps) after which dead latents are resampled."""
+        if not self.resample_frequency:
+            return range(0)
+        return range(self.resample_frequency, self.last_resample_step + 1, self.resample_frequency)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -165,8 +213,9 @@ class EvaluateConfig(StrictModel):
 
     run: str = "artifacts/runs/default"
     """Run directory (or run id once the database is in use)."""
-    n_tokens: int = Field(8192, ge=1)
-    """Held-out tokens for reconstruction metrics."""
+    n_tokens: int = Field(50_000, ge=1)
+    """Held-out tokens for reconstruction metrics, dead and dense fractions (eval.json says how many were used,
+    and warns when the held-out split has fewer)."""
     ce_contexts: int = Field(16, ge=1)
     """Contexts for CE loss recovered and KL (each needs three LM forwards)."""
     batch_size: int = Field(8, ge=1)
@@ -202,8 +251,10 @@ class AnalyseConfig(StrictModel):
     """Neighbours per feature, by decoder cosine and by co-activation."""
     dense_threshold: float = Field(0.1, gt=0, le=1)
     """A feature firing on more than this fraction of tokens is dense."""
-    exclude_bos: bool = True
-    """Leave position 0 (BOS) out of every statistic when the contexts start with BOS (it stays in example windows)."""
+    exclude_bos: bool | None = None
+    """Leave BOS positions (the BOS id at any position) out of every statistic; they stay visible in example
+    windows. None = exactly what the SAE's training left out (its cfg.json; BOS for SAEs without that record),
+    massive-norm positions included (``shared.exclusion``)."""
     heldout_every: int = Field(5, ge=2)
     """Every this-many-th context is held out to score auto-labels (never used to choose them)."""
     coactivation_tokens: int = Field(65_536, ge=1)

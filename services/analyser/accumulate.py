@@ -29,8 +29,6 @@ class PassSettings:
     """Samples per (feature, activation bucket); 0 = no quantile samples."""
     heldout_every: int
     coactivation_tokens: int
-    exclude_first: bool
-    """Leave position 0 (BOS) out of every statistic (it stays visible inside example windows)."""
     seed: int = 0
 
 
@@ -53,24 +51,27 @@ class FeaturePass:
         tokens: Tensor,
         contexts: Tensor,
         topk: tuple[Tensor, Tensor] | None = None,
-        excluded: Tensor | None = None,
+        keep: Tensor | None = None,
     ) -> None:
         """Add one batch: ``acts [n_ctx, T, d_sae]``, ``tokens [n_ctx, T]``, global ``contexts [n_ctx]``.
 
         ``topk`` = (values, indices) ``[n_ctx, T, k]`` when the encoder produced them (TopK SAEs): the firings are
-        then read from them instead of scanning ``acts``. ``excluded [n_ctx, T]`` marks tokens (e.g. massive-norm
-        attention sinks) left out of every statistic, like position 0."""
+        then read from them instead of scanning ``acts``. ``keep [n_ctx, T]`` marks the tokens that feed the
+        statistics (``shared.exclusion``: BOS positions and massive-norm tokens are not); every token stays
+        visible inside example windows. None = every token counts."""
         n_ctx, T, d_sae = acts.shape
         if d_sae != self.settings.d_sae or tokens.shape != (n_ctx, T):
             raise ValueError(
                 f"FeaturePass.update: acts {tuple(acts.shape)} / tokens {tuple(tokens.shape)} mismatch"
             )
         rows, feats, values = _firings(acts, topk)
-        token_mask = torch.ones((n_ctx, T), dtype=torch.bool, device=acts.device)
-        if self.settings.exclude_first:
-            token_mask[:, 0] = False
-        if excluded is not None:
-            token_mask &= ~excluded
+        if keep is not None and keep.shape != (n_ctx, T):
+            raise ValueError(
+                f"FeaturePass.update: keep {tuple(keep.shape)} does not match tokens {(n_ctx, T)}"
+            )
+        token_mask = (
+            keep if keep is not None else torch.ones((n_ctx, T), dtype=torch.bool, device=acts.device)
+        )
         if not bool(token_mask.all()):
             keep = token_mask.view(-1)[rows]
             rows, feats, values = rows[keep], feats[keep], values[keep]

@@ -15,6 +15,7 @@ import torch
 
 from shared.config import AnalyseConfig, ConfigError
 from shared.devices import resolve_device
+from shared.exclusion import Exclusion
 from shared.features import FeatureRecord, FeatureScore, Histogram, RunSummary
 from shared.lm import LanguageModel, load_lm
 from shared.progress import ProgressSink, report
@@ -70,7 +71,7 @@ def pick_labeller(cfg: AnalyseConfig, labeller: Labeller | None) -> Labeller:
     return OfflineLabeller()
 
 
-def pass_settings(cfg: AnalyseConfig, d_sae: int, dataset: ActivationSet) -> PassSettings:
+def pass_settings(cfg: AnalyseConfig, d_sae: int) -> PassSettings:
     return PassSettings(
         d_sae=d_sae,
         top_k=cfg.top_k,
@@ -78,7 +79,6 @@ def pass_settings(cfg: AnalyseConfig, d_sae: int, dataset: ActivationSet) -> Pas
         quantile_samples=cfg.quantile_samples if cfg.n_quantiles > 0 else 0,
         heldout_every=cfg.heldout_every,
         coactivation_tokens=cfg.coactivation_tokens,
-        exclude_first=cfg.exclude_bos and bool(dataset.meta.prepend_bos),
         seed=cfg.seed,
     )
 
@@ -114,20 +114,21 @@ def run_pass(
     progress: ProgressSink | None = None,
 ) -> FeaturePass:
     """Encode the dataset's contexts in batches and feed every running statistic; return the finished state."""
-    fp = FeaturePass(pass_settings(cfg, sae.cfg.d_sae, dataset), str(device))
+    fp = FeaturePass(pass_settings(cfg, sae.cfg.d_sae), str(device))
     limit = _max_contexts(cfg, dataset)
     per_batch = max(1, cfg.batch_tokens // dataset.context_length)
     T = dataset.context_length
-    # The trainer's massive-norm exclusion (attention sinks etc.): those tokens stay visible inside example windows
-    # but feed no statistic, as in training and evaluation.
-    norm_threshold = sae.cfg.extra.get("norm_threshold") if cfg.exclude_bos else None
+    # Exactly the positions training and evaluation left out (BOS ids anywhere, massive-norm attention sinks):
+    # they stay visible inside example windows but feed no statistic.
+    exclusion = Exclusion.for_sae(sae.cfg.extra, dataset.meta, cfg.exclude_bos)
+    log.info("analysis leaves out %s", exclusion)
     for batch in iter_batches(dataset, per_batch, limit):
         x = torch.from_numpy(batch.acts).to(device, non_blocking=True)
         tokens = torch.from_numpy(batch.tokens).to(device, non_blocking=True)
+        keep = torch.from_numpy(exclusion.keep_mask(batch.acts, batch.tokens)).to(device, non_blocking=True)
         contexts = torch.arange(batch.start, batch.start + len(batch.acts), device=device)
-        excluded = x.norm(dim=-1) > norm_threshold if norm_threshold is not None else None
         acts, topk = encode(sae, x)
-        fp.update(acts, tokens, contexts, topk, excluded)
+        fp.update(acts, tokens, contexts, topk, keep)
         report(progress, (batch.start + len(batch.acts)) * T, limit * T)
     return fp
 

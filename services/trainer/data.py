@@ -1,4 +1,4 @@
-"""Training data over activation shards: held-out split, BOS/massive-norm exclusion, shuffled resumable batches."""
+"""Training data over activation shards: held-out split, excluded positions left out, shuffled resumable batches."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from shared.exclusion import Exclusion, activation_norms
 from shared.shards import ActivationSet
 
 log = logging.getLogger(__name__)
@@ -52,32 +53,6 @@ def split_segments(aset: ActivationSet, eval_fraction: float) -> tuple[list[Segm
             held.append(Segment(i, max(lo, n_train) - lo, info.n_contexts))
         offset = hi
     return train, held
-
-
-@dataclass(frozen=True)
-class Exclusion:
-    """Which token positions are left out of training and metrics (they stay in the shards)."""
-
-    exclude_bos: bool
-    bos_token_id: int | None
-    prepend_bos: bool
-    norm_threshold: float | None
-
-    def keep_mask(self, acts: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-        """[n, T] bool: True for positions to use."""
-        keep = np.ones(tokens.shape, dtype=bool)
-        if self.exclude_bos:
-            if self.prepend_bos:
-                keep[:, 0] = False
-            if self.bos_token_id is not None:
-                keep &= tokens != self.bos_token_id
-        if self.norm_threshold is not None:
-            keep &= _norms(acts) <= self.norm_threshold
-        return keep
-
-
-def _norms(acts: np.ndarray) -> np.ndarray:
-    return np.linalg.norm(acts.astype(np.float32, copy=False), axis=-1)
 
 
 class ActivationDataset:
@@ -131,7 +106,7 @@ class ActivationDataset:
         norms: list[np.ndarray] = []
         for seg in self.segments:
             acts, tokens = self.read(seg)
-            norms.append(_norms(acts)[base.keep_mask(acts, tokens)])
+            norms.append(activation_norms(acts)[base.keep_mask(acts, tokens)])
             if sum(len(n) for n in norms) >= NORM_SAMPLE_TOKENS:
                 break
         flat = np.concatenate(norms)
@@ -151,6 +126,24 @@ class ActivationDataset:
         gen = torch.Generator().manual_seed(seed)
         idx = torch.randperm(len(pool), generator=gen)[:n]
         return pool[idx].float()
+
+    def draw(self, n: int, seed: int) -> Tensor:
+        """``n`` kept tokens (float32) drawn uniformly without replacement from the whole split (every kept token
+        when there are fewer): each kept token gets a seeded random key, the ``n`` smallest keys win (two passes
+        over the segments, the second gathering only the winners). Depends only on ``seed``, never on the batch
+        stream, so a resumed run draws the same tokens."""
+        keys = []
+        for i, seg in enumerate(self.segments):
+            acts, tokens = self.read(seg)
+            n_kept = int(self.exclusion.keep_mask(acts, tokens).sum())
+            keys.append(np.random.default_rng([seed, i]).random(n_kept))
+        flat = np.concatenate(keys)
+        cutoff = np.partition(flat, n - 1)[n - 1] if len(flat) > n else np.inf
+        parts = [
+            self.kept_tokens([seg])[torch.from_numpy(k <= cutoff)]
+            for seg, k in zip(self.segments, keys, strict=True)
+        ]
+        return torch.cat(parts).float()
 
     def batches(self, batch_size: int, seed: int, buffer_tokens: int) -> BatchIterator:
         return BatchIterator(self, batch_size, seed, buffer_tokens)

@@ -13,11 +13,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from services.trainer.data import Exclusion, Segment, split_segments
+from services.trainer.data import Segment, split_segments
 from services.trainer.run import CONFIG_FILE
 from services.trainer.train import DENSE_DENSITY
 from shared.config import EvaluateConfig, TrainConfig, load_config
 from shared.devices import resolve_device
+from shared.exclusion import Exclusion
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, load_sae
 from shared.shards import ActivationSet
@@ -43,12 +44,7 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
     _, held = split_segments(aset, train_cfg.eval_fraction)
     if not held:
         raise EvaluateError(f"{run_dir}: trained with eval_fraction 0, so there are no held-out contexts")
-    exclusion = Exclusion(
-        train_cfg.exclude_bos,
-        aset.meta.bos_token_id,
-        aset.meta.prepend_bos,
-        sae.cfg.extra.get("norm_threshold"),
-    )
+    exclusion = Exclusion.for_sae(sae.cfg.extra, aset.meta)  # what the SAE's training left out
     result: dict[str, Any] = {"run": str(run_dir), "sae": _describe(sae), "heldout_contexts": _count(held)}
     ce_tokens = min(cfg.ce_contexts, _count(held)) * aset.context_length
 
@@ -61,7 +57,11 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
     def ce_progress(done: float, total: float, message: str = "") -> None:
         report(progress, n + done * aset.context_length, n + ce_tokens, message)
 
-    result |= ce_metrics(sae, aset, held, exclusion, cfg, device, ce_progress)
+    from shared.lm import load_lm  # transformers is heavy: import only when the CE evaluation runs
+
+    lm = load_lm(sae.cfg.model_name, sae.cfg.model_gguf_file, device=str(device))
+    ids, acts, keep = _ce_contexts(aset, held, exclusion, cfg.ce_contexts)
+    result |= ce_metrics(sae, lm, ids, acts, keep, cfg.batch_size, device, ce_progress)
     _write_json(run_dir / EVAL_FILE, result)
     return result
 
@@ -108,7 +108,8 @@ def reconstruction_metrics(
     device: torch.device,
     progress: ProgressSink | None = None,
 ) -> dict[str, Any]:
-    """EV, MSE, L0, dead/dense fractions and the density histogram on up to ``n_tokens`` kept held-out tokens."""
+    """EV, MSE, L0, dead/dense fractions and the density histogram on the first ``n_tokens`` kept held-out tokens
+    (all of them, with a warning in the result, when the held-out split has fewer)."""
     kept = []
     for acts, tokens in _iter_contexts(aset, held):
         kept.append(acts[exclusion.keep_mask(acts, tokens)])
@@ -120,14 +121,35 @@ def reconstruction_metrics(
         raise EvaluateError(
             f"{aset.path}: no held-out tokens left after excluding BOS and massive-norm tokens"
         )
+    warnings = []
+    if n < n_tokens:
+        warnings.append(
+            f"only {n:,} held-out tokens (after exclusions) for the reconstruction, dead and dense metrics; "
+            f"{n_tokens:,} were asked for (n_tokens): collect more tokens or raise eval_fraction"
+        )
+        log.warning("evaluation: %s", warnings[-1])
+    return {"n_tokens": n, "n_tokens_requested": n_tokens, "warnings": warnings} | sae_metrics(
+        sae, x_all, device, progress
+    )
+
+
+@torch.no_grad()
+def sae_metrics(
+    sae: SAE, x_all: Tensor, device: torch.device, progress: ProgressSink | None = None
+) -> dict[str, Any]:
+    """Reconstruction and density metrics of ``sae`` on the tokens ``x_all [N, d_in]`` (definitions in
+    docs/theory.md section 5): EV = 1 - RSS/TSS with TSS around the tokens' mean (float64); a latent is active
+    where its activation is nonzero; dead = active on none of the N tokens; dense = active on more than
+    DENSE_DENSITY of them."""
+    n = len(x_all)
     fires = torch.zeros(sae.cfg.d_sae, dtype=torch.float64, device=device)
     rss = l0 = 0.0
     for start in range(0, n, RECON_BATCH):
         x = x_all[start : start + RECON_BATCH].to(device)
         f = sae.encode(x)
         recon = sae.decode(f)
-        rss += float((x - recon).double().pow(2).sum())
-        active = f > 0
+        rss += float((x.double() - recon.double()).pow(2).sum())
+        active = f != 0
         l0 += float(active.sum())
         fires += active.sum(0).double()
         report(progress, start + len(x), n, "reconstruction")
@@ -135,7 +157,6 @@ def reconstruction_metrics(
     tss = float((x64 - x64.mean(0)).pow(2).sum())
     density = (fires / n).cpu()
     return {
-        "n_tokens": n,
         "explained_variance": 1.0 - rss / tss,
         "mse": rss / n,
         "mse_per_dim": rss / (n * sae.cfg.d_in),
@@ -156,59 +177,77 @@ def density_histogram(density: Tensor) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------- CE loss and KL
 
 
+def special_token_ids(tokenizer: Any) -> list[int]:
+    """The tokenizer's structural special tokens (BOS, EOS, PAD, SEP, decoder start), as SAELens's
+    ``get_special_token_ids``: positions holding them are left out of the CE and KL averages."""
+    attrs = ("bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id", "decoder_start_token_id")
+    return sorted({int(i) for a in attrs if isinstance(i := getattr(tokenizer, a, None), int)})
+
+
 @torch.no_grad()
 def ce_metrics(
     sae: SAE,
-    aset: ActivationSet,
-    held: list[Segment],
-    exclusion: Exclusion,
-    cfg: EvaluateConfig,
+    lm: Any,
+    ids: Tensor,
+    acts: Tensor,
+    keep: Tensor,
+    batch_size: int,
     device: torch.device,
     progress: ProgressSink | None = None,
 ) -> dict[str, Any]:
-    """Splice the reconstruction into the LM at the hook (kept positions only; excluded ones stay clean).
+    """CE loss recovered and KL on contexts ``ids [n, T]`` (their stored activations ``acts [n, T, d]``), as
+    SAELens's ``get_recons_loss`` (docs/theory.md section 5).
 
-    CE loss recovered = (CE_zero - CE_sae) / (CE_zero - CE_clean), with CE_zero from zero-ablating the same
-    positions; KL is KL(clean || sae) per predicted token."""
-    from shared.lm import load_lm  # transformers is heavy: import only when the CE evaluation runs
-
-    lm = load_lm(sae.cfg.model_name, sae.cfg.model_gguf_file, device=str(device))
+    Three forwards per batch through ``lm.logits_with_replacement``: clean; the SAE's reconstruction spliced in at
+    the ``keep`` positions (those the SAE is trained and measured on; the others keep their clean activations);
+    zero ablation of the hook at every position. The per-position CE of predicting token t+1 from position t and
+    the per-position KL(clean || spliced) are averaged over the positions t whose token is not one of the
+    tokenizer's special tokens (``special_token_ids``)."""
     hook = sae.cfg.hook_name
-    ids, acts, keep = _ce_contexts(aset, held, exclusion, cfg.ce_contexts)
-    totals = {
-        "clean": 0.0,
-        "sae": 0.0,
-        "zero": 0.0,
-        "kl": 0.0,
-        "tokens": 0,
-        "match_err": 0.0,
-        "match_norm": 0.0,
-    }
-    for start in range(0, len(ids), cfg.batch_size):
-        b_ids = ids[start : start + cfg.batch_size].to(device)
-        b_keep = keep[start : start + cfg.batch_size].to(device)[..., None]
-        b_acts = acts[start : start + cfg.batch_size].to(device)
+    counted = ~torch.isin(ids, torch.tensor(special_token_ids(lm.tokenizer), dtype=ids.dtype))
+    totals = {"clean": 0.0, "sae": 0.0, "zero": 0.0, "ce_tokens": 0, "kl": 0.0, "kl_tokens": 0,
+              "match_err": 0.0, "match_norm": 0.0}  # fmt: skip
+    for start in range(0, len(ids), batch_size):
+        b_ids = ids[start : start + batch_size].to(device)
+        b_keep = keep[start : start + batch_size].to(device)[..., None]
+        b_acts = acts[start : start + batch_size].to(device)
 
         def splice(h: Tensor, keep_: Tensor = b_keep, stored: Tensor = b_acts) -> Tensor:
             totals["match_err"] += float((h.float() - stored).pow(2).sum())
             totals["match_norm"] += float(stored.pow(2).sum())
             return torch.where(keep_, sae(h.float()).to(h.dtype), h)
 
-        clean = lm.logits_with_replacement(b_ids, hook, None).float()
-        spliced = lm.logits_with_replacement(b_ids, hook, splice).float()
-
-        def ablate(h: Tensor, keep_: Tensor = b_keep) -> Tensor:
-            return torch.where(keep_, torch.zeros_like(h), h)
-
-        zeroed = lm.logits_with_replacement(b_ids, hook, ablate)
-        targets = b_ids[:, 1:]
-        totals["clean"] += _ce_sum(clean, targets)
-        totals["sae"] += _ce_sum(spliced, targets)
-        totals["zero"] += _ce_sum(zeroed.float(), targets)
-        totals["kl"] += _kl_sum(clean[:, :-1], spliced[:, :-1])
-        totals["tokens"] += targets.numel()
+        clean = lm.logits_with_replacement(b_ids, hook, None)
+        spliced = lm.logits_with_replacement(b_ids, hook, splice)
+        zeroed = lm.logits_with_replacement(b_ids, hook, torch.zeros_like)
+        for key, value in ce_kl_sums(
+            clean, spliced, zeroed, b_ids, counted[start : start + batch_size]
+        ).items():
+            totals[key] += value
         report(progress, start + len(b_ids), len(ids), "CE loss")
     return _ce_summary(totals, len(ids))
+
+
+def ce_kl_sums(
+    clean: Tensor, spliced: Tensor, zeroed: Tensor, ids: Tensor, counted: Tensor
+) -> dict[str, float]:
+    """Sums over counted positions of the next-token CE of each run and of KL(clean || spliced), and the counts.
+
+    CE at position t < T-1 is ``-log p(ids[t+1] | ..t)``, counted when ``counted[t]`` (SAELens masks by the token
+    at t, the last position has no target); KL at every position t with ``counted[t]``."""
+    counted = counted.to(ids.device)
+    sums = {"clean": 0.0, "sae": 0.0, "zero": 0.0, "kl": 0.0, "ce_tokens": 0, "kl_tokens": 0}
+    for b in range(len(ids)):  # one context at a time: [T, V] in float64 stays small
+        targets, ce_mask = ids[b, 1:, None], counted[b, :-1]
+        for key, logits in (("clean", clean), ("sae", spliced), ("zero", zeroed)):
+            nll = -logits[b, :-1].double().log_softmax(-1).gather(-1, targets)[:, 0]
+            sums[key] += float(nll[ce_mask].sum())
+        p_log, q_log = clean[b].double().log_softmax(-1), spliced[b].double().log_softmax(-1)
+        kl = (p_log.exp() * (p_log - q_log)).sum(-1)
+        sums["kl"] += float(kl[counted[b]].sum())
+        sums["ce_tokens"] += int(ce_mask.sum())
+        sums["kl_tokens"] += int(counted[b].sum())
+    return sums
 
 
 def _ce_contexts(
@@ -225,18 +264,8 @@ def _ce_contexts(
     return to(np.concatenate(ids)[:n]).long(), to(np.concatenate(acts)[:n]), to(np.concatenate(keep)[:n])
 
 
-def _ce_sum(logits: Tensor, targets: Tensor) -> float:
-    logp = logits[:, :-1].log_softmax(-1)
-    return float(-logp.gather(-1, targets[..., None]).sum())
-
-
-def _kl_sum(clean: Tensor, other: Tensor) -> float:
-    p_log, q_log = clean.log_softmax(-1), other.log_softmax(-1)
-    return float((p_log.exp() * (p_log - q_log)).sum())
-
-
 def _ce_summary(t: dict[str, float], n_contexts: int) -> dict[str, Any]:
-    n = max(int(t["tokens"]), 1)
+    n, n_kl = max(int(t["ce_tokens"]), 1), max(int(t["kl_tokens"]), 1)
     clean, sae, zero = t["clean"] / n, t["sae"] / n, t["zero"] / n
     match = math.sqrt(t["match_err"] / t["match_norm"]) if t["match_norm"] > 0 else float("nan")
     if match > 0.05:
@@ -245,13 +274,14 @@ def _ce_summary(t: dict[str, float], n_contexts: int) -> dict[str, Any]:
         )
     return {
         "ce_contexts": n_contexts,
-        "ce_tokens": n,
+        "ce_tokens": int(t["ce_tokens"]),
+        "kl_tokens": int(t["kl_tokens"]),
         "ce_loss_clean": clean,
         "ce_loss_sae": sae,
         "ce_loss_zero_ablation": zero,
         "ce_loss_recovered": (zero - sae) / (zero - clean) if zero != clean else float("nan"),
         "ce_loss_increase": sae - clean,
-        "kl_div": t["kl"] / n,
+        "kl_div": t["kl"] / n_kl,
         "hook_activation_rel_error": match,
     }
 
@@ -269,8 +299,8 @@ _ROWS = [
     ("explained_variance", "explained variance", "{:.4f}"),
     ("mse", "MSE (sum over d_in, per token)", "{:.4g}"),
     ("l0", "L0 (active features / token)", "{:.1f}"),
-    ("dead_fraction", "dead features", "{:.2%}"),
-    ("dense_fraction", f"dense features (> {DENSE_DENSITY:.0%} of tokens)", "{:.2%}"),
+    ("dead_fraction", "dead features (fire on none of the {n} tokens)", "{:.2%}"),
+    ("dense_fraction", f"dense features (fire on > {DENSE_DENSITY:.0%} of the {{n}} tokens)", "{:.2%}"),
     ("ce_loss_clean", "CE loss, clean", "{:.4f}"),
     ("ce_loss_sae", "CE loss, SAE spliced in", "{:.4f}"),
     ("ce_loss_zero_ablation", "CE loss, zero-ablated", "{:.4f}"),
@@ -283,10 +313,9 @@ def format_eval_table(result: dict[str, Any]) -> str:
     """A readable two-column table of an eval.json result (for the CLI)."""
     sae = result.get("sae", {})
     head = f"{sae.get('architecture', '?')} SAE d_sae={sae.get('d_sae', '?')} at {sae.get('hook_name', '?')}"
-    rows = [(label, fmt.format(result[key])) for key, label, fmt in _ROWS if key in result]
-    rows.append(
-        ("held-out tokens (recon / CE)", f"{result.get('n_tokens', 0)} / {result.get('ce_tokens', 0)}")
-    )
+    n = f"{result.get('n_tokens', 0):,}"
+    rows = [(label.format(n=n), fmt.format(result[key])) for key, label, fmt in _ROWS if key in result]
+    rows.append(("held-out tokens (recon / CE)", f"{n} / {result.get('ce_tokens', 0):,}"))
     width = max(len(label) for label, _ in rows)
     lines = [head, "-" * (width + 14)]
     lines += [f"{label:<{width}}  {value:>12}" for label, value in rows]
@@ -299,4 +328,5 @@ def format_eval_table(result: dict[str, Any]) -> str:
                 lines.append(
                     f"  1e{lo:+.1f} .. 1e{lo + 0.5:+.1f}  {count:>8}  {'#' * max(1, 40 * count // top)}"
                 )
+    lines += [f"WARNING: {warning}" for warning in result.get("warnings", [])]
     return "\n".join(lines)

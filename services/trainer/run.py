@@ -63,6 +63,7 @@ def train(
         on_metrics=metrics,
         progress=progress,
         should_stop=should_stop,
+        resample_inputs=data.draw,
     )
     _resume_or_initialise(run_dir, trainer, batches, data, metrics)
     try:

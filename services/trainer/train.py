@@ -1,4 +1,4 @@
-"""SAETrainer: Adam with schedules, unit-norm decoder, dead-feature tracking, resampling, metrics and state."""
+"""SAETrainer: Adam with schedules, unit-norm decoder, dead-latent tracking, resampling, metrics and state."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from services.trainer.resample import resample_dead, step_seed
 from shared.config import TrainConfig
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, LossOutput, LossSettings
@@ -22,7 +23,8 @@ DENSE_DENSITY = 0.1
 """A feature firing on more than this fraction of tokens counts as dense."""
 INIT_SCALE = 0.1
 """Initial encoder scale relative to W_dec^T (see ``SAETrainer.initialise``)."""
-_ACC = ("steps", "tokens", "loss", "mse", "l1", "l0", "rss", "tss")
+_ACC = ("steps", "tokens", "loss", "mse", "l1", "l0", "rss", "sum_sq")
+_SEED_RESAMPLE_POOL, _SEED_RESAMPLE_PICKS, _SEED_CUDA = 1, 2, 3
 
 
 # ------------------------------------------------------------------------------------------------------ schedules
@@ -104,7 +106,14 @@ class SAETrainer:
         on_metrics: Callable[[dict[str, Any]], None] | None = None,
         progress: ProgressSink | None = None,
         should_stop: Callable[[], bool] | None = None,
+        resample_inputs: Callable[[int, int], Tensor] | None = None,
     ) -> None:
+        """``resample_inputs(n, seed)`` gives ``n`` raw training tokens drawn with ``seed`` (resampling's pool);
+        required when ``cfg.resample_frequency`` is set."""
+        if cfg.resample_frequency and resample_inputs is None:
+            raise ValueError(
+                "resample_frequency: resampling needs resample_inputs, a source of training tokens"
+            )
         self.cfg = cfg
         self.device = torch.device(device)
         self.sae = sae.to(self.device)
@@ -115,6 +124,7 @@ class SAETrainer:
             progress,
             should_stop,
         )
+        self.resample_inputs = resample_inputs
         self.opt = torch.optim.Adam(self.sae.parameters(), lr=cfg.lr, betas=cfg.adam_betas, fused=True)
         self.step = 0
         self.input_scale = 1.0
@@ -123,7 +133,7 @@ class SAETrainer:
         self.tokens_since_fired = torch.zeros(d_sae, dtype=torch.long, device=self.device)
         self.window_fires = torch.zeros(d_sae, dtype=torch.long, device=self.device)
         self.acc = torch.zeros(len(_ACC), dtype=torch.float64, device=self.device)
-        self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self.sum_x = torch.zeros(sae.cfg.d_in, dtype=torch.float64, device=self.device)
         self.last_metrics: dict[str, Any] = {}
         self._clock = time.perf_counter()
 
@@ -160,7 +170,7 @@ class SAETrainer:
                 return False
             x, out = self._train_step(next(self.batches))
             self._track(x, out)
-            self._maybe_resample(x, out)
+            self._maybe_resample()
             self._maybe_log()
             self._maybe_checkpoint()
             report(self.progress, self.step, self.cfg.n_steps, self._progress_message())
@@ -185,7 +195,7 @@ class SAETrainer:
     def _loss_settings(self) -> LossSettings:
         dead = None
         if self.sae.architecture == "topk":
-            dead = self.tokens_since_fired >= self.cfg.dead_steps_threshold * self.cfg.batch_size
+            dead = self.dead_mask()
         return LossSettings(
             l1_coefficient=l1_at(self.step, self.cfg),
             scale_l1_by_decoder_norm=self.cfg.scale_l1_by_decoder_norm,
@@ -208,23 +218,31 @@ class SAETrainer:
         self.tokens_since_fired += n
         self.tokens_since_fired[fired] = 0
         self.window_fires += out.fire_counts
-        rss = (x - out.recon.to(x.dtype)).pow(2).sum()
-        tss = (x - x.mean(0)).pow(2).sum()
-        values = (1, n, out.loss.detach(), out.mse, out.l1, out.l0, rss, tss)
+        x64 = x.double()
+        rss = (x64 - out.recon.double()).pow(2).sum()
+        self.sum_x += x64.sum(0)
+        values = (1, n, out.loss.detach(), out.mse, out.l1, out.l0, rss, x64.pow(2).sum())
         self.acc += torch.stack([torch.as_tensor(v, dtype=torch.float64, device=self.device) for v in values])
 
     def dead_mask(self) -> Tensor:
-        """Features that have not fired for ``dead_feature_threshold`` tokens."""
-        return self.tokens_since_fired >= self.cfg.dead_feature_threshold
+        """[d_sae] bool: latents dead by the one training definition, more than ``dead_feature_threshold`` tokens
+        since they last fired (OpenAI's and sparsify's rule). Used by resampling, AuxK and ``dead_fraction``."""
+        return self.tokens_since_fired > self.cfg.dead_feature_threshold
 
     @torch.no_grad()
-    def _maybe_resample(self, x: Tensor, out: LossOutput) -> None:
-        freq = self.cfg.resample_frequency
-        if not freq or self.step % freq:
+    def _maybe_resample(self) -> None:
+        if self.step not in self.cfg.resampling_steps():
             return
         dead = self.dead_mask().nonzero().flatten()
-        if len(dead):
-            resample_features(self, dead, x, out.recon.to(x.dtype))
+        if not len(dead):
+            return
+        assert self.resample_inputs is not None  # checked in __init__
+        seed = step_seed(self.cfg.seed, self.step, _SEED_RESAMPLE_POOL)
+        pool = self.resample_inputs(self.cfg.resample_pool_tokens, seed).to(self.device) * self.input_scale
+        picks = torch.Generator().manual_seed(step_seed(self.cfg.seed, self.step, _SEED_RESAMPLE_PICKS))
+        done = resample_dead(self.sae, self.opt, dead, pool, picks)
+        self.tokens_since_fired[done] = 0
+        log.info("step %d: resampled %d dead latents from %d pool tokens", self.step, len(done), len(pool))
 
     def _maybe_log(self) -> None:
         if self.step % self.cfg.log_every == 0 or self.step == self.cfg.n_steps:
@@ -235,11 +253,15 @@ class SAETrainer:
 
     def collect_metrics(self) -> dict[str, Any]:
         """One metrics row over the window since the last log (then reset): loss/mse/l1/l0 are step averages on
-        the normalised inputs (mse summed over d_in), explained_variance pools the window's tokens, dead_fraction
-        is the share of features that never fired in the window, dense_fraction the share firing on more than
-        DENSE_DENSITY of its tokens; lr and l1_coefficient are those of the last step."""
+        the normalised inputs (mse summed over d_in); explained_variance = 1 - RSS/TSS pooled over the window's
+        tokens (TSS around the window's mean, float64); dead_fraction is the tracker's (latents dead by
+        ``dead_mask``: more than dead_feature_threshold tokens since they last fired); silent_in_window_fraction
+        the share that fired on no token of this window (a short-window count, not "dead"); dense_fraction the
+        share firing on more than DENSE_DENSITY of the window's tokens; lr and l1_coefficient are those of the
+        last step."""
         acc = dict(zip(_ACC, self.acc.tolist(), strict=True))
         steps, tokens = max(acc["steps"], 1.0), max(acc["tokens"], 1.0)
+        tss = acc["sum_sq"] - float(self.sum_x.pow(2).sum()) / tokens
         density = self.window_fires.double() / tokens
         elapsed = time.perf_counter() - self._clock
         metrics = {
@@ -248,8 +270,9 @@ class SAETrainer:
             "mse": acc["mse"] / steps,
             "l1": acc["l1"] / steps,
             "l0": acc["l0"] / steps,
-            "explained_variance": 1.0 - acc["rss"] / acc["tss"] if acc["tss"] > 0 else float("nan"),
-            "dead_fraction": float((self.window_fires == 0).double().mean()),
+            "explained_variance": 1.0 - acc["rss"] / tss if tss > 0 else float("nan"),
+            "dead_fraction": float(self.dead_mask().double().mean()),
+            "silent_in_window_fraction": float((self.window_fires == 0).double().mean()),
             "dense_fraction": float((density > DENSE_DENSITY).double().mean()),
             "lr": lr_at(max(self.step - 1, 0), self.cfg),
             "l1_coefficient": l1_at(max(self.step - 1, 0), self.cfg),
@@ -257,6 +280,7 @@ class SAETrainer:
             "tokens": self.step * self.cfg.batch_size,
         }
         self.acc.zero_()
+        self.sum_x.zero_()
         self.window_fires.zero_()
         self._clock = time.perf_counter()
         return metrics
@@ -288,11 +312,8 @@ class SAETrainer:
             "tracker.tokens_since_fired": self.tokens_since_fired,
             "tracker.window_fires": self.window_fires,
             "tracker.acc": self.acc,
-            "rng.torch": torch.get_rng_state(),
-            "rng.generator": self.generator.get_state(),
-        }
-        if torch.cuda.is_available():
-            tensors["rng.cuda"] = torch.cuda.get_rng_state()
+            "tracker.sum_x": self.sum_x,
+        } | rng_state(self.device)
         info = {"step": self.step, "input_scale": self.input_scale, "param_groups": opt["param_groups"]}
         return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}, info
 
@@ -307,44 +328,40 @@ class SAETrainer:
             if keys:
                 state[i] = {k: tensors[f"optim.{n}.{k}"] for k in keys}
         self.opt.load_state_dict({"state": state, "param_groups": info["param_groups"]})
-        self.tokens_since_fired.copy_(tensors["tracker.tokens_since_fired"])
-        self.window_fires.copy_(tensors["tracker.window_fires"])
-        self.acc.copy_(tensors["tracker.acc"])
-        torch.set_rng_state(tensors["rng.torch"])
-        self.generator.set_state(tensors["rng.generator"])
-        if "rng.cuda" in tensors and torch.cuda.is_available():
-            torch.cuda.set_rng_state(tensors["rng.cuda"])
         self.step, self.input_scale = int(info["step"]), float(info["input_scale"])
+        self.tokens_since_fired.copy_(tensors["tracker.tokens_since_fired"])
+        if "tracker.sum_x" in tensors:
+            self.window_fires.copy_(tensors["tracker.window_fires"])
+            self.acc.copy_(tensors["tracker.acc"])
+            self.sum_x.copy_(tensors["tracker.sum_x"])
+        else:  # an older checkpoint format: its window accumulators mean something else
+            log.warning("checkpoint without tracker.sum_x (older format): the first metrics window restarts")
+        restore_rng(tensors, self.device, step_seed(self.cfg.seed, self.step, _SEED_CUDA))
 
 
-# ------------------------------------------------------------------------------------------------ resampling
+# ---------------------------------------------------------------------------------------------------- RNG state
 
 
-@torch.no_grad()
-def resample_features(trainer: SAETrainer, dead: Tensor, x: Tensor, recon: Tensor) -> None:
-    """Anthropic's resampling: point each dead feature at an input drawn with probability ~ loss^2.
+def rng_state(device: torch.device) -> dict[str, Tensor]:
+    """The global RNG states training runs under: the CPU's always, the training GPU's on CUDA."""
+    state = {"rng.torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["rng.cuda"] = torch.cuda.get_rng_state(device)
+    return state
 
-    Decoder row = the (b_dec-centred) input, normalised; encoder column = the same direction scaled to 0.2x the
-    mean encoder norm of the live features; encoder bias 0; the Adam moments of those weights are reset.
-    """
-    sae, opt = trainer.sae, trainer.opt
-    loss = (x - recon).pow(2).sum(-1)
-    weights = loss.pow(2).double()
-    if not float(weights.sum()) > 0:
-        return
-    picks = torch.multinomial(weights, len(dead), replacement=True, generator=trainer.generator)
-    directions = x[picks] - sae.b_dec
-    directions /= directions.norm(dim=1, keepdim=True).clamp_min(1e-8)
-    alive = torch.ones(sae.cfg.d_sae, dtype=torch.bool, device=x.device)
-    alive[dead] = False
-    enc_norm = sae.W_enc[:, alive].norm(dim=0).mean() if alive.any() else torch.tensor(1.0, device=x.device)
-    sae.W_dec[dead] = directions.to(sae.W_dec.dtype)
-    sae.W_enc[:, dead] = (directions * enc_norm * 0.2).T.to(sae.W_enc.dtype)
-    sae.b_enc[dead] = 0.0
-    for param, index in ((sae.W_dec, (dead,)), (sae.W_enc, (slice(None), dead)), (sae.b_enc, (dead,))):
-        state = opt.state.get(param, {})
-        for key in ("exp_avg", "exp_avg_sq"):
-            if key in state:
-                state[key][index] = 0.0
-    trainer.tokens_since_fired[dead] = 0
-    log.info("step %d: resampled %d dead features", trainer.step, len(dead))
+
+def restore_rng(tensors: dict[str, Tensor], device: torch.device, cuda_seed: int) -> None:
+    """Restore the RNG states a checkpoint saved, each only on the device kind it belongs to: the CPU state always;
+    a CUDA state only when training now runs on CUDA (a CPU run ignores it, logged); a CUDA run resumed from a CPU
+    checkpoint re-seeds CUDA with ``cuda_seed`` (logged). Training itself draws nothing from these (resampling
+    seeds its own generators from the step), so a device change never changes the trajectory's randomness."""
+    torch.set_rng_state(tensors["rng.torch"])
+    saved_cuda = tensors.get("rng.cuda")
+    if device.type == "cuda":
+        if saved_cuda is not None:
+            torch.cuda.set_rng_state(saved_cuda, device)
+        else:
+            torch.cuda.manual_seed(cuda_seed)
+            log.warning("checkpoint saved on the CPU: CUDA RNG re-seeded with %d", cuda_seed)
+    elif saved_cuda is not None:
+        log.warning("checkpoint saved on CUDA, resumed on %s: its CUDA RNG state is not restored", device)

@@ -31,12 +31,13 @@ def _run(acts: torch.Tensor, tokens: torch.Tensor, batch_ctx: int, exclude_first
         quantile_samples=2,
         heldout_every=3,
         coactivation_tokens=10**9,
-        exclude_first=exclude_first,
     )
     fp = FeaturePass(settings, "cpu")
+    keep = torch.ones((N_CTX, T), dtype=torch.bool)
+    keep[:, 0] = not exclude_first
     for start in range(0, N_CTX, batch_ctx):
         sl = slice(start, start + batch_ctx)
-        fp.update(acts[sl], tokens[sl], torch.arange(N_CTX)[sl])
+        fp.update(acts[sl], tokens[sl], torch.arange(N_CTX)[sl], keep=keep[sl])
     return fp
 
 
@@ -176,14 +177,15 @@ def test_topk_firings_give_the_same_statistics_as_a_dense_scan(data) -> None:
         quantile_samples=2,
         heldout_every=3,
         coactivation_tokens=10**9,
-        exclude_first=True,
     )
     dense, sparse = FeaturePass(settings, "cpu"), FeaturePass(settings, "cpu")
+    keep = torch.ones((N_CTX, T), dtype=torch.bool)
+    keep[:, 0] = False
     for start in range(0, N_CTX, 6):
         sl = slice(start, start + 6)
         ctx = torch.arange(N_CTX)[sl]
-        dense.update(sparse_acts[sl], tokens[sl], ctx)
-        sparse.update(sparse_acts[sl], tokens[sl], ctx, topk=(vals[sl], idx[sl]))
+        dense.update(sparse_acts[sl], tokens[sl], ctx, keep=keep[sl])
+        sparse.update(sparse_acts[sl], tokens[sl], ctx, topk=(vals[sl], idx[sl]), keep=keep[sl])
     assert torch.equal(dense.stats.count, sparse.stats.count)
     assert torch.equal(dense.stats.hist, sparse.stats.hist)
     assert torch.equal(dense.top.slots.values, sparse.top.slots.values)

@@ -74,8 +74,11 @@ def identity_sae(cfg: SAEConfig):
     return sae
 
 
-def zero_sae(cfg: SAEConfig):
+def zero_sae_everywhere(cfg: SAEConfig):
+    """Reconstructs nothing, and records that its training left no position out: spliced in at every position,
+    it is exactly the zero ablation."""
     sae = identity_sae(cfg)
+    sae.cfg.extra = cfg.extra | {"exclude_bos": False, "norm_threshold": None}
     with torch.no_grad():
         sae.W_dec.zero_()
     return sae
@@ -92,7 +95,7 @@ def test_ce_loss_recovered_is_one_for_a_perfect_sae_and_zero_for_a_zero_sae(tiny
     assert perfect["explained_variance"] == pytest.approx(1.0, abs=1e-6)
     assert perfect["ce_loss_recovered"] == pytest.approx(1.0, abs=1e-4)
     assert perfect["kl_div"] == pytest.approx(0.0, abs=1e-5)
-    replace_sae(run, zero_sae)
+    replace_sae(run, zero_sae_everywhere)
     zero = evaluate_run(cfg)
     assert zero["ce_loss_recovered"] == pytest.approx(0.0, abs=1e-6)
     assert zero["ce_loss_sae"] == pytest.approx(zero["ce_loss_zero_ablation"])

@@ -30,6 +30,7 @@ METRIC_KEYS = {
     "l0",
     "explained_variance",
     "dead_fraction",
+    "silent_in_window_fraction",
     "dense_fraction",
     "lr",
     "tokens_per_s",
@@ -61,7 +62,7 @@ class StopAfter:
             "resample_frequency": 8,
             "dead_feature_threshold": 64,
         },
-        {"architecture": "topk", "k": 3, "dead_steps_threshold": 2, "aux_k": 4, "aux_k_coefficient": 0.1},
+        {"architecture": "topk", "k": 3, "dead_feature_threshold": 128, "aux_k": 4, "aux_k_coefficient": 0.1},
     ],
     ids=["relu", "topk"],
 )
@@ -190,7 +191,9 @@ def test_resampling_revives_dead_features(tmp_path: Path, synthetic, train_cfg):
         )
         data = ActivationDataset(synthetic, split_segments(synthetic, 0.25)[0])
         torch.manual_seed(0)
-        trainer = SAETrainer(create_sae(SAEConfig("relu", 16, 32)), cfg, data.batches(64, 0, 256))
+        trainer = SAETrainer(
+            create_sae(SAEConfig("relu", 16, 32)), cfg, data.batches(64, 0, 256), resample_inputs=data.draw
+        )
         trainer.initialise(data.sample(512, 0))
         with torch.no_grad():
             trainer.sae.b_enc[dead] = -1e4
@@ -227,7 +230,7 @@ def test_auxk_revives_a_planted_dead_latent(seed):
             lr=3e-3,
             aux_k=1,
             aux_k_coefficient=aux_coefficient,
-            dead_steps_threshold=2,
+            dead_feature_threshold=128,
             normalise_activations="none",
             device="cpu",
         )
@@ -308,3 +311,46 @@ def test_resume_ignores_half_written_checkpoints(tmp_path: Path, synthetic, trai
     train(cfg)
     a, b = load_sae(full), load_sae(tmp_path / "run")
     assert all(torch.equal(p, getattr(b, n)) for n, p in a.named_parameters())
+
+
+# ------------------------------------------------------------------------------------------- device change
+
+
+def test_a_run_checkpointed_on_cuda_resumes_on_the_cpu(tmp_path: Path, synthetic, train_cfg, caplog):
+    """A checkpoint written on a GPU carries CUDA RNG states (16 bytes, unusable by a CPU generator); resuming on a
+    CPU-only machine must work, say what it skipped, and continue exactly like an uninterrupted run."""
+    from safetensors.torch import load_file, save_file
+
+    overrides = {"checkpoint_every": 10, "resample_frequency": 5, "dead_feature_threshold": 64}
+    full = train(train_cfg(synthetic, tmp_path / "full", **overrides))
+    cfg = train_cfg(synthetic, tmp_path / "run", **overrides)
+    train(cfg, should_stop=StopAfter(10))
+    state = latest_checkpoint(tmp_path / "run") / "state.safetensors"
+    tensors = load_file(str(state))
+    cuda_like = torch.arange(
+        16, dtype=torch.uint8
+    )  # what torch.cuda / a CUDA generator's get_state() returns
+    tensors |= {"rng.cuda": cuda_like, "rng.generator": cuda_like.clone()}
+    save_file(tensors, str(state))
+    caplog.set_level("WARNING", logger="services.trainer")
+    train(cfg)
+    assert any("saved on CUDA" in r.getMessage() for r in caplog.records)
+    a, b = load_sae(full), load_sae(tmp_path / "run")
+    assert all(torch.equal(p, getattr(b, n)) for n, p in a.named_parameters())
+
+
+def test_rng_states_are_restored_per_device(monkeypatch: pytest.MonkeyPatch, caplog):
+    """On CUDA: a saved CUDA state is restored, a CPU checkpoint's missing one is re-seeded explicitly (logged)."""
+    from services.trainer import train as train_module
+
+    calls: list[tuple[str, object]] = []
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, d="cuda": calls.append(("set", s)))
+    monkeypatch.setattr(torch.cuda, "manual_seed", lambda seed: calls.append(("seed", seed)))
+    cpu_state = torch.get_rng_state()
+    cuda = torch.device("cuda")
+    train_module.restore_rng({"rng.torch": cpu_state, "rng.cuda": torch.ones(16, dtype=torch.uint8)}, cuda, 7)
+    assert calls[0][0] == "set" and torch.equal(calls[0][1], torch.ones(16, dtype=torch.uint8))
+    caplog.set_level("WARNING", logger="services.trainer")
+    train_module.restore_rng({"rng.torch": cpu_state}, cuda, 7)
+    assert calls[1] == ("seed", 7) and "CUDA RNG re-seeded with 7" in caplog.text
+    assert set(train_module.rng_state(torch.device("cpu"))) == {"rng.torch"}

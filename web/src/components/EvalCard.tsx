@@ -22,8 +22,12 @@ export function EvalCard({ evaluation }: { evaluation: Evaluation }) {
         { name: "CE loss recovered", value: fmtPercent(evaluation.ceLossRecovered) },
         { name: "KL divergence", value: fmtNumber(evaluation.klDivergence, 4) },
         { name: "MSE", value: fmtNumber(evaluation.mse, 4) },
-        { name: "dead", value: fmtPercent(evaluation.deadFraction) },
-        { name: "dense", value: fmtPercent(evaluation.denseFraction) },
+        {
+          name: "dead",
+          value: fmtPercent(evaluation.deadFraction),
+          hint: "fire on none of the held-out tokens measured (eval.json n_tokens)",
+        },
+        { name: "dense", value: fmtPercent(evaluation.denseFraction), hint: "fire on more than 10% of them" },
       ]}
     />
   );

@@ -7,7 +7,7 @@ const CURVES: { metric: MetricKey; title: string; logY?: boolean }[] = [
   { metric: "mse", title: "MSE", logY: true },
   { metric: "l0", title: "L0 (active features / token)" },
   { metric: "explainedVariance", title: "Explained variance" },
-  { metric: "deadFraction", title: "Dead fraction" },
+  { metric: "deadFraction", title: "Dead fraction (silent > dead_feature_threshold tokens)" },
 ];
 
 export function TrainingCurves({ points }: { points: readonly CurvePoint[] }) {
