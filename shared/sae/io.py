@@ -11,8 +11,9 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from shared.config import TOPK_LIKE
 from shared.sae.base import SAE, SAEConfig
-from shared.sae.registry import ARCHITECTURES, TOPK_LIKE, create_sae
+from shared.sae.registry import ARCHITECTURES, create_sae
 
 FORMAT = "saelab-sae/1"
 WEIGHTS_FILE = "sae.safetensors"

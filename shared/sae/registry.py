@@ -18,8 +18,6 @@ ARCHITECTURES: dict[str, type[SAE]] = {
     MatryoshkaBatchTopKSAE.architecture: MatryoshkaBatchTopKSAE,
     GatedSAE.architecture: GatedSAE,
 }
-TOPK_LIKE = frozenset({"topk", "batchtopk", "matryoshka_batchtopk"})
-"""Architectures whose sparsity is set by ``k`` (and that need it in their config)."""
 
 
 def get_architecture(name: str) -> type[SAE]:
