@@ -94,7 +94,8 @@ class LossOutput:
     mse: Tensor
     """Squared error summed over d_in, averaged over tokens (on the SAE's input scale)."""
     sparsity: Tensor
-    """The sparsity/aux term added to the loss before its coefficient (L1 for relu, AuxK for topk)."""
+    """The sparsity/aux term added to the loss before its coefficient: L1 (relu), AuxK (topk, batchtopk,
+    matryoshka_batchtopk), the L0 or tanh term (jumprelu), the gate's L1 (gated)."""
     l1: Tensor
     """Mean L1 norm of the feature activations."""
     l0: Tensor

@@ -20,11 +20,16 @@ from shared.sae.topk import auxk_loss
 
 def batch_topk(pre: Tensor, n: int) -> tuple[Tensor, Tensor]:
     """``(rows, cols)`` of the ``n`` largest positive entries of ``pre [B, d_sae]`` over the whole batch, in
-    row-major order (fewer when fewer are positive; ties at the n-th value are all kept)."""
+    row-major order: exactly n (fewer only when fewer are positive); ties at the n-th value go to the first
+    entries in row-major order, which matters in bfloat16, where values tie often."""
     flat = pre.reshape(-1)
     n = min(n, flat.numel())
     nth = flat.kthvalue(flat.numel() - n + 1).values
-    rows, cols = ((pre >= nth) & (pre > 0)).nonzero(as_tuple=True)
+    chosen = (pre > nth) & (pre > 0)
+    if nth > 0:
+        ties = (pre == nth).reshape(-1).nonzero().flatten()
+        chosen.view(-1)[ties[: n - int(chosen.sum())]] = True
+    rows, cols = chosen.nonzero(as_tuple=True)
     return rows, cols
 
 

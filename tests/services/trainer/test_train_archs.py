@@ -30,8 +30,12 @@ def jumprelu_trainer(synthetic, train_cfg, tmp_path, **overrides) -> SAETrainer:
     return trainer
 
 
-def test_a_fresh_jumprelu_run_starts_at_the_init_threshold_and_keeps_it_nonnegative(synthetic, train_cfg, tmp_path):
-    trainer = jumprelu_trainer(synthetic, train_cfg, tmp_path, jumprelu_init_threshold=0.07, l0_coefficient=0.5)
+def test_a_fresh_jumprelu_run_starts_at_the_init_threshold_and_keeps_it_nonnegative(
+    synthetic, train_cfg, tmp_path
+):
+    trainer = jumprelu_trainer(
+        synthetic, train_cfg, tmp_path, jumprelu_init_threshold=0.07, l0_coefficient=0.5
+    )
     assert torch.equal(trainer.sae.threshold.detach(), torch.full((32,), 0.07))
     trainer.fit()
     theta = trainer.sae.threshold.detach()
@@ -47,7 +51,9 @@ def test_the_jumprelu_l0_penalty_makes_the_sae_sparser(synthetic, train_cfg, tmp
     assert final_l0(1.0) < 0.8 * final_l0(0.0)
 
 
-def test_the_trainer_hands_jumprelu_its_warmed_up_coefficient_and_the_dead_mask(synthetic, train_cfg, tmp_path):
+def test_the_trainer_hands_jumprelu_its_warmed_up_coefficient_and_the_dead_mask(
+    synthetic, train_cfg, tmp_path
+):
     trainer = jumprelu_trainer(synthetic, train_cfg, tmp_path, l0_coefficient=2.0, l0_warmup_steps=4,
                                pre_act_loss_coefficient=0.1)  # fmt: skip
     seen = []
@@ -66,7 +72,9 @@ def test_the_trainer_hands_jumprelu_its_warmed_up_coefficient_and_the_dead_mask(
 
 def test_a_batchtopk_run_saves_its_threshold_estimate_for_per_token_inference(synthetic, train_cfg, tmp_path):
     """The saved SAE encodes with the estimated threshold: on held-out tokens its L0 is close to k."""
-    cfg = train_cfg(synthetic, tmp_path / "run", architecture="batchtopk", k=3, n_steps=60, topk_threshold_lr=0.1)
+    cfg = train_cfg(
+        synthetic, tmp_path / "run", architecture="batchtopk", k=3, n_steps=60, topk_threshold_lr=0.1
+    )
     sae = load_sae(train(cfg))
     theta = sae.threshold
     assert float(theta.min()) > 0 and torch.equal(theta, theta[:1].expand_as(theta)), "one shared threshold"
@@ -116,5 +124,3 @@ def test_auxk_revives_a_planted_dead_latent_in_the_batchtopk_family(arch):
 
     assert not fires(0.0)
     assert fires(1 / 32)
-
-

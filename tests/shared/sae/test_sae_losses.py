@@ -308,3 +308,16 @@ def test_loss_outputs_are_detached_and_consistent(arch):
     f = sae.encode(x) if arch in ("jumprelu", "gated") else dense_batchtopk(sae, x, K)
     np.testing.assert_array_equal(out.fire_counts.numpy(), (f > 0).sum(0).numpy())
     torch.testing.assert_close(out.l0, (f > 0).sum(-1).double().mean().float())
+
+
+def test_batchtopk_keeps_exactly_k_times_batch_even_with_ties():
+    """Low-precision pre-activations tie often: the n-th value's ties are cut so exactly k·B entries stay."""
+    from shared.sae.batchtopk import batch_topk
+
+    pre = torch.tensor([[3.0, 1.0, 1.0, 0.0], [1.0, 1.0, -2.0, 2.0]])
+    rows, cols = batch_topk(pre, 4)
+    assert list(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 0), (0, 1), (0, 2), (1, 3)]
+    rows, cols = batch_topk(pre, 20)  # more than there are positive entries: every positive one
+    assert len(rows) == 6
+    coarse = torch.randn(64, 128).to(torch.bfloat16).float()
+    assert len(batch_topk(coarse, 300)[0]) == 300
