@@ -24,7 +24,10 @@ def batch_topk(pre: Tensor, n: int) -> tuple[Tensor, Tensor]:
     entries in row-major order, which matters in bfloat16, where values tie often."""
     flat = pre.reshape(-1)
     n = min(n, flat.numel())
-    nth = flat.kthvalue(flat.numel() - n + 1).values
+    if flat.is_cuda:  # CUDA's kthvalue selects within one block per slice: slow on one huge slice
+        nth = flat.topk(n, sorted=False).values.min()
+    else:  # on CPU selection beats topk's heap
+        nth = flat.kthvalue(flat.numel() - n + 1).values
     chosen = (pre > nth) & (pre > 0)
     if nth > 0:
         ties = (pre == nth).reshape(-1).nonzero().flatten()
