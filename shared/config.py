@@ -80,22 +80,45 @@ class TrainConfig(StrictModel):
     """Directory of activation shards written by ``saelab collect``."""
     output: str = "artifacts/runs/default"
     """Run directory: checkpoints, metrics.jsonl, sae.safetensors, cfg.json, eval.json."""
-    architecture: Literal["relu", "topk"] = "relu"
-    """SAE architecture name from the registry (``shared.sae.registry``)."""
+    architecture: Literal["relu", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"] = "relu"
+    """SAE architecture name from the registry (``shared.sae.registry``; docs/theory.md §2 gives each one's loss)."""
     d_sae: int = Field(6144, ge=1)
     """Number of dictionary features."""
     k: int | None = Field(None, ge=1)
-    """Active features per token for ``topk``."""
+    """Active features per token for ``topk``; on average per token over a batch for ``batchtopk`` and
+    ``matryoshka_batchtopk`` (their inference uses the threshold estimated in training)."""
     l1_coefficient: float = Field(5.0, ge=0)
-    """L1 sparsity coefficient for ``relu`` (on normalised activations)."""
+    """L1 sparsity coefficient for ``relu`` (on normalised activations), and of the gate's L1 for ``gated``."""
     scale_l1_by_decoder_norm: bool = False
-    """Multiply each feature's L1 term by its decoder column norm (Anthropic April 2024 update)."""
+    """``relu``/``gated``: multiply each feature's L1 term by its decoder norm and drop the unit-norm decoder
+    constraint (Anthropic April 2024 update)."""
     l1_warmup_steps: int = Field(0, ge=0)
     """Linearly ramp the L1 coefficient from 0 over this many steps."""
     aux_k: int | None = Field(None, ge=1)
-    """TopK: dead latents used by the AuxK loss (default d_in / 2)."""
+    """TopK family: dead latents used by the AuxK loss (default d_in / 2)."""
     aux_k_coefficient: float = Field(1 / 32, ge=0)
-    """TopK: weight of the AuxK loss."""
+    """TopK family: weight of the AuxK loss."""
+    topk_threshold_lr: float = Field(0.01, gt=0, le=1)
+    """``batchtopk``/``matryoshka_batchtopk``: rate of the moving average of each batch's smallest kept activation,
+    the threshold used at inference (SAELens's name; it starts at the first batch's value)."""
+    matryoshka_widths: list[int] | None = None
+    """``matryoshka_batchtopk``: the nested prefix widths, strictly increasing (d_sae is appended when the list
+    ends below it); None = d_sae/16, d_sae/8, d_sae/4, d_sae/2, d_sae."""
+    jumprelu_bandwidth: float = Field(0.05, gt=0)
+    """``jumprelu``: bandwidth ε of the rectangle kernel in the threshold's straight-through estimator."""
+    jumprelu_init_threshold: float = Field(0.01, ge=0)
+    """``jumprelu``: initial threshold of every latent (on the normalised activations' scale)."""
+    jumprelu_sparsity_loss: Literal["step", "tanh"] = "step"
+    """``jumprelu``: ``step`` = the L0 penalty through the step function's STE (DeepMind); ``tanh`` =
+    Σ tanh(c · f · |d|) (Anthropic), SAELens's ``jumprelu_sparsity_loss_mode``."""
+    jumprelu_tanh_scale: float = Field(4.0, gt=0)
+    """``jumprelu``: c of the ``tanh`` sparsity loss."""
+    l0_coefficient: float = Field(1.0, ge=0)
+    """``jumprelu``: coefficient of the L0 (or tanh) sparsity loss."""
+    l0_warmup_steps: int = Field(0, ge=0)
+    """``jumprelu``: linearly ramp the L0 coefficient from 0 over this many steps."""
+    pre_act_loss_coefficient: float = Field(0.0, ge=0)
+    """``jumprelu``: Anthropic's pre-activation loss, Σ over dead latents of ReLU(θ - z)·|d| (0 = off)."""
     lr: float = Field(4e-4, gt=0)
     """Adam learning rate."""
     adam_betas: tuple[float, float] = (0.9, 0.999)
@@ -149,13 +172,23 @@ class TrainConfig(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> TrainConfig:
-        if self.architecture == "topk":
+        arch = self.architecture
+        if arch in TOPK_LIKE:
             if self.k is None:
-                raise ValueError("k: required when architecture is 'topk'")
+                raise ValueError(f"k: required when architecture is {arch!r}")
             if self.k > self.d_sae:
                 raise ValueError(f"k: {self.k} is larger than d_sae ({self.d_sae})")
         elif self.k is not None:
-            raise ValueError("k: only valid when architecture is 'topk'")
+            raise ValueError(f"k: only valid when architecture is one of {', '.join(sorted(TOPK_LIKE))}")
+        for key, archs in _ARCH_KEYS.items():  # a key of another architecture, set to a non-default value
+            if arch not in archs and getattr(self, key) != TrainConfig.model_fields[key].default:
+                raise ValueError(f"{key}: only used when architecture is {' or '.join(sorted(archs))}")
+        if self.matryoshka_widths is not None:
+            widths = self.matryoshka_widths
+            if not widths or widths[0] < 1 or any(b <= a for a, b in zip(widths, widths[1:], strict=False)):
+                raise ValueError(f"matryoshka_widths: {widths} must be positive and strictly increasing")
+            if widths[-1] > self.d_sae:
+                raise ValueError(f"matryoshka_widths: {widths[-1]} is larger than d_sae ({self.d_sae})")
         if self.lr_warmup_steps + self.lr_decay_steps > self.n_steps:
             raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
         self._check_resampling()
@@ -201,6 +234,34 @@ class TrainConfig(StrictModel):
         if not self.resample_frequency:
             return range(0)
         return range(self.resample_frequency, self.last_resample_step + 1, self.resample_frequency)
+
+    def matryoshka_levels(self) -> tuple[int, ...]:
+        """The prefix widths a ``matryoshka_batchtopk`` run trains, ending at d_sae (see ``matryoshka_widths``)."""
+        if self.matryoshka_widths is None:
+            widths = sorted({max(1, self.d_sae >> shift) for shift in (4, 3, 2, 1)})
+        else:
+            widths = list(self.matryoshka_widths)
+        return tuple(w for w in widths if w < self.d_sae) + (self.d_sae,)
+
+
+TOPK_LIKE = frozenset({"topk", "batchtopk", "matryoshka_batchtopk"})
+"""Architectures whose sparsity is set by ``k`` (and that need it)."""
+_BATCHTOPK = frozenset({"batchtopk", "matryoshka_batchtopk"})
+_JUMPRELU = frozenset({"jumprelu"})
+_ARCH_KEYS: dict[str, frozenset[str]] = {
+    "topk_threshold_lr": _BATCHTOPK,
+    "matryoshka_widths": frozenset({"matryoshka_batchtopk"}),
+    "jumprelu_bandwidth": _JUMPRELU,
+    "jumprelu_init_threshold": _JUMPRELU,
+    "jumprelu_sparsity_loss": _JUMPRELU,
+    "jumprelu_tanh_scale": _JUMPRELU,
+    "l0_coefficient": _JUMPRELU,
+    "l0_warmup_steps": _JUMPRELU,
+    "pre_act_loss_coefficient": _JUMPRELU,
+    "resample_frequency": frozenset({"relu", "topk"}),
+    "scale_l1_by_decoder_norm": frozenset({"relu", "topk", "gated"}),
+}
+"""Keys that only some architectures read: setting one to a non-default value for another is an error."""
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -48,6 +48,13 @@ def l1_at(step: int, cfg: TrainConfig) -> float:
     return cfg.l1_coefficient
 
 
+def l0_at(step: int, cfg: TrainConfig) -> float:
+    """JumpReLU's L0 coefficient at 0-based ``step``: linear warmup from 0 over ``l0_warmup_steps``."""
+    if cfg.l0_warmup_steps and step < cfg.l0_warmup_steps:
+        return cfg.l0_coefficient * (step + 1) / cfg.l0_warmup_steps
+    return cfg.l0_coefficient
+
+
 # ------------------------------------------------------------------------------------------------ initialisation
 
 
@@ -157,6 +164,7 @@ class SAETrainer:
         if self.cfg.normalise_activations == "expected_norm":
             self.input_scale = estimate_input_scale(sample)
         self.sae.b_dec.copy_(geometric_median(sample.float() * self.input_scale).to(self.device))
+        self.sae.init_training(self._loss_settings())
         log.info("input scale %.4g, |b_dec| %.4g", self.input_scale, float(self.sae.b_dec.norm()))
 
     # ---------------------------------------------------------------------------------------------- loop
@@ -180,8 +188,9 @@ class SAETrainer:
         x = batch.to(self.device, non_blocking=True) * self.input_scale
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
+        settings = self._loss_settings()
         with self._autocast():
-            out = self.sae.training_loss(x, self._loss_settings())
+            out = self.sae.training_loss(x, settings)
         self.opt.zero_grad(set_to_none=True)
         out.loss.backward()
         if self.constrain_decoder:
@@ -189,19 +198,30 @@ class SAETrainer:
         self.opt.step()
         if self.constrain_decoder:
             normalise_rows(self.sae.W_dec)
+        self.sae.after_step(out, settings)
         self.step += 1
         return x, out
 
     def _loss_settings(self) -> LossSettings:
+        cfg = self.cfg
         dead = None
-        if self.sae.architecture == "topk":
+        if self.sae.uses_dead_mask:
             dead = self.dead_mask()
         return LossSettings(
-            l1_coefficient=l1_at(self.step, self.cfg),
-            scale_l1_by_decoder_norm=self.cfg.scale_l1_by_decoder_norm,
-            aux_k=self.cfg.aux_k,
-            aux_k_coefficient=self.cfg.aux_k_coefficient,
+            step=self.step,
+            l1_coefficient=l1_at(self.step, cfg),
+            scale_l1_by_decoder_norm=cfg.scale_l1_by_decoder_norm,
+            aux_k=cfg.aux_k,
+            aux_k_coefficient=cfg.aux_k_coefficient,
             dead_mask=dead,
+            l0_coefficient=l0_at(self.step, cfg),
+            jumprelu_bandwidth=cfg.jumprelu_bandwidth,
+            jumprelu_init_threshold=cfg.jumprelu_init_threshold,
+            jumprelu_sparsity_loss=cfg.jumprelu_sparsity_loss,
+            jumprelu_tanh_scale=cfg.jumprelu_tanh_scale,
+            pre_act_loss_coefficient=cfg.pre_act_loss_coefficient,
+            topk_threshold_lr=cfg.topk_threshold_lr,
+            matryoshka_widths=cfg.matryoshka_levels() if cfg.architecture == "matryoshka_batchtopk" else (),
         )
 
     def _autocast(self) -> contextlib.AbstractContextManager[Any]:
@@ -305,6 +325,7 @@ class SAETrainer:
         names = [name for name, _ in self.sae.named_parameters()]
         opt = self.opt.state_dict()
         tensors = {f"sae.{n}": p.detach() for n, p in self.sae.named_parameters()}
+        tensors |= {f"sae.{n}": b for n, b in self.sae.named_buffers()}  # e.g. BatchTopK's threshold estimate
         for i, state in opt["state"].items():
             for key, value in state.items():
                 tensors[f"optim.{names[i]}.{key}"] = value
@@ -320,7 +341,7 @@ class SAETrainer:
     def load_state_dict(self, tensors: dict[str, Tensor], info: dict[str, Any]) -> None:
         names = [name for name, _ in self.sae.named_parameters()]
         with torch.no_grad():
-            for n, p in self.sae.named_parameters():
+            for n, p in [*self.sae.named_parameters(), *self.sae.named_buffers()]:
                 p.copy_(tensors[f"sae.{n}"])
         state: dict[int, dict[str, Tensor]] = {}
         for i, n in enumerate(names):

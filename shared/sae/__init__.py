@@ -1,7 +1,12 @@
 """Sparse autoencoder models (one module per architecture), their registry and their file format."""
 
+from shared.config import TOPK_LIKE
 from shared.sae.base import SAE, LossOutput, LossSettings, SAEConfig
+from shared.sae.batchtopk import BatchTopKSAE
+from shared.sae.gated import GatedSAE
 from shared.sae.io import SAELoadError, load_sae, save_sae
+from shared.sae.jumprelu import JumpReLUSAE
+from shared.sae.matryoshka import MatryoshkaBatchTopKSAE
 from shared.sae.registry import ARCHITECTURES, create_sae, get_architecture
 from shared.sae.relu import ReLUSAE
 from shared.sae.topk import TopKSAE
@@ -9,8 +14,13 @@ from shared.sae.topk import TopKSAE
 __all__ = [
     "ARCHITECTURES",
     "SAE",
+    "TOPK_LIKE",
+    "BatchTopKSAE",
+    "GatedSAE",
+    "JumpReLUSAE",
     "LossOutput",
     "LossSettings",
+    "MatryoshkaBatchTopKSAE",
     "ReLUSAE",
     "SAEConfig",
     "SAELoadError",

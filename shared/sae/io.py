@@ -11,14 +11,16 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
+from shared.config import TOPK_LIKE
 from shared.sae.base import SAE, SAEConfig
-from shared.sae.registry import create_sae
+from shared.sae.registry import ARCHITECTURES, create_sae
 
 FORMAT = "saelab-sae/1"
 WEIGHTS_FILE = "sae.safetensors"
 CONFIG_FILE = "cfg.json"
 SAELENS_WEIGHTS_FILE = "sae_weights.safetensors"
-PARAMS = ("W_enc", "b_enc", "W_dec", "b_dec")
+SAELENS_ONLY = {"scaling_factor", "log_threshold"}
+"""Tensors SAELens may write that fold into ours: a finetuning scale (into W_dec), a log-threshold (exp -> threshold)."""
 _RUNTIME_NORMS = {"none", "expected_average_only_in"}  # SAELens applies neither at inference
 
 
@@ -48,10 +50,11 @@ def config_to_json(cfg: SAEConfig) -> dict[str, Any]:
 
 
 def save_sae(sae: SAE, directory: str | Path) -> Path:
-    """Write ``sae.safetensors`` and ``cfg.json`` into ``directory`` (each file atomically); returns it."""
+    """Write ``sae.safetensors`` (every parameter and buffer of the architecture: W_enc, b_enc, W_dec, b_dec, and
+    e.g. ``threshold``, ``b_gate``/``b_mag``/``r_mag``) and ``cfg.json`` into ``directory`` (atomically); returns it."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    tensors = {name: getattr(sae, name).detach().to("cpu").contiguous() for name in PARAMS}
+    tensors = {name: t.detach().to("cpu").contiguous() for name, t in sae.state_dict().items()}
     tmp = directory / f".{WEIGHTS_FILE}.tmp"
     save_file(tensors, str(tmp), metadata={"format": FORMAT})
     os.replace(tmp, directory / WEIGHTS_FILE)
@@ -106,15 +109,16 @@ def _architecture(data: dict[str, Any], source: str) -> tuple[str, int | None]:
     kwargs = data.get("activation_fn_kwargs") or {}
     if arch == "standard":
         arch = {"relu": "relu", "topk": "topk"}.get(fn, fn)
-    if arch not in ("relu", "topk"):
+    if arch not in ARCHITECTURES:
         raise SAELoadError(
-            f"{source}: architecture: {arch!r} is not supported (relu, topk, SAELens standard/topk)"
+            f"{source}: architecture: {arch!r} is not supported "
+            f"({', '.join(sorted(ARCHITECTURES))}, SAELens standard)"
         )
-    if arch == "relu":
+    if arch not in TOPK_LIKE:
         return arch, None
     k = data.get("k") or kwargs.get("k")
     if not isinstance(k, int):
-        raise SAELoadError(f"{source}: k: a topk SAE needs an integer k (or activation_fn_kwargs.k)")
+        raise SAELoadError(f"{source}: k: a {arch} SAE needs an integer k (or activation_fn_kwargs.k)")
     return arch, k
 
 
@@ -134,7 +138,8 @@ def load_sae(directory: str | Path, device: str | torch.device = "cpu") -> SAE:
         raise SAELoadError(str(err)) from None
     weights = _weights_path(directory)
     sae = create_sae(cfg)
-    sae.load_state_dict(_read_weights(weights, cfg))
+    expected = {name: tuple(t.shape) for name, t in sae.state_dict().items()}
+    sae.load_state_dict(_read_weights(weights, cfg, expected))
     return sae.to(device)
 
 
@@ -146,25 +151,27 @@ def _weights_path(directory: Path) -> Path:
     raise SAELoadError(f"{directory}: no {WEIGHTS_FILE} or {SAELENS_WEIGHTS_FILE} (found: {found})")
 
 
-def _read_weights(path: Path, cfg: SAEConfig) -> dict[str, torch.Tensor]:
+def _read_weights(
+    path: Path, cfg: SAEConfig, expected: dict[str, tuple[int, ...]]
+) -> dict[str, torch.Tensor]:
+    """The tensors of ``path`` checked against the architecture's ``expected`` names and shapes."""
     tensors = load_file(str(path))
-    missing = [p for p in PARAMS if p not in tensors]
-    unknown = sorted(set(tensors) - set(PARAMS) - {"scaling_factor"})
+    if "log_threshold" in tensors and "threshold" not in tensors:  # older SAELens JumpReLU checkpoints
+        tensors["threshold"] = tensors["log_threshold"].exp()
+    missing = [p for p in expected if p not in tensors]
+    unknown = sorted(set(tensors) - set(expected) - SAELENS_ONLY)
     if missing or unknown:
-        raise SAELoadError(f"{path}: missing tensors {missing}, unsupported tensors {unknown}")
-    shapes = {
-        "W_enc": (cfg.d_in, cfg.d_sae),
-        "b_enc": (cfg.d_sae,),
-        "W_dec": (cfg.d_sae, cfg.d_in),
-        "b_dec": (cfg.d_in,),
-    }
-    for name, shape in shapes.items():
+        raise SAELoadError(
+            f"{path}: a {cfg.architecture} SAE needs {sorted(expected)}; "
+            f"missing tensors {missing}, unsupported tensors {unknown}"
+        )
+    for name, shape in expected.items():
         if tuple(tensors[name].shape) != shape:
             raise SAELoadError(
                 f"{path}: {name} has shape {tuple(tensors[name].shape)}, cfg.json says {shape}"
             )
     dtype = getattr(torch, cfg.dtype)
-    out = {name: tensors[name].to(dtype) for name in PARAMS}
+    out = {name: tensors[name].to(dtype) for name in expected}
     if "scaling_factor" in tensors:  # SAELens finetuning scale multiplies the activations before decoding
         out["W_dec"] = out["W_dec"] * tensors["scaling_factor"].to(dtype)[:, None]
     return out

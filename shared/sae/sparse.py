@@ -82,3 +82,88 @@ def gather_pre_acts(
 def sparse_decode(vals: Tensor, idx: Tensor, W_dec: Tensor) -> Tensor:
     """``sum_j vals[b, j] * W_dec[idx[b, j]]`` as ``[B, d_in]`` without materialising dense activations."""
     return F.embedding_bag(idx, W_dec, per_sample_weights=vals.to(W_dec.dtype), mode="sum")
+
+
+# ------------------------------------------------------------------------------- flat (batch-level) selections
+
+
+class _GatherFlat(torch.autograd.Function):
+    """``pre[rows, cols]`` for a selection of any number of entries per token (BatchTopK), ``pre`` precomputed.
+
+    The entries come in row-major order (as ``nonzero`` gives them) with ``crow`` the CSR row pointer, so the
+    backward pass builds the sparse gradient matrix without sorting: ``O(n * d_in)`` for n selected entries.
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        x_in: Tensor,
+        b_dec: Tensor,
+        W_enc: Tensor,
+        b_enc: Tensor,
+        rows: Tensor,
+        cols: Tensor,
+        crow: Tensor,
+        pre: Tensor,
+        sign: float,
+    ) -> Tensor:
+        ctx.save_for_backward(x_in, W_enc, rows, cols, crow)
+        ctx.sign = sign
+        return pre[rows, cols]
+
+    @staticmethod
+    def backward(ctx: Any, g: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
+        x_in, W_enc, rows, cols, crow = ctx.saved_tensors
+        d_sae = W_enc.shape[1]
+        g = g.to(W_enc.dtype)
+        grad_x = grad_b_dec = grad_W = grad_b = None
+        col_sums = torch.zeros(d_sae, dtype=W_enc.dtype, device=W_enc.device).index_add_(0, cols, g)
+        if ctx.needs_input_grad[3]:
+            grad_b = col_sums
+        if ctx.needs_input_grad[1]:
+            grad_b_dec = -ctx.sign * (W_enc @ col_sums)
+        if ctx.needs_input_grad[2]:
+            grad_W = _flat_outer(x_in, rows, cols, crow, g, d_sae)
+        if ctx.needs_input_grad[0]:
+            grad_x = F.embedding_bag(cols, W_enc.T.contiguous(), crow[:-1], per_sample_weights=g, mode="sum")
+        return grad_x, grad_b_dec, grad_W, grad_b, None, None, None, None, None
+
+
+def _flat_outer(x: Tensor, rows: Tensor, cols: Tensor, crow: Tensor, g: Tensor, d_sae: int) -> Tensor:
+    """``x^T @ G`` as ``[d_in, d_sae]`` where ``G[rows[j], cols[j]] = g[j]`` (row-major entries)."""
+    batch = x.shape[0]
+    if x.device.type != "cpu":
+        gt = torch.sparse_coo_tensor(torch.stack([cols, rows]), g, (d_sae, batch), check_invariants=False)
+        return torch.sparse.mm(gt, x).T
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        sparse = torch.sparse_csr_tensor(crow, cols, g, (batch, d_sae), check_invariants=False)
+    return x.T @ sparse
+
+
+def row_pointer(rows: Tensor, n_rows: int) -> Tensor:
+    """CSR row pointer ``[n_rows + 1]`` of row-major entries with row indices ``rows``."""
+    counts = torch.bincount(rows, minlength=n_rows)
+    return torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+
+
+def gather_pre_acts_flat(
+    x: Tensor,
+    b_dec: Tensor,
+    W_enc: Tensor,
+    b_enc: Tensor,
+    rows: Tensor,
+    cols: Tensor,
+    crow: Tensor,
+    pre: Tensor,
+    apply_b_dec: bool,
+) -> Tensor:
+    """Differentiable ``pre[rows, cols]`` (``[n]``) for ``pre = (x - b_dec·apply) @ W_enc + b_enc`` (precomputed)."""
+    x_in = x - b_dec.detach() if apply_b_dec else x
+    sign = 1.0 if apply_b_dec else 0.0
+    return _GatherFlat.apply(x_in, b_dec, W_enc, b_enc, rows, cols, crow, pre, sign)
+
+
+def sparse_decode_flat(vals: Tensor, cols: Tensor, crow: Tensor, W_dec: Tensor) -> Tensor:
+    """``[B, d_in]``: token b sums ``vals[j] * W_dec[cols[j]]`` over its entries ``crow[b] <= j < crow[b + 1]``."""
+    return F.embedding_bag(cols, W_dec, crow[:-1], per_sample_weights=vals.to(W_dec.dtype), mode="sum")

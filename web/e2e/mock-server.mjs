@@ -114,13 +114,14 @@ function tokensOf(text) {
 }
 
 // ---------------------------------------------------------------- jobs
-const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "lr", "n_steps", "batch_size"]);
+const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size"]);
+const K_ARCHITECTURES = new Set(["topk", "batchtopk", "matryoshka_batchtopk"]);
 const COLLECT_KEYS = new Set(["model", "hook", "corpus", "n_tokens", "context_length"]);
 const MAX_CONTEXT = 8192;
 
 function validateTrain(cfg, source) {
   for (const k of Object.keys(cfg)) if (!TRAIN_KEYS.has(k)) throw bad(`${source}: ${k}: unknown key`, `${source}.${k}`);
-  if (cfg.architecture === "topk" && cfg.k == null) throw bad(`${source}: k: required when architecture is 'topk'`, `${source}.k`);
+  if (K_ARCHITECTURES.has(cfg.architecture) && cfg.k == null) throw bad(`${source}: k: required when architecture is '${cfg.architecture}'`, `${source}.k`);
   if (!(cfg.d_sae >= 1)) throw bad(`${source}: d_sae: Input should be greater than or equal to 1`, `${source}.d_sae`);
   if (cfg.n_steps > 100000) throw bad(`${source}: n_steps: too many steps for the mock`, `${source}.n_steps`);
 }

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +13,7 @@ from services.analyser.analyse import analyse_run, open_activations, run_pass
 from services.analyser.results import FILES, Results, load_results
 from shared.config import AnalyseConfig
 from shared.features import ExampleRecord
-from shared.sae import load_sae
+from shared.sae import create_sae, load_sae, save_sae
 from shared.search import search
 
 TOP_K = 5
@@ -143,3 +146,47 @@ def test_n_tokens_limits_the_pass_to_whole_contexts(planted) -> None:
     kept = int((planted.tokens[:5] != planted.tokens[0, 0]).sum())  # every BOS/EOS position left out
     assert fp.n_contexts == 5 and fp.stats.n_tokens == kept
     assert seen[-1] == (5 * T, 5 * T) and len(seen) == 3
+
+
+def _as_architecture(arch: str, relu_sae):  # noqa: ANN001, ANN202
+    """The planted SAE's weights under ``arch``, with thresholds/gates that make it fire differently from ReLU."""
+    cfg = relu_sae.cfg
+    sae = create_sae(replace(cfg, architecture=arch, k=2 if arch.endswith("batchtopk") else None))
+    with torch.no_grad():
+        for name in ("W_enc", "W_dec", "b_dec"):
+            getattr(sae, name).copy_(getattr(relu_sae, name))
+        if arch == "gated":
+            sae.b_gate.copy_(relu_sae.b_enc - 1.0)  # the gate closes on the weakest firings
+            sae.b_mag.copy_(relu_sae.b_enc)
+            sae.r_mag.fill_(0.2)
+        else:
+            sae.b_enc.copy_(relu_sae.b_enc)
+            sae.threshold.fill_(1.0)
+    return sae
+
+
+@pytest.mark.parametrize("arch", ["batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"])
+def test_every_architecture_analyses_like_its_encoder(planted, tmp_path, arch) -> None:
+    """Analysis reads each architecture through its own encoder: counts and top examples equal brute force."""
+    run = tmp_path / "run"
+    shutil.copytree(planted.run_dir, run)
+    relu = load_sae(planted.run_dir)
+    save_sae(_as_architecture(arch, relu), run)
+    out = load_results(
+        analyse_run(AnalyseConfig(run=str(run), batch_tokens=256, top_k=TOP_K, device="cpu", n_neighbours=3))
+    )
+    assert out.summary.architecture == arch
+    with torch.no_grad():
+        acts = load_sae(run).encode(torch.from_numpy(planted.acts)).numpy()
+        dense_relu = relu.encode(torch.from_numpy(planted.acts)).numpy()
+    body = acts[:, 1:]
+    assert (body > 0).sum() < (dense_relu[:, 1:] > 0).sum(), "the threshold or gate removes some firings"
+    for f in range(acts.shape[2]):
+        rec = out.features[f]
+        assert rec.n_active == int((body[..., f] > 0).sum())
+        if rec.n_active:
+            assert rec.max_activation == pytest.approx(float(body[..., f].max()), rel=1e-6)
+        ctx_max = body[..., f].max(axis=1)
+        order = np.argsort(-ctx_max, kind="stable")
+        order = order[ctx_max[order] > 0][:TOP_K]
+        assert [e.context for e in out.examples if e.feature == f and e.kind == "top"] == order.tolist()

@@ -71,6 +71,19 @@ def test_relabel_errors_name_the_problem(mutable: GraphQL, fresh: Seeded) -> Non
     ("section", "config", "field", "words"),
     [
         ("train", {**TRAIN, "architecture": "topk"}, "train.k", "required"),
+        ("train", {**TRAIN, "architecture": "batchtopk"}, "train.k", "required"),
+        (
+            "train",
+            {**TRAIN, "architecture": "gated", "l0_coefficient": 2},
+            "train.l0_coefficient",
+            "jumprelu",
+        ),
+        (
+            "train",
+            {**TRAIN, "architecture": "matryoshka_batchtopk", "k": 2, "matryoshka_widths": [8, 4]},
+            "train.matryoshka_widths",
+            "strictly increasing",
+        ),  # fmt: skip
         ("train", {**TRAIN, "lr": -1}, "train.lr", "greater than"),
         ("collect", {**COLLECT, "n_tokenz": 5}, "collect.n_tokenz", "unknown key"),
         ("collect", {**COLLECT, "output": "/tmp/x"}, "collect.output", "chosen by the server"),
@@ -103,6 +116,24 @@ def test_submit_pipeline_records_it_and_enqueues_the_first_stage(
     ]
     runs = mutable.data("{ runs { id name status } }")["runs"]
     assert {"id": job["runId"], "name": "my run", "status": "QUEUED"} in runs
+
+
+@pytest.mark.parametrize(
+    "train",
+    [
+        {"architecture": "batchtopk", "k": 4, "topk_threshold_lr": 0.05},
+        {"architecture": "jumprelu", "l0_coefficient": 0.5, "jumprelu_bandwidth": 0.1, "l0_warmup_steps": 5},
+        {"architecture": "matryoshka_batchtopk", "k": 4, "matryoshka_widths": [2, 8]},
+        {"architecture": "gated", "l1_coefficient": 0.5},
+    ],
+    ids=lambda t: t["architecture"],
+)
+def test_submit_pipeline_accepts_every_architecture_with_its_keys(
+    mutable: GraphQL, recorder: Recorder, train: dict[str, Any]
+) -> None:
+    cfg = {**TRAIN, **train}
+    job = mutable.data(SUBMIT, {"input": {"collect": {**COLLECT, "n_tokens": 48}, "train": cfg}}, token=TOKEN)
+    assert job["submitPipeline"]["kind"] == "PIPELINE" and len(recorder.sent) == 1
 
 
 def test_submit_without_a_worker_is_unavailable(mutable: GraphQL) -> None:

@@ -63,8 +63,30 @@ class StopAfter:
             "dead_feature_threshold": 64,
         },
         {"architecture": "topk", "k": 3, "dead_feature_threshold": 128, "aux_k": 4, "aux_k_coefficient": 0.1},
+        {
+            "architecture": "batchtopk",
+            "k": 3,
+            "dead_feature_threshold": 128,
+            "aux_k": 4,
+            "topk_threshold_lr": 0.2,
+        },
+        {
+            "architecture": "jumprelu",
+            "l0_coefficient": 0.05,
+            "l0_warmup_steps": 25,
+            "jumprelu_bandwidth": 0.5,
+            "pre_act_loss_coefficient": 0.01,
+            "dead_feature_threshold": 128,
+        },
+        {
+            "architecture": "matryoshka_batchtopk",
+            "k": 3,
+            "matryoshka_widths": [4, 12],
+            "dead_feature_threshold": 128,
+        },
+        {"architecture": "gated", "l1_coefficient": 0.2, "l1_warmup_steps": 10},
     ],
-    ids=["relu", "topk"],
+    ids=["relu", "topk", "batchtopk", "jumprelu", "matryoshka", "gated"],
 )
 def test_a_stopped_and_resumed_run_ends_bit_identical(tmp_path: Path, synthetic, train_cfg, overrides):
     full = train(train_cfg(synthetic, tmp_path / "full", checkpoint_every=10, **overrides))
@@ -77,8 +99,9 @@ def test_a_stopped_and_resumed_run_ends_bit_identical(tmp_path: Path, synthetic,
     assert all((p / "state.safetensors").is_file() for p in seen[-1:])
     train(cfg, on_checkpoint=seen.append)
     a, b = load_sae(full), load_sae(tmp_path / "split")
-    for name, p in a.named_parameters():
-        assert torch.equal(p, getattr(b, name)), name
+    assert a.state_dict().keys() == b.state_dict().keys()
+    for name, t in a.state_dict().items():  # parameters and buffers (BatchTopK's threshold estimate)
+        assert torch.equal(t, b.state_dict()[name]), name
     ra, rb = rows(full), rows(tmp_path / "split")
     assert [r["step"] for r in rb] == [r["step"] for r in ra] == [10, 20, 30, 40]
     for x, y in zip(ra, rb, strict=True):

@@ -19,10 +19,20 @@ pytestmark = [
 ]
 
 
-@pytest.mark.parametrize("arch", ["relu", "topk"])
+ARCHITECTURES = {
+    "relu": {},
+    "topk": {"architecture": "topk", "k": 4},
+    "batchtopk": {"architecture": "batchtopk", "k": 4},
+    "jumprelu": {"architecture": "jumprelu", "l0_coefficient": 0.05, "jumprelu_bandwidth": 0.1},
+    "matryoshka_batchtopk": {"architecture": "matryoshka_batchtopk", "k": 4, "matryoshka_widths": [8, 16]},
+    "gated": {"architecture": "gated", "l1_coefficient": 0.2},
+}
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
 @pytest.mark.parametrize("bf16", [False, True], ids=["fp32-tf32", "bf16"])
 def test_cuda_training_learns_and_saves_a_cpu_loadable_sae(tmp_path: Path, synthetic, train_cfg, arch, bf16):
-    extra = {"k": 4, "architecture": "topk"} if arch == "topk" else {}
+    extra = ARCHITECTURES[arch]
     run = train(
         train_cfg(synthetic, tmp_path / "run", n_steps=200, device=DEVICE, autocast_bf16=bf16, **extra)
     )

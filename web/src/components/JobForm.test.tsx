@@ -27,6 +27,28 @@ describe("<JobForm>", () => {
     expect(screen.getByTestId("form-errors")).toHaveTextContent("queue is full");
   });
 
+  it("offers every architecture with its own keys", async () => {
+    const onSubmit = vi.fn().mockResolvedValue(null);
+    render(<JobForm datasets={[]} submitting={false} onSubmit={onSubmit} />);
+    const arch = screen.getByLabelText("Architecture");
+    expect(Array.from((arch as HTMLSelectElement).options).map((o) => o.value)).toEqual(["relu", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"]);
+    await userEvent.selectOptions(arch, "jumprelu");
+    expect(screen.queryByLabelText("k")).not.toBeInTheDocument();
+    expect(screen.queryByLabelText("L1 coefficient")).not.toBeInTheDocument();
+    await userEvent.clear(screen.getByLabelText("L0 coefficient"));
+    await userEvent.type(screen.getByLabelText("L0 coefficient"), "0.3");
+    await userEvent.click(screen.getByRole("button", { name: "Submit pipeline" }));
+    expect(onSubmit.mock.calls[0][0].input.train).toMatchObject({ architecture: "jumprelu", l0_coefficient: 0.3, jumprelu_bandwidth: 0.05 });
+    await userEvent.selectOptions(arch, "matryoshka_batchtopk");
+    expect(screen.getByLabelText("k")).toBeInTheDocument();
+    await userEvent.type(screen.getByLabelText("Prefix widths"), "64, 256");
+    await userEvent.click(screen.getByRole("button", { name: "Submit pipeline" }));
+    expect(onSubmit.mock.calls[1][0].input.train).toMatchObject({ architecture: "matryoshka_batchtopk", k: 32, matryoshka_widths: [64, 256] });
+    await userEvent.selectOptions(arch, "gated");
+    expect(screen.getByLabelText("L1 coefficient")).toBeInTheDocument();
+    expect(screen.queryByLabelText("Prefix widths")).not.toBeInTheDocument();
+  });
+
   it("clears a field's message when it is edited", async () => {
     render(<JobForm datasets={[]} submitting={false} onSubmit={vi.fn()} />);
     const steps = screen.getByLabelText("Steps");

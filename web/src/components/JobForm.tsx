@@ -1,6 +1,6 @@
 /** Submit a pipeline (collect → train → analyse) or a training run; shows client and server validation messages. */
 import { useState, type FormEvent } from "react";
-import { buildSubmission, DEFAULT_JOB_FORM, validateJobForm, type FieldErrors, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, usesK, usesL1, validateJobForm, type FieldErrors, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
 import { FormField } from "./FormField";
 
 export interface DatasetOption {
@@ -108,13 +108,20 @@ export function JobForm({ datasets, submitting, onSubmit }: Props) {
           <FormField label="Architecture">
             {({ id }) => (
               <select id={id} value={values.architecture} onChange={(e) => set("architecture", e.target.value as JobFormValues["architecture"])}>
-                <option value="relu">ReLU + L1</option>
-                <option value="topk">TopK</option>
+                {ARCHITECTURES.map((a) => (
+                  <option key={a.value} value={a.value}>
+                    {a.label}
+                  </option>
+                ))}
               </select>
             )}
           </FormField>
           {text("dSae", "d_sae", { inputMode: "numeric" })}
-          {values.architecture === "topk" ? text("k", "k", { inputMode: "numeric" }) : text("l1Coefficient", "L1 coefficient", { inputMode: "decimal" })}
+          {usesK(values.architecture) && text("k", "k", { inputMode: "numeric", hint: values.architecture === "topk" ? undefined : "on average per token" })}
+          {usesL1(values.architecture) && text("l1Coefficient", "L1 coefficient", { inputMode: "decimal" })}
+          {values.architecture === "jumprelu" && text("l0Coefficient", "L0 coefficient", { inputMode: "decimal" })}
+          {values.architecture === "jumprelu" && text("jumpreluBandwidth", "Bandwidth", { inputMode: "decimal", hint: "STE kernel width ε" })}
+          {values.architecture === "matryoshka_batchtopk" && text("matryoshkaWidths", "Prefix widths", { hint: "e.g. 64, 256 (empty: d_sae/16 … d_sae)" })}
           {text("lr", "Learning rate", { inputMode: "decimal" })}
           {text("nSteps", "Steps", { inputMode: "numeric" })}
           {text("batchSize", "Batch (tokens)", { inputMode: "numeric" })}

@@ -1,4 +1,4 @@
-import { buildSubmission, DEFAULT_JOB_FORM, serverFieldErrors, validateJobForm, type JobFormValues } from "./jobForm";
+import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, parseWidths, serverFieldErrors, trainConfig, validateJobForm, type JobFormValues } from "./jobForm";
 
 const form = (over: Partial<JobFormValues>): JobFormValues => ({ ...DEFAULT_JOB_FORM, ...over });
 
@@ -17,6 +17,23 @@ describe("job form validation", () => {
     expect(validateJobForm(form({ architecture: "topk", k: "100", dSae: "64" })).k).toMatch(/cannot exceed d_sae \(64\)/);
     expect(validateJobForm(form({ architecture: "relu", l1Coefficient: "-1" })).l1Coefficient).toBeDefined();
     expect(validateJobForm(form({ architecture: "topk", l1Coefficient: "-1", k: "8" }))).toEqual({});
+  });
+
+  it("checks each architecture's own knobs and only those", () => {
+    expect(validateJobForm(form({ architecture: "batchtopk", k: "0" })).k).toMatch(/k must/);
+    expect(validateJobForm(form({ architecture: "matryoshka_batchtopk", k: "" })).k).toMatch(/k must/);
+    expect(validateJobForm(form({ architecture: "gated", l1Coefficient: "x" })).l1Coefficient).toBeDefined();
+    const j = validateJobForm(form({ architecture: "jumprelu", l0Coefficient: "-1", jumpreluBandwidth: "0", k: "", l1Coefficient: "x" }));
+    expect(Object.keys(j).sort()).toEqual(["jumpreluBandwidth", "l0Coefficient"]);
+    expect(validateJobForm(form({ architecture: "matryoshka_batchtopk", matryoshkaWidths: "64, 32" })).matryoshkaWidths).toMatch(/increasing/);
+    expect(validateJobForm(form({ architecture: "matryoshka_batchtopk", matryoshkaWidths: "64, 9000" })).matryoshkaWidths).toMatch(/d_sae \(6144\)/);
+    expect(validateJobForm(form({ architecture: "matryoshka_batchtopk", matryoshkaWidths: "" }))).toEqual({});
+  });
+
+  it("parses prefix widths", () => {
+    expect(parseWidths("64, 256,1024")).toEqual([64, 256, 1024]);
+    expect(parseWidths("64, 64")).toBeNull();
+    expect(parseWidths("1.5")).toBeNull();
   });
 
   it("needs a dataset for a training job but not the collection fields", () => {
@@ -38,6 +55,16 @@ describe("job submission payload", () => {
     });
   });
 
+  it("sends every architecture's name with exactly its keys", () => {
+    expect(ARCHITECTURES.map((a) => a.value)).toEqual(["relu", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"]);
+    const base = { d_sae: 6144, lr: 0.0004, n_steps: 500, batch_size: 1024, seed: 0 };
+    expect(trainConfig(form({ architecture: "batchtopk", k: "16" }))).toEqual({ architecture: "batchtopk", k: 16, ...base });
+    expect(trainConfig(form({ architecture: "jumprelu", l0Coefficient: "2", jumpreluBandwidth: "0.1" }))).toEqual({ architecture: "jumprelu", l0_coefficient: 2, jumprelu_bandwidth: 0.1, ...base });
+    expect(trainConfig(form({ architecture: "matryoshka_batchtopk", matryoshkaWidths: "64, 256" }))).toEqual({ architecture: "matryoshka_batchtopk", k: 32, matryoshka_widths: [64, 256], ...base });
+    expect(trainConfig(form({ architecture: "matryoshka_batchtopk" }))).toEqual({ architecture: "matryoshka_batchtopk", k: 32, ...base });
+    expect(trainConfig(form({ architecture: "gated", l1Coefficient: "3" }))).toEqual({ architecture: "gated", l1_coefficient: 3, ...base });
+  });
+
   it("sends a training job against its dataset", () => {
     const s = buildSubmission(form({ kind: "training", datasetId: "ds1", name: " mine " }));
     expect(s).toMatchObject({ kind: "training", datasetId: "ds1", name: "mine", config: { architecture: "relu", l1_coefficient: 5 } });
@@ -49,6 +76,11 @@ describe("server validation messages", () => {
     const v = serverFieldErrors("train: k: required when architecture is 'topk'\ncollect: n_tokens: Input should be greater than or equal to 1");
     expect(v.fields).toEqual({ k: "required when architecture is 'topk'", nTokens: "Input should be greater than or equal to 1" });
     expect(v.general).toEqual([]);
+  });
+
+  it("maps the new architectures' keys to their fields", () => {
+    const v = serverFieldErrors("train: l0_coefficient: only used when architecture is jumprelu\ntrain: matryoshka_widths: [8, 4] must be positive and strictly increasing\ntrain: jumprelu_bandwidth: Input should be greater than 0");
+    expect(Object.keys(v.fields).sort()).toEqual(["jumpreluBandwidth", "l0Coefficient", "matryoshkaWidths"]);
   });
 
   it("understands dotted paths and the extensions.field hint", () => {

@@ -2,6 +2,22 @@
 
 export type JobFormKind = "pipeline" | "training";
 
+/** SAE architectures (shared/sae/registry.py) with the form's label and the sparsity knobs each one reads. */
+export const ARCHITECTURES = [
+  { value: "relu", label: "ReLU + L1" },
+  { value: "topk", label: "TopK" },
+  { value: "batchtopk", label: "BatchTopK" },
+  { value: "jumprelu", label: "JumpReLU" },
+  { value: "matryoshka_batchtopk", label: "Matryoshka BatchTopK" },
+  { value: "gated", label: "Gated" },
+] as const;
+
+export type Architecture = (typeof ARCHITECTURES)[number]["value"];
+
+/** Architectures whose sparsity is k (per token for TopK, on average over a batch for the BatchTopK family). */
+export const usesK = (a: Architecture): boolean => a === "topk" || a === "batchtopk" || a === "matryoshka_batchtopk";
+export const usesL1 = (a: Architecture): boolean => a === "relu" || a === "gated";
+
 export interface JobFormValues {
   kind: JobFormKind;
   name: string;
@@ -12,10 +28,13 @@ export interface JobFormValues {
   nTokens: string;
   contextLength: string;
   datasetId: string;
-  architecture: "relu" | "topk";
+  architecture: Architecture;
   dSae: string;
   l1Coefficient: string;
   k: string;
+  l0Coefficient: string;
+  jumpreluBandwidth: string;
+  matryoshkaWidths: string;
   lr: string;
   nSteps: string;
   batchSize: string;
@@ -39,6 +58,9 @@ export const DEFAULT_JOB_FORM: JobFormValues = {
   dSae: "6144",
   l1Coefficient: "5",
   k: "32",
+  l0Coefficient: "1",
+  jumpreluBandwidth: "0.05",
+  matryoshkaWidths: "",
   lr: "0.0004",
   nSteps: "500",
   batchSize: "1024",
@@ -57,6 +79,15 @@ function number(raw: string): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
+/** "64, 256, 1024" -> [64, 256, 1024]; null unless whole numbers ≥ 1 in strictly increasing order. */
+export function parseWidths(raw: string): number[] | null {
+  const parts = raw.split(",").map((p) => p.trim());
+  const widths = parts.map(positiveInt);
+  if (widths.some((w) => w === null)) return null;
+  const ws = widths as number[];
+  return ws.every((w, i) => i === 0 || w > ws[i - 1]) ? ws : null;
+}
+
 /** Checks the browser can make before asking the server (which validates again with the strict config models). */
 export function validateJobForm(v: JobFormValues): FieldErrors {
   const e: FieldErrors = {};
@@ -73,13 +104,25 @@ export function validateJobForm(v: JobFormValues): FieldErrors {
   }
   const dSae = positiveInt(v.dSae);
   if (dSae === null) e.dSae = "d_sae must be a whole number ≥ 1.";
-  if (v.architecture === "topk") {
+  if (usesK(v.architecture)) {
     const k = positiveInt(v.k);
-    if (k === null) e.k = "k must be a whole number ≥ 1 for TopK.";
+    if (k === null) e.k = "k must be a whole number ≥ 1.";
     else if (dSae !== null && k > dSae) e.k = `k (${k}) cannot exceed d_sae (${dSae}).`;
-  } else {
+  }
+  if (usesL1(v.architecture)) {
     const l1 = number(v.l1Coefficient);
     if (l1 === null || l1 < 0) e.l1Coefficient = "L1 coefficient must be a number ≥ 0.";
+  }
+  if (v.architecture === "jumprelu") {
+    const l0 = number(v.l0Coefficient);
+    if (l0 === null || l0 < 0) e.l0Coefficient = "L0 coefficient must be a number ≥ 0.";
+    const bw = number(v.jumpreluBandwidth);
+    if (bw === null || bw <= 0) e.jumpreluBandwidth = "Bandwidth must be a number > 0.";
+  }
+  if (v.architecture === "matryoshka_batchtopk" && v.matryoshkaWidths.trim()) {
+    const widths = parseWidths(v.matryoshkaWidths);
+    if (widths === null) e.matryoshkaWidths = "Prefix widths: whole numbers ≥ 1, comma-separated, increasing.";
+    else if (dSae !== null && widths[widths.length - 1] > dSae) e.matryoshkaWidths = `The last width cannot exceed d_sae (${dSae}).`;
   }
   const lr = number(v.lr);
   if (lr === null || lr <= 0) e.lr = "Learning rate must be a number > 0.";
@@ -99,8 +142,13 @@ export function trainConfig(v: JobFormValues): Record<string, unknown> {
     batch_size: Number.parseInt(v.batchSize, 10),
     seed: Number.parseInt(v.seed, 10),
   };
-  if (v.architecture === "topk") cfg.k = Number.parseInt(v.k, 10);
-  else cfg.l1_coefficient = Number(v.l1Coefficient);
+  if (usesK(v.architecture)) cfg.k = Number.parseInt(v.k, 10);
+  if (usesL1(v.architecture)) cfg.l1_coefficient = Number(v.l1Coefficient);
+  if (v.architecture === "jumprelu") {
+    cfg.l0_coefficient = Number(v.l0Coefficient);
+    cfg.jumprelu_bandwidth = Number(v.jumpreluBandwidth);
+  }
+  if (v.architecture === "matryoshka_batchtopk" && v.matryoshkaWidths.trim()) cfg.matryoshka_widths = parseWidths(v.matryoshkaWidths);
   return cfg;
 }
 
@@ -140,6 +188,9 @@ const KEY_TO_FIELD: Record<string, JobFormField> = {
   d_sae: "dSae",
   k: "k",
   l1_coefficient: "l1Coefficient",
+  l0_coefficient: "l0Coefficient",
+  jumprelu_bandwidth: "jumpreluBandwidth",
+  matryoshka_widths: "matryoshkaWidths",
   lr: "lr",
   n_steps: "nSteps",
   batch_size: "batchSize",
