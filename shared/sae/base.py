@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
@@ -19,13 +19,14 @@ class SAEConfig:
     """What an SAE is and what it was trained on; saved as ``cfg.json`` (SAELens-compatible names)."""
 
     architecture: str
-    """Registry name: ``relu`` or ``topk``."""
+    """Registry name (``shared.sae.registry``): relu, topk, batchtopk, jumprelu, matryoshka_batchtopk, gated."""
     d_in: int
     """Width of the activations the SAE reads (the LM's d_model)."""
     d_sae: int
     """Number of dictionary features."""
     k: int | None = None
-    """Active features per token (``topk`` only)."""
+    """Active features per token (``topk``), or on average over a training batch (``batchtopk``,
+    ``matryoshka_batchtopk``, whose inference uses the estimated threshold instead)."""
     hook_name: str = ""
     """Hook point the activations come from, e.g. ``blocks.8.hook_resid_pre``."""
     model_name: str = ""
@@ -66,14 +67,34 @@ class SAEConfig:
 
 @dataclass
 class LossSettings:
-    """Training-only knobs handed to ``SAE.training_loss`` per step (never stored on the SAE)."""
+    """Training-only knobs handed to ``SAE.training_loss`` and the training hooks per step (never stored on the SAE)."""
 
+    step: int = 0
+    """0-based index of the training step this loss is for."""
     l1_coefficient: float = 0.0
+    """L1 coefficient after its warm-up (``relu``; ``gated``'s gate penalty)."""
     scale_l1_by_decoder_norm: bool = False
     aux_k: int | None = None
     aux_k_coefficient: float = 0.0
     dead_mask: Tensor | None = None
-    """[d_sae] bool: latents currently counted as dead (TopK AuxK)."""
+    """[d_sae] bool: latents currently counted as dead (AuxK; JumpReLU's pre-activation loss)."""
+    l0_coefficient: float = 0.0
+    """``jumprelu``: L0 (or tanh) sparsity coefficient after its warm-up."""
+    jumprelu_bandwidth: float = 0.05
+    """``jumprelu``: width of the rectangle kernel of the straight-through estimator."""
+    jumprelu_init_threshold: float = 0.01
+    """``jumprelu``: every latent's threshold at the start of a fresh run."""
+    jumprelu_sparsity_loss: Literal["step", "tanh"] = "step"
+    """``jumprelu``: ``step`` = L0 through the step function's STE (DeepMind); ``tanh`` = Anthropic's
+    ``tanh(c * f * |d|)``."""
+    jumprelu_tanh_scale: float = 4.0
+    """``jumprelu``: c of the tanh sparsity loss."""
+    pre_act_loss_coefficient: float = 0.0
+    """``jumprelu``: Anthropic's pre-activation loss on dead latents (0 = off)."""
+    topk_threshold_lr: float = 0.01
+    """``batchtopk``: rate of the moving average of the batch's smallest kept activation (the inference threshold)."""
+    matryoshka_widths: tuple[int, ...] = ()
+    """``matryoshka_batchtopk``: nested prefix widths, strictly increasing, the last one d_sae."""
 
 
 @dataclass
@@ -94,22 +115,39 @@ class LossOutput:
     """[B, d_in] reconstruction (detached)."""
     fire_counts: Tensor
     """[d_sae] number of tokens each feature fired on in this batch."""
+    min_active: Tensor | None = None
+    """Smallest positive activation kept in this batch (BatchTopK's threshold sample), if the architecture uses it."""
 
 
 class SAE(nn.Module):
-    """A sparse autoencoder: ``f = act(W_enc^T (x - b_dec) + b_enc)``, ``x_hat = f W_dec + b_dec``."""
+    """A sparse autoencoder: ``f = act(W_enc^T (x - b_dec) + b_enc)``, ``x_hat = f W_dec + b_dec``.
+
+    An architecture subclasses this, names itself in ``architecture`` and overrides ``encode`` and
+    ``training_loss``; tensors beyond the four shared ones (thresholds, gate biases) are created in
+    ``add_parameters`` and initialised in ``reset_parameters``. The trainer calls ``init_training`` once on a fresh
+    run and ``after_step`` after every optimiser step (both no-ops unless the architecture has state to keep).
+    """
 
     architecture: ClassVar[str] = ""
+    has_b_enc: ClassVar[bool] = True
+    """Whether the encoder has the plain ``b_enc`` bias (``gated`` has ``b_gate`` and ``b_mag`` instead)."""
+    uses_dead_mask: ClassVar[bool] = False
+    """Whether ``training_loss`` reads ``LossSettings.dead_mask`` (the trainer computes it only then)."""
 
     def __init__(self, cfg: SAEConfig) -> None:
         super().__init__()
         self.cfg = cfg
         dtype = getattr(torch, cfg.dtype)
         self.W_enc = nn.Parameter(torch.empty(cfg.d_in, cfg.d_sae, dtype=dtype))
-        self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))
+        if self.has_b_enc:
+            self.b_enc = nn.Parameter(torch.zeros(cfg.d_sae, dtype=dtype))
         self.W_dec = nn.Parameter(torch.empty(cfg.d_sae, cfg.d_in, dtype=dtype))
         self.b_dec = nn.Parameter(torch.zeros(cfg.d_in, dtype=dtype))
+        self.add_parameters(dtype)
         self.reset_parameters()
+
+    def add_parameters(self, dtype: torch.dtype) -> None:
+        """Create the architecture's own parameters and buffers (none for a plain SAE)."""
 
     @torch.no_grad()
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
@@ -118,7 +156,8 @@ class SAE(nn.Module):
         w /= w.norm(dim=1, keepdim=True)
         self.W_dec.copy_(w)
         self.W_enc.copy_(w.T)
-        self.b_enc.zero_()
+        if self.has_b_enc:
+            self.b_enc.zero_()
         self.b_dec.zero_()
 
     # ---------------------------------------------------------------------------------------------- inference
@@ -171,6 +210,14 @@ class SAE(nn.Module):
     def training_loss(self, x: Tensor, settings: LossSettings) -> LossOutput:
         """Loss of one batch ``[B, d_in]`` under ``settings``."""
         raise NotImplementedError
+
+    @torch.no_grad()
+    def init_training(self, settings: LossSettings) -> None:
+        """Set training-time initial values (e.g. JumpReLU thresholds) at the start of a fresh run."""
+
+    @torch.no_grad()
+    def after_step(self, out: LossOutput, settings: LossSettings) -> None:
+        """Update non-gradient state (e.g. BatchTopK's threshold estimate) after an optimiser step."""
 
     @torch.no_grad()
     def fold_input_scale(self, scale: float) -> None:

@@ -46,7 +46,7 @@ TO_SAELENS = {
     "topk": "topk",
     "jumprelu": "jumprelu",
     "batchtopk": "jumprelu",
-    "matryoshka": "jumprelu",
+    "matryoshka_batchtopk": "jumprelu",
     "gated": "gated",
 }
 """saelab architecture -> the SAELens inference architecture that computes the same thing (SAELens itself saves
@@ -144,12 +144,10 @@ def saelens_tensors(sae: SAE) -> dict[str, Tensor]:
 
 
 def _jumprelu_threshold(sae: SAE, state: dict[str, Tensor]) -> Tensor:
-    """Per-latent JumpReLU threshold ``[d_sae]``: a JumpReLU's own, or a BatchTopK's single learned threshold."""
-    threshold = getattr(sae, "inference_threshold", None)
-    value = threshold() if callable(threshold) else state.get("threshold")
-    if value is None:
-        raise SAELensFormatError(f"{sae.architecture} SAE exposes no threshold to save as SAELens's jumprelu")
-    value = torch.as_tensor(value, dtype=torch.float32).detach().cpu()
+    """Per-latent JumpReLU threshold ``[d_sae]``: a JumpReLU's own, or the BatchTopK family's learned one."""
+    if "threshold" not in state:
+        raise SAELensFormatError(f"{sae.architecture} SAE has no threshold to save as SAELens's jumprelu")
+    value = state["threshold"]
     return value.expand(sae.cfg.d_sae).clone() if value.dim() == 0 else value
 
 
@@ -298,11 +296,10 @@ def build_sae(cfg: SAEConfig, tensors: dict[str, Tensor], source: str) -> SAE:
         )
     tensors = dict(tensors)
     tensors.pop("scaling_factor", None)
+    if "log_threshold" in tensors and "threshold" not in tensors:  # SAELens < 6 JumpReLU checkpoints
+        tensors["threshold"] = tensors.pop("log_threshold").exp()
     sae = create_sae(cfg)
     state = sae.state_dict()
-    translate = getattr(sae, "from_saelens_state", None)
-    if callable(translate):
-        tensors = translate(tensors)
     unknown = sorted(set(tensors) - set(state))
     missing = sorted(set(state) - set(tensors))
     if unknown or missing:
@@ -360,7 +357,7 @@ def _dims(flat: dict[str, Any], tensors: dict[str, Tensor], source: Path) -> tup
 
 def _check_shapes(tensors: dict[str, Tensor], d_in: int, d_sae: int, source: Path) -> None:
     expected = {"W_enc": (d_in, d_sae), "W_dec": (d_sae, d_in), "b_dec": (d_in,), "b_enc": (d_sae,)}
-    expected |= {name: (d_sae,) for name in ("threshold", "scaling_factor", *GATED_TENSORS)}
+    expected |= {name: (d_sae,) for name in ("threshold", "log_threshold", "scaling_factor", *GATED_TENSORS)}
     for name, shape in expected.items():
         if name in tensors and tuple(tensors[name].shape) != shape:
             raise SAELensFormatError(

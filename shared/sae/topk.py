@@ -13,6 +13,7 @@ class TopKSAE(SAE):
     """``f = ReLU(TopK_k(pre_acts))``; decoding gathers the k decoder rows instead of a dense matmul."""
 
     architecture = "topk"
+    uses_dead_mask = True
 
     @property
     def k(self) -> int:
@@ -53,7 +54,7 @@ class TopKSAE(SAE):
         vals = torch.relu(self._gather(x, idx, pre))
         recon = sparse_decode(vals, idx, self.W_dec) + self.b_dec
         mse = mse_sum(recon, x)
-        aux = self._auxk_loss(x, recon.detach(), pre, settings)
+        aux = auxk_loss(self, x, recon.detach(), pre, settings)
         active = vals.detach() > 0
         counts = torch.bincount(idx[active], minlength=self.cfg.d_sae)
         return LossOutput(
@@ -69,18 +70,21 @@ class TopKSAE(SAE):
     def _gather(self, x: Tensor, idx: Tensor, pre: Tensor) -> Tensor:
         return gather_pre_acts(x, self.b_dec, self.W_enc, self.b_enc, idx, pre, self.cfg.apply_b_dec_to_input)
 
-    def _auxk_loss(self, x: Tensor, recon: Tensor, pre: Tensor, settings: LossSettings) -> Tensor:
-        """Reconstruct the residual with the top ``aux_k`` dead latents, so gradient reaches them (Gao et al.)."""
-        dead = settings.dead_mask
-        n_dead = int(dead.sum()) if dead is not None else 0
-        if dead is None or n_dead == 0 or settings.aux_k_coefficient == 0:
-            return torch.zeros((), device=x.device)
-        requested = settings.aux_k or max(self.cfg.d_in // 2, 1)
-        aux_k = min(requested, n_dead)
-        with torch.no_grad():
-            idx = pre.masked_fill(~dead, float("-inf")).topk(aux_k, dim=-1, sorted=False).indices
-        vals = torch.relu(self._gather(x, idx, pre))
-        residual = x - recon
-        aux_recon = sparse_decode(vals, idx, self.W_dec)
-        scale = min(n_dead / requested, 1.0)
-        return scale * mse_sum(aux_recon, residual)
+
+def auxk_loss(sae: SAE, x: Tensor, recon: Tensor, pre: Tensor, settings: LossSettings) -> Tensor:
+    """Reconstruct the residual ``x - recon`` with the top ``aux_k`` dead latents, so gradient reaches them (Gao
+    et al.); ``pre`` = the batch's encoder pre-activations (no gradient). Shared by the top-k architectures."""
+    dead = settings.dead_mask
+    n_dead = int(dead.sum()) if dead is not None else 0
+    if dead is None or n_dead == 0 or settings.aux_k_coefficient == 0:
+        return torch.zeros((), device=x.device)
+    requested = settings.aux_k or max(sae.cfg.d_in // 2, 1)
+    aux_k = min(requested, n_dead)
+    with torch.no_grad():
+        idx = pre.masked_fill(~dead, float("-inf")).topk(aux_k, dim=-1, sorted=False).indices
+    apply = sae.cfg.apply_b_dec_to_input
+    vals = torch.relu(gather_pre_acts(x, sae.b_dec, sae.W_enc, sae.b_enc, idx, pre, apply))
+    residual = x - recon
+    aux_recon = sparse_decode(vals, idx, sae.W_dec)
+    scale = min(n_dead / requested, 1.0)
+    return scale * mse_sum(aux_recon, residual)

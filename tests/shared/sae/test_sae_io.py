@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 from shared.sae import SAEConfig, SAELoadError, create_sae, load_sae, save_sae
 
@@ -19,22 +19,34 @@ def trained_like(arch: str, k: int | None = None):
     )
     sae = create_sae(cfg)
     with torch.no_grad():
-        for p in sae.parameters():
-            p.add_(torch.randn_like(p) * 0.1)
+        for t in sae.state_dict().values():  # parameters and buffers (thresholds) alike
+            t.add_(torch.rand_like(t) * 0.1)
     return sae
 
 
-@pytest.mark.parametrize(("arch", "k"), [("relu", None), ("topk", 6)])
-def test_save_load_round_trip_keeps_weights_config_and_outputs(tmp_path: Path, arch, k):
+ARCHS = [
+    ("relu", None, {"W_enc", "b_enc", "W_dec", "b_dec"}),
+    ("topk", 6, {"W_enc", "b_enc", "W_dec", "b_dec"}),
+    ("batchtopk", 6, {"W_enc", "b_enc", "W_dec", "b_dec", "threshold"}),
+    ("jumprelu", None, {"W_enc", "b_enc", "W_dec", "b_dec", "threshold"}),
+    ("matryoshka_batchtopk", 6, {"W_enc", "b_enc", "W_dec", "b_dec", "threshold"}),
+    ("gated", None, {"W_enc", "b_gate", "b_mag", "r_mag", "W_dec", "b_dec"}),
+]
+
+
+@pytest.mark.parametrize(("arch", "k", "names"), ARCHS, ids=[a for a, _, _ in ARCHS])
+def test_save_load_round_trip_keeps_every_tensor_config_and_outputs(tmp_path: Path, arch, k, names):
     sae = trained_like(arch, k)
     save_sae(sae, tmp_path / "sae")
     assert sorted(p.name for p in (tmp_path / "sae").iterdir()) == ["cfg.json", "sae.safetensors"]
+    assert set(load_file(str(tmp_path / "sae" / "sae.safetensors"))) == names
     loaded = load_sae(tmp_path / "sae")
     assert type(loaded) is type(sae) and loaded.cfg == sae.cfg
-    for name, p in sae.named_parameters():
-        assert torch.equal(getattr(loaded, name), p), name
+    for name, t in sae.state_dict().items():
+        assert torch.equal(loaded.state_dict()[name], t), name
     x = torch.randn(7, 12)
     torch.testing.assert_close(loaded(x), sae(x))
+    assert (loaded.encode(x) > 0).any(), "the test inputs activate some latents"
 
 
 def test_cfg_json_carries_contract_and_saelens_keys(tmp_path: Path):
@@ -141,10 +153,31 @@ def test_loads_a_saelens_v6_topk_directory_with_metadata(tmp_path: Path):
 
 
 def test_unsupported_saelens_architecture_names_the_key(tmp_path: Path):
+    cfg = saelens_v5_cfg("relu") | {"architecture": "transcoder"}
+    path = write_saelens_dir(tmp_path / "lens", trained_like("relu"), cfg)
+    with pytest.raises(SAELoadError, match="architecture: 'transcoder' is not supported"):
+        load_sae(path)
+
+
+def test_an_architecture_missing_its_own_tensor_names_it(tmp_path: Path):
     cfg = saelens_v5_cfg("relu") | {"architecture": "jumprelu"}
     path = write_saelens_dir(tmp_path / "lens", trained_like("relu"), cfg)
-    with pytest.raises(SAELoadError, match="architecture: 'jumprelu'"):
+    with pytest.raises(SAELoadError, match=r"jumprelu SAE needs .*missing tensors \['threshold'\]"):
         load_sae(path)
+
+
+def test_a_saelens_log_threshold_becomes_the_threshold(tmp_path: Path):
+    sae = trained_like("jumprelu")
+    path = tmp_path / "lens"
+    path.mkdir()
+    tensors = {n: t.detach().clone() for n, t in sae.state_dict().items()}
+    tensors["log_threshold"] = tensors.pop("threshold").log()
+    save_file(tensors, str(path / "sae_weights.safetensors"))
+    (path / "cfg.json").write_text(json.dumps(saelens_v5_cfg("relu") | {"architecture": "jumprelu"}))
+    loaded = load_sae(path)
+    torch.testing.assert_close(loaded.threshold, sae.threshold)
+    x = torch.randn(5, 12)
+    torch.testing.assert_close(loaded(x), sae(x))
 
 
 def test_shape_mismatch_and_missing_files_are_clear_errors(tmp_path: Path):

@@ -5,24 +5,26 @@ from __future__ import annotations
 import pytest
 import torch
 
-from shared.sae import ARCHITECTURES, LossSettings, SAEConfig, create_sae, get_architecture
+from shared.sae import ARCHITECTURES, TOPK_LIKE, LossSettings, SAEConfig, create_sae, get_architecture
 
 
 def make(arch: str, d_in: int = 16, d_sae: int = 64, k: int | None = None, seed: int = 0):
     torch.manual_seed(seed)
-    sae = create_sae(SAEConfig(arch, d_in, d_sae, k=k if arch == "topk" else None))
+    sae = create_sae(SAEConfig(arch, d_in, d_sae, k=k if arch in TOPK_LIKE else None))
     with torch.no_grad():
         sae.b_dec.normal_(0, 0.3)
-        sae.b_enc.normal_(0, 0.1)
+        for name in ("b_enc", "b_gate", "b_mag"):
+            if hasattr(sae, name):
+                getattr(sae, name).normal_(0, 0.1)
     return sae
 
 
 def test_registry_names_match_classes_and_unknown_name_is_a_clear_error():
-    assert set(ARCHITECTURES) == {"relu", "topk"}
+    assert set(ARCHITECTURES) == {"relu", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"}
     for name, cls in ARCHITECTURES.items():
         assert cls.architecture == name
-    with pytest.raises(ValueError, match="unknown SAE architecture 'gated'.*relu, topk"):
-        get_architecture("gated")
+    with pytest.raises(ValueError, match="unknown SAE architecture 'transcoder'.*gated, jumprelu"):
+        get_architecture("transcoder")
 
 
 def test_parameters_have_saelens_names_and_shapes():
@@ -107,10 +109,14 @@ def test_relu_l1_scaled_by_decoder_norm():
     torch.testing.assert_close(plain.l1, sae.encode(x).sum(-1).mean().detach())
 
 
-@pytest.mark.parametrize("arch", ["relu", "topk"])
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
 def test_folding_the_input_scale_gives_identical_reconstructions_on_raw_inputs(arch):
-    sae = make(arch, k=4)
-    raw = torch.randn(20, 16) * 37.0
+    sae = make(arch, k=4).double()
+    with torch.no_grad():
+        for t in sae.state_dict().values():
+            if t.dim() == 1 and t.shape[0] == 64:  # thresholds, gate/magnitude biases, r_mag: non-trivial
+                t.uniform_(0.0, 0.3)
+    raw = torch.randn(20, 16, dtype=torch.double) * 37.0
     scale = 0.05
     feats = sae.encode(raw * scale)
     expected = sae(raw * scale) / scale
