@@ -304,7 +304,8 @@ def build_sae(cfg: SAEConfig, tensors: dict[str, Tensor], source: str) -> SAE:
     missing = sorted(set(state) - set(tensors))
     if unknown or missing:
         raise SAELensFormatError(
-            f"{source}: tensors {unknown} are not used by saelab's {cfg.architecture}, {missing} are missing"
+            f"{source}: a {cfg.architecture} SAE needs {sorted(state)}; "
+            f"missing tensors {missing}, unsupported tensors {unknown}"
         )
     for name, value in tensors.items():
         if tuple(value.shape) != tuple(state[name].shape):

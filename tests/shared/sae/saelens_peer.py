@@ -18,7 +18,6 @@ from typing import Any
 
 import sae_lens
 import torch
-from safetensors.torch import load_file, save_file
 from sae_lens import SAE, TrainingSAE
 from sae_lens.config import SAETrainerConfig
 from sae_lens.saes.batchtopk_sae import BatchTopKTrainingSAE, BatchTopKTrainingSAEConfig
@@ -27,6 +26,7 @@ from sae_lens.saes.jumprelu_sae import JumpReLUTrainingSAE, JumpReLUTrainingSAEC
 from sae_lens.saes.standard_sae import StandardTrainingSAE, StandardTrainingSAEConfig
 from sae_lens.saes.topk_sae import TopKTrainingSAE, TopKTrainingSAEConfig
 from sae_lens.training.sae_trainer import SAETrainer
+from safetensors.torch import load_file, save_file
 
 TRAINING = {
     "standard": (StandardTrainingSAE, StandardTrainingSAEConfig, {"l1_coefficient": 0.5}),
