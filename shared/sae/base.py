@@ -41,6 +41,10 @@ class SAEConfig:
     """Input normalisation, SAELens's names: ``none`` (raw activations in; a training scale is folded into the
     weights), ``layer_norm`` (applied per token at run time: OpenAI's v5 SAEs; see ``normalise_input``), or
     ``expected_average_only_in`` (only a label: saelab folds its scaling factor into the weights on import)."""
+    center_input: bool = False
+    """Subtract each token's mean over ``d_in`` before encoding and add it back to the reconstruction: SAEs trained
+    on TransformerLens models loaded with ``center_writing_weights`` (e.g. SAELens's ``gpt2-small-res-jb``) read
+    residual vectors that are exactly the Hugging Face ones minus their mean (docs/theory.md)."""
     apply_b_dec_to_input: bool = True
     """Subtract ``b_dec`` from the input before encoding."""
     dtype: str = "float32"
@@ -163,20 +167,23 @@ class SAE(nn.Module):
     # ---------------------------------------------------------------------------------------------- inference
 
     def normalise_input(self, x: Tensor) -> Tensor:
-        """The SAE's view of raw activations: ``x`` itself, or for ``layer_norm`` (SAELens's definition)
-        ``(x - mean(x)) / (std(x) + 1e-5)`` per token (std of the centred vector, unbiased)."""
-        if self.cfg.normalize_activations != "layer_norm":
+        """The SAE's view of raw activations: ``x`` itself; ``x - mean(x)`` per token with ``center_input``; for
+        ``layer_norm`` (SAELens's definition) ``(x - mean(x)) / (std(x) + 1e-5)`` (std of the centred vector,
+        unbiased)."""
+        layer_norm = self.cfg.normalize_activations == "layer_norm"
+        if not (layer_norm or self.cfg.center_input):
             return x
         centred = x - x.mean(-1, keepdim=True)
-        return centred / (centred.std(-1, keepdim=True) + LAYER_NORM_EPS)
+        return centred / (centred.std(-1, keepdim=True) + LAYER_NORM_EPS) if layer_norm else centred
 
     def denormalise_output(self, recon: Tensor, x: Tensor) -> Tensor:
-        """``decode``'s output mapped back to the scale of the raw input ``x`` (``recon * std(x) + mean(x)`` for
-        ``layer_norm``, as SAELens does; identity otherwise)."""
-        if self.cfg.normalize_activations != "layer_norm":
+        """``decode``'s output mapped back to the raw input ``x``'s space: ``recon * std(x) + mean(x)`` for
+        ``layer_norm`` (as SAELens does), ``recon + mean(x)`` with ``center_input``, else ``recon``."""
+        layer_norm = self.cfg.normalize_activations == "layer_norm"
+        if not (layer_norm or self.cfg.center_input):
             return recon
         mean = x.mean(-1, keepdim=True)
-        return recon * (x - mean).std(-1, keepdim=True) + mean
+        return recon * (x - mean).std(-1, keepdim=True) + mean if layer_norm else recon + mean
 
     def encoder_input(self, x: Tensor) -> Tensor:
         x = self.normalise_input(x)

@@ -170,10 +170,13 @@ def _read_with_row(local: Path, row: ReleaseSAE, source: ImportSource) -> SAELen
     model, hook = source.model_name or row.model, source.hook_name or row.hook
     if row.layout == "gemma-npz":
         return read_gemma_npz(local, model_name=model, hook_name=hook, d_in=row.d_in)
+    overrides = dict(row.config_overrides)
+    if row.model_from_pretrained_kwargs:
+        overrides["model_from_pretrained_kwargs"] = row.model_from_pretrained_kwargs
     folder = read_saelens(
         local,
         norm_scaling_factor=source.norm_scaling_factor or row.norm_scaling_factor,
-        cfg_overrides=row.config_overrides,
+        cfg_overrides=overrides,
         model_name=model,
         hook_name=hook,
     )
@@ -182,11 +185,6 @@ def _read_with_row(local: Path, row: ReleaseSAE, source: ImportSource) -> SAELen
         raise ImportSAEError(
             f"{row.release}/{row.sae_id}: the folder holds a {folder.sae.architecture} SAE, the release table says "
             f"{row.architecture}"
-        )
-    if row.model_from_pretrained_kwargs:
-        folder.sae.cfg.extra["saelens"]["model_from_pretrained_kwargs"] = row.model_from_pretrained_kwargs
-        folder.notes.append(
-            f"SAELens loads the model with {row.model_from_pretrained_kwargs} for this release (see docs/theory.md)"
         )
     return folder
 

@@ -100,8 +100,10 @@ def saelens_cfg(sae: SAE) -> dict[str, Any]:
         "context_size": cfg.context_size,
         "prepend_bos": cfg.prepend_bos,
         "dataset_path": lens.get("dataset_path"),
-        "model_from_pretrained_kwargs": lens.get("model_from_pretrained_kwargs") or {},
+        "model_from_pretrained_kwargs": dict(lens.get("model_from_pretrained_kwargs") or {}),
     }
+    if cfg.center_input:  # SAELens has no run-time centring: it is how the model must be loaded
+        metadata["model_from_pretrained_kwargs"]["center_writing_weights"] = True
     out: dict[str, Any] = {
         "architecture": TO_SAELENS[cfg.architecture],
         "d_in": cfg.d_in,
@@ -190,7 +192,8 @@ def read_saelens(
     except json.JSONDecodeError as err:
         raise SAELensFormatError(f"{cfg_path}: not valid JSON: {err}") from None
     raw |= cfg_overrides or {}
-    flat = {_RENAMES.get(k, k): v for k, v in {**raw, **(raw.get("metadata") or {})}.items()}
+    merged = {**raw, **(raw.get("metadata") or {}), **(cfg_overrides or {})}  # overrides win, as in SAELens
+    flat = {_RENAMES.get(k, k): v for k, v in merged.items()}
     weights = directory / SAELENS_WEIGHTS
     if not weights.is_file():
         found = sorted(p.name for p in directory.iterdir())
@@ -226,16 +229,23 @@ def read_saelens(
     }
     if scale is not None:
         lens_meta["folded_norm_scaling_factor"] = scale
+    hook = hook_name or flat.get("hook_name") or ""
+    center = centred_residual(lens_meta["model_from_pretrained_kwargs"], hook)
+    if center:
+        notes.append(
+            "inputs centred per token, as TransformerLens's center_writing_weights centres the residual"
+        )
     cfg = SAEConfig(
         architecture=arch,
         d_in=d_in,
         d_sae=d_sae,
         k=k,
-        hook_name=hook_name or flat.get("hook_name") or "",
+        hook_name=hook,
         model_name=model_name or (hf_model_name(original_model) if original_model else ""),
         context_size=flat.get("context_size"),
         prepend_bos=bool(flat.get("prepend_bos", True)),
         normalize_activations=norm,
+        center_input=center,
         apply_b_dec_to_input=bool(flat.get("apply_b_dec_to_input", True)),
         extra={"saelens": lens_meta},
     )
@@ -317,6 +327,22 @@ def build_sae(cfg: SAEConfig, tensors: dict[str, Tensor], source: str) -> SAE:
 
 
 # -------------------------------------------------------------------------------------------------------- helpers
+
+RESIDUAL_SPACE_HOOKS = (
+    "hook_resid_pre",
+    "hook_resid_mid",
+    "hook_resid_post",
+    "hook_attn_out",
+    "hook_mlp_out",
+)
+
+
+def centred_residual(model_kwargs: dict[str, Any], hook_name: str) -> bool:
+    """Whether an SAE reads TransformerLens activations centred by ``center_writing_weights``: every vector written
+    to the residual stream has its mean removed, so resid, attn_out and mlp_out are the raw ones minus their mean."""
+    return bool((model_kwargs or {}).get("center_writing_weights")) and hook_name.endswith(
+        RESIDUAL_SPACE_HOOKS
+    )
 
 
 def _architecture(flat: dict[str, Any], source: Path) -> tuple[str, str, int | None]:

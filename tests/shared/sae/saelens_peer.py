@@ -3,7 +3,8 @@
     <peer python> tests/shared/sae/saelens_peer.py JOB.json
 
 JOB.json: ``x`` (a safetensors file holding ``x`` [N, d_in] float32), ``load`` (folders to open with
-``SAE.load_from_disk``), ``train`` (SAEs for SAELens's own ``SAETrainer`` to train on ``x`` and save) and ``out``.
+``SAE.load_from_disk``), ``pretrained`` (Hub repo + folder for ``SAE.from_pretrained``, from the offline cache the
+environment names), ``train`` (SAEs for SAELens's own ``SAETrainer`` to train on ``x`` and save) and ``out``.
 For every folder loaded or SAE trained it writes ``<out>/<name>.safetensors`` with SAELens's ``feats = encode(x)``
 and ``recon = decode(feats)`` (for a checkpoint taken before the activation scale is folded: ``encode(x * s)``
 and ``decode(...) / s``, what SAELens's trainer computes), and prints one JSON line describing each.
@@ -124,6 +125,12 @@ def main() -> None:
     out = Path(job["out"])
     out.mkdir(parents=True, exist_ok=True)
     records = [describe(item["name"], Path(item["dir"]), x, out) for item in job.get("load", [])]
+    for item in job.get("pretrained", []):  # a Hub repo as a release name, read from HF_HUB_CACHE offline
+        sae = SAE.from_pretrained(item["release"], item["sae_id"])
+        save_file(outputs(sae, x), str(out / f"{item['name']}.safetensors"))
+        records.append(
+            {"name": item["name"], "class": type(sae).__name__, "hook_name": sae.cfg.metadata.hook_name}
+        )
     for spec in job.get("train", []):
         records += train(spec, x, out)
     print(json.dumps({"sae_lens": sae_lens.__version__, "torch": torch.__version__, "records": records}))

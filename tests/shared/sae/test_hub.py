@@ -152,14 +152,16 @@ def test_offline_imports_by_release_and_hub_id_read_the_cache(hub, tmp_path: Pat
         "gpt2",
         "blocks.8.hook_resid_pre",
     )
-    f = torch.relu((x - t["b_dec"]) @ t["W_enc"] + t["b_enc"])
-    torch.testing.assert_close(sae(x), f @ t["W_dec"] + t["b_dec"])
+    assert sae.cfg.center_input  # trained on TransformerLens GPT-2 with center_writing_weights
+    mean = x.mean(-1, keepdim=True)
+    f = torch.relu((x - mean - t["b_dec"]) @ t["W_enc"] + t["b_enc"])
+    torch.testing.assert_close(sae(x), f @ t["W_dec"] + t["b_dec"] + mean)
     prov = json.loads((runs["jb"] / "provenance.json").read_text())
     assert prov["source"] == {"kind": "release", "label": f"{JB.release}/{JB.sae_id}", "release": JB.release,
                               "sae_id": JB.sae_id, "repo_id": JB.repo_id, "subfolder": JB.path,
                               "commit": hub["commits"]["jb"]}  # fmt: skip
     assert set(prov["files"]) == {"cfg.json", "sae_weights.safetensors", "sparsity.safetensors"}
-    assert any("center_writing_weights" in note for note in prov["notes"])
+    assert any("center_writing_weights centres the residual" in note for note in prov["notes"])
     assert sae.cfg.extra["saelens"]["model_from_pretrained_kwargs"] == {"center_writing_weights": True}
 
     # OpenAI v5 TopK by Hub id: the table supplies the hook; layer_norm inputs kept at run time
@@ -182,12 +184,13 @@ def test_offline_imports_by_release_and_hub_id_read_the_cache(hub, tmp_path: Pat
     pre = xg @ t["W_enc"] + t["b_enc"]
     torch.testing.assert_close(sae.encode(xg), pre.relu() * (pre > t["threshold"]))
 
-    # expected_average_only_in with the table's stored scaling factor: folded
+    # expected_average_only_in with the table's stored scaling factor (folded), on centred mlp_out vectors
     t, s = hub["tensors"]["tm"], MLP_TM.norm_scaling_factor
     sae = load_sae(runs["tm"])
     assert sae.cfg.normalize_activations == "none" and s is not None and abs(s - 2.369) < 1e-3
-    f = torch.relu((x * s - t["b_dec"]) @ t["W_enc"] + t["b_enc"])
-    torch.testing.assert_close(sae(x), (f @ t["W_dec"] + t["b_dec"]) / s)
+    assert sae.cfg.center_input and sae.cfg.hook_name == "blocks.1.hook_mlp_out"
+    f = torch.relu(((x - mean) * s - t["b_dec"]) @ t["W_enc"] + t["b_enc"])
+    torch.testing.assert_close(sae(x), (f @ t["W_dec"] + t["b_dec"]) / s + mean)
 
     # pull: the files as the cache holds them, and the commit named
     assert sorted(p.name for p in runs["pulled"].iterdir()) == [

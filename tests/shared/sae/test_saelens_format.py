@@ -266,6 +266,24 @@ def test_layer_norm_inputs_match_saelens_definition(tmp_path: Path):
     torch.testing.assert_close(sae(x), (f @ t["W_dec"] + t["b_dec"]) * std + mu)
 
 
+@pytest.mark.parametrize(
+    ("hook", "centred"), [("blocks.6.hook_resid_pre", True), ("blocks.6.attn.hook_z", False)]
+)
+def test_center_writing_weights_centres_residual_space_inputs(tmp_path: Path, hook, centred):
+    """TransformerLens's center_writing_weights makes every residual vector the raw one minus its mean."""
+    cfg = v6_cfg()
+    cfg["metadata"] |= {"hook_name": hook, "model_from_pretrained_kwargs": {"center_writing_weights": True}}
+    t = random_tensors()
+    sae = read_saelens(write_folder(tmp_path / "lens", cfg, t)).sae
+    assert sae.cfg.center_input is centred
+    x = torch.randn(30, D_IN) + 3
+    mean = x.mean(-1, keepdim=True) if centred else torch.zeros(30, 1)
+    f, recon = standard_ref(t, x - mean)
+    torch.testing.assert_close(sae.encode(x), f)
+    torch.testing.assert_close(sae(x), recon + mean)
+    assert saelens_cfg(sae)["metadata"]["model_from_pretrained_kwargs"] == {"center_writing_weights": True}
+
+
 def test_jumprelu_and_gated_folders_match_their_formulas(tmp_path: Path):
     t = random_tensors(("W_enc", "b_enc", "W_dec", "b_dec", "threshold"))
     t["threshold"] = t["threshold"].abs()

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from support.hf_cache import add_folder
 
 from bench.peers.peer_venv import PeerVenvError, ensure_venv, ready_info
 from cli.main import main
@@ -49,6 +50,7 @@ TRAINED = {  # SAELens architecture: the saelab class its folder must import as
     "gated": "gated",
 }
 CHECKPOINTED = ("standard", "topk", "batchtopk", "jumprelu", "gated")
+PUSH_REPO = "someone/saelab-saes"
 RESULTS: dict[str, dict[str, float]] = {}
 
 
@@ -100,9 +102,19 @@ def peer(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
          "normalize_activations": "expected_average_only_in", "steps": 30, "batch": 100}
         for arch in TRAINED
     ]  # fmt: skip
-    job = {"x": str(root / "x.safetensors"), "out": str(root / "peer"), "load": load, "train": train}
+    # what `saelab push` uploads, put in a Hugging Face cache: SAELens's from_pretrained reads it offline
+    upload = root / "upload"
+    assert (
+        main(["push", str(root / "runs" / "topk"), "--repo", PUSH_REPO, "--dry-run", "--out", str(upload)])
+        == 0
+    )
+    add_folder(root / "hf" / "hub", PUSH_REPO, upload)
+    pretrained = [{"name": "pushed-topk", "release": PUSH_REPO, "sae_id": "blocks.3.hook_resid_pre"}]
+    job = {"x": str(root / "x.safetensors"), "out": str(root / "peer"), "load": load, "train": train,
+           "pretrained": pretrained}  # fmt: skip
     (root / "job.json").write_text(json.dumps(job))
-    env = {**os.environ, "PYTHONPATH": "", "TQDM_DISABLE": "1", "WANDB_MODE": "disabled"}
+    env = {**os.environ, "PYTHONPATH": "", "TQDM_DISABLE": "1", "WANDB_MODE": "disabled", "HF_HUB_OFFLINE": "1",
+           "HF_HUB_CACHE": str(root / "hf" / "hub"), "HF_HOME": str(root / "hf")}  # fmt: skip
     proc = subprocess.run(
         [str(python), str(PEER_SCRIPT), str(root / "job.json")],
         capture_output=True, text=True, timeout=600, env=env, check=False,
@@ -172,6 +184,18 @@ def test_saelens_trained_sae_imports_with_equal_outputs(peer, name, tmp_path: Pa
         diffs = max_diffs(sae.encode(x), sae(x), theirs)
     assert_nontrivial(theirs["feats"])
     RESULTS[f"import {name}"] = diffs
+    assert diffs["feats"] <= TOLERANCE and diffs["recon"] <= TOLERANCE, diffs
+
+
+def test_pushed_folder_loads_with_saelens_from_pretrained(peer):
+    """The model card's SAELens line works: from_pretrained(repo, subfolder) on exactly what push uploads."""
+    record = peer["records"]["pushed-topk"]
+    assert record["class"] == "TopKSAE" and record["hook_name"] == "blocks.3.hook_resid_pre"
+    sae, x = peer["saes"]["topk"], peer["x"]
+    theirs = load_file(str(peer["root"] / "peer" / "pushed-topk.safetensors"))
+    with torch.no_grad():
+        diffs = max_diffs(sae.encode(x), sae(x), theirs)
+    RESULTS["push -> from_pretrained topk"] = diffs
     assert diffs["feats"] <= TOLERANCE and diffs["recon"] <= TOLERANCE, diffs
 
 
