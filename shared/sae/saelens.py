@@ -91,7 +91,7 @@ def saelens_cfg(sae: SAE) -> dict[str, Any]:
             f"architecture: {cfg.architecture!r} has no SAELens equivalent ({', '.join(sorted(TO_SAELENS))})"
         )
     lens = dict(cfg.extra.get("saelens") or {})  # what an imported SAE carried, written back as it was
-    metadata = {
+    metadata: dict[str, Any] = {
         "sae_lens_version": CFG_LAYOUT_VERSION,
         "sae_lens_training_version": None,
         "model_name": lens.get("model_name") or cfg.model_name,
@@ -100,10 +100,11 @@ def saelens_cfg(sae: SAE) -> dict[str, Any]:
         "context_size": cfg.context_size,
         "prepend_bos": cfg.prepend_bos,
         "dataset_path": lens.get("dataset_path"),
-        "model_from_pretrained_kwargs": dict(lens.get("model_from_pretrained_kwargs") or {}),
     }
+    model_kwargs = dict(lens.get("model_from_pretrained_kwargs") or {})
     if cfg.center_input:  # SAELens has no run-time centring: it is how the model must be loaded
-        metadata["model_from_pretrained_kwargs"]["center_writing_weights"] = True
+        model_kwargs["center_writing_weights"] = True
+    metadata["model_from_pretrained_kwargs"] = model_kwargs
     out: dict[str, Any] = {
         "architecture": TO_SAELENS[cfg.architecture],
         "d_in": cfg.d_in,
