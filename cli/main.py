@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
+from cli.sae_commands import add_sae_commands
 from cli.service_commands import add_service_commands
 from shared.config import (
     AnalyseConfig,
@@ -199,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_demo)
 
     add_service_commands(sub)
+    add_sae_commands(sub)
     return parser
 
 
@@ -229,7 +231,11 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from services.trainer.evaluate import EvaluateError
     from shared.db.repositories import NotFound
     from shared.lm import HookError, ModelLoadError
+    from shared.sae.hub import HubError
+    from shared.sae.imports import ImportSAEError
     from shared.sae.io import SAELoadError
+    from shared.sae.releases import ReleaseError
+    from shared.sae.saelens import SAELensFormatError
     from shared.shards import ShardFormatError
     from shared.store import StoreError
 
@@ -244,6 +250,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
         HookError,
         ModelLoadError,
         SAELoadError,
+        SAELensFormatError,
+        HubError,
+        ImportSAEError,
+        ReleaseError,
         ShardFormatError,
         StoreError,
     )

@@ -147,7 +147,7 @@ def sae_metrics(
     for start in range(0, n, RECON_BATCH):
         x = x_all[start : start + RECON_BATCH].to(device)
         f = sae.encode(x)
-        recon = sae.decode(f)
+        recon = sae.denormalise_output(sae.decode(f), x)
         rss += float((x.double() - recon.double()).pow(2).sum())
         active = f != 0
         l0 += float(active.sum())

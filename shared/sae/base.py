@@ -8,6 +8,11 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
+NORMALISATIONS = ("none", "layer_norm", "expected_average_only_in")
+"""Values of ``SAEConfig.normalize_activations`` an SAE can carry (SAELens's names)."""
+LAYER_NORM_EPS = 1e-5
+"""SAELens's ``layer_norm`` epsilon (added to the standard deviation on the way in only)."""
+
 
 @dataclass
 class SAEConfig:
@@ -33,7 +38,13 @@ class SAEConfig:
     prepend_bos: bool = True
     """Whether contexts started with BOS."""
     normalize_activations: str = "none"
-    """Runtime input normalisation; ``none`` once training's scaling has been folded into the weights."""
+    """Input normalisation, SAELens's names: ``none`` (raw activations in; a training scale is folded into the
+    weights), ``layer_norm`` (applied per token at run time: OpenAI's v5 SAEs; see ``normalise_input``), or
+    ``expected_average_only_in`` (only a label: saelab folds its scaling factor into the weights on import)."""
+    center_input: bool = False
+    """Subtract each token's mean over ``d_in`` before encoding and add it back to the reconstruction: SAEs trained
+    on TransformerLens models loaded with ``center_writing_weights`` (e.g. SAELens's ``gpt2-small-res-jb``) read
+    residual vectors that are exactly the Hugging Face ones minus their mean (docs/theory.md)."""
     apply_b_dec_to_input: bool = True
     """Subtract ``b_dec`` from the input before encoding."""
     dtype: str = "float32"
@@ -44,6 +55,11 @@ class SAEConfig:
     """Free-form provenance (e.g. the folded input scale); saved under ``saelab`` in cfg.json."""
 
     def __post_init__(self) -> None:
+        if self.normalize_activations not in NORMALISATIONS:
+            raise ValueError(
+                f"SAEConfig: normalize_activations: {self.normalize_activations!r} is not one of "
+                f"{', '.join(NORMALISATIONS)}"
+            )
         if self.d_in < 1 or self.d_sae < 1:
             raise ValueError(f"SAEConfig: d_in ({self.d_in}) and d_sae ({self.d_sae}) must be positive")
         if self.k is not None and not 1 <= self.k <= self.d_sae:
@@ -151,7 +167,27 @@ class SAE(nn.Module):
 
     # ---------------------------------------------------------------------------------------------- inference
 
+    def normalise_input(self, x: Tensor) -> Tensor:
+        """The SAE's view of raw activations: ``x`` itself; ``x - mean(x)`` per token with ``center_input``; for
+        ``layer_norm`` (SAELens's definition) ``(x - mean(x)) / (std(x) + 1e-5)`` (std of the centred vector,
+        unbiased)."""
+        layer_norm = self.cfg.normalize_activations == "layer_norm"
+        if not (layer_norm or self.cfg.center_input):
+            return x
+        centred = x - x.mean(-1, keepdim=True)
+        return centred / (centred.std(-1, keepdim=True) + LAYER_NORM_EPS) if layer_norm else centred
+
+    def denormalise_output(self, recon: Tensor, x: Tensor) -> Tensor:
+        """``decode``'s output mapped back to the raw input ``x``'s space: ``recon * std(x) + mean(x)`` for
+        ``layer_norm`` (as SAELens does), ``recon + mean(x)`` with ``center_input``, else ``recon``."""
+        layer_norm = self.cfg.normalize_activations == "layer_norm"
+        if not (layer_norm or self.cfg.center_input):
+            return recon
+        mean = x.mean(-1, keepdim=True)
+        return recon * (x - mean).std(-1, keepdim=True) + mean if layer_norm else recon + mean
+
     def encoder_input(self, x: Tensor) -> Tensor:
+        x = self.normalise_input(x)
         return x - self.b_dec if self.cfg.apply_b_dec_to_input else x
 
     def pre_acts(self, x: Tensor) -> Tensor:
@@ -159,7 +195,7 @@ class SAE(nn.Module):
         return self.encoder_input(x) @ self.W_enc + self.b_enc
 
     def training_pre_acts(self, x: Tensor) -> Tensor:
-        """``pre_acts`` for training: ``x @ W_enc + (b_enc - b_dec @ W_enc)``, the same value, but the backward
+        """``pre_acts`` for training (raw inputs: saelab never trains with ``layer_norm``): ``x @ W_enc + (b_enc - b_dec @ W_enc)``, the same value, but the backward
         pass skips the ``[B, d_sae] x [d_sae, d_in]`` matmul that the gradient of ``x - b_dec`` would cost."""
         bias = self.b_enc - self.b_dec @ self.W_enc if self.cfg.apply_b_dec_to_input else self.b_enc
         return torch.addmm(bias, x, self.W_enc) if x.dim() == 2 else x @ self.W_enc + bias
@@ -169,12 +205,13 @@ class SAE(nn.Module):
         raise NotImplementedError
 
     def decode(self, f: Tensor) -> Tensor:
-        """Reconstruction ``[..., d_in]`` from dense feature activations."""
+        """Reconstruction ``[..., d_in]`` from dense feature activations, in the SAE's input space (raw activations
+        unless ``layer_norm``: then ``denormalise_output(decode(f), x)`` is the raw-space reconstruction)."""
         return torch.addmm(self.b_dec, f, self.W_dec) if f.dim() == 2 else f @ self.W_dec + self.b_dec
 
     def forward(self, x: Tensor) -> Tensor:
-        """Reconstruction of ``x`` (raw activations once saved: normalisation is folded in)."""
-        return self.decode(self.encode(x))
+        """Reconstruction of the raw activations ``x``."""
+        return self.denormalise_output(self.decode(self.encode(x)), x)
 
     # ---------------------------------------------------------------------------------------------- training
 

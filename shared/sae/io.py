@@ -1,7 +1,8 @@
-"""SAE file format: ``sae.safetensors`` + ``cfg.json`` (SAELens-compatible names); loads SAELens directories too."""
+"""saelab's SAE file format: ``sae.safetensors`` + ``cfg.json`` (SAELens's key names); SAELens folders load too."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -11,17 +12,13 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from shared.config import TOPK_LIKE
 from shared.sae.base import SAE, SAEConfig
-from shared.sae.registry import ARCHITECTURES, create_sae
+from shared.sae.registry import create_sae
 
 FORMAT = "saelab-sae/1"
 WEIGHTS_FILE = "sae.safetensors"
 CONFIG_FILE = "cfg.json"
 SAELENS_WEIGHTS_FILE = "sae_weights.safetensors"
-SAELENS_ONLY = {"scaling_factor", "log_threshold"}
-"""Tensors SAELens may write that fold into ours: a finetuning scale (into W_dec), a log-threshold (exp -> threshold)."""
-_RUNTIME_NORMS = {"none", "expected_average_only_in"}  # SAELens applies neither at inference
 
 
 class SAELoadError(ValueError):
@@ -50,8 +47,7 @@ def config_to_json(cfg: SAEConfig) -> dict[str, Any]:
 
 
 def save_sae(sae: SAE, directory: str | Path) -> Path:
-    """Write ``sae.safetensors`` (every parameter and buffer of the architecture: W_enc, b_enc, W_dec, b_dec, and
-    e.g. ``threshold``, ``b_gate``/``b_mag``/``r_mag``) and ``cfg.json`` into ``directory`` (atomically); returns it."""
+    """Write ``sae.safetensors`` and ``cfg.json`` into ``directory`` (each file atomically); returns it."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {name: t.detach().to("cpu").contiguous() for name, t in sae.state_dict().items()}
@@ -68,110 +64,59 @@ def save_sae(sae: SAE, directory: str | Path) -> Path:
 
 
 def config_from_json(data: dict[str, Any], source: str = CONFIG_FILE) -> SAEConfig:
-    """Read our ``cfg.json`` or a SAELens one (v3-v6 layouts) into an SAEConfig."""
-    meta = data.get("metadata") or {}
-
-    def get(key: str, default: Any = None) -> Any:
-        return data.get(key, meta.get(key, default))
-
+    """Read our ``cfg.json`` into an SAEConfig (SAELens cfgs go through ``shared.sae.saelens``)."""
     for key in ("d_in", "d_sae"):
         if not isinstance(data.get(key), int):
             raise SAELoadError(f"{source}: {key}: missing or not an integer")
-    architecture, k = _architecture(data, source)
-    norm = data.get("normalize_activations") or "none"
-    if norm not in _RUNTIME_NORMS:
-        raise SAELoadError(
-            f"{source}: normalize_activations: {norm!r} is not supported ({sorted(_RUNTIME_NORMS)})"
-        )
-    if data.get("rescale_acts_by_decoder_norm"):
-        raise SAELoadError(f"{source}: rescale_acts_by_decoder_norm: true is not supported")
-    return SAEConfig(
-        architecture=architecture,
-        d_in=data["d_in"],
-        d_sae=data["d_sae"],
-        k=k,
-        hook_name=get("hook_name", ""),
-        model_name=get("model_name", ""),
-        model_gguf_file=get("model_gguf_file"),
-        context_size=get("context_size"),
-        prepend_bos=bool(get("prepend_bos", True)),
-        normalize_activations=norm,
-        apply_b_dec_to_input=bool(data.get("apply_b_dec_to_input", True)),
-        dtype=str(data.get("dtype") or "float32").removeprefix("torch."),
-        activations_path=data.get("activations_path", get("dataset_path")),
-        extra=dict(data.get("saelab") or {}),
-    )
-
-
-def _architecture(data: dict[str, Any], source: str) -> tuple[str, int | None]:
-    arch = data.get("architecture", "standard")
-    fn = data.get("activation_fn_str", data.get("activation_fn")) or "relu"
-    kwargs = data.get("activation_fn_kwargs") or {}
-    if arch == "standard":
-        arch = {"relu": "relu", "topk": "topk"}.get(fn, fn)
-    if arch not in ARCHITECTURES:
-        raise SAELoadError(
-            f"{source}: architecture: {arch!r} is not supported "
-            f"({', '.join(sorted(ARCHITECTURES))}, SAELens standard)"
-        )
-    if arch not in TOPK_LIKE:
-        return arch, None
-    k = data.get("k") or kwargs.get("k")
-    if not isinstance(k, int):
-        raise SAELoadError(f"{source}: k: a {arch} SAE needs an integer k (or activation_fn_kwargs.k)")
-    return arch, k
+    fields = {f.name for f in dataclasses.fields(SAEConfig)}
+    kwargs = {key: value for key, value in data.items() if key in fields and key != "extra"}
+    kwargs["extra"] = dict(data.get("saelab") or {})
+    kwargs["dtype"] = str(data.get("dtype") or "float32").removeprefix("torch.")
+    return SAEConfig(**kwargs)
 
 
 def load_sae(directory: str | Path, device: str | torch.device = "cpu") -> SAE:
-    """Load an SAE saved by ``save_sae`` or by SAELens (``cfg.json`` + ``sae_weights.safetensors``)."""
+    """Load an SAE saved by ``save_sae``, or a SAELens folder (read by ``shared.sae.saelens.read_saelens``)."""
     directory = Path(directory)
     cfg_path = directory / CONFIG_FILE
     if not cfg_path.is_file():
         raise SAELoadError(f"{cfg_path}: not found (an SAE directory holds cfg.json and sae.safetensors)")
+    if not (directory / WEIGHTS_FILE).is_file() and (directory / SAELENS_WEIGHTS_FILE).is_file():
+        from shared.sae.saelens import SAELensFormatError, read_saelens
+
+        try:
+            return read_saelens(directory).sae.to(device)
+        except SAELensFormatError as err:
+            raise SAELoadError(str(err)) from None
     try:
         data = json.loads(cfg_path.read_text())
     except json.JSONDecodeError as err:
         raise SAELoadError(f"{cfg_path}: not valid JSON: {err}") from None
     try:
         cfg = config_from_json(data, str(cfg_path))
+        sae = create_sae(cfg)
     except ValueError as err:
-        raise SAELoadError(str(err)) from None
-    weights = _weights_path(directory)
-    sae = create_sae(cfg)
-    expected = {name: tuple(t.shape) for name, t in sae.state_dict().items()}
-    sae.load_state_dict(_read_weights(weights, cfg, expected))
+        raise SAELoadError(f"{cfg_path}: {err}") from None
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        found = sorted(p.name for p in directory.iterdir())
+        raise SAELoadError(f"{directory}: no {WEIGHTS_FILE} (found: {found})")
+    sae.load_state_dict(_read_weights(weights, sae))
     return sae.to(device)
 
 
-def _weights_path(directory: Path) -> Path:
-    for name in (WEIGHTS_FILE, SAELENS_WEIGHTS_FILE):
-        if (directory / name).is_file():
-            return directory / name
-    found = sorted(p.name for p in directory.iterdir())
-    raise SAELoadError(f"{directory}: no {WEIGHTS_FILE} or {SAELENS_WEIGHTS_FILE} (found: {found})")
-
-
-def _read_weights(
-    path: Path, cfg: SAEConfig, expected: dict[str, tuple[int, ...]]
-) -> dict[str, torch.Tensor]:
-    """The tensors of ``path`` checked against the architecture's ``expected`` names and shapes."""
+def _read_weights(path: Path, sae: SAE) -> dict[str, torch.Tensor]:
     tensors = load_file(str(path))
-    if "log_threshold" in tensors and "threshold" not in tensors:  # older SAELens JumpReLU checkpoints
-        tensors["threshold"] = tensors["log_threshold"].exp()
-    missing = [p for p in expected if p not in tensors]
-    unknown = sorted(set(tensors) - set(expected) - SAELENS_ONLY)
+    state = sae.state_dict()
+    missing = sorted(set(state) - set(tensors))
+    unknown = sorted(set(tensors) - set(state))
     if missing or unknown:
         raise SAELoadError(
-            f"{path}: a {cfg.architecture} SAE needs {sorted(expected)}; "
-            f"missing tensors {missing}, unsupported tensors {unknown}"
+            f"{path}: missing tensors {missing}, unsupported tensors {unknown} for a {sae.architecture} SAE"
         )
-    for name, shape in expected.items():
-        if tuple(tensors[name].shape) != shape:
+    for name, expected in state.items():
+        if tuple(tensors[name].shape) != tuple(expected.shape):
             raise SAELoadError(
-                f"{path}: {name} has shape {tuple(tensors[name].shape)}, cfg.json says {shape}"
+                f"{path}: {name} has shape {tuple(tensors[name].shape)}, cfg.json says {tuple(expected.shape)}"
             )
-    dtype = getattr(torch, cfg.dtype)
-    out = {name: tensors[name].to(dtype) for name in expected}
-    if "scaling_factor" in tensors:  # SAELens finetuning scale multiplies the activations before decoding
-        out["W_dec"] = out["W_dec"] * tensors["scaling_factor"].to(dtype)[:, None]
-    return out
+    return {name: tensors[name].to(expected.dtype) for name, expected in state.items()}

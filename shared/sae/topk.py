@@ -45,7 +45,7 @@ class TopKSAE(SAE):
         )
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.decode_sparse(*self.encode_sparse(x))
+        return self.denormalise_output(self.decode_sparse(*self.encode_sparse(x)), x)
 
     def training_loss(self, x: Tensor, settings: LossSettings) -> LossOutput:
         with torch.no_grad():

@@ -119,7 +119,10 @@ def test_loads_a_saelens_v5_standard_directory(tmp_path: Path):
 def test_loads_a_saelens_v5_topk_directory_with_finetuning_scale(tmp_path: Path):
     sae = trained_like("topk", 6)
     scale = torch.rand(40) + 0.5
-    loaded = load_sae(write_saelens_dir(tmp_path / "lens", sae, saelens_v5_cfg("topk", 6), scale))
+    cfg = saelens_v5_cfg("topk", 6) | {
+        "finetuning_scaling_factor": True
+    }  # SAELens refuses the scale without it
+    loaded = load_sae(write_saelens_dir(tmp_path / "lens", sae, cfg, scale))
     assert loaded.architecture == "topk" and loaded.cfg.k == 6
     x = torch.randn(5, 12)
     expected = (sae.encode(x) * scale) @ sae.W_dec + sae.b_dec
