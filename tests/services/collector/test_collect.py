@@ -38,13 +38,13 @@ def _all(ds: ActivationSet) -> tuple[np.ndarray, np.ndarray]:
 def forward_counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the contexts the collector runs through the LM."""
     counted: list[int] = []
-    original = LanguageModel.activations
+    original = LanguageModel.activations_at
 
-    def counting(self: LanguageModel, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
+    def counting(self: LanguageModel, input_ids: torch.Tensor, hooks: list[str]) -> dict[str, torch.Tensor]:
         counted.append(len(input_ids))
-        return original(self, input_ids, hook)
+        return original(self, input_ids, hooks)
 
-    monkeypatch.setattr(LanguageModel, "activations", counting)
+    monkeypatch.setattr(LanguageModel, "activations_at", counting)
     return counted
 
 
@@ -192,11 +192,11 @@ def test_resume_refuses_when_a_finished_shard_is_missing(make_cfg: MakeConfig) -
 
 
 def test_float16_overflow_is_an_error_not_inf(make_cfg: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = LanguageModel.activations
+    original = LanguageModel.activations_at
 
-    def huge(self: LanguageModel, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
-        return original(self, input_ids, hook) * 1e6
+    def huge(self: LanguageModel, input_ids: torch.Tensor, hooks: list[str]) -> dict[str, torch.Tensor]:
+        return {h: x * 1e6 for h, x in original(self, input_ids, hooks).items()}
 
-    monkeypatch.setattr(LanguageModel, "activations", huge)
+    monkeypatch.setattr(LanguageModel, "activations_at", huge)
     with pytest.raises(CollectError, match="float16 range.*dtype: float32"):
         collect(make_cfg(dtype="float16"))
