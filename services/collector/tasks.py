@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 from services.collector.celery_app import app
-from shared.config import CollectConfig, validate_config
+from shared.config import CollectConfig, ConfigError, validate_config
 from shared.db import repositories as repo
 from shared.db.session import session_scope
 from shared.jobs import JobContext
+from shared.pipelines import MULTI_HOOK_REFUSED
 from shared.store import ArtifactStore, StoreError, dataset_prefix, get_store
 from shared.tasks import COLLECT, run_delivery
 
@@ -77,6 +78,8 @@ def run_collect(ctx: JobContext) -> str:
         ctx.config | {"output": str(workdir)},
         source=f"pipeline {ctx.pipeline_id} collect stage",
     )
+    if not isinstance(cfg.hook, str):
+        raise ConfigError(MULTI_HOOK_REFUSED)
     ctx.stage("collect", f"resuming after {restored} stored shards" if restored else "collecting activations")
     sync = ShardSync(store, prefix, workdir)
 
