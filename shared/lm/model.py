@@ -147,7 +147,8 @@ class LanguageModel:
         """The tensors [B, T, d] at several hooks from one forward that stops after the deepest of them.
 
         Returns ``{hook: tensor}`` keyed as given; each tensor equals what ``activations(input_ids, hook)`` gives.
-        A hook given twice is a HookError."""
+        A hook given twice is a HookError. Inside a ``patching`` block the patches apply (a tensor read at the
+        patched hook is the replacement)."""
         points = {hook: self.hook_point(hook) for hook in hooks}
         if len(set(points.values())) != len(points) or len(points) != len(hooks):
             raise HookError(f"hooks {list(hooks)!r}: a hook is listed twice")

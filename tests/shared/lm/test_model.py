@@ -117,6 +117,19 @@ def test_activations_are_batched_and_not_tracked_by_autograd(lm: LanguageModel) 
     torch.testing.assert_close(batch, rows, atol=1e-5, rtol=1e-5)
 
 
+def test_earlier_reads_are_kept_when_later_layers_modify_tensors_in_place(lm: LanguageModel) -> None:
+    """Some architectures add into their input in place (Gemma 4's ``hidden_states += ...``): a read taken before
+    such a block must still hold the value it had when read."""
+    ids = _ids(lm)
+    alone = lm.activations(ids, "blocks.0.hook_resid_post")
+    handle = lm.blocks[1].register_forward_pre_hook(lambda _m, args: args[0].mul_(2.0))
+    try:
+        read = lm.activations_at(ids, ["blocks.0.hook_resid_post", "blocks.2.hook_resid_pre"])
+    finally:
+        handle.remove()
+    torch.testing.assert_close(read["blocks.0.hook_resid_post"], alone)
+
+
 def test_concurrent_callers_do_not_see_each_others_hooks(lm: LanguageModel) -> None:
     ids = _ids(lm)
     expected = {

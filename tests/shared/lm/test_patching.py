@@ -66,6 +66,14 @@ def test_nested_patches_apply_in_entry_order(family_lm: LanguageModel) -> None:
     torch.testing.assert_close(seen[0], (clean + 1.0) * 2.0)
 
 
+def test_reads_inside_a_patch_see_the_replacement(family_lm: LanguageModel) -> None:
+    lm, ids = family_lm, ids_for(family_lm)
+    with lm.patching("blocks.1.hook_mlp_in", torch.ones_like):
+        read = lm.activations_at(ids, ["blocks.1.hook_mlp_in", "blocks.0.hook_resid_post"])
+    assert torch.equal(read["blocks.1.hook_mlp_in"], torch.ones(3, 12, 64))
+    torch.testing.assert_close(read["blocks.0.hook_resid_post"], lm.activations(ids, "blocks.0.hook_resid_post"))
+
+
 # --------------------------------------------------------------------------------------------------------------
 # generate with the KV cache
 # --------------------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { buildSubmission, DEFAULT_JOB_FORM, serverFieldErrors, validateJobForm, type JobFormValues } from "./jobForm";
+import { buildSubmission, DEFAULT_JOB_FORM, HOOK_KINDS, serverFieldErrors, validateJobForm, type JobFormValues } from "./jobForm";
 
 const form = (over: Partial<JobFormValues>): JobFormValues => ({ ...DEFAULT_JOB_FORM, ...over });
 
@@ -36,6 +36,14 @@ describe("job submission payload", () => {
         train: { architecture: "topk", d_sae: 256, k: 16, lr: 0.0004, n_steps: 500, batch_size: 1024, seed: 0 },
       },
     });
+  });
+
+  it("names any hook kind of the layer", () => {
+    for (const kind of HOOK_KINDS) {
+      const s = buildSubmission(form({ layer: "2", hookKind: kind }));
+      expect(s).toMatchObject({ input: { collect: { hook: `blocks.2.hook_${kind}` } } });
+    }
+    expect(HOOK_KINDS).toEqual(["resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post"]);
   });
 
   it("sends a training job against its dataset", () => {

@@ -2,12 +2,16 @@
 
 export type JobFormKind = "pipeline" | "training";
 
+/** The hook kinds of a block (docs/theory.md §7), in forward order; the server validates them again. */
+export const HOOK_KINDS = ["resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post"] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+
 export interface JobFormValues {
   kind: JobFormKind;
   name: string;
   model: string;
   layer: string;
-  hookKind: "resid_pre" | "resid_post";
+  hookKind: HookKind;
   corpus: string;
   nTokens: string;
   contextLength: string;
