@@ -71,7 +71,9 @@ def test_reads_inside_a_patch_see_the_replacement(family_lm: LanguageModel) -> N
     with lm.patching("blocks.1.hook_mlp_in", torch.ones_like):
         read = lm.activations_at(ids, ["blocks.1.hook_mlp_in", "blocks.0.hook_resid_post"])
     assert torch.equal(read["blocks.1.hook_mlp_in"], torch.ones(3, 12, 64))
-    torch.testing.assert_close(read["blocks.0.hook_resid_post"], lm.activations(ids, "blocks.0.hook_resid_post"))
+    torch.testing.assert_close(
+        read["blocks.0.hook_resid_post"], lm.activations(ids, "blocks.0.hook_resid_post")
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
