@@ -227,6 +227,21 @@ def test_smollm2_gguf_hooks_and_massive_bos_activation(
 
 
 @pytest.mark.slow
+def test_smollm2_sublayer_hooks_decompose_the_residual(smollm2_lm: LanguageModel) -> None:
+    """On the real pretrained model: resid_post = resid_pre + attn_out + mlp_out, and mlp_in is the MLP's normed
+    input, for a few blocks; all from one truncated forward."""
+    lm = smollm2_lm
+    ids = lm.tokenizer("Once upon a time, a little fox found a red ball.", return_tensors="pt")["input_ids"]
+    kinds = ("resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post")
+    acts = lm.activations_at(ids, [f"blocks.{layer}.hook_{k}" for layer in (3, 15, 29) for k in kinds])
+    for layer in (3, 15, 29):
+        pre, attn, mlp_in, mlp_out, post = (acts[f"blocks.{layer}.hook_{k}"] for k in kinds)
+        torch.testing.assert_close(post, pre + attn + mlp_out, atol=1e-3, rtol=1e-4)
+        with torch.no_grad():
+            torch.testing.assert_close(mlp_in, lm.blocks[layer].post_attention_layernorm(pre + attn))
+
+
+@pytest.mark.slow
 def test_gguf_loads_convert_once_then_read_an_identical_snapshot(
     smollm2_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
