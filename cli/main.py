@@ -59,13 +59,17 @@ def _print_json(data: Any) -> None:
 
 
 def cmd_collect(args: argparse.Namespace) -> None:
+    hook = args.hook[0] if args.hook and len(args.hook) == 1 else args.hook  # several: one pass, one set each
     cfg = load_config(
-        CollectConfig, args.config, _overrides(args, model=args.model, corpus=args.corpus, output=args.output)
+        CollectConfig,
+        args.config,
+        _overrides(args, model=args.model, corpus=args.corpus, output=args.output, hook=hook),
     )
     from services.collector.collect import collect
 
-    out = _with_bar("collect", "tok", lambda bar: collect(cfg, progress=bar))
-    print(f"activations: {out}")
+    _with_bar("collect", "tok", lambda bar: collect(cfg, progress=bar))
+    for one in cfg.per_hook():
+        print(f"activations: {one.output}" + (f"  ({one.hook})" if one is not cfg else ""))
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -166,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="hub name, local model directory or .gguf file")
     p.add_argument("--corpus", help="hub dataset or local .txt/.jsonl file or folder")
     p.add_argument("--output", help="activation set directory")
+    p.add_argument(
+        "--hook",
+        action="append",
+        help="hook point, e.g. blocks.8.hook_resid_pre (repeat it to collect several in one pass, each into "
+        "OUTPUT/<hook>/)",
+    )
     _add_set(p)
     p.set_defaults(fn=cmd_collect)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shared.hooknames import parse_hook, parse_hooks
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -32,14 +34,17 @@ class StrictModel(BaseModel):
 
 
 class CollectConfig(StrictModel):
-    """Collect residual-stream activations of a causal LM over a corpus into HDF5 shards."""
+    """Collect activations of a causal LM at one or several hook points over a corpus into HDF5 shards."""
 
     model: str = "gpt2"
     """Hugging Face hub name, local model directory, or path to a .gguf file."""
     gguf_file: str | None = None
     """GGUF file name inside ``model`` (a directory); set automatically when ``model`` is a .gguf path."""
-    hook: str = "blocks.8.hook_resid_pre"
-    """Hook point: ``blocks.{layer}.hook_resid_pre`` or ``blocks.{layer}.hook_resid_post``."""
+    hook: str | list[str] = "blocks.8.hook_resid_pre"
+    """Hook point ``blocks.{layer}.hook_{kind}``, kind one of ``resid_pre``, ``resid_post``, ``attn_out``,
+    ``mlp_out``, ``mlp_in`` (docs/theory.md, "Hook points"). A list collects several hooks in one pass (one
+    forward to the deepest; no hook twice): each hook gets its own dataset in ``<output>/<hook>/``, exactly the
+    one a single-hook collection into that folder writes."""
     corpus: str = "roneneldan/TinyStories"
     """HF dataset name (streamed) or a local .txt / .jsonl file or folder of them."""
     corpus_split: str = "train"
@@ -65,7 +70,26 @@ class CollectConfig(StrictModel):
     device: Device = "auto"
     """Where the LM runs."""
     output: str = "artifacts/activations/default"
-    """Directory the shards and meta.json are written to."""
+    """Directory the shards and meta.json are written to (with a list of hooks: one subfolder per hook)."""
+
+    @field_validator("hook")
+    @classmethod
+    def _check_hook(cls, value: str | list[str]) -> str | list[str]:
+        if isinstance(value, str):
+            return parse_hook(value).name
+        return [point.name for point in parse_hooks(value)]
+
+    @property
+    def hooks(self) -> list[str]:
+        """The hook names to collect (one for a single ``hook``)."""
+        return [self.hook] if isinstance(self.hook, str) else list(self.hook)
+
+    def per_hook(self) -> list[CollectConfig]:
+        """One single-hook config per hook: itself for a single hook, else ``hook`` = one name and ``output`` =
+        ``<output>/<hook>``."""
+        if isinstance(self.hook, str):
+            return [self]
+        return [self.model_copy(update={"hook": h, "output": str(Path(self.output) / h)}) for h in self.hook]
 
 
 # --------------------------------------------------------------------------------------------------------------

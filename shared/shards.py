@@ -23,6 +23,8 @@ import h5py
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.hooknames import HookKind
+
 log = logging.getLogger(__name__)
 
 FORMAT = "saelab-activations/1"
@@ -67,8 +69,8 @@ class ActivationMeta(BaseModel):
     """Hook point, e.g. ``blocks.8.hook_resid_pre``."""
     layer: int
     """Block index of the hook."""
-    hook_kind: Literal["resid_pre", "resid_post"]
-    """Where in the block: before it (resid_pre) or after it (resid_post)."""
+    hook_kind: HookKind
+    """What the hook reads in its block: resid_pre, resid_post, attn_out, mlp_out or mlp_in (docs/theory.md)."""
     d_in: int = Field(ge=1)
     """Activation width (the model's d_model)."""
     context_length: int = Field(ge=1)
@@ -94,7 +96,7 @@ class ActivationMeta(BaseModel):
     eos_token_id: int | None = None
     """The EOS token id that separates documents inside contexts."""
     model_family: str = ""
-    """``gpt2`` or ``llama``: how the hook was resolved."""
+    """The model's ``config.model_type`` (``gpt2``, ``gpt_neox``, ``llama``, ...): how the hook was resolved."""
     config: dict[str, Any] = Field(default_factory=dict)
     """The collection config keys that determine the data (for resume checks)."""
     config_fingerprint: str = ""

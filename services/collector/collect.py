@@ -1,9 +1,13 @@
-"""Collect residual-stream activations of a causal LM over a corpus into resumable HDF5 shards.
+"""Collect a causal LM's activations at one or several hook points over a corpus into resumable HDF5 shards.
 
 ``collect(cfg)`` writes ``meta.json`` first (with a fingerprint of the config keys that determine the data), then
 one shard of ``shard_contexts`` contexts at a time, each atomically. Rerun with the same config, it skips the
 finished shards (their contexts are re-packed from the corpus, which is cheap, but the LM is not run for them) and
 continues; with a different config it refuses and names the differing keys.
+
+With a list of hooks, one forward per batch runs to the deepest hook and each hook's tensor goes to its own dataset
+in ``<output>/<hook>/``: each is exactly the dataset a single-hook collection into that folder writes (same
+meta.json, same activations), so each resumes on its own terms and a single-hook rerun finds it complete.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import hashlib
 import json
 import logging
 import math
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,7 @@ import torch
 
 from services.collector.corpus import Corpus, batched_contexts, open_corpus, pack_contexts
 from shared.config import CollectConfig
-from shared.lm import LanguageModel, load_lm, parse_hook, resolve_source
+from shared.lm import LanguageModel, load_lm, resolve_source
 from shared.progress import ProgressSink, report
 from shared.shards import (
     META_FILE,
@@ -103,8 +108,14 @@ def _remove_leftovers(out: Path) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _single_hook(cfg: CollectConfig) -> str:
+    if not isinstance(cfg.hook, str):
+        raise TypeError(f"expected a single-hook config (CollectConfig.per_hook), got hooks {cfg.hook}")
+    return cfg.hook
+
+
 def _new_meta(cfg: CollectConfig, lm: LanguageModel, corpus: Corpus) -> ActivationMeta:
-    point = lm.hook_point(cfg.hook)
+    point = lm.hook_point(_single_hook(cfg))
     _, gguf_file, _ = resolve_source(cfg.model, cfg.gguf_file)
     return ActivationMeta(
         model=cfg.model,
@@ -144,76 +155,108 @@ def _check_corpus_unchanged(meta: ActivationMeta, corpus: Corpus, out: Path) -> 
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _forward_into(lm: LanguageModel, hook: str, tokens: np.ndarray, out: torch.Tensor) -> None:
-    """Run the LM to ``hook`` over one batch ``tokens`` [b, T]; write into ``out`` [b, T, d] (a single copy that
-    also casts to the storage dtype)."""
-    out.copy_(lm.activations(torch.from_numpy(tokens).long(), hook))
-    if out.dtype == torch.float16 and torch.isinf(out).any():
-        raise CollectError(
-            f"hook {hook!r}: activations exceed the float16 range (65504) and would be stored as inf; "
-            "set dtype: float32"
-        )
+@dataclass
+class _Target:
+    """One hook's dataset: its single-hook config, directory and current meta."""
+
+    cfg: CollectConfig
+    out: Path
+    meta: ActivationMeta
+
+    @property
+    def done(self) -> int:
+        return sum(s.n_contexts for s in self.meta.shards)
+
+
+def _forward_into(lm: LanguageModel, tokens: np.ndarray, outs: dict[str, torch.Tensor]) -> None:
+    """Run the LM over one batch ``tokens`` [b, T] to the deepest hook of ``outs``; write each hook's tensor into
+    its ``outs[hook]`` [b, T, d] (a single copy that also casts to the storage dtype)."""
+    acts = lm.activations_at(torch.from_numpy(tokens).long(), list(outs))
+    for hook, out in outs.items():
+        out.copy_(acts[hook])
+        if out.dtype == torch.float16 and torch.isinf(out).any():
+            raise CollectError(
+                f"hook {hook!r}: activations exceed the float16 range (65504) and would be stored as inf; "
+                "set dtype: float32"
+            )
 
 
 def collect(cfg: CollectConfig, progress: ProgressSink | None = None) -> Path:
-    """Collect activations as ``cfg`` says into ``cfg.output``; resume a previous run there. Returns the directory."""
-    out = Path(cfg.output)
-    parse_hook(cfg.hook)
-    meta = _existing_meta(out, cfg)
-    if meta is not None and meta.complete:
-        log.info("%s: collection already complete", out)
-        report(
-            progress, meta.n_contexts * meta.context_length, meta.n_contexts * meta.context_length, "complete"
-        )
-        return out
+    """Collect activations as ``cfg`` says into ``cfg.output`` (one subfolder per hook for a list of hooks);
+    resume a previous run there. Returns ``cfg.output``."""
+    singles = cfg.per_hook()
+    metas = [_existing_meta(Path(one.output), one) for one in singles]
+    if all(m is not None and m.complete for m in metas):
+        done = sum(m.n_contexts * m.context_length for m in metas if m is not None) // len(metas)
+        log.info("%s: collection already complete", cfg.output)
+        report(progress, done, done, "complete")
+        return Path(cfg.output)
     corpus = open_corpus(cfg.corpus, cfg.corpus_split, cfg.text_field)
     lm = load_lm(cfg.model, cfg.gguf_file, device=cfg.device)
-    if meta is None:
-        meta = _new_meta(cfg, lm, corpus)
-    _check_corpus_unchanged(meta, corpus, out)
-    out.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
-    write_meta(out, meta)
-    meta = _run(cfg, lm, corpus, meta, out, progress)
-    write_meta(out, meta.model_copy(update={"complete": True}))
-    log.info("%s: collected %d contexts in %d shards", out, meta.n_contexts, len(meta.shards))
-    return out
+    for one in singles:
+        lm.hook_point(_single_hook(one))  # every hook checked against the model before anything is written
+    targets = []
+    for one, meta in zip(singles, metas, strict=True):
+        if meta is None or not meta.complete:
+            target = _Target(one, Path(one.output), meta or _new_meta(one, lm, corpus))
+            _check_corpus_unchanged(target.meta, corpus, target.out)
+            targets.append(target)
+    for target in targets:
+        target.out.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(target.out)
+        write_meta(target.out, target.meta)
+    _run(cfg, lm, corpus, targets, progress)
+    for target in targets:
+        write_meta(target.out, target.meta.model_copy(update={"complete": True}))
+        log.info(
+            "%s: collected %d contexts in %d shards",
+            target.out,
+            target.meta.n_contexts,
+            len(target.meta.shards),
+        )
+    return Path(cfg.output)
 
 
 def _run(
     cfg: CollectConfig,
     lm: LanguageModel,
     corpus: Corpus,
-    meta: ActivationMeta,
-    out: Path,
+    targets: list[_Target],
     progress: ProgressSink | None,
-) -> ActivationMeta:
-    """Write the missing shards; returns the final meta (n_contexts shrunk if the corpus ran out)."""
+) -> None:
+    """Write the shards the targets miss, updating each target's meta (n_contexts shrunk if the corpus ran out).
+    Shards are aligned across targets (same contexts, same ``shard_contexts``): a shard every target already has
+    skips the LM; one that only some have runs the LM for the others only."""
     bos = lm.bos_token_id if cfg.prepend_bos else None
     if cfg.prepend_bos and bos is None:
         raise CollectError(
             f"prepend_bos: model {cfg.model!r} has no BOS or EOS token; set prepend_bos: false"
         )
-    T, total = cfg.context_length, meta.n_contexts
+    T, total = cfg.context_length, targets[0].meta.n_contexts
     contexts = islice(pack_contexts(corpus.documents(cfg.seed), lm.tokenizer, T, bos, lm.eos_token_id), total)
-    done = sum(s.n_contexts for s in meta.shards)
+    done = min(t.done for t in targets)
     for _ in islice(contexts, done):  # finished shards: re-pack their contexts (cheap), skip the LM
         pass
-    report(progress, done * T, total * T, f"resuming after {len(meta.shards)} shards" if done else "")
+    shards_done = min(len(t.meta.shards) for t in targets)
+    report(progress, done * T, total * T, f"resuming after {shards_done} shards" if done else "")
     dtype = torch.float16 if cfg.dtype == "float16" else torch.float32
     for tokens in batched_contexts(contexts, cfg.shard_contexts):
-        acts = torch.empty((len(tokens), T, lm.d_model), dtype=dtype)
+        todo = [t for t in targets if t.done <= done]
+        bufs = {t.meta.hook: torch.empty((len(tokens), T, lm.d_model), dtype=dtype) for t in todo}
         for start in range(0, len(tokens), cfg.batch_size):
             end = min(start + cfg.batch_size, len(tokens))
-            _forward_into(lm, meta.hook, tokens[start:end], acts[start:end])
+            _forward_into(lm, tokens[start:end], {h: buf[start:end] for h, buf in bufs.items()})
             if end < len(tokens):
-                report(progress, (done + end) * T, total * T, f"shard {len(meta.shards) + 1}")
-        meta = append_shard(out, meta, acts.numpy(), tokens, cfg.compression)
+                report(progress, (done + end) * T, total * T, f"shard {len(todo[0].meta.shards) + 1}")
+        for target in todo:
+            target.meta = append_shard(
+                target.out, target.meta, bufs[target.meta.hook].numpy(), tokens, cfg.compression
+            )
         done += len(tokens)
-        report(progress, done * T, total * T, f"shard {len(meta.shards)} written")
+        report(progress, done * T, total * T, f"shard {len(todo[0].meta.shards)} written")
     if done == 0:
         raise CollectError(f"corpus {cfg.corpus!r}: too little text for one context of {T} tokens")
     if done < total:
         log.warning("corpus %r ran out after %d of %d contexts", cfg.corpus, done, total)
-        meta = meta.model_copy(update={"n_contexts": done})
-    return meta.model_copy(update={"n_tokens": done * T})
+    for target in targets:
+        target.meta = target.meta.model_copy(update={"n_contexts": min(done, total), "n_tokens": done * T})

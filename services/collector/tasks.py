@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 from services.collector.celery_app import app
-from shared.config import CollectConfig, validate_config
+from shared.config import CollectConfig, ConfigError, validate_config
 from shared.db.repositories.datasets import get_dataset, mark_dataset_ready
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import COLLECT
 from shared.jobs.lifecycle import JobContext
+from shared.jobs.pipelines import MULTI_HOOK_REFUSED
 from shared.store import ArtifactStore, StoreError, dataset_prefix, get_store
 
 META = "meta.json"
@@ -78,6 +79,8 @@ def run_collect(ctx: JobContext) -> str:
         ctx.config | {"output": str(workdir)},
         source=f"pipeline {ctx.pipeline_id} collect stage",
     )
+    if not isinstance(cfg.hook, str):
+        raise ConfigError(MULTI_HOOK_REFUSED)
     ctx.stage("collect", f"resuming after {restored} stored shards" if restored else "collecting activations")
     sync = ShardSync(store, prefix, workdir)
 

@@ -272,6 +272,8 @@ class JobMutations:
     async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job:
         name = submission_name(input.name)
         collect = validated("collect", CollectConfig, input.collect)
+        if isinstance(collect, CollectConfig) and not isinstance(collect.hook, str):
+            raise BadInput(pipelines.MULTI_HOOK_REFUSED, field="collect.hook")
         train = validated("train", TrainConfig, input.train)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
         return await _submitted(

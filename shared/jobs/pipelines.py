@@ -19,6 +19,7 @@ from typing import Any
 from shared.config import (
     AnalyseConfig,
     CollectConfig,
+    ConfigError,
     EvaluateConfig,
     StrictModel,
     TrainConfig,
@@ -47,6 +48,12 @@ LOCAL_KEYS: dict[str, frozenset[str]] = {
     "evaluate": frozenset({"run", "device", "batch_size"}),
     "analyse": frozenset({"run", "device", "batch_tokens"}),
 }
+
+
+MULTI_HOOK_REFUSED = (
+    "collect config: hook: a pipeline collects one hook into one dataset; submit one pipeline per hook, or "
+    "collect several hooks in one pass with `saelab collect --hook A --hook B` (one dataset folder per hook)"
+)
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,10 @@ def submit_pipeline(
     ``evaluate=True`` evaluates with the default EvaluateConfig, ``False`` skips evaluation, a config uses it.
     Configs may be config objects or plain dicts (validated strictly; errors name the stage and the key).
     """
-    configs: dict[str, StrictModel] = {"collect": _validated("collect", collect)}
+    collect_cfg = _validated("collect", collect)
+    if isinstance(collect_cfg, CollectConfig) and not isinstance(collect_cfg.hook, str):
+        raise ConfigError(MULTI_HOOK_REFUSED)
+    configs: dict[str, StrictModel] = {"collect": collect_cfg}
     if train is not None:
         configs["train"] = _validated("train", train)
         if evaluate is not False:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cli import sources
@@ -46,3 +48,26 @@ def test_offline_without_local_model_fails_fast_with_the_fix(monkeypatch):
     monkeypatch.setattr(sources, "packaged_smollm2", lambda: None)
     with pytest.raises(CliError, match=r"model: .*unreachable.*MODEL=/path/to/model-dir"):
         sources.resolve_demo_sources()
+
+
+def test_collect_with_repeated_hook_writes_one_set_per_hook(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
+    hooks = ["blocks.0.hook_attn_out", "blocks.2.hook_resid_post"]
+    args = [
+        "collect",
+        "--model",
+        str(tiny_gpt2_dir),
+        "--corpus",
+        str(small_corpus),
+        "--output",
+        str(tmp_path),
+    ]
+    args += ["--set", "n_tokens=64", "--set", "context_length=32", "--set", "device=cpu"]
+    assert main([*args, "--hook", hooks[0], "--hook", hooks[1]]) == 0
+    out = capsys.readouterr().out
+    for hook in hooks:
+        assert f"activations: {tmp_path / hook}  ({hook})" in out
+        assert json.loads((tmp_path / hook / "meta.json").read_text())["complete"]
+    assert main([*args, "--output", str(tmp_path / "one"), "--hook", "blocks.3.hook_mlp_in"]) == 0
+    assert json.loads((tmp_path / "one" / "meta.json").read_text())["hook"] == "blocks.3.hook_mlp_in"
+    assert main([*args, "--hook", "blocks.3.hook_mlp_ot"]) == 2
+    assert "did you mean hook_mlp_out" in capsys.readouterr().err

@@ -38,3 +38,12 @@ def test_submit_names_bad_stage_key(embedded_settings, capsys):
     cfg.write_text("collect: {n_tokens: 10}\ntrain: {d_sae: 4, l2_coefficient: 1}\n")
     assert main(["submit", "--config", str(cfg)]) == 2
     assert "l2_coefficient" in capsys.readouterr().err
+
+
+def test_submit_refuses_a_hook_list_and_says_what_to_do(embedded_settings, capsys):
+    cfg = embedded_settings / "pipeline.yaml"
+    cfg.write_text("collect: {hook: [blocks.0.hook_resid_pre, blocks.1.hook_mlp_out]}\ntrain: {d_sae: 4}\n")
+    assert main(["submit", "--config", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "hook: a pipeline collects one hook" in err and "saelab collect --hook A --hook B" in err
+    assert main(["jobs"]) == 0 and capsys.readouterr().out.strip() == "no jobs"

@@ -18,7 +18,7 @@ _LOADED: dict[tuple[Any, ...], LanguageModel] = {}
 
 @pytest.fixture(autouse=True)
 def reuse_loaded_models(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Load each model once per session (the loader itself is tested in tests/shared/test_lm.py)."""
+    """Load each model once per session (the loader itself is tested in tests/shared/lm/)."""
 
     def cached(model: str, gguf_file: str | None = None, device: str = "cpu", **kwargs: Any) -> LanguageModel:
         key = (model, gguf_file, device, tuple(sorted(kwargs.items())))

@@ -1,7 +1,9 @@
-"""End-to-end collection on the tiny GPT-2: shard contents, determinism, resume, atomicity and fail-fast errors."""
+"""End-to-end collection on the tiny GPT-2: shard contents, determinism, resume, atomicity, fail-fast errors and
+several hooks in one pass."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,12 +11,13 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from pydantic import ValidationError
 
 import services.collector.collect as collect_module
 from services.collector.collect import CollectError, collect
 from services.collector.corpus import CorpusError, open_corpus
 from shared.config import CollectConfig
-from shared.lm import LanguageModel, ModelLoadError
+from shared.lm import HookError, LanguageModel, ModelLoadError
 from shared.shards import FORMAT, ActivationSet
 
 MakeConfig = Callable[..., CollectConfig]
@@ -38,13 +41,13 @@ def _all(ds: ActivationSet) -> tuple[np.ndarray, np.ndarray]:
 def forward_counter(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Counts the contexts the collector runs through the LM."""
     counted: list[int] = []
-    original = LanguageModel.activations
+    original = LanguageModel.activations_at
 
-    def counting(self: LanguageModel, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
+    def counting(self: LanguageModel, input_ids: torch.Tensor, hooks: list[str]) -> dict[str, torch.Tensor]:
         counted.append(len(input_ids))
-        return original(self, input_ids, hook)
+        return original(self, input_ids, hooks)
 
-    monkeypatch.setattr(LanguageModel, "activations", counting)
+    monkeypatch.setattr(LanguageModel, "activations_at", counting)
     return counted
 
 
@@ -192,11 +195,109 @@ def test_resume_refuses_when_a_finished_shard_is_missing(make_cfg: MakeConfig) -
 
 
 def test_float16_overflow_is_an_error_not_inf(make_cfg: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
-    original = LanguageModel.activations
+    original = LanguageModel.activations_at
 
-    def huge(self: LanguageModel, input_ids: torch.Tensor, hook: str) -> torch.Tensor:
-        return original(self, input_ids, hook) * 1e6
+    def huge(self: LanguageModel, input_ids: torch.Tensor, hooks: list[str]) -> dict[str, torch.Tensor]:
+        return {h: x * 1e6 for h, x in original(self, input_ids, hooks).items()}
 
-    monkeypatch.setattr(LanguageModel, "activations", huge)
+    monkeypatch.setattr(LanguageModel, "activations_at", huge)
     with pytest.raises(CollectError, match="float16 range.*dtype: float32"):
         collect(make_cfg(dtype="float16"))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Several hooks in one pass
+# --------------------------------------------------------------------------------------------------------------
+
+HOOKS = ["blocks.0.hook_resid_pre", "blocks.1.hook_attn_out", "blocks.3.hook_mlp_in", "blocks.2.hook_mlp_out"]
+
+
+@pytest.fixture
+def hook_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, tuple[str, ...]]]:
+    """(contexts, hooks) of every LM call the collector makes."""
+    calls: list[tuple[int, tuple[str, ...]]] = []
+    original = LanguageModel.activations_at
+
+    def recording(self: LanguageModel, input_ids: torch.Tensor, hooks: list[str]) -> dict[str, torch.Tensor]:
+        calls.append((len(input_ids), tuple(hooks)))
+        return original(self, input_ids, hooks)
+
+    monkeypatch.setattr(LanguageModel, "activations_at", recording)
+    return calls
+
+
+def _same_dataset(a: Path, b: Path) -> None:
+    """Same meta.json, byte-identical activations and tokens."""
+    assert json.loads((a / "meta.json").read_text()) == json.loads((b / "meta.json").read_text())
+    da, db = ActivationSet.open(a, require_complete=True), ActivationSet.open(b, require_complete=True)
+    for i in range(da.n_shards):
+        (acts_a, tok_a), (acts_b, tok_b) = da.read_shard(i), db.read_shard(i)
+        assert acts_a.dtype == acts_b.dtype and acts_a.tobytes() == acts_b.tobytes(), f"{a.name} shard {i}"
+        assert tok_a.tobytes() == tok_b.tobytes()
+
+
+def test_one_pass_writes_each_hooks_single_hook_dataset(
+    make_cfg: MakeConfig, tmp_path: Path, hook_calls: list[tuple[int, tuple[str, ...]]]
+) -> None:
+    out = collect(make_cfg(hook=HOOKS, output=str(tmp_path / "multi")))
+    assert out == tmp_path / "multi" and sorted(p.name for p in out.iterdir()) == sorted(HOOKS)
+    assert [n for n, _ in hook_calls] == [2, 2, 2, 2, 2] and {h for _, h in hook_calls} == {tuple(HOOKS)}
+    for hook in HOOKS:
+        single = collect(make_cfg(hook=hook, output=str(tmp_path / "single" / hook)))
+        _same_dataset(out / hook, single)
+        assert ActivationSet.open(out / hook).meta.hook_kind == hook.split("hook_")[1]
+
+
+def test_multi_hook_resumes_each_dataset_where_it_stands(
+    make_cfg: MakeConfig, tmp_path: Path, hook_calls: list[tuple[int, tuple[str, ...]]]
+) -> None:
+    multi = tmp_path / "multi"
+    # hook 0 finished earlier on its own, hook 1 has one shard of three, hooks 2 and 3 have nothing yet
+    collect(make_cfg(hook=HOOKS[0], output=str(multi / HOOKS[0])))
+    with pytest.raises(Interrupted):
+        collect(make_cfg(hook=HOOKS[1], output=str(multi / HOOKS[1])), progress=_stop_after_first_shard)
+    hook_calls.clear()
+    collect(make_cfg(hook=HOOKS, output=str(multi)))
+    first_shard = [h for n, h in hook_calls[:2]]
+    assert first_shard == [(HOOKS[2], HOOKS[3])] * 2  # shard 0: only the hooks that lack it
+    assert {h for _, h in hook_calls[2:]} == {tuple(HOOKS[1:])} and sum(n for n, _ in hook_calls) == 10
+    for hook in HOOKS:
+        _same_dataset(multi / hook, collect(make_cfg(hook=hook, output=str(tmp_path / "single" / hook))))
+    hook_calls.clear()
+    collect(make_cfg(hook=HOOKS, output=str(multi)))  # everything complete: no LM call
+    collect(make_cfg(hook=HOOKS[2], output=str(multi / HOOKS[2])))  # a single-hook rerun finds it complete
+    assert hook_calls == []
+
+
+def test_interrupted_multi_hook_collection_resumes_without_recomputing(
+    make_cfg: MakeConfig, tmp_path: Path, hook_calls: list[tuple[int, tuple[str, ...]]]
+) -> None:
+    cfg = make_cfg(hook=HOOKS[:2], output=str(tmp_path / "multi"))
+    with pytest.raises(Interrupted):
+        collect(cfg, progress=_stop_after_first_shard)
+    assert [ActivationSet.open(tmp_path / "multi" / h).n_shards for h in HOOKS[:2]] == [1, 1]
+    hook_calls.clear()
+    collect(cfg)
+    assert sum(n for n, _ in hook_calls) == 10 - 4
+    for hook in HOOKS[:2]:
+        _same_dataset(tmp_path / "multi" / hook, collect(make_cfg(hook=hook, output=str(tmp_path / hook))))
+
+
+def test_hook_lists_are_validated_before_anything_is_written(make_cfg: MakeConfig, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="listed twice"):
+        make_cfg(hook=[HOOKS[0], HOOKS[1], HOOKS[0]])
+    with pytest.raises(ValidationError, match=r"hook_mlp_ot.*did you mean hook_mlp_out"):
+        make_cfg(hook=[HOOKS[0], "blocks.1.hook_mlp_ot"])
+    with pytest.raises(ValidationError, match="empty"):
+        make_cfg(hook=[])
+    with pytest.raises(HookError, match=r"blocks\.4\.hook_mlp_in.*4 blocks"):
+        collect(make_cfg(hook=[HOOKS[0], "blocks.4.hook_mlp_in"]))
+    assert not (tmp_path / "acts").exists()
+
+
+def test_single_hook_config_is_unchanged_by_the_list_form(make_cfg: MakeConfig) -> None:
+    """A plain ``hook`` string keeps its dump (dataset ids are hashes of it) and its output folder."""
+    cfg = make_cfg()
+    assert cfg.model_dump()["hook"] == "blocks.2.hook_resid_pre" and cfg.per_hook() == [cfg]
+    multi = make_cfg(hook=HOOKS[:2])
+    assert [(c.hook, Path(c.output).name) for c in multi.per_hook()] == [(h, h) for h in HOOKS[:2]]

@@ -89,6 +89,13 @@ def test_relabel_errors_name_the_problem(mutable: GraphQL, fresh: Seeded) -> Non
         ("collect", {**COLLECT, "output": "/tmp/x"}, "collect.output", "chosen by the server"),
         ("analyse", {"top_k": 0}, "analyse.top_k", "greater than or equal"),
         ("collect", [1, 2], "collect", "expected an object"),
+        ("collect", {**COLLECT, "hook": "blocks.1.hook_mlp_ot"}, "collect.hook", "did you mean hook_mlp_out"),
+        (
+            "collect",
+            {**COLLECT, "hook": ["blocks.0.hook_mlp_in", "blocks.1.hook_mlp_in"]},
+            "collect.hook",
+            "one hook",
+        ),
     ],
 )
 def test_submit_pipeline_validates_like_the_cli(

@@ -1,6 +1,6 @@
 /** Submit a pipeline (collect → train → analyse) or a training run; shows client and server validation messages. */
 import { useState, type FormEvent } from "react";
-import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, usesK, usesL1, validateJobForm, type FieldErrors, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, HOOK_KINDS, usesK, usesL1, validateJobForm, type FieldErrors, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
 import { FormField } from "./FormField";
 
 export interface DatasetOption {
@@ -77,8 +77,11 @@ export function JobForm({ datasets, submitting, onSubmit }: Props) {
             <FormField label="Hook">
               {({ id }) => (
                 <select id={id} value={values.hookKind} onChange={(e) => set("hookKind", e.target.value as JobFormValues["hookKind"])}>
-                  <option value="resid_pre">resid_pre</option>
-                  <option value="resid_post">resid_post</option>
+                  {HOOK_KINDS.map((kind) => (
+                    <option key={kind} value={kind}>
+                      {kind}
+                    </option>
+                  ))}
                 </select>
               )}
             </FormField>

@@ -1,4 +1,4 @@
-import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, parseWidths, serverFieldErrors, trainConfig, validateJobForm, type JobFormValues } from "./jobForm";
+import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, HOOK_KINDS, parseWidths, serverFieldErrors, trainConfig, validateJobForm, type JobFormValues } from "./jobForm";
 
 const form = (over: Partial<JobFormValues>): JobFormValues => ({ ...DEFAULT_JOB_FORM, ...over });
 
@@ -63,6 +63,14 @@ describe("job submission payload", () => {
     expect(trainConfig(form({ architecture: "matryoshka_batchtopk", matryoshkaWidths: "64, 256" }))).toEqual({ architecture: "matryoshka_batchtopk", k: 32, matryoshka_widths: [64, 256], ...base });
     expect(trainConfig(form({ architecture: "matryoshka_batchtopk" }))).toEqual({ architecture: "matryoshka_batchtopk", k: 32, ...base });
     expect(trainConfig(form({ architecture: "gated", l1Coefficient: "3" }))).toEqual({ architecture: "gated", l1_coefficient: 3, ...base });
+  });
+
+  it("names any hook kind of the layer", () => {
+    for (const kind of HOOK_KINDS) {
+      const s = buildSubmission(form({ layer: "2", hookKind: kind }));
+      expect(s).toMatchObject({ input: { collect: { hook: `blocks.2.hook_${kind}` } } });
+    }
+    expect(HOOK_KINDS).toEqual(["resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post"]);
   });
 
   it("sends a training job against its dataset", () => {

@@ -18,12 +18,16 @@ export type Architecture = (typeof ARCHITECTURES)[number]["value"];
 export const usesK = (a: Architecture): boolean => a === "topk" || a === "batchtopk" || a === "matryoshka_batchtopk";
 export const usesL1 = (a: Architecture): boolean => a === "relu" || a === "gated";
 
+/** The hook kinds of a block (docs/theory.md §7), in forward order; the server validates them again. */
+export const HOOK_KINDS = ["resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post"] as const;
+export type HookKind = (typeof HOOK_KINDS)[number];
+
 export interface JobFormValues {
   kind: JobFormKind;
   name: string;
   model: string;
   layer: string;
-  hookKind: "resid_pre" | "resid_post";
+  hookKind: HookKind;
   corpus: string;
   nTokens: string;
   contextLength: string;

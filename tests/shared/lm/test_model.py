@@ -1,50 +1,33 @@
-"""Tests for LM loading and residual-stream hooks on GPT-2 and Llama-family models (tiny random + real SmolLM2)."""
+"""LanguageModel basics: hook name errors, batching, concurrency, loading failures, token text, the real SmolLM2."""
 
 from __future__ import annotations
 
-import shutil
+import re
 import time
-from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import torch
 
-from shared.lm import HookError, HookPoint, LanguageModel, ModelLoadError, load_lm, parse_hook, resolve_source
-
-
-@pytest.fixture(scope="session")
-def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, tiny_gpt2_dir: Path) -> Path:
-    """A tiny random Llama saved with save_pretrained, reusing the GPT-2 tokenizer files."""
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    out = tmp_path_factory.mktemp("tiny-llama")
-    for name in ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"):
-        if (tiny_gpt2_dir / name).exists():
-            shutil.copy(tiny_gpt2_dir / name, out / name)
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=50257,
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        bos_token_id=50256,
-        eos_token_id=50256,
-    )
-    LlamaForCausalLM(config).save_pretrained(out)
-    return out
+from shared.lm import (
+    HOOK_KINDS,
+    HookError,
+    HookPoint,
+    LanguageModel,
+    ModelLoadError,
+    load_lm,
+    parse_hook,
+    parse_hooks,
+    resolve_source,
+)
 
 
 @pytest.fixture(scope="session", params=["gpt2", "llama"])
-def lm(request: pytest.FixtureRequest, tiny_gpt2_dir: Path, tiny_llama_dir: Path) -> LanguageModel:
-    model = load_lm(str(tiny_gpt2_dir if request.param == "gpt2" else tiny_llama_dir))
-    with torch.no_grad():  # non-trivial final-norm weights so the logit-lens test means something
-        model.final_norm.weight.uniform_(0.5, 1.5)
-    return model
+def lm(request: pytest.FixtureRequest, family_dirs: Callable[[str], Path]) -> LanguageModel:
+    """GPT-2 and Llama loaded fresh for this module (the per-family checks live in test_families.py)."""
+    return load_lm(str(family_dirs(request.param)))
 
 
 @pytest.fixture(scope="session")
@@ -67,64 +50,63 @@ def _ids(lm: LanguageModel, batch: int = 3, tokens: int = 12) -> torch.Tensor:
 def test_parse_hook() -> None:
     assert parse_hook("blocks.8.hook_resid_pre") == HookPoint(8, "resid_pre")
     assert parse_hook("blocks.0.hook_resid_post") == HookPoint(0, "resid_post")
-    assert parse_hook("blocks.11.hook_resid_post").name == "blocks.11.hook_resid_post"
+    assert parse_hook(" blocks.11.hook_mlp_in ").name == "blocks.11.hook_mlp_in"
+    assert [parse_hook(f"blocks.2.hook_{k}").kind for k in HOOK_KINDS] == list(HOOK_KINDS)
+    assert HOOK_KINDS == ("resid_pre", "resid_post", "attn_out", "mlp_out", "mlp_in")
 
 
 @pytest.mark.parametrize(
-    "bad", ["blocks.x.hook_resid_pre", "blocks.3.hook_mlp_out", "resid_pre", "blocks.-1.hook_resid_pre"]
+    ("bad", "hint"),
+    [
+        ("blocks.x.hook_resid_pre", ""),
+        ("blocks.3.hook_mlp_ot", "did you mean hook_mlp_out"),
+        ("blocks.3.hook_resid_mid", "did you mean hook_resid_pre"),
+        ("resid_pre", "did you mean hook_resid_pre"),
+        ("blocks.-1.hook_resid_pre", ""),
+        ("blocks.2.attn.hook_z", ""),
+    ],
 )
-def test_malformed_hook_names_the_hook(bad: str) -> None:
-    with pytest.raises(HookError, match=f"hook {bad!r}"):
+def test_malformed_hook_names_the_hook_and_the_valid_ones(bad: str, hint: str) -> None:
+    with pytest.raises(HookError, match=f"hook {re.escape(repr(bad))}") as err:
         parse_hook(bad)
+    assert "resid_pre | resid_post | attn_out | mlp_out | mlp_in" in str(err.value)
+    assert hint in str(err.value)
 
 
-def test_layer_out_of_range_names_hook_and_layer_count(lm: LanguageModel) -> None:
-    with pytest.raises(HookError, match=r"blocks\.4\.hook_resid_pre.*4 blocks"):
+def test_parse_hooks_refuses_empty_and_repeated_lists() -> None:
+    assert [p.layer for p in parse_hooks(["blocks.2.hook_mlp_out", "blocks.0.hook_resid_pre"])] == [2, 0]
+    with pytest.raises(HookError, match="empty"):
+        parse_hooks([])
+    with pytest.raises(HookError, match=r"'blocks.1.hook_attn_out' is listed twice"):
+        parse_hooks(["blocks.1.hook_attn_out", " blocks.1.hook_attn_out"])
+
+
+def test_layer_out_of_range_or_typo_names_the_layers_and_the_valid_hooks(lm: LanguageModel) -> None:
+    with pytest.raises(HookError, match=r"blocks\.4\.hook_resid_pre.*4 blocks \(0\.\.3\).*<layer>: 0\.\.3"):
         lm.activations(_ids(lm), "blocks.4.hook_resid_pre")
     with pytest.raises(HookError, match="blocks.9.hook_resid_post"):
         lm.logits_with_replacement(_ids(lm), "blocks.9.hook_resid_post", None)
+    with pytest.raises(HookError, match=r"'blocks.1.hook_atn_out'.*<layer>: 0\.\.3.*attn_out.*did you mean"):
+        lm.activations(_ids(lm), "blocks.1.hook_atn_out")
+    with pytest.raises(HookError, match="listed twice"):
+        lm.activations_at(_ids(lm), ["blocks.1.hook_mlp_in", "blocks.1.hook_mlp_in"])
+
+
+def test_an_architecture_without_findable_blocks_is_a_load_error(family_dirs: Callable[[str], Path]) -> None:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = family_dirs("gpt2")
+    model = AutoModelForCausalLM.from_pretrained(path)
+    model.config.n_layer = 7  # no ModuleList of 7 blocks
+    with pytest.raises(
+        ModelLoadError, match=r"model type 'gpt2': unsupported architecture.*7 decoder blocks"
+    ):
+        LanguageModel(model, AutoTokenizer.from_pretrained(path))
 
 
 # --------------------------------------------------------------------------------------------------------------
 # Reading the residual stream
 # --------------------------------------------------------------------------------------------------------------
-
-
-def test_family_and_sizes(lm: LanguageModel, request: pytest.FixtureRequest) -> None:
-    assert lm.family == request.node.callspec.params["lm"]
-    assert (lm.n_layers, lm.d_model, lm.bos_token_id) == (4, 64, 50256)
-
-
-def test_truncated_forward_matches_full_hidden_states(lm: LanguageModel) -> None:
-    ids = _ids(lm)
-    with torch.no_grad():
-        hidden = lm.model(input_ids=ids, output_hidden_states=True).hidden_states
-    for layer in range(lm.n_layers):
-        pre = lm.activations(ids, f"blocks.{layer}.hook_resid_pre")
-        assert pre.shape == (3, 12, 64)
-        torch.testing.assert_close(pre, hidden[layer])
-        post = lm.activations(ids, f"blocks.{layer}.hook_resid_post")
-        if layer + 1 < lm.n_layers:
-            torch.testing.assert_close(post, hidden[layer + 1])
-        else:  # the last hidden state has the final norm applied; resid_post is the stream before it
-            with torch.inference_mode():
-                torch.testing.assert_close(lm.final_norm(post), hidden[-1])
-
-
-def test_layers_after_the_hook_and_the_head_are_not_run(lm: LanguageModel) -> None:
-    calls: Counter[str] = Counter()
-    modules = {f"block{i}": b for i, b in enumerate(lm.blocks)}
-    modules |= {"norm": lm.final_norm, "head": lm.model.get_output_embeddings()}
-    handles = [m.register_forward_hook(lambda *_, n=n: calls.update([n])) for n, m in modules.items()]
-    try:
-        lm.activations(_ids(lm), "blocks.1.hook_resid_pre")
-        assert set(calls) == {"block0"}
-        calls.clear()
-        lm.activations(_ids(lm), "blocks.1.hook_resid_post")
-        assert set(calls) == {"block0", "block1"}
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def test_activations_are_batched_and_not_tracked_by_autograd(lm: LanguageModel) -> None:
@@ -133,6 +115,19 @@ def test_activations_are_batched_and_not_tracked_by_autograd(lm: LanguageModel) 
     assert not batch.requires_grad
     rows = torch.cat([lm.activations(ids[i : i + 1], "blocks.2.hook_resid_pre") for i in range(4)])
     torch.testing.assert_close(batch, rows, atol=1e-5, rtol=1e-5)
+
+
+def test_earlier_reads_are_kept_when_later_layers_modify_tensors_in_place(lm: LanguageModel) -> None:
+    """Some architectures add into their input in place (Gemma 4's ``hidden_states += ...``): a read taken before
+    such a block must still hold the value it had when read."""
+    ids = _ids(lm)
+    alone = lm.activations(ids, "blocks.0.hook_resid_post")
+    handle = lm.blocks[1].register_forward_pre_hook(lambda _m, args: args[0].mul_(2.0))
+    try:
+        read = lm.activations_at(ids, ["blocks.0.hook_resid_post", "blocks.2.hook_resid_pre"])
+    finally:
+        handle.remove()
+    torch.testing.assert_close(read["blocks.0.hook_resid_post"], alone)
 
 
 def test_concurrent_callers_do_not_see_each_others_hooks(lm: LanguageModel) -> None:
@@ -156,22 +151,6 @@ def test_concurrent_callers_do_not_see_each_others_hooks(lm: LanguageModel) -> N
 # --------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "hook", ["blocks.1.hook_resid_pre", "blocks.2.hook_resid_post", "blocks.3.hook_resid_post"]
-)
-def test_replacement_identity_gives_clean_logits_and_zeros_change_them(lm: LanguageModel, hook: str) -> None:
-    ids = _ids(lm)
-    with torch.no_grad():
-        reference = lm.model(input_ids=ids).logits
-    clean = lm.logits_with_replacement(ids, hook, None)
-    identity = lm.logits_with_replacement(ids, hook, lambda x: x)
-    zeros = lm.logits_with_replacement(ids, hook, torch.zeros_like)
-    assert clean.shape == (3, 12, lm.model.config.vocab_size)
-    torch.testing.assert_close(clean, reference)
-    torch.testing.assert_close(identity, reference)
-    assert (zeros - reference).abs().max() > 1e-3
-
-
 def test_replacement_sees_the_hooked_activations(lm: LanguageModel) -> None:
     ids = _ids(lm)
     seen: list[torch.Tensor] = []
@@ -182,24 +161,6 @@ def test_replacement_sees_the_hooked_activations(lm: LanguageModel) -> None:
 def test_replacement_of_wrong_shape_is_an_error(lm: LanguageModel) -> None:
     with pytest.raises(ValueError, match="replacement has shape"):
         lm.logits_with_replacement(_ids(lm), "blocks.1.hook_resid_pre", lambda x: x[:, :1])
-
-
-def test_unembed_applies_the_final_norm_like_the_model(lm: LanguageModel) -> None:
-    directions = torch.randn(5, lm.d_model, generator=torch.Generator().manual_seed(2))
-    lens = lm.unembed(directions)
-    assert lens.shape == (5, lm.model.config.vocab_size)
-    head = lm.model.get_output_embeddings()
-    with torch.no_grad():
-        if (
-            lm.family == "gpt2"
-        ):  # LayerNorm: centred, divided by std, weight, + bias; unembed skips 1/std and bias
-            std = (directions.var(-1, unbiased=False, keepdim=True) + lm.final_norm.eps).sqrt()
-            expected = (head(lm.final_norm(directions)) - head(lm.final_norm.bias)) * std
-            torch.testing.assert_close(lm.unembed(directions + 3.0), lens, atol=1e-3, rtol=1e-4)
-        else:  # RMSNorm: divided by rms, weight; unembed skips 1/rms
-            rms = (directions.pow(2).mean(-1, keepdim=True) + lm.final_norm.variance_epsilon).sqrt()
-            expected = head(lm.final_norm(directions)) * rms
-    torch.testing.assert_close(lens, expected, atol=1e-4, rtol=1e-4)
 
 
 def test_token_strings(lm: LanguageModel) -> None:
@@ -266,6 +227,21 @@ def test_smollm2_gguf_hooks_and_massive_bos_activation(
 
 
 @pytest.mark.slow
+def test_smollm2_sublayer_hooks_decompose_the_residual(smollm2_lm: LanguageModel) -> None:
+    """On the real pretrained model: resid_post = resid_pre + attn_out + mlp_out, and mlp_in is the MLP's normed
+    input, for a few blocks; all from one truncated forward."""
+    lm = smollm2_lm
+    ids = lm.tokenizer("Once upon a time, a little fox found a red ball.", return_tensors="pt")["input_ids"]
+    kinds = ("resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post")
+    acts = lm.activations_at(ids, [f"blocks.{layer}.hook_{k}" for layer in (3, 15, 29) for k in kinds])
+    for layer in (3, 15, 29):
+        pre, attn, mlp_in, mlp_out, post = (acts[f"blocks.{layer}.hook_{k}"] for k in kinds)
+        torch.testing.assert_close(post, pre + attn + mlp_out, atol=1e-3, rtol=1e-4)
+        with torch.no_grad():
+            torch.testing.assert_close(mlp_in, lm.blocks[layer].post_attention_layernorm(pre + attn))
+
+
+@pytest.mark.slow
 def test_gguf_loads_convert_once_then_read_an_identical_snapshot(
     smollm2_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,7 +271,7 @@ def test_gguf_loads_convert_once_then_read_an_identical_snapshot(
 
 
 def test_gguf_snapshot_key_follows_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from shared.lm import _gguf_snapshot_dir
+    from shared.lm.load import _gguf_snapshot_dir
 
     monkeypatch.setenv("SAELAB_MODEL_CACHE", str(tmp_path / "cache"))
     f = tmp_path / "m.gguf"
