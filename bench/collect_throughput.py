@@ -230,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeats",
         type=int,
-        default=2,
+        default=1,
         help="multi_hook: runs per side (interleaved), best of each reported",
     )
     parser.add_argument("-v", "--verbose", action="store_true")

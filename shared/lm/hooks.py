@@ -58,7 +58,7 @@ def install(site: Site, fn: HookFn) -> list[RemovableHandle]:
         handles.append(site.block.register_forward_pre_hook(record_rows, with_kwargs=True))
 
     def apply(x: torch.Tensor) -> torch.Tensor | None:
-        shown = x.view(*rows[0], x.shape[-1]) if site.flat else x
+        shown = x.reshape(*rows[0], x.shape[-1]) if site.flat else x
         new = fn(shown)
         if new is None:
             return None
