@@ -1,3 +1,4 @@
+import { describe, expect, it } from "vitest";
 import { extractAssetTags, moveAssetsAfterBase } from "./assetsAfterBase";
 
 const BUILT = `<!doctype html>

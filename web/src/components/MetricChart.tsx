@@ -1,7 +1,7 @@
 /** One training metric against step as a line chart. */
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
 import type { CurvePoint } from "../hooks/useTrainingCurves";
-import { fmtNumber } from "../lib/format";
+import { fmtNumber, fmtTick } from "../lib/format";
 
 export type MetricKey = Exclude<keyof CurvePoint, "step">;
 
@@ -28,8 +28,8 @@ export function MetricChart({ points, metric, title, logY }: Props) {
           <ResponsiveContainer width="100%" height="100%">
             <LineChart data={data} margin={{ top: 5, right: 8, bottom: 0, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-              <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} tick={{ fill: "var(--muted)", fontSize: 11 }} />
-              <YAxis scale={logY ? "log" : "auto"} domain={["auto", "auto"]} tick={{ fill: "var(--muted)", fontSize: 11 }} width={52} tickFormatter={(v: number) => fmtNumber(v, 3)} />
+              <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} tick={{ fill: "var(--muted)", fontSize: 11 }} tickFormatter={fmtTick} />
+              <YAxis scale={logY ? "log" : "auto"} domain={["auto", "auto"]} tick={{ fill: "var(--muted)", fontSize: 11 }} width={52} tickFormatter={fmtTick} />
               <Tooltip
                 contentStyle={{ background: "var(--panel)", border: "1px solid var(--border)", color: "var(--text)" }}
                 labelFormatter={(s) => `step ${s}`}

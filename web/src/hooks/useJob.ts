@@ -1,5 +1,5 @@
 /** One job with its pipeline stages, kept live by the jobUpdates subscription. */
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import { JobUpdatesSubscription, TERMINAL_STATUSES, type JobSummary } from "./jobFields";
@@ -34,9 +34,14 @@ export function useJob(id: string) {
   }, [fetched, live]);
 
   // A stage that finished or a new stage may change fields the subscription does not carry (config, runId).
-  const doneCount = job ? job.children.filter((c) => TERMINAL_STATUSES.has(c.status)).length : 0;
+  // Only a stage finishing while the page is open triggers it: the first answer already has the finished ones.
+  const doneCount = job ? job.children.filter((c) => TERMINAL_STATUSES.has(c.status)).length : null;
+  const lastDone = useRef<number | null>(null);
   useEffect(() => {
-    if (doneCount > 0) reexecute({ requestPolicy: "network-only" });
+    if (doneCount === null) return;
+    const before = lastDone.current;
+    lastDone.current = doneCount;
+    if (before !== null && doneCount > before) reexecute({ requestPolicy: "network-only" });
   }, [doneCount, reexecute]);
 
   const trainRunId = job?.runId ?? job?.children.find((c) => c.kind === "TRAIN")?.runId ?? null;
