@@ -22,7 +22,7 @@ export function TrainingCurves({ points, architecture = null, k = null, caption 
       )}
       <div className="grid-3" data-testid="training-curves" data-steps={points.length}>
         {plan.charts.map((c) => (
-          <MetricChart key={c.metric} points={points} metric={c.metric} title={c.title} logY={c.logY} />
+          <MetricChart key={c.metric} points={points} metric={c.metric} title={c.title} logY={c.logY} fraction={c.fraction} />
         ))}
       </div>
       {plan.notes.map((n) => (

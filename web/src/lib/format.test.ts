@@ -1,4 +1,4 @@
-import { densityBarFraction, densityFloor, densityTicks, displayPath, fmtDate, fmtLog10Density, fmtTick } from "./format";
+import { niceCeil, densityBarFraction, densityFloor, densityTicks, displayPath, fmtDate, fmtLog10Density, fmtTick } from "./format";
 
 describe("formatting", () => {
   it("writes dates as ISO in UTC whatever the locale", () => {
@@ -19,6 +19,14 @@ describe("formatting", () => {
     expect(fmtTick(2_500_000)).toBe("2.5M");
     expect(fmtTick(0)).toBe("0");
     expect(fmtTick(-0.5)).toBe("-0.5");
+  });
+
+  it("rounds an axis top up to 1, 2 or 5 times a power of ten", () => {
+    expect(niceCeil(0.0079)).toBe(0.01);
+    expect(niceCeil(0.34)).toBe(0.5);
+    expect(niceCeil(0.79)).toBe(1);
+    expect(niceCeil(0.2)).toBe(0.2);
+    expect(niceCeil(0)).toBe(1);
   });
 
   it("labels log-density positions as the densities they stand for", () => {

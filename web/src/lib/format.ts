@@ -55,6 +55,14 @@ function trim(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
+/** The smallest 1, 2 or 5 × 10^k at or above v (an axis top): 0.0079 -> 0.01, 0.34 -> 0.5, 0.79 -> 1. */
+export function niceCeil(v: number): number {
+  if (!Number.isFinite(v) || v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  const m = [1, 2, 5, 10].find((x) => x * p >= v * (1 - 1e-12)) ?? 10;
+  return Number((m * p).toPrecision(12));
+}
+
 /** A log10(density) value (an axis position) as the density it stands for: -2 -> "1%", -3.5 -> "0.032%". */
 export function fmtLog10Density(e: number): string {
   if (!Number.isFinite(e)) return "—";

@@ -50,7 +50,8 @@ export interface CurvePointLike {
 export type CurveMetric = "loss" | "mse" | "l1" | "l0" | "explainedVariance" | "deadFraction";
 
 export interface CurvePlan {
-  charts: { metric: CurveMetric; title: string; logY?: boolean }[];
+  /** `fraction`: a share in [0, 1], drawn as a percentage from 0. */
+  charts: { metric: CurveMetric; title: string; logY?: boolean; fraction?: boolean }[];
   /** Sentences standing in for charts that would say nothing (e.g. "L0 is 32 at every logged step"). */
   notes: string[];
 }
@@ -87,7 +88,7 @@ export function curvePlan(points: readonly CurvePointLike[], architecture: strin
   } else {
     charts.push({ metric: "l0", title: "L0 (active features / token)" });
   }
-  charts.push({ metric: "explainedVariance", title: "Explained variance" }, { metric: "deadFraction", title: "Dead fraction (in the window)" });
+  charts.push({ metric: "explainedVariance", title: "Explained variance", fraction: true }, { metric: "deadFraction", title: "Dead fraction (in the window)", fraction: true });
   return { charts, notes };
 }
 

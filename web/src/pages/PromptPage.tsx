@@ -71,6 +71,7 @@ function LivePromptPage() {
   }
   const sel = state.token !== null ? tokens?.[state.token] : undefined;
   const complete = tokens ? listsComplete(tokens) : true;
+  const pending = analysis.fetching || text !== debounced || (single !== null && trace.fetching);
 
   return (
     <div className="stack">
@@ -88,7 +89,7 @@ function LivePromptPage() {
         ) : !tokens || !shading ? (
           <SkeletonLines lines={2} label="Analysing" />
         ) : (
-          <div className="stack" style={{ gap: "0.6rem", opacity: analysis.fetching || text !== debounced ? 0.6 : 1 }}>
+          <div className="stack" style={{ gap: "0.6rem", opacity: pending ? 0.6 : 1 }} data-testid="heatmap-body" data-pending={pending}>
             <ShadeControls
               runId={current.runId}
               mode={state.shade}
