@@ -10,10 +10,18 @@ interface Props {
   /** Features in the run's dictionary (null when the run itself is unknown). */
   dSae: number | null;
   analysed: boolean;
+  /** False when the run's facts could not be read (then nothing is claimed about the run). */
+  runAnswered: boolean;
 }
 
-export function FeatureNotFound({ runId, runName, index, dSae, analysed }: Props) {
+export function FeatureNotFound({ runId, runName, index, dSae, analysed, runAnswered }: Props) {
   const name = runName ? `“${runName}”` : runId;
+  if (!runAnswered)
+    return (
+      <EmptyState title={`Feature #${index} not found in run ${runId}`}>
+        The run may have fewer features, or it has not been analysed yet. <Link to={explorerPath(runId)}>Back to the explorer</Link>.
+      </EmptyState>
+    );
   if (dSae === null)
     return (
       <EmptyState title={`Feature #${index} not found`}>

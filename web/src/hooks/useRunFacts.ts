@@ -41,5 +41,7 @@ export function useRunFacts(id: string | null) {
     grades: run?.grades ?? [],
     analysis: analysisFacts(run?.summary),
     fetching: result.fetching && !result.data,
+    /** True once the server answered (run may still be null: no such run). */
+    answered: !!result.data,
   };
 }

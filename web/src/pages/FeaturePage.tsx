@@ -63,7 +63,7 @@ export function FeaturePage() {
     return (
       <>
         {nav}
-        <FeatureNotFound runId={runId} runName={runName} index={index} dSae={dSae} analysed={facts.run?.analysed ?? false} />
+        <FeatureNotFound runId={runId} runName={runName} index={index} dSae={dSae} analysed={facts.run?.analysed ?? false} runAnswered={facts.answered} />
       </>
     );
 
