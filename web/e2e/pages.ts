@@ -29,13 +29,16 @@ export interface Ids {
   jobId: string | null;
 }
 
-/** The newest analysed run, its feature with the largest max activation, and the newest job. */
+/**
+ * The analysed run with the most features (the seeded TopK run, also after the jobs spec trained a smaller one;
+ * newest first among equals), its feature with the largest max activation, and the newest job.
+ */
 export async function readIds(request: APIRequestContext): Promise<Ids> {
-  const { runs } = await gql<{ runs: { id: string; name: string; analysed: boolean; dSae: number; createdAt: string }[] }>(
+  const { runs } = await gql<{ runs: { id: string; name: string; analysed: boolean; dSae: number; featureCount: number; createdAt: string }[] }>(
     request,
-    "{ runs { id name analysed dSae createdAt } }",
+    "{ runs { id name analysed dSae featureCount createdAt } }",
   );
-  const run = runs.filter((r) => r.analysed).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+  const run = runs.filter((r) => r.analysed).sort((a, b) => b.featureCount - a.featureCount || b.createdAt.localeCompare(a.createdAt))[0];
   if (!run) throw new Error("the gateway has no analysed run: seed one first (services.gateway.dev_seed)");
   const { features } = await gql<{ features: { nodes: { index: number }[] } }>(
     request,

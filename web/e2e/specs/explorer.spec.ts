@@ -55,9 +55,13 @@ test("explorer on a phone-sized screen and in the light theme", async ({ page })
 test("dead features are hidden by default; hiding dense ones narrows the list; every column is explained", async ({ page }) => {
   await openExplorer(page, "?hide=none");
   const all = Number(/of ([\d,]+)/.exec(await page.getByTestId("page-range").innerText())![1].replace(/,/g, ""));
-  await page.getByRole("checkbox", { name: "dead" }).check();
+  // the boxes follow the URL, which the router updates in a transition: click, then wait for the new state
+  // (locator.check() reads the state back at once and can see the box before the URL caught up)
+  await page.getByRole("checkbox", { name: "dead" }).click();
+  await expect(page.getByRole("checkbox", { name: "dead" })).toBeChecked();
   await expect(page).not.toHaveURL(/hide=/); // the default
-  await page.getByRole("checkbox", { name: /^dense/ }).check();
+  await page.getByRole("checkbox", { name: /^dense/ }).click();
+  await expect(page.getByRole("checkbox", { name: /^dense/ })).toBeChecked();
   await expect(page).toHaveURL(/hide=dead%2Cdense|hide=dead,dense/);
   const threshold = Number(/> ([\d.]+) %/.exec(await page.getByRole("checkbox", { name: /^dense/ }).locator("..").innerText())![1]) / 100;
   const range = page.getByTestId("page-range");

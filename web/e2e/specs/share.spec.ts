@@ -61,15 +61,19 @@ test("a copied prompt link reproduces the analysis in a fresh browser", async ({
 
   // shading by two features chosen in the ranking (max of the set), then by one (its exact trace)
   const rows = page.getByTestId("ranked-feature");
-  await rows.nth(0).getByRole("checkbox").check();
-  await rows.nth(1).getByRole("checkbox").check();
+  // (click, then wait: the boxes follow the URL, updated in a router transition)
+  await rows.nth(0).getByRole("checkbox").click();
+  await expect(rows.nth(0).getByRole("checkbox")).toBeChecked();
+  await rows.nth(1).getByRole("checkbox").click();
+  await expect(rows.nth(1).getByRole("checkbox")).toBeChecked();
   await expect(page.getByTestId("shading-note")).toContainText("max activation of #");
   const twoFeatures = await promptView(page);
   await other.goto(await copiedLink(page));
   expect(await promptView(other)).toEqual(twoFeatures);
   await docShot(page, "prompt");
 
-  await rows.nth(1).getByRole("checkbox").uncheck();
+  await rows.nth(1).getByRole("checkbox").click();
+  await expect(rows.nth(1).getByRole("checkbox")).not.toBeChecked();
   await expect(page.getByTestId("shading-note")).toContainText(/Shaded by activation of #\d+/);
   const oneFeature = await promptView(page);
   await other.goto(await copiedLink(page));
