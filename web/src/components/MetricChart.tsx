@@ -19,6 +19,11 @@ const pctTick = (v: number) => `${fmtTick(Number((v * 100).toPrecision(3)))}%`;
 export function MetricChart({ points, metric, title, logY, fraction }: Props) {
   const data = points.filter((p) => p[metric] !== null && p[metric] !== undefined && (!logY || (p[metric] as number) > 0));
   const last = data.at(-1)?.[metric];
+  // fractions: an axis from 0 (or a round value below it, e.g. early negative EV) to a round top, quarter ticks
+  // (recharts' own ticks land on values like 16.2 %)
+  const values = fraction ? data.map((p) => p[metric] as number) : [];
+  const top = fraction ? Math.min(1, niceCeil(Math.max(0.01, ...values))) : 0;
+  const bottom = fraction && Math.min(0, ...values) < 0 ? -niceCeil(-Math.min(...values)) : 0;
   return (
     <figure style={{ margin: 0 }} data-testid={`curve-${metric}`} data-points={data.length}>
       <figcaption className="row small" style={{ justifyContent: "space-between" }}>
@@ -35,7 +40,8 @@ export function MetricChart({ points, metric, title, logY, fraction }: Props) {
               <XAxis dataKey="step" type="number" domain={["dataMin", "dataMax"]} tick={{ fill: "var(--muted)", fontSize: 11 }} tickFormatter={fmtTick} />
               <YAxis
                 scale={logY ? "log" : "auto"}
-                domain={fraction ? [0, (max: number) => Math.min(1, niceCeil(Math.max(max, 0.01)))] : ["auto", "auto"]}
+                domain={fraction ? [bottom, top] : ["auto", "auto"]}
+                ticks={fraction ? [...(bottom < 0 ? [bottom] : []), 0, top / 4, top / 2, (3 * top) / 4, top] : undefined}
                 tick={{ fill: "var(--muted)", fontSize: 11 }}
                 width={52}
                 tickFormatter={fraction ? pctTick : fmtTick}
