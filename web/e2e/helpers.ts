@@ -5,12 +5,31 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
+const DOC_IMAGES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "images");
 
 /** Full-page screenshot under web/e2e/screenshots/<name>.png for reviewers. */
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.evaluate(() => window.scrollTo(0, 0)); // keep the sticky header at the top of a full-page shot
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/**
+ * A small screenshot of what the page shows first (the viewport, 1280 x 800) for the README, written to
+ * docs/images/<name>.png only when E2E_DOC_SHOTS=1 (so ordinary runs leave the committed images alone);
+ * always also under e2e/screenshots/.
+ */
+export async function docShot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.screenshot({ path: join(SHOTS, `doc-${name}.png`) });
+  if (process.env.E2E_DOC_SHOTS === "1") {
+    mkdirSync(DOC_IMAGES, { recursive: true });
+    await page.screenshot({ path: join(DOC_IMAGES, `${name}.png`) });
+  }
+  if (size) await page.setViewportSize(size);
 }
 
 /** Put the API token (E2E_API_TOKEN) where the client reads it, before any page script runs. */

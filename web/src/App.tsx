@@ -2,6 +2,7 @@
 import { createBrowserRouter, createHashRouter, RouterProvider } from "react-router";
 import { isStaticMode } from "./api/staticMode";
 import { Layout } from "./components/Layout";
+import { BookmarksPage } from "./pages/BookmarksPage";
 import { ExplorerPage } from "./pages/ExplorerPage";
 import { FeaturePage } from "./pages/FeaturePage";
 import { FeatureRedirect } from "./pages/FeatureRedirect";
@@ -24,6 +25,7 @@ export const routes = [
       { path: "/search", element: <SearchPage /> },
       { path: "/jobs", element: <JobsPage /> },
       { path: "/jobs/:id", element: <JobPage /> },
+      { path: "/bookmarks", element: <BookmarksPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

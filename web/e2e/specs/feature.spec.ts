@@ -1,6 +1,6 @@
 /** Feature detail: top examples shaded by activation with the max token marked; relabel persists. */
 import { expect, test } from "@playwright/test";
-import { openExplorer, shot, useApiToken } from "../helpers";
+import { docShot, openExplorer, shot, useApiToken } from "../helpers";
 
 async function openStrongestFeature(page: import("@playwright/test").Page) {
   await openExplorer(page, "?sort=maxActivation&order=desc");
@@ -26,7 +26,18 @@ test("open a feature and see its examples shaded, with the max token marked and 
   await first.hover();
   await expect(page.getByTestId("feature-stats")).toBeVisible();
   await expect(page.getByTestId("logit-lens")).toBeVisible();
+  // explanations carry their method; "Fires most on" has no 0 % chip; ranges are labelled by activation, not "Bin n"
+  await expect(page.getByTestId("explanation-method").first()).toHaveText(/offline token-list labeller|human/);
+  for (const chip of await page.getByTestId("top-tokens").locator("li").allInnerTexts()) expect(chip).not.toMatch(/\s0%$/);
+  const groups = page.getByTestId("quantile-group").locator("h3");
+  if (await groups.count()) for (const h of await groups.allInnerTexts()) expect(h).toMatch(/^(Samples at|Activations) [\d.]+/);
+  await expect(page.getByTestId("quantile-samples")).not.toContainText(/Bin \d+ of/);
+  // logit-lens tokens show their leading spaces; the histogram card does not repeat the grade
+  const lens = await page.getByTestId("logit-lens").locator(".tokchip").allInnerTexts();
+  expect(lens.some((t) => t.includes("␣"))).toBe(true);
+  await expect(page.locator("section", { hasText: "Activation histogram" }).getByTestId("grade-badge")).toHaveCount(0);
   await shot(page, "feature");
+  await docShot(page, "feature");
 
   // neighbours are linked to their own pages
   const neighbour = page.getByTestId("decoder-neighbours").locator("a").first();

@@ -4,7 +4,7 @@
  * (training must last a few seconds so that its steps can be watched arriving: 3000 steps by default).
  */
 import { expect, test, type Page } from "@playwright/test";
-import { recordAttributes, recorded, shot, useApiToken } from "../helpers";
+import { docShot, recordAttributes, recorded, shot, useApiToken } from "../helpers";
 
 const env = (name: string, fallback: string) => process.env[name] ?? fallback;
 
@@ -70,8 +70,10 @@ test("submit a pipeline and watch progress and training curves update live", asy
   for (const metric of ["loss", "mse", "l0", "explainedVariance", "deadFraction"])
     expect(Number(await page.getByTestId(`curve-${metric}`).getAttribute("data-points"))).toBeGreaterThan(1);
   await shot(page, "job-done");
+  await docShot(page, "job");
 
   await page.getByRole("link", { name: "Jobs", exact: true }).first().click();
   await expect(page.getByTestId("job-row").first()).toBeVisible();
   await shot(page, "jobs");
+  await docShot(page, "jobs");
 });

@@ -1,6 +1,6 @@
 /** Search: debounced query in the URL, ranked hits, landing on a feature. */
 import { expect, test } from "@playwright/test";
-import { openExplorer, shot } from "../helpers";
+import { docShot, openExplorer, shot } from "../helpers";
 
 test("search for a label word and land on the feature", async ({ page }) => {
   await openExplorer(page, "?sort=labelScore&order=desc");
@@ -21,6 +21,7 @@ test("search for a label word and land on the feature", async ({ page }) => {
   await expect(hits.first()).toBeVisible();
   await expect(hits.first().locator("mark").first()).toBeVisible();
   await shot(page, "search");
+  await docShot(page, "search");
 
   await page.reload(); // the query lives in the URL
   await expect(page.getByLabel("Search features")).toHaveValue(word);

@@ -26,7 +26,7 @@ const RESOLVERS: Record<string, Resolver> = {
     const r = await run();
     return { run: sameRun(r, v.id) ? r : null };
   },
-  RunGrades: async (v) => {
+  RunFacts: async (v) => {
     const r = await run();
     return { run: sameRun(r, v.id) ? r : null };
   },

@@ -1,5 +1,5 @@
-/** A config object (snake_case keys) as a key/value list. */
-import { flattenConfig } from "../lib/config";
+/** A config object (snake_case keys) as a key/value list: knobs the architecture ignores left out, server paths shortened. */
+import { configRows } from "../lib/runView";
 
 function show(v: unknown): string {
   if (v === null || v === undefined) return "—";
@@ -7,8 +7,8 @@ function show(v: unknown): string {
   return String(v);
 }
 
-export function ConfigTable({ config }: { config: unknown }) {
-  const entries = flattenConfig(config);
+export function ConfigTable({ config, architecture }: { config: unknown; architecture?: string | null }) {
+  const entries = configRows(config, architecture);
   if (!entries.length) return <div className="muted small">No config recorded.</div>;
   return (
     <dl className="kv small" data-testid="config-table">

@@ -1,5 +1,5 @@
-/** Explorer filters: grade, density range (log10) and label text; label typing is debounced by the page. */
-import type { ExplorerState } from "../lib/explorerParams";
+/** Explorer filters: label text (debounced by the page), grade, hide dead / dense, density range (log10). */
+import { hideParam, type ExplorerState, type HideGroup } from "../lib/explorerParams";
 
 interface Props {
   state: ExplorerState;
@@ -7,6 +7,8 @@ interface Props {
   labelDraft: string;
   onLabelDraft: (text: string) => void;
   onChange: (updates: Record<string, string | null>) => void;
+  /** The run's dense threshold (a fraction of tokens). */
+  denseThreshold: number;
 }
 
 const DENSITY_STEPS = [
@@ -20,10 +22,14 @@ const DENSITY_STEPS = [
   { v: "0", text: "100%" },
 ];
 
-export function FeatureFilters({ state, grades, labelDraft, onLabelDraft, onChange }: Props) {
+export function FeatureFilters({ state, grades, labelDraft, onLabelDraft, onChange, denseThreshold }: Props) {
   const toggleGrade = (g: string) => {
     const next = state.grades.includes(g) ? state.grades.filter((x) => x !== g) : [...state.grades, g];
     onChange({ grade: next.length ? next.join(",") : null });
+  };
+  const toggleHide = (g: HideGroup) => {
+    const next = state.hide.includes(g) ? state.hide.filter((x) => x !== g) : [...state.hide, g];
+    onChange({ hide: hideParam(next) });
   };
   return (
     <div className="row" role="group" aria-label="Filters">
@@ -35,15 +41,27 @@ export function FeatureFilters({ state, grades, labelDraft, onLabelDraft, onChan
         onChange={(e) => onLabelDraft(e.target.value)}
       />
       {grades.length > 0 && (
-        <span className="row small" aria-label="Grade">
+        <fieldset className="row small inline-fieldset">
+          <legend className="muted">Grade</legend>
           {grades.map((g) => (
             <label key={g} className="row small" style={{ gap: "0.2rem" }}>
               <input type="checkbox" checked={state.grades.includes(g)} onChange={() => toggleGrade(g)} />
               {g}
             </label>
           ))}
-        </span>
+        </fieldset>
       )}
+      <fieldset className="row small inline-fieldset">
+        <legend className="muted">Hide</legend>
+        <label className="row small" style={{ gap: "0.2rem" }} title="Features that never fired on the analysed tokens">
+          <input type="checkbox" checked={state.hide.includes("dead")} onChange={() => toggleHide("dead")} />
+          dead
+        </label>
+        <label className="row small" style={{ gap: "0.2rem" }} title={`Features firing on more than ${Math.round(denseThreshold * 1000) / 10} % of tokens`}>
+          <input type="checkbox" checked={state.hide.includes("dense")} onChange={() => toggleHide("dense")} />
+          dense (&gt; {Math.round(denseThreshold * 1000) / 10} %)
+        </label>
+      </fieldset>
       <label className="row small muted">
         Density from
         <select

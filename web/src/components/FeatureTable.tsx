@@ -1,19 +1,24 @@
-/** The explorer's table: one row per feature, sortable headers, density bar, label linked to the detail page. */
+/** The explorer's table: one row per feature, sortable explained headers, log-density bar, label linked to the detail page. */
 import { Link } from "react-router";
 import type { SortParam } from "../lib/explorerParams";
 import { fmtNumber } from "../lib/format";
 import { featurePath } from "../lib/routes";
+import { labelScoreCaveat } from "../lib/scores";
+import { COLUMN_HELP } from "./ColumnLegend";
 import { DensityBar } from "./DensityBar";
+import { DensityScale } from "./DensityScale";
 import { GradeBadge } from "./GradeBadge";
 import { SortHeader } from "./SortHeader";
 
 export interface FeatureRow {
   index: number;
   label?: string | null;
+  labelSource?: string | null;
   grade?: string | null;
   labelScore?: number | null;
   density: number;
   maxActivation: number;
+  nActive?: number | null;
 }
 
 interface Props {
@@ -22,12 +27,14 @@ interface Props {
   sort: SortParam;
   order: "asc" | "desc";
   onSort: (column: SortParam) => void;
+  /** Lowest decade of the density bars (densityFloor of the run's token count). */
+  densityFloor: number;
   dimmed?: boolean;
 }
 
-export function FeatureTable({ runId, rows, sort, order, onSort, dimmed }: Props) {
+export function FeatureTable({ runId, rows, sort, order, onSort, densityFloor, dimmed }: Props) {
   const header = (col: SortParam, text: string, className?: string) => (
-    <SortHeader active={sort === col} order={order} onSort={() => onSort(col)} className={className}>
+    <SortHeader active={sort === col} order={order} onSort={() => onSort(col)} className={className} help={COLUMN_HELP[col as keyof typeof COLUMN_HELP]}>
       {text}
     </SortHeader>
   );
@@ -37,34 +44,53 @@ export function FeatureTable({ runId, rows, sort, order, onSort, dimmed }: Props
         <thead>
           <tr>
             {header("index", "#")}
-            <th>Label</th>
-            <th>Grade</th>
+            <th title={COLUMN_HELP.label}>Label</th>
+            <th title={COLUMN_HELP.grade}>Grade</th>
             {header("density", "Density")}
             {header("maxActivation", "Max act.", "num")}
             {header("labelScore", "Label score", "num hide-narrow")}
           </tr>
+          <tr className="axis-row" aria-hidden="true">
+            <td colSpan={3} />
+            <td>
+              <DensityScale floor={densityFloor} />
+            </td>
+            <td colSpan={2} className="hide-narrow" />
+          </tr>
         </thead>
         <tbody>
-          {rows.map((f) => (
-            <tr key={f.index} data-testid="feature-row">
-              <td className="num mono">
-                <Link to={featurePath(runId, f.index)}>{f.index}</Link>
-              </td>
-              <td className="label-cell">
-                <Link to={featurePath(runId, f.index)} title={f.label ?? undefined}>
-                  {f.label || <span className="muted">unlabelled</span>}
-                </Link>
-              </td>
-              <td>
-                <GradeBadge grade={f.grade} />
-              </td>
-              <td>
-                <DensityBar density={f.density} />
-              </td>
-              <td className="num">{fmtNumber(f.maxActivation, 2)}</td>
-              <td className="num hide-narrow">{fmtNumber(f.labelScore, 2)}</td>
-            </tr>
-          ))}
+          {rows.map((f) => {
+            const caveat = f.labelScore != null ? labelScoreCaveat(f.nActive, f.labelSource) : null;
+            return (
+              <tr key={f.index} data-testid="feature-row">
+                <td className="num mono">
+                  <Link to={featurePath(runId, f.index)}>{f.index}</Link>
+                </td>
+                <td className="label-cell">
+                  <Link to={featurePath(runId, f.index)} title={f.label ?? undefined}>
+                    {f.label || <span className="muted">unlabelled</span>}
+                  </Link>
+                  {f.labelSource === "human" && <span className="small muted"> (human)</span>}
+                </td>
+                <td>
+                  <GradeBadge grade={f.grade} />
+                </td>
+                <td>
+                  <DensityBar density={f.density} floor={densityFloor} />
+                </td>
+                <td className="num">{fmtNumber(f.maxActivation, 2)}</td>
+                <td className="num hide-narrow" title={caveat ?? undefined}>
+                  {fmtNumber(f.labelScore, 2)}
+                  {caveat && (
+                    <>
+                      <span className="warn-text" aria-hidden="true"> ⚠</span>
+                      <span className="sr-only">{caveat}</span>
+                    </>
+                  )}
+                </td>
+              </tr>
+            );
+          })}
         </tbody>
       </table>
     </div>

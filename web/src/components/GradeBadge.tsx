@@ -1,8 +1,20 @@
-/** A feature's interpretability grade as a coloured pill. */
+/** A feature's auto-label grade as a pill whose meaning reads without colour: a bar glyph (drawn by CSS, so it is not part of the text), the word, and a tooltip. */
+import { GRADE_HELP } from "../lib/scores";
 
-const TONE: Record<string, string> = { high: "good", a: "good", medium: "warn", b: "warn", low: "bad", c: "bad", dead: "bad", dense: "warn" };
+const LOOK: Record<string, { tone: string; glyph: string }> = {
+  high: { tone: "good", glyph: "▮▮▮" },
+  medium: { tone: "warn", glyph: "▮▮▯" },
+  low: { tone: "bad", glyph: "▮▯▯" },
+  dead: { tone: "bad", glyph: "✕" },
+  dense: { tone: "warn", glyph: "≋" },
+};
 
 export function GradeBadge({ grade }: { grade: string | null | undefined }) {
-  if (!grade) return <span className="muted">—</span>;
-  return <span className={`badge ${TONE[grade.toLowerCase()] ?? ""}`}>{grade}</span>;
+  if (!grade) return <span className="muted" title="Not graded (no score, or too few held-out firings)">—</span>;
+  const look = LOOK[grade.toLowerCase()];
+  return (
+    <span className={`badge ${look?.tone ?? ""}`} data-glyph={look?.glyph} title={GRADE_HELP} data-testid="grade-badge">
+      {grade}
+    </span>
+  );
 }

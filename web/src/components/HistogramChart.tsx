@@ -1,6 +1,6 @@
 /** A histogram (edges + counts) as a bar chart; the zero fraction, if given, is stated under it. */
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
-import { fmtNumber, fmtPercent } from "../lib/format";
+import { fmtNumber, fmtPercent, fmtTick } from "../lib/format";
 
 export interface HistogramData {
   edges: readonly number[];
@@ -33,7 +33,7 @@ export function HistogramChart({ histogram, xLabel, formatEdge = (e) => fmtNumbe
           <BarChart data={rows} margin={{ top: 5, right: 5, bottom: 5, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" vertical={false} />
             <XAxis dataKey="mid" tick={{ fill: "var(--muted)", fontSize: 11 }} minTickGap={16} />
-            <YAxis tick={{ fill: "var(--muted)", fontSize: 11 }} width={48} allowDecimals={false} />
+            <YAxis tick={{ fill: "var(--muted)", fontSize: 11 }} width={48} allowDecimals={false} tickFormatter={fmtTick} />
             <Tooltip
               contentStyle={{ background: "var(--panel)", border: "1px solid var(--border)", color: "var(--text)" }}
               labelFormatter={(_, p) => (p?.[0]?.payload as { bin?: string } | undefined)?.bin ?? ""}

@@ -1,5 +1,6 @@
 /** Tokens the feature's decoder direction promotes (top) and suppresses (bottom) through the unembedding. */
-import { displayToken, fmtNumber } from "../lib/format";
+import { fmtNumber } from "../lib/format";
+import { TokenChip } from "./TokenChip";
 
 interface TokenValue {
   token: string;
@@ -13,7 +14,9 @@ function Column({ title, rows }: { title: string; rows: readonly TokenValue[] })
       <ul className="plain">
         {rows.map((r, i) => (
           <li key={i}>
-            <code style={{ flex: 1 }}>{JSON.stringify(displayToken(r.token)).slice(1, -1)}</code>
+            <span style={{ flex: 1 }}>
+              <TokenChip token={r.token} />
+            </span>
             <span className="num small muted">{fmtNumber(r.value, 2)}</span>
           </li>
         ))}
@@ -24,9 +27,15 @@ function Column({ title, rows }: { title: string; rows: readonly TokenValue[] })
 
 export function LogitLensTable({ top, bottom }: { top: readonly TokenValue[]; bottom: readonly TokenValue[] }) {
   return (
-    <div className="grid-2" data-testid="logit-lens">
-      <Column title="Promoted" rows={top} />
-      <Column title="Suppressed" rows={bottom} />
+    <div className="stack" style={{ gap: "0.4rem" }}>
+      <div className="grid-2" data-testid="logit-lens">
+        <Column title="Promoted" rows={top} />
+        <Column title="Suppressed" rows={bottom} />
+      </div>
+      <div className="small muted">
+        Logit of each token along the decoder direction (final norm weight applied). <span className="tok-mark">␣</span> marks a
+        space; <span className="tok-code">e2</span> a byte of a character split across tokens.
+      </div>
     </div>
   );
 }

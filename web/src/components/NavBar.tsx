@@ -9,6 +9,7 @@ const LINKS = [
   { to: "/search", label: "Search" },
   { to: "/prompt", label: "Prompt" },
   { to: "/jobs", label: "Jobs" },
+  { to: "/bookmarks", label: "Bookmarks" },
 ];
 
 export function NavBar() {

@@ -12,6 +12,8 @@ interface Props {
   onTokenClick?: (position: number) => void;
   selected?: number | null;
   label?: string;
+  /** What a value is, for the hover text ("activation of #12", "features ≥ 1.5"). */
+  valueName?: string;
 }
 
 function argmax(values: readonly number[]): number {
@@ -26,15 +28,15 @@ function argmax(values: readonly number[]): number {
   return best;
 }
 
-export function ShadedText({ tokens, activations, maxPosition, scale, onTokenClick, selected, label }: Props) {
+export function ShadedText({ tokens, activations, maxPosition, scale, onTokenClick, selected, label, valueName }: Props) {
   const top = scale && scale > 0 ? scale : scaleMax(activations);
   const maxAt = maxPosition ?? argmax(activations);
   return (
-    <div className="tokens" aria-label={label}>
+    <div className="tokens" role={label ? "group" : undefined} aria-label={label}>
       {tokens.map((tok, i) => {
         const value = activations[i] ?? 0;
         const style = { background: shadeColor(value, top), color: shadeTextColor(value, top) };
-        const title = `${JSON.stringify(tok)} → ${fmtNumber(value, 3)}`;
+        const title = `${JSON.stringify(tok)} → ${valueName ? `${valueName}: ` : ""}${fmtNumber(value, 3)}`;
         const cls = `tok${i === maxAt && value > 0 ? " max" : ""}${selected === i ? " selected" : ""}`;
         return onTokenClick ? (
           <button key={i} type="button" className={cls} style={style} title={title} data-activation={value} aria-pressed={selected === i} onClick={() => onTokenClick(i)}>

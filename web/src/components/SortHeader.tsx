@@ -7,11 +7,13 @@ interface Props {
   order: "asc" | "desc";
   onSort: () => void;
   className?: string;
+  /** What the column means (tooltip). */
+  help?: string;
 }
 
-export function SortHeader({ children, active, order, onSort, className }: Props) {
+export function SortHeader({ children, active, order, onSort, className, help }: Props) {
   return (
-    <th className={className} aria-sort={active ? (order === "asc" ? "ascending" : "descending") : "none"}>
+    <th className={className} aria-sort={active ? (order === "asc" ? "ascending" : "descending") : "none"} title={help}>
       <button type="button" className="sort" aria-pressed={active} onClick={onSort}>
         {children} {active ? (order === "asc" ? "▲" : "▼") : ""}
       </button>

@@ -1,20 +1,34 @@
-/** The training curves a reviewer looks at: loss, MSE, L0, explained variance, dead fraction. */
+/** The training curves that say something for this run (no duplicate loss/MSE chart, no flat L0 chart), with what a point averages. */
 import type { CurvePoint } from "../hooks/useTrainingCurves";
-import { MetricChart, type MetricKey } from "./MetricChart";
+import { curvePlan } from "../lib/runView";
+import { MetricChart } from "./MetricChart";
 
-const CURVES: { metric: MetricKey; title: string; logY?: boolean }[] = [
-  { metric: "loss", title: "Loss", logY: true },
-  { metric: "mse", title: "MSE", logY: true },
-  { metric: "l0", title: "L0 (active features / token)" },
-  { metric: "explainedVariance", title: "Explained variance" },
-  { metric: "deadFraction", title: "Dead fraction (silent > dead_feature_threshold tokens)" },
-];
+interface Props {
+  points: readonly CurvePoint[];
+  architecture?: string | null;
+  k?: number | null;
+  /** What one point averages (trainingWindowText), if known. */
+  caption?: string | null;
+}
 
-export function TrainingCurves({ points }: { points: readonly CurvePoint[] }) {
+export function TrainingCurves({ points, architecture = null, k = null, caption }: Props) {
+  const plan = curvePlan(points, architecture, k);
   return (
-    <div className="grid-3" data-testid="training-curves" data-steps={points.length}>
-      {CURVES.map((c) => (
-        <MetricChart key={c.metric} points={points} metric={c.metric} title={c.title} logY={c.logY} />
+    <div className="stack" style={{ gap: "0.5rem" }}>
+      {caption && (
+        <div className="small muted" data-testid="curves-caption">
+          {caption}
+        </div>
+      )}
+      <div className="grid-3" data-testid="training-curves" data-steps={points.length}>
+        {plan.charts.map((c) => (
+          <MetricChart key={c.metric} points={points} metric={c.metric} title={c.title} logY={c.logY} fraction={c.fraction} />
+        ))}
+      </div>
+      {plan.notes.map((n) => (
+        <div key={n} className="small muted" data-testid="curves-note">
+          {n}
+        </div>
       ))}
     </div>
   );

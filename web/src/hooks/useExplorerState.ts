@@ -3,10 +3,11 @@ import { useMemo } from "react";
 import { featureFilter, nextSort, parseExplorerParams, sortVariables, type SortParam } from "../lib/explorerParams";
 import { useUrlParams } from "./useUrlParams";
 
-export function useExplorerState() {
+/** `denseThreshold`: the run's (for "hide dense"). */
+export function useExplorerState(denseThreshold?: number) {
   const { params, update } = useUrlParams();
   const state = useMemo(() => parseExplorerParams(params), [params]);
-  const filter = useMemo(() => featureFilter(state), [state]);
+  const filter = useMemo(() => featureFilter(state, denseThreshold), [state, denseThreshold]);
   return {
     state,
     filter,

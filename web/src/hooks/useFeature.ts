@@ -67,16 +67,14 @@ export const FeatureDetailQuery = graphql(`
 
 export function useFeature(runId: string | null, index: number | null) {
   const valid = runId !== null && index !== null && Number.isInteger(index) && index >= 0;
-  const [result, reexecute] = useQuery({
-    query: FeatureDetailQuery,
-    variables: { runId: runId ?? "", index: index ?? 0 },
-    pause: !valid,
-  });
+  const variables = { runId: runId ?? "", index: index ?? 0 };
+  const [result, reexecute] = useQuery({ query: FeatureDetailQuery, variables, pause: !valid });
   return {
     feature: result.data?.feature ?? null,
     notFound: (!!result.data && result.data.feature === null) || (!valid && runId !== null),
     fetching: result.fetching && !result.data,
     error: result.error,
     retry: () => reexecute({ requestPolicy: "network-only" }),
+    apiQuery: { document: FeatureDetailQuery, variables },
   };
 }

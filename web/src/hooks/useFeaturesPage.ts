@@ -25,6 +25,10 @@ export const FeaturesPageQuery = graphql(`
         log10Density
         meanActivation
         maxActivation
+        nActive
+        dead
+        dense
+        labelSource
       }
     }
   }
@@ -40,11 +44,8 @@ export interface FeaturesPageArgs {
 }
 
 export function useFeaturesPage(a: FeaturesPageArgs) {
-  const [result, reexecute] = useQuery({
-    query: FeaturesPageQuery,
-    variables: { runId: a.runId ?? "", page: a.page, first: a.pageSize, sort: a.sort, order: a.order, filter: a.filter },
-    pause: !a.runId,
-  });
+  const variables = { runId: a.runId ?? "", page: a.page, first: a.pageSize, sort: a.sort, order: a.order, filter: a.filter };
+  const [result, reexecute] = useQuery({ query: FeaturesPageQuery, variables, pause: !a.runId });
   const conn = result.data?.features ?? null;
   return {
     features: conn?.nodes ?? null,
@@ -55,5 +56,7 @@ export function useFeaturesPage(a: FeaturesPageArgs) {
     stale: result.stale,
     error: result.error,
     retry: () => reexecute({ requestPolicy: "network-only" }),
+    /** The query and variables behind this page ("show the API query"). */
+    apiQuery: { document: FeaturesPageQuery, variables },
   };
 }

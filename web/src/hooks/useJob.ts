@@ -1,5 +1,5 @@
 /** One job with its pipeline stages, kept live by the jobUpdates subscription. */
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import { JobUpdatesSubscription, TERMINAL_STATUSES, type JobSummary } from "./jobFields";
@@ -33,11 +33,18 @@ export function useJob(id: string) {
     return { ...fetched, ...(mine ?? {}), children };
   }, [fetched, live]);
 
-  // A stage that finished or a new stage may change fields the subscription does not carry (config, runId).
-  const doneCount = job ? job.children.filter((c) => TERMINAL_STATUSES.has(c.status)).length : 0;
+  // Refetch when the job moves on while the page is open (a stage finished, or the pipeline's own stage or status
+  // changed): the subscription carries the pipeline's fields, not its stages, nor config or runId. Not on the
+  // first answer, which is already fresh (a second request then would only cancel the first).
+  const doneCount = job ? job.children.filter((c) => TERMINAL_STATUSES.has(c.status)).length : null;
+  const phase = job ? `${job.status}|${job.stage}|${doneCount}` : null;
+  const lastPhase = useRef<string | null>(null);
   useEffect(() => {
-    if (doneCount > 0) reexecute({ requestPolicy: "network-only" });
-  }, [doneCount, reexecute]);
+    if (phase === null) return;
+    const before = lastPhase.current;
+    lastPhase.current = phase;
+    if (before !== null && phase !== before) reexecute({ requestPolicy: "network-only" });
+  }, [phase, reexecute]);
 
   const trainRunId = job?.runId ?? job?.children.find((c) => c.kind === "TRAIN")?.runId ?? null;
   return {

@@ -1,4 +1,4 @@
-/** Tokens of a prompt with each token's top features (live inference). */
+/** Tokens of a prompt with every active feature on each token (live inference), up to the server's cap. */
 import { useQuery } from "urql";
 import { graphql } from "../gql";
 
@@ -20,18 +20,21 @@ export const AnalysePromptQuery = graphql(`
   }
 `);
 
-export function usePromptAnalysis(runId: string | null, text: string, topK = 8) {
+/**
+ * Features listed per token: the gateway's cap (MAX_TOP_K in services/gateway/inference.py; serverInfo does not
+ * report it yet). TopK SAEs up to k = 50 get every active feature; a token with more is marked as cut.
+ */
+export const PROMPT_TOP_K = 50;
+
+export function usePromptAnalysis(runId: string | null, text: string, topK = PROMPT_TOP_K) {
   const active = !!runId && text.trim().length > 0;
-  const [result, reexecute] = useQuery({
-    query: AnalysePromptQuery,
-    variables: { runId: runId ?? "", text, topK },
-    pause: !active,
-    requestPolicy: "cache-first",
-  });
+  const variables = { runId: runId ?? "", text, topK };
+  const [result, reexecute] = useQuery({ query: AnalysePromptQuery, variables, pause: !active, requestPolicy: "cache-first" });
   return {
     tokens: active ? (result.data?.analysePrompt.tokens ?? null) : null,
     fetching: result.fetching,
     error: active ? result.error : undefined,
     retry: () => reexecute({ requestPolicy: "network-only" }),
+    apiQuery: { document: AnalysePromptQuery, variables },
   };
 }

@@ -19,7 +19,9 @@ export const RunQuery = graphql(`
       analysed
       featureCount
       grades
+      summary
       eval {
+        values
         explainedVariance
         l0
         mse
@@ -38,12 +40,14 @@ export const RunQuery = graphql(`
 `);
 
 export function useRun(id: string | null) {
-  const [result, reexecute] = useQuery({ query: RunQuery, variables: { id: id ?? "" }, pause: !id });
+  const variables = { id: id ?? "" };
+  const [result, reexecute] = useQuery({ query: RunQuery, variables, pause: !id });
   return {
     run: result.data?.run ?? null,
     notFound: !!result.data && result.data.run === null,
     fetching: result.fetching && !result.data,
     error: result.error,
     retry: () => reexecute({ requestPolicy: "network-only" }),
+    apiQuery: { document: RunQuery, variables },
   };
 }

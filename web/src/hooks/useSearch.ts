@@ -18,15 +18,13 @@ export const SearchQuery = graphql(`
 
 export function useSearch(runId: string | null, query: string, first = 30) {
   const active = !!runId && query.trim().length > 0;
-  const [result, reexecute] = useQuery({
-    query: SearchQuery,
-    variables: { runId: runId ?? "", query: query.trim(), first },
-    pause: !active,
-  });
+  const variables = { runId: runId ?? "", query: query.trim(), first };
+  const [result, reexecute] = useQuery({ query: SearchQuery, variables, pause: !active });
   return {
     hits: active ? (result.data?.search ?? null) : null,
     fetching: result.fetching,
     error: active ? result.error : undefined,
     retry: () => reexecute({ requestPolicy: "network-only" }),
+    apiQuery: { document: SearchQuery, variables },
   };
 }

@@ -1,5 +1,5 @@
 /** A run's logged training steps: fetched once, then appended live from the trainingMetrics subscription. */
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { useQuery, useSubscription } from "urql";
 import { graphql } from "../gql";
 import { isStaticMode } from "../api/staticMode";
@@ -13,6 +13,7 @@ export const RunMetricsQuery = graphql(`
         step
         loss
         mse
+        l1
         l0
         explainedVariance
         deadFraction
@@ -27,6 +28,7 @@ export const TrainingMetricsSubscription = graphql(`
       step
       loss
       mse
+      l1
       l0
       explainedVariance
       deadFraction
@@ -38,6 +40,7 @@ export interface CurvePoint {
   step: number;
   loss?: number | null;
   mse?: number | null;
+  l1?: number | null;
   l0?: number | null;
   explainedVariance?: number | null;
   deadFraction?: number | null;
@@ -57,8 +60,14 @@ export function useTrainingCurves(runId: string | null, { live = true, refetchKe
     { query: TrainingMetricsSubscription, variables: { runId: runId ?? "" }, pause: !runId || !live || isStaticMode() },
     (acc: CurvePoint[] | undefined, data) => [...(acc ?? []), data.trainingMetrics],
   );
+  // Refetch when the key changes (a job moved on), not on the first render: the query is already on its way then,
+  // and a second request would cancel it (an aborted request on every direct load of a job page).
+  const seen = useRef<string | null>(null);
   useEffect(() => {
-    if (runId && refetchKey) reexecute({ requestPolicy: "network-only" });
+    const key = `${runId}|${refetchKey}`;
+    const first = seen.current === null || !seen.current.startsWith(`${runId}|`);
+    seen.current = key;
+    if (!first && runId && refetchKey) reexecute({ requestPolicy: "network-only" });
   }, [runId, refetchKey, reexecute]);
   const points = useMemo(
     () => mergeCurves(result.data?.run?.metrics ?? [], sub.data ?? []),

@@ -24,8 +24,9 @@ describe("heatmap shading scale", () => {
   it("keeps a weak activation visible (alpha floor) and switches text colour on strong ones", () => {
     const weak = Number(/, ([\d.]+)\)$/.exec(shadeColor(0.01, 10))![1]);
     expect(weak).toBeGreaterThan(0.1);
-    expect(shadeTextColor(0.1, 10)).toBeUndefined();
-    expect(shadeTextColor(9, 10)).toBeDefined();
+    expect(shadeTextColor(0, 10)).toBeUndefined();
+    expect(shadeTextColor(0.1, 10)).toBe("var(--heat-text-weak)");
+    expect(shadeTextColor(9, 10)).toBe("var(--heat-text-strong)");
   });
 
   it("takes the row maximum over finite values only", () => {

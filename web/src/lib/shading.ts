@@ -22,7 +22,15 @@ export function shadeColor(value: number, max: number): string {
   return `rgba(var(--heat-rgb), ${alpha.toFixed(3)})`;
 }
 
-/** Text colour that stays readable on the shaded background. */
+/**
+ * Above this fraction the shade is light enough for dark text; below it (but shaded) light text reads better. Chosen so
+ * both sides keep a WCAG AA contrast (4.5:1) on the dark theme's panels; the light theme uses dark text on both sides.
+ */
+export const STRONG_TEXT_FROM = 0.675;
+
+/** Text colour that stays readable on the shaded background (undefined: the page's own text colour, unshaded). */
 export function shadeTextColor(value: number, max: number): string | undefined {
-  return shadeFraction(value, max) > 0.6 ? "var(--heat-text-strong)" : undefined;
+  const f = shadeFraction(value, max);
+  if (f === 0) return undefined;
+  return f > STRONG_TEXT_FROM ? "var(--heat-text-strong)" : "var(--heat-text-weak)";
 }

@@ -1,15 +1,21 @@
-/** `/runs/:runId/features/:index` Feature detail: label (editable), stats, histogram, examples, logit lens, neighbours. */
-import { Link, useParams } from "react-router";
+/** `/runs/:runId/features/:index` Feature detail: label (editable), explanations, stats, histogram, examples, logit lens, neighbours. */
+import { useParams } from "react-router";
 import { actionableMessage } from "../api/errors";
 import { isStaticMode } from "../api/staticMode";
+import { BookmarkButton } from "../components/BookmarkButton";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { ExampleList } from "../components/ExampleList";
+import { ExplanationList } from "../components/ExplanationList";
+import { ExportFeatureButton } from "../components/ExportFeatureButton";
+import { FeatureNav } from "../components/FeatureNav";
+import { FeatureNotFound } from "../components/FeatureNotFound";
 import { GradeBadge } from "../components/GradeBadge";
 import { HistogramChart } from "../components/HistogramChart";
 import { LabelEditor } from "../components/LabelEditor";
 import { LogitLensTable } from "../components/LogitLensTable";
 import { NeighbourList } from "../components/NeighbourList";
+import { PageTools } from "../components/PageTools";
 import { PromptTester } from "../components/PromptTester";
 import { QuantileSamples } from "../components/QuantileSamples";
 import { Section } from "../components/Section";
@@ -17,10 +23,14 @@ import { SkeletonBlock, SkeletonLines } from "../components/Skeleton";
 import { StatCards } from "../components/StatCards";
 import { StaticNotice } from "../components/StaticNotice";
 import { TopTokens } from "../components/TopTokens";
+import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { useFeature } from "../hooks/useFeature";
 import { useRelabel } from "../hooks/useRelabel";
+import { useRunFacts } from "../hooks/useRunFacts";
+import { explanationsOf } from "../lib/explanations";
 import { fmtDensity, fmtNumber } from "../lib/format";
-import { explorerPath, featurePath } from "../lib/routes";
+import { pageTitle } from "../lib/pageTitle";
+import { DENSITY_HELP, GRADE_HELP, labelScoreCaveat, LABEL_SCORE_HELP } from "../lib/scores";
 
 function parseIndex(raw: string | undefined): number | null {
   return raw !== undefined && /^\d+$/.test(raw) ? Number.parseInt(raw, 10) : null;
@@ -29,20 +39,18 @@ function parseIndex(raw: string | undefined): number | null {
 export function FeaturePage() {
   const { runId = "", index: rawIndex } = useParams();
   const index = parseIndex(rawIndex);
-  const { feature, notFound, fetching, error, retry } = useFeature(runId, index);
+  const { feature, notFound, fetching, error, retry, apiQuery } = useFeature(runId, index);
+  const facts = useRunFacts(runId);
   const { relabel, saving } = useRelabel();
+  const runName = facts.run?.name;
+  useDocumentTitle(pageTitle(index === null ? "Feature" : `#${index}${feature?.label ? ` ${feature.label}` : ""}`, runName ?? runId));
 
-  const nav = (
-    <div className="row small">
-      <Link to={explorerPath(runId)}>← Explorer</Link>
-      {index !== null && index > 0 && <Link to={featurePath(runId, index - 1)}>‹ #{index - 1}</Link>}
-      {index !== null && <Link to={featurePath(runId, index + 1)}>#{index + 1} ›</Link>}
-    </div>
-  );
+  const dSae = facts.run?.dSae ?? null;
+  const nav = <FeatureNav runId={runId} index={index} dSae={dSae} />;
 
   if (index === null) return <EmptyState title={`"${rawIndex}" is not a feature index`}>Feature indices are whole numbers from 0.</EmptyState>;
   if (error && !feature) return <>{nav}<ErrorState what={`feature #${index}`} error={error} onRetry={retry} /></>;
-  if (fetching || (!feature && !notFound))
+  if (fetching || (!feature && !notFound) || (notFound && facts.fetching))
     return (
       <div className="stack">
         {nav}
@@ -55,7 +63,7 @@ export function FeaturePage() {
     return (
       <>
         {nav}
-        <EmptyState title={`Feature #${index} not found in run ${runId}`}>The run may have fewer features, or it has not been analysed yet.</EmptyState>
+        <FeatureNotFound runId={runId} runName={runName} index={index} dSae={dSae} analysed={facts.run?.analysed ?? false} runAnswered={facts.answered} />
       </>
     );
 
@@ -64,35 +72,51 @@ export function FeaturePage() {
     const r = await relabel(runId, feature.index, label);
     return r.error ? actionableMessage(r.error) : null;
   };
+  const caveat = labelScoreCaveat(feature.nActive, feature.labelSource);
 
   return (
     <div className="stack" data-testid="feature-page">
       {nav}
-      <div>
+      <div className="stack" style={{ gap: "0.3rem" }}>
         <div className="muted small mono">
-          feature #{feature.index} · run {runId}
+          feature #{feature.index} · run {runName ?? runId}
         </div>
         <LabelEditor label={feature.label} source={feature.labelSource} editable={!isStaticMode()} saving={saving} onSave={onSave} />
-        {feature.labelDescription && <p className="muted small" style={{ margin: "0.3rem 0 0" }}>{feature.labelDescription}</p>}
-        <div className="row small" style={{ marginTop: "0.3rem" }}>
-          {feature.dead && <span className="badge bad">dead</span>}
-          {feature.dense && <span className="badge warn">dense</span>}
+        <div className="row small">
+          {feature.dead && <span className="badge bad" data-glyph="✕">dead: never fired</span>}
+          {feature.dense && (
+            <span className="badge warn" data-glyph="≋" data-testid="dense-flag">
+              dense: fires on {fmtDensity(feature.density)} of tokens
+            </span>
+          )}
+          <GradeBadge grade={feature.grade} />
         </div>
+        <PageTools query={apiQuery}>
+          <BookmarkButton runId={runId} index={feature.index} label={feature.label} />
+          <ExportFeatureButton feature={feature} />
+        </PageTools>
       </div>
       <StatCards
         testId="feature-stats"
         stats={[
-          { name: "grade", value: feature.grade ?? "—" },
-          { name: "density", value: fmtDensity(feature.density), hint: "fraction of tokens it fires on" },
-          { name: "mean activation", value: fmtNumber(feature.meanActivation, 3), hint: "mean over tokens where it fires" },
-          { name: "max activation", value: fmtNumber(feature.maxActivation, 3) },
-          { name: "tokens fired on", value: (feature.nActive ?? 0).toLocaleString("en") },
-          { name: "label score", value: fmtNumber(feature.labelScore, 2) },
+          { name: "density", value: fmtDensity(feature.density), hint: DENSITY_HELP },
+          { name: "tokens fired on", value: (feature.nActive ?? 0).toLocaleString("en"), hint: "analysed tokens on which it fired" },
+          { name: "mean activation", value: fmtNumber(feature.meanActivation, 3), hint: "mean over the tokens where it fires" },
+          { name: "max activation", value: fmtNumber(feature.maxActivation, 3), hint: "largest activation on the analysed tokens" },
+          { name: feature.dense ? "grade (dense feature)" : "grade", value: feature.grade ?? "—", hint: GRADE_HELP },
+          { name: caveat ? "label score ⚠" : "label score", value: fmtNumber(feature.labelScore, 2), hint: caveat ? `${LABEL_SCORE_HELP} ${caveat}` : LABEL_SCORE_HELP },
         ]}
       />
+      <Section title="Explanations">
+        <ExplanationList explanations={explanationsOf(feature)} />
+      </Section>
       <div className="grid-2">
-        <Section title="Activation histogram" actions={<GradeBadge grade={feature.grade} />}>
-          {feature.histogram ? <HistogramChart histogram={feature.histogram} xLabel="activation value (non-zero)" /> : <div className="muted small">No histogram recorded.</div>}
+        <Section title="Activation histogram">
+          {feature.histogram ? (
+            <HistogramChart histogram={feature.histogram} xLabel={`activation value over its ${(feature.nActive ?? 0).toLocaleString("en")} firings (log-spaced bins)`} zeroText="of analysed tokens at zero (not drawn)" />
+          ) : (
+            <div className="muted small">No histogram recorded.</div>
+          )}
         </Section>
         <Section title="Logit lens">
           {feature.logitLens ? <LogitLensTable top={feature.logitLens.top} bottom={feature.logitLens.bottom} /> : <div className="muted small">No logit lens recorded.</div>}
@@ -106,14 +130,14 @@ export function FeaturePage() {
         <ExampleList examples={feature.topExamples} scale={scale} testId="top-examples-list" />
       </Section>
       <Section title="Across the activation range">
-        <QuantileSamples samples={feature.quantileSamples} scale={scale} />
+        <QuantileSamples samples={feature.quantileSamples} scale={scale} histogram={feature.histogram} />
       </Section>
       <div className="grid-2">
         <Section title="Neighbours">
           <NeighbourList runId={runId} title="By decoder cosine" items={feature.decoderNeighbours} testId="decoder-neighbours" />
         </Section>
         <Section title="Co-activating">
-          <NeighbourList runId={runId} title="By co-activation" items={feature.coactivationNeighbours} testId="coactivation-neighbours" />
+          <NeighbourList runId={runId} title="By co-activation (Jaccard)" items={feature.coactivationNeighbours} testId="coactivation-neighbours" />
         </Section>
       </div>
     </div>

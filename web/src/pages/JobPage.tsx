@@ -14,11 +14,14 @@ import { StatusBadge } from "../components/StatusBadge";
 import { TrainingCurves } from "../components/TrainingCurves";
 import { TERMINAL_STATUSES } from "../hooks/jobFields";
 import { useCancelJob } from "../hooks/useCancelJob";
+import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { useJob } from "../hooks/useJob";
 import { useSteadyProgress } from "../hooks/useSteadyProgress";
 import { useTrainingCurves } from "../hooks/useTrainingCurves";
 import { fmtDate } from "../lib/format";
+import { pageTitle } from "../lib/pageTitle";
 import { explorerPath, runPath } from "../lib/routes";
+import { configArchitecture, trainConfigOf, trainingWindowText } from "../lib/runView";
 
 export function JobPage() {
   if (isStaticMode()) return <StaticNotice feature="Job pages" />;
@@ -31,6 +34,7 @@ function LiveJobPage() {
   const curves = useTrainingCurves(trainRunId, { refetchKey: job?.status ?? "" });
   const { cancel, cancelling, error: cancelError } = useCancelJob();
   const progress = useSteadyProgress(`${id}:${job?.attempts ?? 0}`, job?.status === "SUCCEEDED" ? 1 : (job?.progress ?? 0));
+  useDocumentTitle(pageTitle(job ? `${job.name || `${job.kind.toLowerCase()} ${job.id}`} (${job.status.toLowerCase()})` : `Job ${id}`));
 
   const back = (
     <Link to="/jobs" className="small">
@@ -100,7 +104,7 @@ function LiveJobPage() {
         ) : curves.error && !curves.points.length ? (
           <ErrorState what="training metrics" error={curves.error} onRetry={curves.retry} />
         ) : (
-          <TrainingCurves points={curves.points} />
+          <TrainingCurves points={curves.points} architecture={configArchitecture(job.config)} caption={trainingWindowText(trainConfigOf(job.config))} />
         )}
       </Section>
       {job.config != null && (

@@ -10,12 +10,15 @@ import { Section } from "../components/Section";
 import { SkeletonLines } from "../components/Skeleton";
 import { StaticNotice } from "../components/StaticNotice";
 import { useDatasets } from "../hooks/useDatasets";
+import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { useJobs } from "../hooks/useJobs";
 import { useSubmitJob } from "../hooks/useSubmitJob";
 import { serverFieldErrors, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { pageTitle } from "../lib/pageTitle";
 import { jobPath } from "../lib/routes";
 
 export function JobsPage() {
+  useDocumentTitle(pageTitle("Jobs"));
   if (isStaticMode())
     return (
       <div className="stack">

@@ -2,14 +2,17 @@
 import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { EmptyState } from "../components/EmptyState";
+import { PageTools } from "../components/PageTools";
 import { ErrorState } from "../components/ErrorState";
 import { RunPicker } from "../components/RunPicker";
 import { SearchResultItem } from "../components/SearchResultItem";
 import { SkeletonLines } from "../components/Skeleton";
 import { useCurrentRun } from "../hooks/useCurrentRun";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
+import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { useSearch } from "../hooks/useSearch";
 import { useUrlParams } from "../hooks/useUrlParams";
+import { pageTitle } from "../lib/pageTitle";
 
 export const SEARCH_DEBOUNCE_MS = 300;
 
@@ -19,7 +22,8 @@ export function SearchPage() {
   const urlQuery = get("q") ?? "";
   const [draft, setDraft] = useState(urlQuery);
   const debounced = useDebouncedValue(draft, SEARCH_DEBOUNCE_MS);
-  const { hits, fetching, error, retry } = useSearch(current.runId, urlQuery);
+  const { hits, fetching, error, retry, apiQuery } = useSearch(current.runId, urlQuery);
+  useDocumentTitle(pageTitle(urlQuery.trim() ? `Search “${urlQuery.trim()}”` : "Search", current.run?.name));
 
   useEffect(() => {
     if (debounced !== urlQuery) update({ q: debounced.trim() ? debounced : null }, { replace: true });
@@ -40,6 +44,7 @@ export function SearchPage() {
         <RunPicker runs={current.runs} value={current.runId} onChange={current.setRun} />
       </div>
       <input type="search" aria-label="Search features" placeholder="Search labels, tokens and example text…" value={draft} onChange={(e) => setDraft(e.target.value)} autoFocus style={{ fontSize: "1.05rem", padding: "0.5rem 0.75rem" }} />
+      <PageTools query={urlQuery.trim() ? apiQuery : null} />
       <div className="panel">
         {!urlQuery.trim() ? (
           <EmptyState title="Type to search">Words match labels first, then tokens, then example text.</EmptyState>
