@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
+from cli.register import add_register_command
 from cli.sae_commands import add_sae_commands
 from cli.service_commands import add_service_commands
 from shared.config import (
@@ -21,6 +22,7 @@ from shared.config import (
     TrainConfig,
     load_config,
     parse_override,
+    validate_config,
 )
 from shared.progress import TqdmProgress
 
@@ -103,9 +105,27 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+DEMO_STAGES = ("collect", "train", "evaluate", "analyse")
+
+
+def _stage_overrides(items: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``--set STAGE.KEY=VALUE`` items of the demo, grouped by stage (an unknown stage is an error naming it)."""
+    out: dict[str, dict[str, Any]] = {stage: {} for stage in DEMO_STAGES}
+    for item in items or []:
+        key, value = parse_override(item)
+        stage, dot, name = key.partition(".")
+        if not dot or stage not in out or not name:
+            raise ConfigError(
+                f"--set {item!r}: expected STAGE.KEY=VALUE with STAGE one of {', '.join(DEMO_STAGES)}"
+            )
+        out[stage][name] = value
+    return out
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from cli.sources import resolve_demo_sources
 
+    sets = _stage_overrides(args.set)
     sources = resolve_demo_sources(args.model, args.corpus)
     for line in sources.notes:
         print(line)
@@ -118,32 +138,53 @@ def cmd_demo(args: argparse.Namespace) -> None:
             "hook": sources.hook,
             "corpus": sources.corpus,
             "output": str(out / "activations"),
-        },
+        }
+        | sets["collect"],
     )
     train_cfg = load_config(
         TrainConfig,
         CONFIGS / "train_small.yaml",
-        {"activations": str(out / "activations"), "output": str(out / "run")},
+        {"activations": str(out / "activations"), "output": str(out / "run")} | sets["train"],
     )
     from services.analyser.analyse import analyse_run
     from services.collector.collect import collect
     from services.trainer.evaluate import evaluate_run, format_eval_table
     from services.trainer.run import train
 
-    print(f"[1/4] collect {collect_cfg.n_tokens:,} tokens of {sources.model} at {sources.hook}")
+    print(f"[1/5] collect {collect_cfg.n_tokens:,} tokens of {collect_cfg.model} at {collect_cfg.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
-    print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
+    print(f"[2/5] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
-    print("[3/4] evaluate on held-out tokens")
-    result = _with_bar(
-        "evaluate", "tok", lambda bar: evaluate_run(EvaluateConfig(run=str(run_dir)), progress=bar)
+    print("[3/5] evaluate on held-out tokens")
+    eval_cfg = validate_config(
+        EvaluateConfig, sets["evaluate"] | {"run": str(run_dir)}, source="--set evaluate"
     )
+    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(eval_cfg, progress=bar))
     print(format_eval_table(result))
-    print("[4/4] analyse every feature")
-    results = _with_bar(
-        "analyse", "tok", lambda bar: analyse_run(AnalyseConfig(run=str(run_dir)), progress=bar)
+    print("[4/5] analyse every feature")
+    analyse_cfg = validate_config(
+        AnalyseConfig, sets["analyse"] | {"run": str(run_dir)}, source="--set analyse"
     )
+    results = _with_bar("analyse", "tok", lambda bar: analyse_run(analyse_cfg, progress=bar))
     print(f"done: run {run_dir}, feature results in {results}")
+    _open_the_dashboard(run_dir, out / "activations")
+
+
+def _open_the_dashboard(run_dir: Path, activations: Path) -> None:
+    """The demo's end: register the run in the database `saelab up` serves, build the web client when missing,
+    and say what to run to browse it."""
+    from cli.register import describe, register_run
+    from cli.webclient import ensure_web_client
+
+    print("[5/5] register the run for the dashboard")
+    reg = register_run(run_dir, activations, name="demo")
+    for line in describe(reg):
+        print(line)
+    ensure_web_client(say=print)  # a clear error naming the fix when Node.js is missing
+    print()
+    print("The dashboard is ready. Start it with:")
+    print("    make up        (the same as: .venv/bin/saelab up)")
+    print(f"then open http://127.0.0.1:8000/?run={reg.run_id}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -207,8 +248,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)"
     )
     p.add_argument("--out", default="artifacts/demo", help="output directory")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="STAGE.KEY=VALUE",
+        help="override one key of a stage's config, e.g. train.n_steps=100 (repeatable; YAML values)",
+    )
     p.set_defaults(fn=cmd_demo)
 
+    add_register_command(sub)
     add_service_commands(sub)
     add_sae_commands(sub)
     return parser

@@ -45,7 +45,8 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
     if not held:
         raise EvaluateError(f"{run_dir}: trained with eval_fraction 0, so there are no held-out contexts")
     exclusion = Exclusion.for_sae(sae.cfg.extra, aset.meta)  # what the SAE's training left out
-    result: dict[str, Any] = {"run": str(run_dir), "sae": _describe(sae), "heldout_contexts": _count(held)}
+    result: dict[str, Any] = {"run": str(run_dir), "sae": _describe(sae), "heldout_contexts": _count(held),
+                              "ce_contexts_requested": cfg.ce_contexts}  # fmt: skip
     ce_tokens = min(cfg.ce_contexts, _count(held)) * aset.context_length
 
     def recon_progress(done: float, total: float, message: str = "") -> None:
