@@ -7,6 +7,7 @@ import { ErrorState } from "../components/ErrorState";
 import { ExportListButtons } from "../components/ExportListButtons";
 import { FeatureFilters } from "../components/FeatureFilters";
 import { FeatureTable } from "../components/FeatureTable";
+import { NoRuns } from "../components/NoRuns";
 import { PageTools } from "../components/PageTools";
 import { Pagination } from "../components/Pagination";
 import { RunPicker } from "../components/RunPicker";
@@ -44,11 +45,7 @@ export function ExplorerPage() {
   if (current.error && !current.runs) return <ErrorState what="the list of runs" error={current.error} onRetry={current.retry} />;
   if (current.fetching) return <SkeletonLines lines={12} label="Loading runs" />;
   if (!current.runs?.length || !current.runId)
-    return (
-      <EmptyState title="No runs yet">
-        Train one from the <Link to="/jobs">Jobs</Link> page or with <code>saelab pipeline</code>.
-      </EmptyState>
-    );
+    return <NoRuns />;
 
   const narrowed = isNarrowed(ex.state);
   const hiddenDead = ex.state.hide.includes("dead");
