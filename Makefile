@@ -36,13 +36,14 @@ up: setup $(WEB_INDEX) ## serve the gateway + dashboard on :8000 (embedded mode;
 
 # The gateway suite runs a second time without its speed layer (stock graphql-core, no cache): the same answers.
 # The layer's own tests pin it on, so they are not repeated there.
-test: setup web-setup chromium ## the whole test suite (CI runs exactly this): import contracts, Python, web unit + e2e
+test: setup web-setup chromium ## the whole test suite (CI runs exactly this): import contracts, Python, web unit + e2e (newcomer's first run included)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 	SAELAB_GATEWAY_FAST_PATHS=0 $(BIN)/pytest -q tests/services/gateway \
 	  --ignore=tests/services/gateway/test_gateway_cache.py --ignore=tests/services/gateway/test_gateway_execution.py
 	cd web && npm run test
 	cd web && npm run e2e:gateway
+	cd web && npm run e2e:newcomer
 	cd web && npx playwright test -c playwright.static.config.ts
 
 WEB_STAMP := web/node_modules/.installed-stamp
