@@ -161,3 +161,12 @@ def test_missing_or_wrong_activations_are_named(embedded_settings, cli_run, tmp_
     assert main(["register", str(run), "--activations", str(other)]) == 2
     assert "holds blocks.1.hook_resid_pre" in capsys.readouterr().err
     assert _rows()["runs"] == []  # nothing half-registered
+
+
+def test_saelab_up_says_what_to_run_until_a_run_is_registered(embedded_settings, cli_run):
+    from cli.service_commands import no_runs_hint
+
+    hint = no_runs_hint()
+    assert hint is not None and "`make demo`" in hint and "`saelab register artifacts/runs/<name>`" in hint
+    assert main(["register", str(cli_run["run"])]) == 0
+    assert no_runs_hint() is None
