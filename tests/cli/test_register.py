@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from support.configs import tiny_configs
+from support.fixtures import postgres_server, postgres_url, s3_server, use_settings  # noqa: F401 - fixtures
 
 from cli.main import main
 
@@ -89,6 +91,8 @@ def test_register_twice_gives_the_same_rows_and_the_job_system_finds_everything_
     store = get_store()
     assert store.has_dir(f"datasets/{dataset_id}") and store.has_dir(f"runs/{run_id}")
     assert store.has_dir(f"runs/{run_id}/results")
+    shard = sorted(cli_run["acts"].glob("shard-*.h5"))[0]
+    assert os.path.samefile(store.workdir(f"datasets/{dataset_id}") / shard.name, shard)  # linked, not copied
     stored_cfg = json.loads(store.get_bytes(f"runs/{run_id}/cfg.json"))
     assert stored_cfg["activations_path"] == f"../../datasets/{dataset_id}"  # as the train task leaves it
 
@@ -170,3 +174,42 @@ def test_saelab_up_says_what_to_run_until_a_run_is_registered(embedded_settings,
     assert hint is not None and "`make demo`" in hint and "`saelab register artifacts/runs/<name>`" in hint
     assert main(["register", str(cli_run["run"])]) == 0
     assert no_runs_hint() is None
+
+
+def test_register_into_postgresql_and_s3_then_a_fresh_worker_fetches_the_run(
+    cli_run, tmp_path, monkeypatch, request
+):
+    db_url, s3 = request.getfixturevalue("postgres_url"), request.getfixturevalue("s3_server")
+    from shared.db.models import Feature, Run
+    from shared.db.session import session_scope
+    from shared.store import fetch_dataset, fetch_run, get_store
+
+    use_settings(
+        monkeypatch, database_url=db_url, broker_url="", s3_endpoint=s3.endpoint,
+        s3_access_key=s3.access_key, s3_secret_key=s3.secret_key, s3_bucket="register",
+        artifacts_dir=tmp_path / "registering",
+    )  # fmt: skip
+    try:
+        assert main(["register", str(cli_run["run"])]) == 0
+        store = get_store()
+        run_id = next(k.split("/")[1] for k in store.keys("runs") if k.endswith("/sae.safetensors"))
+        store.put_bytes(f"runs/{run_id}/stale.txt", b"left by an older registration")
+        assert main(["register", str(cli_run["run"])]) == 0
+        assert not store.exists(f"runs/{run_id}/stale.txt")  # the stored run is exactly the directory
+
+        use_settings(monkeypatch, artifacts_dir=tmp_path / "fresh-worker")
+        worker_store = get_store()
+        with session_scope() as s:
+            run = s.get(Run, run_id)
+            assert run is not None and run.status == "ready" and run.eval is not None
+            n_features = s.query(Feature).filter(Feature.run_id == run_id).count()
+            dataset_id = run.dataset_id
+        assert n_features == 64
+        run_dir = fetch_run(worker_store, run_id)
+        assert (run_dir / "sae.safetensors").read_bytes() == (cli_run["run"] / "sae.safetensors").read_bytes()
+        data = fetch_dataset(worker_store, dataset_id)
+        assert (
+            run_dir / json.loads((run_dir / "cfg.json").read_text())["activations_path"]
+        ).resolve() == data
+    finally:
+        use_settings(monkeypatch)
