@@ -31,7 +31,7 @@ WEB_INDEX := web/dist/index.html
 $(WEB_INDEX):
 	$(MAKE) web
 
-up: setup $(WEB_INDEX) ## serve the gateway + dashboard on :8000 (embedded mode; prints an API token)
+up: setup $(WEB_INDEX) ## serve the gateway + dashboard on :8000 (embedded; builds web/dist when missing; prints an API token)
 	$(BIN)/saelab up
 
 # The gateway suite runs a second time without its speed layer (stock graphql-core, no cache): the same answers.
