@@ -71,7 +71,7 @@ export function ExplorerPage() {
           <SkeletonLines lines={14} label="Loading features" />
         ) : page.features.length === 0 ? (
           <EmptyState title={narrowed ? "No feature matches these filters" : hiddenDead ? "No live feature to show" : "This run has no analysed features yet"}>
-            {narrowed ? "Widen the density range, clear the grade, hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : "Submit an analysis job for it on the Jobs page."}
+            {narrowed ? "Widen the density range, clear the grade, hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : <>Submit an analysis job for it on the Jobs page, or run <code>saelab analyse --run RUN_DIR</code> then <code>saelab register RUN_DIR</code>.</>}
           </EmptyState>
         ) : (
           <div className="stack">
