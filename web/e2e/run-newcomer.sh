@@ -17,7 +17,7 @@ cleanup() {
   status=$?
   stop_gateway
   if [ $status -ne 0 ]; then
-    for log in demo.log gateway.log; do
+    for log in demo.err demo.out gateway.log; do
       [ -f "$WORK/$log" ] && { echo "--- $log (tail) ---"; tail -n 40 "$WORK/$log"; }
     done
   fi
@@ -73,11 +73,11 @@ saelab demo --model stand-ins/tiny-gpt2 --corpus stand-ins/stories.txt \
   --set collect.hook=blocks.2.hook_resid_pre --set collect.n_tokens=4096 --set collect.context_length=64 \
   --set collect.device=cpu --set train.d_sae=64 --set train.n_steps=80 --set train.batch_size=256 \
   --set train.device=cpu --set evaluate.n_tokens=512 --set evaluate.device=cpu --set analyse.top_k=5 \
-  --set analyse.device=cpu > "$WORK/demo.log" 2>&1
-tail -n 4 "$WORK/demo.log"
-URL="$(tail -n 1 "$WORK/demo.log" | grep -o 'http://127.0.0.1:8000/?run=[0-9a-f]*')" \
+  --set analyse.device=cpu > "$WORK/demo.out" 2> "$WORK/demo.err"
+tail -n 4 "$WORK/demo.out"
+URL="$(tail -n 1 "$WORK/demo.out" | grep -o 'http://127.0.0.1:8000/?run=[0-9a-f]*')" \
   || { echo "the demo's last line names no URL" >&2; exit 1; }
-tail -n 3 "$WORK/demo.log" | grep -q 'make up' || { echo "the demo's last lines do not say to run make up" >&2; exit 1; }
+tail -n 3 "$WORK/demo.out" | grep -q 'make up' || { echo "the demo's last lines do not say to run make up" >&2; exit 1; }
 
 echo "3/3 saelab up: the demo's features in the explorer"
 start_gateway
