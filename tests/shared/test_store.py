@@ -18,6 +18,7 @@ from shared.store import (
     S3Store,
     StoreError,
     fetch_latest_checkpoint,
+    mirror_dir,
     upload_checkpoint,
 )
 
@@ -131,3 +132,25 @@ def test_s3_bad_credentials_are_rejected(s3_server, tmp_path: Path) -> None:  # 
     with pytest.raises(StoreError, match="credentials rejected") as err:
         S3Store(s3_server.endpoint, s3_server.access_key, "wrong-secret", "saelab", cache_dir=tmp_path)
     assert "wrong-secret" not in str(err.value)
+
+
+def test_mirror_dir_stores_exactly_the_source_keeping_excluded_parts(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    src = tmp_path / "made-by-the-cli"
+    (src / "checkpoints" / "step-1").mkdir(parents=True)
+    (src / "cfg.json").write_text("{}")
+    (src / "checkpoints" / "step-1" / "w.bin").write_bytes(b"ckpt")
+    store.put_bytes("runs/r/old.txt", b"from an older registration")
+    store.put_bytes("runs/r/results/summary.json", b"{}")  # its own prefix: excluded, kept
+    skip = ("checkpoints/", "results/")
+    store.put_dir("runs/r", mirror_dir(store, "runs/r", src, link=True, exclude=skip), exclude=skip)
+    assert store.keys("runs/r") == ["runs/r/MANIFEST.json", "runs/r/cfg.json", "runs/r/results/summary.json"]
+    assert store.get_bytes("runs/r/cfg.json") == b"{}"
+    if isinstance(store, LocalStore):  # linked, so the big files of a dataset are not stored twice
+        assert os.path.samefile(store.path("runs/r/cfg.json"), src / "cfg.json")
+    # a writer that replaces the file (a new inode): the store follows on the next mirror
+    (src / "cfg.json").unlink()
+    (src / "cfg.json").write_text('{"changed": 1}')
+    store.put_dir("runs/r", mirror_dir(store, "runs/r", src, link=True, exclude=skip), exclude=skip)
+    assert store.get_bytes("runs/r/cfg.json") == b'{"changed": 1}'
