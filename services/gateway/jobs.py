@@ -24,7 +24,7 @@ from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
 from services.gateway.errors import BadInput, NotFound, Unavailable
 from services.gateway.limits import check_page_size
-from services.gateway.submission import submission_name, validated
+from services.gateway.submission import fenced_collect, submission_name, validated
 from shared.config import AnalyseConfig, CollectConfig, ConfigError, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
@@ -272,8 +272,10 @@ class JobMutations:
     async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job:
         name = submission_name(input.name)
         collect = validated("collect", CollectConfig, input.collect)
-        if isinstance(collect, CollectConfig) and not isinstance(collect.hook, str):
+        assert isinstance(collect, CollectConfig)
+        if not isinstance(collect.hook, str):
             raise BadInput(pipelines.MULTI_HOOK_REFUSED, field="collect.hook")
+        collect = await asyncio.to_thread(fenced_collect, collect, ctx(info).state.shared)
         train = validated("train", TrainConfig, input.train)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
         return await _submitted(

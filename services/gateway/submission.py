@@ -1,8 +1,9 @@
 """Checking what a submission mutation sends: config sections and the job name, before anything is queued.
 
 Configs arrive as JSON objects with the snake_case keys of ``shared.config`` and are validated by the same strict
-models as the CLI; a bad value is a BAD_INPUT error whose ``field`` names it (``train.k``). Paths are the server's
-business: a config that sets one is refused.
+models as the CLI; a bad value is a BAD_INPUT error whose ``field`` names it (``train.k``). Output paths are the
+server's business: a config that sets one is refused. Source paths (corpus, model, GGUF file) pass the fence of
+``shared.paths``: a hub id, or a path under the data roots that exists (handed to the worker resolved).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from services.gateway.errors import BadInput
-from shared.config import ConfigError, StrictModel, validate_config
+from shared.config import CollectConfig, ConfigError, StrictModel, validate_config
+from shared.paths import PathRefused, data_roots, fence_model, hub_or_path
+from shared.settings import Settings
 
 SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "collect": ("output",),
@@ -45,3 +48,16 @@ def submission_name(name: str | None) -> str:
     if len(text) > MAX_NAME_CHARS:
         raise BadInput(f"name: at most {MAX_NAME_CHARS} characters (got {len(text)})", field="name")
     return text
+
+
+def fenced_collect(collect: CollectConfig, settings: Settings) -> CollectConfig:
+    """The collect config with its corpus and model checked against the data roots (resolved when local paths).
+
+    BAD_INPUT names ``collect.corpus``, ``collect.model`` or ``collect.gguf_file`` and the allowed roots."""
+    roots = data_roots(settings)
+    try:
+        corpus = hub_or_path(collect.corpus, "collect.corpus", roots)
+        model, gguf_file = fence_model(collect.model, collect.gguf_file, roots, prefix="collect.")
+    except PathRefused as err:
+        raise BadInput(str(err), field=err.field) from None
+    return collect.model_copy(update={"corpus": corpus, "model": model, "gguf_file": gguf_file})

@@ -57,6 +57,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     env |= {
         "SAELAB_DATABASE_URL": f"sqlite:///{root / 'saelab.db'}",
         "SAELAB_ARTIFACTS_DIR": str(root / "artifacts"),
+        "SAELAB_DATA_ROOTS": str(tmp_path_factory.getbasetemp()),  # the tiny model and corpus live there
         "HF_HUB_OFFLINE": "1",
         "PYTHONPATH": str(REPO),
     }
