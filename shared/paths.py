@@ -7,6 +7,11 @@ directory in embedded mode, none in distributed mode). ``~``, ``..`` and symlink
 check, so neither a parent reference nor a link planted under a root leads out of it, and the path must exist at
 submission. A value that is no existing path and has the shape of a hub id (``name`` or ``owner/name``) is a hub
 id; anything else is a path. Every refusal is a ``PathRefused`` naming the field and the allowed roots.
+
+A fenced path is stored and shown as a *reference* ``@<root label>/<path under the root>`` (``@data/tinystories``;
+a root's label is its folder name, ``-2``, ``-3`` appended to repeats), never as an absolute server path. The
+loaders (``shared.lm.load``, the collector's corpus) turn a reference back into a path with ``resolve_reference``,
+which fences it again against the reading process's own roots.
 """
 
 from __future__ import annotations
@@ -14,10 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from shared.hub import LOCAL_CORPUS
-from shared.settings import Settings
+from shared.settings import Settings, get_settings
 
 SHARED_DATA_DIR = LOCAL_CORPUS.parent
 """The team's shared data folder (TinyStories and friends): a default root in embedded mode."""
@@ -50,6 +55,8 @@ class FencedPath:
     root: Path
     relative: PurePosixPath
     resolved: Path
+    reference: str
+    """``@<root label>/<relative>``: the form stored in the database and shown by the API."""
 
 
 def data_roots(settings: Settings) -> tuple[Path, ...]:
@@ -68,6 +75,19 @@ def data_roots(settings: Settings) -> tuple[Path, ...]:
     return tuple(roots)
 
 
+def root_labels(roots: tuple[Path, ...]) -> dict[str, Path]:
+    """Each root under its label: its folder name, with ``-2``, ``-3`` ... appended to repeated names."""
+    labels: dict[str, Path] = {}
+    for root in roots:
+        base = root.name or "root"
+        label, n = base, 1
+        while label in labels:
+            n += 1
+            label = f"{base}-{n}"
+        labels[label] = root
+    return labels
+
+
 def describe_roots(roots: tuple[Path, ...]) -> str:
     """The roots for an error message ("none configured" when there are none)."""
     if not roots:
@@ -82,18 +102,77 @@ def fence_path(value: str, field: str, roots: tuple[Path, ...], kind: Kind = "an
         resolved = Path(value).expanduser().resolve()
     except (OSError, RuntimeError, ValueError) as err:  # symlink loops, unknown ~user
         raise PathRefused(field, f"{value!r} is not a usable path ({type(err).__name__})") from None
-    for root in roots:
-        if resolved == root or resolved.is_relative_to(root):
-            break
-    else:
+    found = _root_of(resolved, roots)
+    if found is None:
         raise PathRefused(field, f"{value!r} is outside the allowed data roots ({describe_roots(roots)})")
+    label, root = found
     if not resolved.exists():
         raise PathRefused(field, f"{value!r} does not exist under the data roots")
     if kind == "file" and not resolved.is_file():
         raise PathRefused(field, f"{value!r} is not a file")
     if kind == "dir" and not resolved.is_dir():
         raise PathRefused(field, f"{value!r} is not a folder")
-    return FencedPath(root, PurePosixPath(resolved.relative_to(root).as_posix()), resolved)
+    relative = PurePosixPath(resolved.relative_to(root).as_posix())
+    reference = f"@{label}" if str(relative) == "." else f"@{label}/{relative}"
+    return FencedPath(root, relative, resolved, reference)
+
+
+def resolve_reference(value: str, roots: tuple[Path, ...], field: str = "path") -> str:
+    """The path a reference ``@label/rel`` stands for (fenced again); any other value unchanged."""
+    if not value.startswith("@"):
+        return value
+    label, _, rel = value[1:].partition("/")
+    root = root_labels(roots).get(label)
+    if root is None:
+        raise PathRefused(field, f"{value!r}: no data root labelled {label!r} ({describe_roots(roots)})")
+    return str(fence_path(str(root / rel) if rel else str(root), field, roots).resolved)
+
+
+def local_source(value: str | None, settings: Settings | None = None, field: str = "path") -> str | None:
+    """What a loader opens for a stored source: a reference resolved under this process's roots, else unchanged."""
+    if value is None or not value.startswith("@"):
+        return value
+    return resolve_reference(value, data_roots(settings or get_settings()), field)
+
+
+_ABSOLUTE = re.compile(r"(?<![\w:/.~@-])(?:~|/)[^\s'\"`,;:()\[\]{}<>|]*")
+
+
+def public_text(text: str, settings: Settings | None = None) -> str:
+    """``text`` (a job message or error) with no absolute server path: a path under the artifact folder becomes its
+    store key (``runs/<id>/cfg.json``), one under a data root its reference (``@data/x.txt``), any other its last
+    component after ``…/``."""
+    if "/" not in text and "~" not in text:
+        return text
+    settings = settings or get_settings()
+    artifacts = Path(settings.artifacts_dir).expanduser().resolve()
+    places = [(artifacts / "cache", ""), (artifacts, "")]
+    places += [(root, f"@{label}/") for label, root in root_labels(data_roots(settings)).items()]
+
+    def replace(match: re.Match[str]) -> str:
+        raw = match.group(0)
+        try:
+            path = Path(raw).expanduser().resolve()
+        except (OSError, RuntimeError, ValueError):
+            return "…"
+        for root, prefix in places:
+            if path == root or path.is_relative_to(root):
+                rel = path.relative_to(root).as_posix()
+                return prefix + rel if rel != "." else (prefix.rstrip("/") or ".")
+        return f"…/{path.name}" if path.name else "…"
+
+    return _ABSOLUTE.sub(replace, text)
+
+
+def public_json(value: Any, settings: Settings | None = None) -> Any:
+    """A JSON value (a config, a summary) with ``public_text`` applied to every string in it."""
+    if isinstance(value, str):
+        return public_text(value, settings)
+    if isinstance(value, dict):
+        return {key: public_json(item, settings) for key, item in value.items()}
+    if isinstance(value, list):
+        return [public_json(item, settings) for item in value]
+    return value
 
 
 def is_hub_id(value: str) -> bool:
@@ -104,9 +183,11 @@ def is_hub_id(value: str) -> bool:
 def hub_or_path(value: str, field: str, roots: tuple[Path, ...], kind: Kind = "any") -> str:
     """A hub id unchanged, or a local path (one that exists, or does not look like a hub id) fenced and resolved.
 
-    Returns the value to hand to the worker: the hub id, or the resolved path (so the worker opens exactly what
-    was checked, whatever its working directory)."""
+    Returns the value to store and hand to the worker: the hub id, or the path's reference ``@label/rel`` (the
+    worker opens exactly what was checked, whatever its working directory, and no server path is stored)."""
     _check_text(value, field)
+    if value.startswith("@"):
+        return fence_path(resolve_reference(value, roots, field), field, roots, kind).reference
     local = _exists(value)
     if not local and is_hub_id(value) and not value.endswith(LOCAL_SUFFIXES):
         return value
@@ -114,7 +195,7 @@ def hub_or_path(value: str, field: str, roots: tuple[Path, ...], kind: Kind = "a
         raise PathRefused(
             field, f"{value!r} is neither a hub id (name or owner/name) nor a path under the data roots"
         )
-    return str(fence_path(value, field, roots, kind).resolved)
+    return fence_path(value, field, roots, kind).reference
 
 
 def fence_model(
@@ -133,16 +214,25 @@ def fence_model(
     source = hub_or_path(model, model_field, roots, kind)
     if gguf_file is None:
         return source, None
-    if source == model and is_hub_id(model) and not _exists(model):
+    if not source.startswith("@"):
         if not HUB_FILE.match(gguf_file) or ".." in gguf_file:
             raise PathRefused(gguf_field, f"{gguf_file!r} is not a file name inside the hub repo")
         return source, gguf_file
     if kind == "file":
         raise PathRefused(gguf_field, "not allowed when model is a .gguf file (the file is the model)")
-    inside = fence_path(str(Path(source) / gguf_file), gguf_field, roots, "file")
-    if inside.resolved.parent != Path(source):
+    folder = Path(resolve_reference(source, roots, model_field))
+    inside = fence_path(str(folder / gguf_file), gguf_field, roots, "file")
+    if inside.resolved.parent != folder:
         raise PathRefused(gguf_field, f"{gguf_file!r} must name a file directly inside the model folder")
     return source, inside.resolved.name
+
+
+def _root_of(path: Path, roots: tuple[Path, ...]) -> tuple[str, Path] | None:
+    """The (label, root) a resolved path lies under, or None."""
+    for label, root in root_labels(roots).items():
+        if path == root or path.is_relative_to(root):
+            return label, root
+    return None
 
 
 def _check_text(value: str, field: str) -> None:

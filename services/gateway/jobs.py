@@ -30,6 +30,7 @@ from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
 from shared.jobs import events, pipelines
+from shared.paths import public_json, public_text
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class Job:
     )
     async def config(self, info: Info) -> JSON | None:
         config = await _job_config(info, self)
-        return None if config is None else JSON(config)
+        return None if config is None else JSON(public_json(config))
 
 
 def _id(value: str | None) -> strawberry.ID | None:
@@ -113,8 +114,8 @@ def job_from_row(row: m.Job) -> Job:
         status=JobStatus(row.status),
         progress=float(row.progress or 0.0),
         stage=row.stage or "",
-        message=row.message or "",
-        error=row.error,
+        message=public_text(row.message or ""),
+        error=None if row.error is None else public_text(row.error),
         attempts=row.attempts,
         created_at=row.created_at,
         started_at=row.started_at,
@@ -140,8 +141,8 @@ def job_from_pipeline(row: m.Pipeline, stages: list[m.Job]) -> Job:
         status=_pipeline_status(statuses, n_stages),
         progress=done / n_stages,
         stage=current.kind if current else "",
-        message=current.message if current else "",
-        error=next((job.error for job in stages if job.error), None),
+        message=public_text(current.message or "") if current else "",
+        error=next((public_text(job.error) for job in stages if job.error), None),
         attempts=0,
         created_at=row.created_at,
         started_at=min((j.started_at for j in stages if j.started_at), default=None),
@@ -401,8 +402,8 @@ async def _job_after_event(info: Info, event: events.JobEvent) -> Job:
             status=JobStatus(event.status),
             progress=event.progress,
             stage=event.stage,
-            message=event.message,
-            error=event.error,
+            message=public_text(event.message),
+            error=None if event.error is None else public_text(event.error),
             attempts=event.attempts,
             created_at=datetime.fromtimestamp(event.ts),
             started_at=None,
@@ -421,7 +422,7 @@ def _apply_event(job: Job, event: events.JobEvent) -> Job:
         status=JobStatus(event.status),
         progress=event.progress,
         stage=event.stage,
-        message=event.message,
-        error=event.error,
+        message=public_text(event.message),
+        error=None if event.error is None else public_text(event.error),
         attempts=event.attempts,
     )

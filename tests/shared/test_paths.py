@@ -6,7 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from shared.paths import SHARED_DATA_DIR, PathRefused, data_roots, fence_model, fence_path, hub_or_path
+from shared.paths import (
+    SHARED_DATA_DIR,
+    PathRefused,
+    data_roots,
+    fence_model,
+    fence_path,
+    hub_or_path,
+    local_source,
+    public_text,
+    resolve_reference,
+    root_labels,
+)
 from shared.settings import Settings
 
 
@@ -51,6 +62,31 @@ def test_a_path_under_a_root_passes_resolved(root: Path) -> None:
     fenced = fence_path(str(root / "corpus" / ".." / "corpus" / "stories.txt"), "corpus", (root,), "file")
     assert fenced.resolved == root / "corpus" / "stories.txt"
     assert fenced.root == root and str(fenced.relative) == "corpus/stories.txt"
+    assert fenced.reference == "@root/corpus/stories.txt"  # what the database stores: no server path
+    assert fence_path(str(root), "corpus", (root,)).reference == "@root"
+
+
+def test_references_name_roots_by_label_and_resolve_fenced_again(root: Path, tmp_path: Path) -> None:
+    other = (tmp_path / "x" / "root").resolve()
+    other.mkdir(parents=True)
+    (other / "b.txt").write_text("b")
+    roots = (root, other)
+    assert list(root_labels(roots)) == ["root", "root-2"]
+    assert hub_or_path(str(other / "b.txt"), "corpus", roots) == "@root-2/b.txt"
+    assert resolve_reference("@root-2/b.txt", roots) == str(other / "b.txt")
+    assert resolve_reference("@root/corpus", roots) == str(root / "corpus")
+    assert resolve_reference("gpt2", roots) == "gpt2"
+    assert hub_or_path("@root/corpus/stories.txt", "corpus", roots) == "@root/corpus/stories.txt"
+    assert "no data root labelled" in str(refused(resolve_reference, "@nope/a", roots))
+    assert "outside" in str(refused(resolve_reference, "@root/../../etc/passwd", roots))
+    assert "outside" in str(refused(hub_or_path, "@root/../secret.txt", "corpus", roots))
+
+
+def test_loaders_resolve_references_under_their_own_roots(root: Path) -> None:
+    settings = Settings(data_roots=(root,))  # type: ignore[arg-type]
+    assert local_source("@root/model", settings) == str(root / "model")
+    assert local_source("gpt2", settings) == "gpt2" and local_source(None, settings) is None
+    assert "no data root" in str(refused(local_source, "@root/model", Settings(data_roots=())))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("value", ["/etc", "/etc/passwd", "../../etc/passwd", "~", "{root}/../secret.txt"])
@@ -104,14 +140,29 @@ def test_values_that_are_no_hub_id_are_fenced_as_paths(root: Path, value: str, w
 def test_model_sources_and_gguf_files(root: Path) -> None:
     assert fence_model("smollm2", None, (root,)) == ("smollm2", None)
     assert fence_model("gpt2", "q8.gguf", (root,)) == ("gpt2", "q8.gguf")
-    assert fence_model(str(root / "model"), "m.gguf", (root,)) == (str(root / "model"), "m.gguf")
-    assert fence_model(str(root / "model" / "m.gguf"), None, (root,)) == (
-        str(root / "model" / "m.gguf"),
-        None,
-    )
+    assert fence_model(str(root / "model"), "m.gguf", (root,)) == ("@root/model", "m.gguf")
+    assert fence_model(str(root / "model" / "m.gguf"), None, (root,)) == ("@root/model/m.gguf", None)
+    assert fence_model("@root/model", "m.gguf", (root,)) == ("@root/model", "m.gguf")
     err = refused(fence_model, str(root / "model"), "../../../etc/passwd", (root,), prefix="collect.")
     assert err.field == "collect.gguf_file" and "outside" in str(err)
     err = refused(fence_model, "gpt2", "../x.gguf", (root,), prefix="collect.")
     assert err.field == "collect.gguf_file" and "not a file name" in str(err)
     assert refused(fence_model, "/etc", None, (root,), prefix="collect.").field == "collect.model"
     assert refused(fence_model, "smollm2", "x.gguf", (root,)).field == "gguf_file"
+
+
+def test_public_text_keeps_no_absolute_server_path(root: Path, tmp_path: Path) -> None:
+    artifacts = tmp_path / "artifacts"
+    settings = Settings(artifacts_dir=artifacts, data_roots=(root,))  # type: ignore[arg-type]
+    text = (
+        f"OSError: {artifacts}/cache/runs/abc/sae.safetensors: bad; corpus '{root}/corpus/stories.txt' failed; "
+        f"model /usr/lib/python3/site-packages/x/model.py:12 and {artifacts} and ~/secret.txt; "
+        "hub roneneldan/TinyStories, redis://h:6379/0, 3/4 done, 12 tokens/s"
+    )
+    out = public_text(text, settings)
+    assert out == (
+        "OSError: runs/abc/sae.safetensors: bad; corpus '@root/corpus/stories.txt' failed; "
+        "model …/model.py:12 and . and …/secret.txt; "
+        "hub roneneldan/TinyStories, redis://h:6379/0, 3/4 done, 12 tokens/s"
+    )
+    assert public_text("no paths here", settings) == "no paths here"

@@ -100,4 +100,8 @@ def test_a_corpus_under_a_root_is_accepted_resolved(
     corpus.write_text("once upon a time\n")
     collect = {"model": "tiny", "hook": HOOK, "corpus": str(fresh.artifacts / "corpus" / ".." / "corpus")}
     job = mutable.data(SUBMIT, {"input": {"collect": collect, "train": TRAIN}}, token=TOKEN)["submitPipeline"]
-    assert len(recorder.sent) == 1 and job["datasetId"]
+    assert len(recorder.sent) == 1
+    q = "query($id: ID!) { dataset(id: $id) { corpus config } }"
+    dataset = mutable.data(q, {"id": job["datasetId"]})["dataset"]
+    # stored and shown as a reference under the artifacts root, never as the server's absolute path
+    assert dataset["corpus"] == "@artifacts/corpus" and dataset["config"]["corpus"] == "@artifacts/corpus"
