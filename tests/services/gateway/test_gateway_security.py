@@ -105,3 +105,25 @@ def test_a_corpus_under_a_root_is_accepted_resolved(
     dataset = mutable.data(q, {"id": job["datasetId"]})["dataset"]
     # stored and shown as a reference under the artifacts root, never as the server's absolute path
     assert dataset["corpus"] == "@artifacts/corpus" and dataset["config"]["corpus"] == "@artifacts/corpus"
+
+
+@pytest.mark.parametrize(
+    "section, value, field",
+    [  # the probe's values: a 6 GB worker, a step count that holds the only worker, 1e12 tokens, lr Infinity
+        ("train", {"batch_size": 1e9}, "train.batch_size"),
+        ("train", {"n_steps": 2**63}, "train.n_steps"),
+        ("collect", {"n_tokens": 1e12}, "collect.n_tokens"),
+        ("train", {"lr": float("inf")}, "train.lr"),
+        ("train", {"lr": float("nan")}, "train.lr"),
+        ("analyse", {"top_k": 10**9}, "analyse.top_k"),
+    ],
+)
+def test_config_numbers_beyond_a_machine_or_not_finite_are_refused_naming_the_key(
+    mutable: GraphQL, recorder: Recorder, section: str, value: dict[str, Any], field: str
+) -> None:
+    collect = {"model": "tiny", "hook": HOOK, "corpus": "roneneldan/TinyStories"}
+    payload: dict[str, Any] = {"collect": collect, "train": TRAIN}
+    payload[section] = {**payload.get(section, {}), **value}
+    err = mutable.error(SUBMIT, {"input": payload}, token=TOKEN)
+    assert err.extensions == {"code": "BAD_INPUT", "field": field}
+    assert recorder.sent == []
