@@ -21,14 +21,13 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
+from services.gateway.documents import CachedDocuments, DocumentCache
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
@@ -139,6 +138,7 @@ def build_schema(settings: GatewaySettings) -> GatewaySchema:
         *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+    documents = DocumentCache(settings.document_cache_bytes, settings.max_tokens)
     fast = (
         settings.fast_paths
     )  # the speed layer; off: Strawberry's stock execution context and name converter
@@ -153,8 +153,7 @@ def build_schema(settings: GatewaySettings) -> GatewaySchema:
         extensions=[
             ClientErrors,
             partial(AddValidationRules, limits),
-            partial(ParserCache, maxsize=256),
-            partial(ValidationCache, maxsize=256),
+            partial(CachedDocuments, documents),
         ],
     )
     schema.timeout_s = settings.request_timeout_s
