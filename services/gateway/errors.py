@@ -49,6 +49,12 @@ class BadInput(GatewayError):
         super().__init__(message, field=field)
 
 
+class Conflict(GatewayError):
+    """A concurrent change to the same rows won; the request can simply be sent again."""
+
+    code = "CONFLICT"
+
+
 class Unauthenticated(GatewayError):
     """The operation needs ``Authorization: Bearer <token>`` and none (or a wrong one) was sent."""
 

@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy.exc import IntegrityError, OperationalError
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
-from services.gateway.errors import BadInput, NotFound, Unavailable
+from services.gateway.errors import BadInput, Conflict, NotFound, Unavailable
 from services.gateway.limits import check_page_size
 from services.gateway.submission import fenced_collect, submission_name, validated
 from shared.config import AnalyseConfig, CollectConfig, ConfigError, TrainConfig
@@ -256,6 +257,11 @@ async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
         submission = await asyncio.to_thread(call, *args, **kwargs)
     except ConfigError as err:
         raise BadInput(str(err)) from None
+    except (IntegrityError, OperationalError) as err:  # lost a race with an identical submission
+        log.warning("submission conflicted with a concurrent one: %s", type(err).__name__)
+        raise Conflict(
+            "A concurrent submission of the same pipeline was being recorded; send it again"
+        ) from None
     except RuntimeError as err:  # the transport refused: no in-process worker, broker down
         log.warning("submission could not be enqueued: %s", err)
         raise Unavailable(

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shared.config import (
     AnalyseConfig,
@@ -25,10 +29,10 @@ from shared.config import (
     TrainConfig,
     validate_config,
 )
-from shared.db.models import Job, JobStatus
+from shared.db.models import Dataset, Job, JobStatus, Run
 from shared.db.repositories.datasets import get_dataset, get_or_create_dataset
 from shared.db.repositories.jobs import create_job, request_cancel
-from shared.db.repositories.pipelines import create_pipeline, get_pipeline, pipeline_jobs
+from shared.db.repositories.pipelines import active_pipeline, create_pipeline, get_pipeline, pipeline_jobs
 from shared.db.repositories.runs import get_or_create_run, get_run
 from shared.db.session import session_scope
 from shared.jobs.lifecycle import dispatch_job, publish_row
@@ -108,15 +112,37 @@ def _stages(configs: dict[str, StrictModel]) -> list[dict[str, Any]]:
     ]
 
 
+_SUBMIT_LOCK = threading.Lock()
+"""Serialises check-then-create of pipelines in this process (SQLite has no row locks; PostgreSQL also locks the
+run or dataset row, so gateway replicas serialise too)."""
+
+
 def _start(
     stages: list[dict[str, Any]], dataset_id: str | None, run_id: str | None, settings: Settings | None
 ) -> Submission:
-    with session_scope() as s:
+    """Create the pipeline and its first job and enqueue it; or, when the very same pipeline is still queued or
+    running, return that one (an idempotent submission: the same pipeline submitted twice at once runs once)."""
+    kinds = tuple(st["kind"] for st in stages)
+    with _SUBMIT_LOCK, session_scope() as s:
+        _lock_target(s, dataset_id, run_id)
+        active = active_pipeline(s, stages, dataset_id, run_id)
+        if active is not None:
+            pipeline, current = active
+            return Submission(pipeline.id, dataset_id, run_id, current.id, kinds)
         pipeline = create_pipeline(s, stages, dataset_id, run_id)
         job = create_job(s, stages[0]["kind"], pipeline_id=pipeline.id, dataset_id=dataset_id, run_id=run_id)
-        submission = Submission(pipeline.id, dataset_id, run_id, job.id, tuple(st["kind"] for st in stages))
+        submission = Submission(pipeline.id, dataset_id, run_id, job.id, kinds)
     dispatch_job(job, settings)
     return submission
+
+
+def _lock_target(session: Session, dataset_id: str | None, run_id: str | None) -> None:
+    """``SELECT ... FOR UPDATE`` the run (else the dataset) row: concurrent submissions over it queue up here
+    (PostgreSQL; SQLite ignores it and relies on ``_SUBMIT_LOCK`` and its single writer)."""
+    if run_id is not None:
+        session.execute(select(Run.id).where(Run.id == run_id).with_for_update())
+    elif dataset_id is not None:
+        session.execute(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update())
 
 
 def submit_pipeline(

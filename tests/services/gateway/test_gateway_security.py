@@ -279,3 +279,44 @@ def test_an_oversized_websocket_message_closes_the_socket(server: Server) -> Non
             conn.recv(timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Named outcomes
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def mutable_server(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    from services.gateway.app import create_app
+
+    use_database(monkeypatch, fresh)
+    state = make_state(fresh)
+    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
+    try:
+        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_identical_concurrent_submissions_give_one_pipeline_never_internal(
+    mutable_server: Server, recorder: Recorder
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def submit(n_tokens: int) -> dict[str, Any]:
+        collect = {"model": "tiny", "hook": HOOK, "corpus": "roneneldan/TinyStories", "n_tokens": n_tokens}
+        body = {"query": SUBMIT, "variables": {"input": {"collect": collect, "train": TRAIN}}}
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        return httpx.post(f"{mutable_server.url}/graphql", json=body, headers=headers, timeout=60).json()
+
+    rounds = 10
+    with ThreadPoolExecutor(4) as pool:
+        answers = [list(pool.map(submit, [1000 + r] * 4)) for r in range(rounds)]  # the probe: 4 at once, x10
+    codes = [a["errors"][0]["extensions"]["code"] for rnd in answers for a in rnd if a.get("errors")]
+    assert set(codes) <= {"CONFLICT"}, codes
+    for rnd in answers:
+        ids = {a["data"]["submitPipeline"]["id"] for a in rnd if a.get("data")}
+        assert len(ids) == 1  # one pipeline per distinct submission
+    assert len(recorder.sent) == rounds  # each enqueued once
