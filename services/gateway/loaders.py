@@ -120,7 +120,11 @@ class Loaders:
                 try:
                     outcomes.append((True, fn(session, *args)))
                 except Exception as err:  # noqa: BLE001 - handed to that call's awaiting resolver
-                    session.rollback()  # a failed statement must not poison the next call's transaction
+                    # a failed statement must not poison the next call's transaction; rows already handed to
+                    # other calls leave the session first, so the rollback cannot expire them (one field's
+                    # error never nulls its siblings)
+                    session.expunge_all()
+                    session.rollback()
                     outcomes.append((False, err))
         return outcomes
 

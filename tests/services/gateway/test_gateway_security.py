@@ -320,3 +320,34 @@ def test_identical_concurrent_submissions_give_one_pipeline_never_internal(
         ids = {a["data"]["submitPipeline"]["id"] for a in rnd if a.get("data")}
         assert len(ids) == 1  # one pipeline per distinct submission
     assert len(recorder.sent) == rounds  # each enqueued once
+
+
+def test_one_failing_field_does_not_poison_its_siblings_rows(gql: GraphQL, seeded: Seeded) -> None:
+    """The probe: a failing search rolled back the shared session and expired the runs already read (INTERNAL)."""
+    result = gql.run('{ runs { id summary } search(runId: "nope", query: "x") { index } }')
+    assert [(e.extensions["code"], e.path) for e in result.errors] == [("NOT_FOUND", ["search"])]
+    # the same failure beside a nullable field: only the failing field is null
+    result = gql.run(
+        f'{{ runs {{ id summary }} a: feature(runId: "{seeded.run_id}", index: 0) {{ index }} }}'
+    )
+    assert result.errors is None and len(result.data["runs"]) == 2
+
+
+def test_rows_read_in_the_same_turn_survive_a_failing_query(seeded: Seeded) -> None:
+    import asyncio
+
+    from services.gateway.loaders import Loaders
+    from shared.db.repositories.common import NotFound
+    from shared.db.repositories.runs import get_run, list_runs
+    from shared.db.session import get_sessionmaker
+
+    async def both() -> tuple[Any, BaseException | None]:
+        loaders = Loaders(get_sessionmaker(seeded.url), inline=True)
+        runs, failed = await asyncio.gather(
+            loaders.query(list_runs), loaders.query(get_run, "nope"), return_exceptions=True
+        )
+        return runs, failed if isinstance(failed, BaseException) else None
+
+    runs, failed = asyncio.run(both())
+    assert isinstance(failed, NotFound)
+    assert sorted(r.summary is not None for r in runs) == [False, True]  # readable after the rollback
