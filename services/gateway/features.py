@@ -26,7 +26,7 @@ from services.gateway.feature_types import (
     SimilarityKind,
     search_hit,
 )
-from services.gateway.limits import check_page_size
+from services.gateway.limits import check_page_size, check_unicode
 from shared.db.repositories.features import (
     FeatureFilter as RowFilter,
 )
@@ -55,6 +55,10 @@ MAX_QUERY_CHARS = 200
 # --------------------------------------------------------------------------------------------------------------
 
 
+MAX_CURSOR_OFFSET = 2**31 - 1
+"""Largest offset a cursor may carry (a run has far fewer features; SQLite's integers end at 2^63)."""
+
+
 def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -63,8 +67,10 @@ def decode_cursor(cursor: str) -> int:
     """The offset an ``endCursor`` points at; BAD_INPUT for anything this server did not hand out."""
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset" and value.isdigit():
-            return int(value)
+        if kind == "offset" and value.isdigit() and len(value) <= len(str(MAX_CURSOR_OFFSET)):
+            offset = int(value)
+            if offset <= MAX_CURSOR_OFFSET:
+                return offset
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise BadInput("after: not a cursor returned by this API (use pageInfo.endCursor)", field="after")
@@ -153,6 +159,7 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if not token:
             raise BadInput("token: empty", field="token")
+        check_unicode(token, "token")
         await require_run(info, str(run_id))
         entry = await loaders(info).query(token_features, str(run_id), token, first)
         if entry is None:
@@ -172,6 +179,7 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if len(query) > MAX_QUERY_CHARS:
             raise BadInput(f"query: at most {MAX_QUERY_CHARS} characters (got {len(query)})", field="query")
+        check_unicode(query, "query")
         return await loaders(info).query(_search, str(run_id), query, first)
 
     @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
@@ -266,6 +274,7 @@ class FeatureMutations:
             raise BadInput("label: empty", field="label")
         if len(text) > MAX_LABEL_CHARS:
             raise BadInput(f"label: at most {MAX_LABEL_CHARS} characters (got {len(text)})", field="label")
+        check_unicode(text, "label")
         await require_feature(info, str(run_id), index)
         row = await loaders(info).query(_relabel, str(run_id), index, text)
         ctx(info).state.analysis_changed()

@@ -10,7 +10,8 @@ is refused with a JSON GraphQL error (``extensions.code`` BAD_INPUT, HTTP 413 or
 - the ``query`` document is longer than ``max_document_bytes`` or has more than ``max_tokens`` GraphQL tokens
   (counted with the lexer, which stops at the limit: no syntax tree is ever built for an oversized document).
 
-Websocket messages larger than ``max_body_bytes`` close the socket (1009, message too big). Which client a request
+Websocket messages larger than ``max_body_bytes`` close the socket (1009, message too big), and messages that are
+not strict JSON close it with graphql-transport-ws's 4400. Which client a request
 comes from (for the rate limit) is ``client_address``: proxy headers count only from ``trusted_proxies``.
 """
 
@@ -190,6 +191,13 @@ class RequestGuard:
                     log.info("websocket message of %d bytes refused (limit %d)", size, self.max_body_bytes)
                     await send({"type": "websocket.close", "code": 1009, "reason": "message too big"})
                     return {"type": "websocket.disconnect", "code": 1009}
+                try:
+                    orjson.loads(data)
+                except (
+                    orjson.JSONDecodeError
+                ):  # NaN, lone surrogates, deep nesting, not JSON: the protocol's 4400
+                    await send({"type": "websocket.close", "code": 4400, "reason": "invalid message"})
+                    return {"type": "websocket.disconnect", "code": 4400}
             return message
 
         return bounded

@@ -14,6 +14,7 @@ from strawberry.types import Info
 from services.gateway.auth import ReadAccess
 from services.gateway.common import ctx, loaders, require_run
 from services.gateway.errors import BadInput
+from services.gateway.limits import check_unicode
 from services.gateway.live import LiveModel
 from shared.db import models as m
 from shared.db.repositories.labels import labels_of_run
@@ -61,6 +62,7 @@ async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
     context = ctx(info)
     settings = context.state.settings
     context.state.limiter.check(context.client)
+    check_unicode(text, "text")
     if len(text) > settings.max_prompt_tokens * MAX_PROMPT_CHARS_PER_TOKEN:
         raise BadInput(f"text: the prompt is longer than {settings.max_prompt_tokens} tokens", field="text")
     run = await require_run(info, run_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.gateway.errors import BadInput
+from services.gateway.limits import check_unicode
 from shared.config import CollectConfig, ConfigError, StrictModel, validate_config
 from shared.paths import PathRefused, data_roots, fence_model, hub_or_path
 from shared.settings import Settings
@@ -47,7 +48,7 @@ def submission_name(name: str | None) -> str:
     text = " ".join((name or "").split())
     if len(text) > MAX_NAME_CHARS:
         raise BadInput(f"name: at most {MAX_NAME_CHARS} characters (got {len(text)})", field="name")
-    return text
+    return check_unicode(text, "name")
 
 
 def fenced_collect(collect: CollectConfig, settings: Settings) -> CollectConfig:

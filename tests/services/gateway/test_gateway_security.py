@@ -351,3 +351,59 @@ def test_rows_read_in_the_same_turn_survive_a_failing_query(seeded: Seeded) -> N
     runs, failed = asyncio.run(both())
     assert isinstance(failed, NotFound)
     assert sorted(r.summary is not None for r in runs) == [False, True]  # readable after the rollback
+
+
+def test_a_huge_cursor_offset_is_bad_input_not_internal(gql: GraphQL, seeded: Seeded) -> None:
+    import base64
+
+    for offset in (2**63, 10**30, 2**31):
+        cursor = base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+        q = f'{{ features(runId: "{seeded.run_id}", after: "{cursor}") {{ totalCount }} }}'
+        err = gql.error(q)
+        assert err.extensions == {"code": "BAD_INPUT", "field": "after"}
+
+
+@pytest.mark.parametrize(
+    "query, variables, field",
+    [  # reached through schema.execute (the HTTP guard refuses these bodies before; websocket frames too)
+        (
+            "query($t: String!) { analysePrompt(runId: $r, text: $t) { tokens { token } } }",
+            {"t": "a\ud800"},
+            "text",
+        ),
+        ("query($t: String!) { search(runId: $r, query: $t) { index } }", {"t": "\udfff"}, "query"),
+        ("query($t: String!) { tokenFeatures(runId: $r, token: $t) { index } }", {"t": "\ud800"}, "token"),
+    ],
+)
+def test_a_lone_surrogate_is_bad_input_naming_the_argument(
+    gql: GraphQL, seeded: Seeded, query: str, variables: dict[str, Any], field: str
+) -> None:
+    query = query.replace("query($t: String!)", "query($t: String!, $r: ID!)")
+    err = gql.error(query, {**variables, "r": seeded.run_id})
+    assert err.extensions == {"code": "BAD_INPUT", "field": field}
+
+
+def test_a_lone_surrogate_in_a_prompt_over_http_is_a_400_with_a_code(server: Server, seeded: Seeded) -> None:
+    body = (
+        b'{"query": "query($t: String!) { analysePrompt(runId: \\"'
+        + seeded.run_id.encode()
+        + b'\\", text: $t) '
+        b'{ tokens { token } } }", "variables": {"t": "once \\ud800 upon"}}'
+    )
+    answer = _raw(server, body)
+    assert answer.status_code == 400 and answer.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+
+
+def test_a_websocket_message_that_is_not_strict_json_closes_with_4400(server: Server) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    with connect(server.ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10) as conn:  # type: ignore[list-item]
+        conn.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert json.loads(conn.recv(timeout=10))["type"] == "connection_ack"
+        conn.send(
+            '{"id": "1", "type": "subscribe", "payload": {"query": "{ runs { id } }", "variables": {"x": NaN}}}'
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            conn.recv(timeout=10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
