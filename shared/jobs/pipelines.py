@@ -45,7 +45,15 @@ CONFIG_CLASSES: dict[str, type[StrictModel]] = {
 LOCAL_KEYS: dict[str, frozenset[str]] = {
     "collect": frozenset({"output", "device", "batch_size", "compression"}),
     "train": frozenset(
-        {"activations", "output", "device", "checkpoint_every", "checkpoint_minutes", "log_every", "cache_in_ram"}
+        {
+            "activations",
+            "output",
+            "device",
+            "checkpoint_every",
+            "checkpoint_minutes",
+            "log_every",
+            "cache_in_ram",
+        }
     ),
     "evaluate": frozenset({"run", "device", "batch_size"}),
     "analyse": frozenset({"run", "device", "batch_tokens"}),

@@ -148,7 +148,9 @@ def test_the_defaults_checkpoint_every_tenth_of_the_run(tmp_path: Path, syntheti
     assert TrainConfig.model_fields["checkpoint_minutes"].default == 5.0
 
 
-def test_time_based_checkpoints_fire_between_step_checkpoints(tmp_path: Path, synthetic, train_cfg, monkeypatch):
+def test_time_based_checkpoints_fire_between_step_checkpoints(
+    tmp_path: Path, synthetic, train_cfg, monkeypatch
+):
     """checkpoint_minutes: with a clock that moves 2 minutes per step, a 5-minute interval checkpoints every
     third step even with step-based checkpoints off."""
     clock = iter(range(0, 10**6, 120))
