@@ -197,8 +197,13 @@ class TrainConfig(StrictModel):
     """Leave out tokens whose activation norm exceeds this multiple of the median norm (None = keep all)."""
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     """Fraction of contexts (the last shards) held out for evaluation and never trained on."""
-    checkpoint_every: int = Field(0, ge=0, le=MAX_STEPS)
-    """Checkpoint every this-many steps (0 = only at the end)."""
+    checkpoint_every: int | None = Field(None, ge=0, le=MAX_STEPS)
+    """Checkpoint every this-many steps. None (the default) = every 10 % of ``n_steps`` (rounded up), so a lost
+    worker recomputes at most a tenth of the run; 0 = only at the end (and when ``checkpoint_minutes`` says so).
+    In the job system each checkpoint is uploaded to the artifact store as soon as it is written."""
+    checkpoint_minutes: float = Field(5.0, ge=0, le=7 * 24 * 60)
+    """Also checkpoint once this many minutes of training have passed since the last checkpoint (0 = off): long
+    steps never leave more than this much work to recompute."""
     log_every: int = Field(25, ge=1, le=MAX_STEPS)
     """Log metrics every this-many steps."""
     seed: Seed = 0
@@ -240,6 +245,13 @@ class TrainConfig(StrictModel):
             raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
         self._check_resampling()
         return self
+
+    @property
+    def checkpoint_steps(self) -> int:
+        """The step interval between checkpoints actually used (0 = step-based checkpoints off)."""
+        if self.checkpoint_every is None:
+            return -(-self.n_steps // 10)
+        return self.checkpoint_every
 
     def _check_resampling(self) -> None:
         decay_start = self.n_steps - self.lr_decay_steps

@@ -25,7 +25,7 @@ from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
 from services.gateway.errors import BadInput, Conflict, NotFound, Unavailable
 from services.gateway.limits import check_page_size
-from services.gateway.submission import fenced_collect, submission_name, validated
+from services.gateway.submission import evaluate_choice, fenced_collect, submission_name, validated
 from shared.config import AnalyseConfig, CollectConfig, ConfigError, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
@@ -245,8 +245,12 @@ class PipelineInput:
     analyse: JSON | None = strawberry.field(
         default=None, description="AnalyseConfig keys; defaults when omitted."
     )
-    evaluate: bool = strawberry.field(
-        default=True, description="Evaluate the SAE (EV, L0, CE loss) after training."
+    evaluate: JSON = strawberry.field(
+        default=True,
+        description=(
+            "Evaluate the SAE (EV, L0, CE loss) after training: true (default settings), false (skip), or "
+            "EvaluateConfig keys (n_tokens, ce_contexts, ...)."
+        ),
     )
 
 
@@ -285,8 +289,9 @@ class JobMutations:
         collect = await asyncio.to_thread(fenced_collect, collect, ctx(info).state.shared)
         train = validated("train", TrainConfig, input.train)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
+        evaluate = evaluate_choice(input.evaluate)
         return await _submitted(
-            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=input.evaluate, name=name
+            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=evaluate, name=name
         )
 
     @strawberry.mutation(

@@ -12,13 +12,14 @@ from typing import Any
 
 from services.gateway.errors import BadInput
 from services.gateway.limits import check_unicode
-from shared.config import CollectConfig, ConfigError, StrictModel, validate_config
+from shared.config import CollectConfig, ConfigError, EvaluateConfig, StrictModel, validate_config
 from shared.paths import PathRefused, data_roots, fence_model, hub_or_path
 from shared.settings import Settings
 
 SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "collect": ("output",),
     "train": ("activations", "output"),
+    "evaluate": ("run",),
     "analyse": ("run",),
 }
 MAX_NAME_CHARS = 200
@@ -41,6 +42,17 @@ def validated(section: str, cls: type[StrictModel], value: Any) -> StrictModel:
         message = str(err)
         head = message.splitlines()[0].split(": ")
         raise BadInput(message, field=".".join(head[:2]) if len(head) > 2 else section) from None
+
+
+def evaluate_choice(value: Any) -> bool | StrictModel:
+    """``evaluate``: true (default settings), false (no evaluation) or an object of EvaluateConfig keys."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        raise BadInput(
+            "evaluate: expected true, false or an object of config keys, got null", field="evaluate"
+        )
+    return validated("evaluate", EvaluateConfig, value)
 
 
 def submission_name(name: str | None) -> str:

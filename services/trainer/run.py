@@ -32,7 +32,14 @@ STATE_TENSORS, STATE_INFO = "state.safetensors", "state.json"
 KEEP_CHECKPOINTS = 2
 INIT_SAMPLE_TOKENS = 16_384
 _STEP_DIR = re.compile(r"^step-(\d+)$")
-_RESUMABLE_CHANGES = {"checkpoint_every", "log_every", "device", "cache_in_ram", "wandb_project"}
+_RESUMABLE_CHANGES = {
+    "checkpoint_every",
+    "checkpoint_minutes",
+    "log_every",
+    "device",
+    "cache_in_ram",
+    "wandb_project",
+}
 
 
 def train(

@@ -143,6 +143,7 @@ class SAETrainer:
         self.sum_x = torch.zeros(sae.cfg.d_in, dtype=torch.float64, device=self.device)
         self.last_metrics: dict[str, Any] = {}
         self._clock = time.perf_counter()
+        self._last_checkpoint = time.monotonic()
 
     # ---------------------------------------------------------------------------------------------- setup
 
@@ -172,6 +173,7 @@ class SAETrainer:
     def fit(self) -> bool:
         """Train until ``n_steps`` (True) or until ``should_stop`` says so (False, after a checkpoint)."""
         self._clock = time.perf_counter()
+        self._last_checkpoint = time.monotonic()
         while self.step < self.cfg.n_steps:
             if self.should_stop is not None and self.should_stop():
                 self._checkpoint()
@@ -312,11 +314,18 @@ class SAETrainer:
     # ---------------------------------------------------------------------------------------------- state
 
     def _maybe_checkpoint(self) -> None:
-        every = self.cfg.checkpoint_every
-        if every and self.step % every == 0 and self.step < self.cfg.n_steps:
+        """Checkpoint every ``checkpoint_steps`` steps, or once ``checkpoint_minutes`` passed since the last one."""
+        if self.step >= self.cfg.n_steps:
+            return  # the final checkpoint is written by the caller, after the loop
+        every = self.cfg.checkpoint_steps
+        minutes = self.cfg.checkpoint_minutes
+        due_by_steps = bool(every) and self.step % every == 0
+        due_by_time = bool(minutes) and time.monotonic() - self._last_checkpoint >= 60 * minutes
+        if due_by_steps or due_by_time:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
+        self._last_checkpoint = time.monotonic()
         if self.checkpoint_fn is not None:
             self.checkpoint_fn(self)
 

@@ -48,7 +48,17 @@ CONFIG_CLASSES: dict[str, type[StrictModel]] = {
 # Keys that only say where or how fast a stage runs; the tasks set the paths themselves.
 LOCAL_KEYS: dict[str, frozenset[str]] = {
     "collect": frozenset({"output", "device", "batch_size", "compression"}),
-    "train": frozenset({"activations", "output", "device", "checkpoint_every", "log_every", "cache_in_ram"}),
+    "train": frozenset(
+        {
+            "activations",
+            "output",
+            "device",
+            "checkpoint_every",
+            "checkpoint_minutes",
+            "log_every",
+            "cache_in_ram",
+        }
+    ),
     "evaluate": frozenset({"run", "device", "batch_size"}),
     "analyse": frozenset({"run", "device", "batch_tokens"}),
 }

@@ -38,8 +38,8 @@ export type PipelineInput = {
   analyse?: unknown;
   /** CollectConfig keys (model, hook, corpus, n_tokens, ...); the output path is chosen by the server. */
   collect: unknown;
-  /** Evaluate the SAE (EV, L0, CE loss) after training. */
-  evaluate?: boolean;
+  /** Evaluate the SAE (EV, L0, CE loss) after training: true (default settings), false (skip), or EvaluateConfig keys (n_tokens, ce_contexts, ...). */
+  evaluate?: unknown;
   name?: string | null | undefined;
   /** TrainConfig keys (architecture, d_sae, l1_coefficient or k, ...). */
   train: unknown;
