@@ -99,50 +99,34 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Demo: the whole pipeline on the quick preset
+# Demo: the whole pipeline on a preset
 # --------------------------------------------------------------------------------------------------------------
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from cli.presets import default_out, load_preset
     from cli.sources import resolve_demo_sources
 
-    sources = resolve_demo_sources(args.model, args.corpus)
+    sources = resolve_demo_sources(args.model, args.corpus, args.hook)
     for line in sources.notes:
         print(line)
-    out = Path(args.out)
-    collect_cfg = load_config(
-        CollectConfig,
-        CONFIGS / "collect.yaml",
-        {
-            "model": sources.model,
-            "hook": sources.hook,
-            "corpus": sources.corpus,
-            "output": str(out / "activations"),
-        },
-    )
-    train_cfg = load_config(
-        TrainConfig,
-        CONFIGS / "train_small.yaml",
-        {"activations": str(out / "activations"), "output": str(out / "run")},
-    )
+    preset = load_preset(args.preset, sources, Path(args.out) if args.out else default_out(args.preset))
+    collect_cfg, train_cfg = preset.collect, preset.train
     from services.analyser.analyse import analyse_run
     from services.collector.collect import collect
     from services.trainer.evaluate import evaluate_run, format_eval_table
     from services.trainer.run import train
 
+    print(f"preset {preset.name} ({preset.path})")
     print(f"[1/4] collect {collect_cfg.n_tokens:,} tokens of {sources.model} at {sources.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
     print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
     print("[3/4] evaluate on held-out tokens")
-    result = _with_bar(
-        "evaluate", "tok", lambda bar: evaluate_run(EvaluateConfig(run=str(run_dir)), progress=bar)
-    )
+    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(preset.evaluate, progress=bar))
     print(format_eval_table(result))
     print("[4/4] analyse every feature")
-    results = _with_bar(
-        "analyse", "tok", lambda bar: analyse_run(AnalyseConfig(run=str(run_dir)), progress=bar)
-    )
+    results = _with_bar("analyse", "tok", lambda bar: analyse_run(preset.analyse, progress=bar))
     print(f"done: run {run_dir}, feature results in {results}")
 
 
@@ -199,14 +183,29 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(p)
     p.set_defaults(fn=cmd_analyse)
 
-    p = sub.add_parser("demo", help="collect -> train -> evaluate -> analyse on the quick preset")
+    p = sub.add_parser(
+        "demo", help="collect -> train -> evaluate -> analyse on a preset (configs/demo_*.yaml)"
+    )
+    p.add_argument(
+        "--preset",
+        default="default",
+        help="configs/demo_NAME.yaml (default: TopK d_sae 4096; spec: the original spec's ReLU d_sae 128), or a "
+        ".yaml file",
+    )
     p.add_argument(
         "--model", default="auto", help="'auto' (GPT-2 from the hub, else the packaged SmolLM2), or a model"
     )
     p.add_argument(
         "--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)"
     )
-    p.add_argument("--out", default="artifacts/demo", help="output directory")
+    p.add_argument(
+        "--hook",
+        default="auto",
+        help="'auto' (GPT-2's blocks.8, SmolLM2's blocks.15 hook_resid_pre), or a hook",
+    )
+    p.add_argument(
+        "--out", help="output directory (default artifacts/demo, artifacts/demo-NAME for other presets)"
+    )
     p.set_defaults(fn=cmd_demo)
 
     add_service_commands(sub)

@@ -81,6 +81,10 @@ class CollectConfig(StrictModel):
     """Contexts per HDF5 shard file."""
     dtype: Literal["float16", "float32"] = "float32"
     """Storage dtype of the activations."""
+    autocast_bf16: bool = False
+    """Run the LM forward under bfloat16 autocast (on the CPU too): faster where the hardware has bfloat16 matmuls
+    (AVX512-BF16, AMX, recent GPUs); the activations then differ from float32's by about 1% of their norm
+    (bench/README.md, "Demo levers"). Stored in ``dtype`` either way."""
     compression: Literal["lzf", "gzip", "none"] = "lzf"
     """HDF5 compression filter for the activation chunks."""
     seed: Seed = 0
