@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from gateway_support import CAT, COLLECT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
+from gateway_support import CAT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
 
 from shared.db.repositories.pipelines import get_pipeline
 from shared.db.session import session_scope
