@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from services.gateway.errors import BadInput, Corrupt, Unavailable
-from shared.store import ChecksumMismatch
+from shared.store import ArtifactNotFound, ChecksumMismatch, IncompleteDirectory
 
 if TYPE_CHECKING:
     import torch
@@ -232,7 +232,7 @@ class ModelCache:
             raise Corrupt(
                 f"The stored SAE of run {run_id} does not match its checksum (corrupted); re-publish the run"
             ) from None
-        except FileNotFoundError as err:
+        except (FileNotFoundError, ArtifactNotFound, IncompleteDirectory) as err:
             log.warning("live inference: files of run %s missing: %s", run_id, err)
             raise Unavailable(f"The SAE or language model files of run {run_id} are not available") from err
         except Exception as err:
