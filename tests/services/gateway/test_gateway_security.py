@@ -463,3 +463,15 @@ def test_non_finite_results_are_corrupt_not_bad_input_and_leave_the_cache(
     state = make_state(fresh)
     err = GraphQL(state).error(ANALYSE, {"r": fresh.run_id})
     assert err.extensions == {"code": "CORRUPT"} and fresh.run_id not in state.models
+
+
+def test_get_queries_are_held_to_the_same_document_limits(server: Server) -> None:
+    many = "{ " + "__typename " * 2_500 + "}"
+    answer = httpx.get(
+        f"{server.url}/graphql", params={"query": many}, headers={"Accept": "application/json"}
+    )
+    assert answer.status_code == 400 and answer.json()["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+    ok = httpx.get(
+        f"{server.url}/graphql", params={"query": "{ runs { id } }"}, headers={"Accept": "application/json"}
+    )
+    assert ok.status_code == 200 and ok.json()["data"]["runs"]
