@@ -84,7 +84,7 @@ def test_gguf_file_escaping_a_model_folder_under_a_root_is_refused(
     model.mkdir(parents=True)
     err = _submit_error(mutable, {"model": str(model), "gguf_file": "../../../../etc/passwd", "hook": HOOK})
     assert err.extensions == {"code": "BAD_INPUT", "field": "collect.gguf_file"} and "outside" in err.message
-    assert str(fresh.artifacts.resolve()) in err.message  # the allowed roots are named
+    assert "@artifacts" in err.message and str(fresh.artifacts) not in err.message  # roots named by label
     assert recorder.sent == []
 
 
