@@ -8,6 +8,7 @@ generated and printed, since mutations always need one.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -85,6 +86,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
+        # Finalise what is left in reference cycles (graphql-core's abandoned sibling coroutines, see
+        # schema.ABANDONED_BRANCHES) while the interpreter still works: at exit their finalisers would print
+        # "Exception ignored ... KeyError: '__import__'" once each.
+        gc.collect()
         if embedded_worker:
             from shared.jobs.embedded import stop_worker
 

@@ -70,6 +70,12 @@ class RateLimited(GatewayError):
         super().__init__(message, retryAfter=round(retry_after, 2))
 
 
+class Corrupt(GatewayError):
+    """Stored weights or results failed their checksum or hold non-finite numbers; the run must be re-published."""
+
+    code = "CORRUPT"
+
+
 class Unavailable(GatewayError):
     """A dependency (database, model files, broker) is unavailable or the request timed out."""
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -34,6 +36,10 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+ACCEPTED_CHARS = 1 << 20
+"""Characters of accepted documents remembered (so they are not lexed again)."""
 
 
 class Refused(Exception):
@@ -63,6 +69,9 @@ class RequestGuard:
         self.max_tokens = max_tokens
         self.max_json_depth = max_json_depth
         self.path = path
+        self._accepted: OrderedDict[str, None] = OrderedDict()
+        self._accepted_chars = 0
+        self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == self.path:
@@ -157,7 +166,13 @@ class RequestGuard:
             self.check_document(payload["query"])
 
     def check_document(self, query: str) -> None:
-        """Refuse a GraphQL document over the byte or token limit (lexing stops at the limit)."""
+        """Refuse a GraphQL document over the byte or token limit (lexing stops at the limit). Documents that
+        passed are remembered (an LRU of at most ``ACCEPTED_CHARS`` characters), so the web client's few queries
+        are lexed once, not on every request."""
+        with self._lock:
+            if query in self._accepted:
+                self._accepted.move_to_end(query)
+                return
         size = len(query.encode("utf-8", errors="surrogatepass"))
         if size > self.max_document_bytes:
             raise Refused(
@@ -180,6 +195,11 @@ class RequestGuard:
                     )
         except GraphQLError:
             return  # a syntax error: the parser reports it (BAD_INPUT) with its position
+        with self._lock:
+            self._accepted[query] = None
+            self._accepted_chars += len(query)
+            while self._accepted_chars > ACCEPTED_CHARS:
+                self._accepted_chars -= len(self._accepted.popitem(last=False)[0])
 
     def _bounded_websocket(self, receive: Receive, send: Send) -> Receive:
         async def bounded() -> Message:

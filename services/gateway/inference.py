@@ -7,17 +7,21 @@ thread, after the per-client rate limit and the prompt-length limit.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess
 from services.gateway.common import ctx, loaders, require_run
-from services.gateway.errors import BadInput
+from services.gateway.errors import BadInput, Corrupt
 from services.gateway.limits import check_unicode
 from services.gateway.live import LiveModel
 from shared.db import models as m
 from shared.db.repositories.labels import labels_of_run
+
+T = TypeVar("T")
 
 MAX_TOP_K = 50
 MAX_PROMPT_CHARS_PER_TOKEN = 64
@@ -72,6 +76,15 @@ async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
     return loaded if loaded is not None else await asyncio.to_thread(context.state.models.get, run_id)
 
 
+async def _run(info: Info, run_id: str, call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` on a worker thread; a model that answers with non-finite numbers leaves the cache."""
+    try:
+        return await asyncio.to_thread(call, *args)
+    except Corrupt:
+        ctx(info).state.models.evict(run_id)
+        raise
+
+
 async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str | None]:
     """Labels of these features: from the run's cached labels (response cache on: one query per run and TTL,
     cleared by relabels), else one query for just these indices."""
@@ -101,7 +114,7 @@ class InferenceQueries:
             raise BadInput(f"topK: must be between 1 and {MAX_TOP_K} (got {top_k})", field="topK")
         model = await _live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
-        top = await asyncio.to_thread(model.top_features, text, top_k, max_tokens)
+        top = await _run(info, str(run_id), model.top_features, text, top_k, max_tokens)
         labels = await _labels(info, str(run_id), {i for row in top.indices for i in row})
         tokens = [
             PromptToken(
@@ -126,7 +139,7 @@ class InferenceQueries:
     ) -> FeatureTrace:
         model = await _live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
-        tokens, acts = await asyncio.to_thread(model.feature_trace, text, index, max_tokens)
+        tokens, acts = await _run(info, str(run_id), model.feature_trace, text, index, max_tokens)
         return FeatureTrace(
             run_id=run_id, index=index, tokens=tokens, activations=acts, max_activation=max(acts, default=0.0)
         )

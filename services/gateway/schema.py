@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import inspect
 import logging
+import re
 import sys
+import warnings
 from collections.abc import Awaitable
 from functools import partial
 from typing import Any
@@ -132,6 +135,14 @@ async def _within(run: Awaitable[ExecutionResult], timeout_s: float) -> Executio
     return await asyncio.wait_for(run, timeout_s)
 
 
+ABANDONED_BRANCHES = r"coroutine '(Executor\.|GraphQLCoreConverter\.from_resolver)"
+ABANDONED_QUALNAMES = r"(Executor\.|GraphQLCoreConverter\.from_resolver)"
+"""graphql-core creates the coroutines of sibling fields before it awaits them; when an error in a non-null
+field nulls their parent, it drops the ones it had not started yet, and Python warns once per dropped coroutine
+when it is collected. Nothing ran in them, so the warning is noise under bad input; it is silenced for these
+graphql-core and Strawberry coroutines only (any other never-awaited coroutine still warns)."""
+
+
 def build_schema(settings: GatewaySettings) -> GatewaySchema:
     """The schema with ``settings``' limits."""
     limits = [
@@ -157,7 +168,27 @@ def build_schema(settings: GatewaySettings) -> GatewaySchema:
         ],
     )
     schema.timeout_s = settings.request_timeout_s
+    _quiet_abandoned_branches()
     return schema
+
+
+def _quiet_abandoned_branches() -> None:
+    """Silence the warnings of ``ABANDONED_BRANCHES`` and, when the collector finalises one of those coroutines in
+    a frame without builtins (it then fails to warn: "Exception ignored in <coroutine ...> KeyError:
+    '__import__'"), that report too. Anything else reaches the previous hook unchanged."""
+    warnings.filterwarnings("ignore", message=ABANDONED_BRANCHES, category=RuntimeWarning)
+    previous = sys.unraisablehook
+    if getattr(previous, "saelab_quiet", False):
+        return
+
+    def hook(info: Any) -> None:
+        name = getattr(info.object, "__qualname__", "")
+        if inspect.iscoroutine(info.object) and re.match(ABANDONED_QUALNAMES, name):
+            return
+        previous(info)
+
+    hook.saelab_quiet = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 schema = build_schema(get_gateway_settings())

@@ -38,6 +38,7 @@ from shared.store.base import (
     results_prefix,
     run_prefix,
     sha256_file,
+    verify_file,
 )
 from shared.store.local import LocalStore
 from shared.store.s3 import S3Store
@@ -74,6 +75,7 @@ __all__ = [
     "results_prefix",
     "run_prefix",
     "sha256_file",
+    "verify_file",
     "upload_checkpoint",
 ]
 

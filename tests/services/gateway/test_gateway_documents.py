@@ -30,3 +30,17 @@ def test_parsing_stops_at_the_token_limit() -> None:
     cache = DocumentCache(max_bytes=10_000_000, max_tokens=100)
     with pytest.raises(GraphQLError, match="more than 100 tokens"):
         cache.parse("{ " + "__typename " * 200 + "}")
+
+
+def test_the_guard_remembers_accepted_documents_within_a_bound_and_never_a_refused_one() -> None:
+    from services.gateway.guard import ACCEPTED_CHARS, Refused, RequestGuard
+
+    guard = RequestGuard(None, 1 << 20, 32 * 1024, 2000, 32)  # type: ignore[arg-type]
+    for i in range(ACCEPTED_CHARS // 10_000 + 50):
+        guard.check_document("{ runs { id } }" + " " * 10_000 + f"# {i}")
+    assert guard._accepted_chars <= ACCEPTED_CHARS and len(guard._accepted) < ACCEPTED_CHARS // 10_000 + 50
+    many = "{ " + "__typename " * 2_500 + "}"
+    for _ in range(2):  # refused every time: a refusal is never remembered
+        with pytest.raises(Refused):
+            guard.check_document(many)
+    assert many not in guard._accepted
