@@ -23,6 +23,7 @@ export type JobKind =
   | 'ANALYSE'
   | 'COLLECT'
   | 'EVALUATE'
+  | 'IMPORT'
   | 'PIPELINE'
   | 'TRAIN';
 
