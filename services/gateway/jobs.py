@@ -180,6 +180,7 @@ async def _job_config(info: Info, job: Job) -> dict[str, Any] | None:
         JobKind.TRAIN: run.config if run else None,
         JobKind.EVALUATE: run.evaluate_config if run else None,
         JobKind.ANALYSE: run.analyse_config if run else None,
+        JobKind.IMPORT: run.config if run else None,
     }
     return by_kind.get(job.kind)
 
