@@ -8,7 +8,7 @@ these models, so a config means the same thing everywhere. This module imports n
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -16,6 +16,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.hooknames import parse_hook, parse_hooks
 
 Device = Literal["auto", "cpu", "cuda"]
+
+# Upper bounds: what one machine can do (docs/api.md, "Config bounds"). Each number in a config has one, so a
+# submission cannot ask for a run that outgrows any worker or never ends.
+MAX_TOKENS = 1_000_000_000
+"""Tokens one collection, evaluation or analysis may read (1e9: hours on a GPU, ~1.5 TB of float16 at d=768)."""
+MAX_STEPS = 10_000_000
+"""Training steps, and every step count or period."""
+MAX_D_SAE = 1 << 20
+"""Dictionary features (1M: ~6 GB of float32 weights at d_in 768)."""
+MAX_STEP_VALUES = 1 << 32
+"""batch_size x d_sae: the latent activations of one training step (16 GiB in float32)."""
+MAX_COEFFICIENT = 1e6
+"""Loss coefficients and other unbounded weights."""
+MAX_SEED = 2**32 - 1
+"""Seeds (numpy's range)."""
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 
 
 class ConfigError(ValueError):
@@ -25,7 +41,9 @@ class ConfigError(ValueError):
 class StrictModel(BaseModel):
     """Base for every config: unknown keys are errors, assignments are validated, docstrings per field."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -55,17 +73,17 @@ class CollectConfig(StrictModel):
     """Tokens per packed context (BOS included)."""
     prepend_bos: bool = True
     """Start every context with the tokenizer's BOS token."""
-    n_tokens: int = Field(50_000, ge=1)
+    n_tokens: int = Field(50_000, ge=1, le=MAX_TOKENS)
     """Tokens to collect (rounded up to whole contexts)."""
-    batch_size: int = Field(16, ge=1)
+    batch_size: int = Field(16, ge=1, le=1024)
     """Contexts per LM forward pass."""
-    shard_contexts: int = Field(256, ge=1)
+    shard_contexts: int = Field(256, ge=1, le=65_536)
     """Contexts per HDF5 shard file."""
     dtype: Literal["float16", "float32"] = "float32"
     """Storage dtype of the activations."""
     compression: Literal["lzf", "gzip", "none"] = "lzf"
     """HDF5 compression filter for the activation chunks."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for document shuffling: the same seed gives the same contexts."""
     device: Device = "auto"
     """Where the LM runs."""
@@ -106,62 +124,62 @@ class TrainConfig(StrictModel):
     """Run directory: checkpoints, metrics.jsonl, sae.safetensors, cfg.json, eval.json."""
     architecture: Literal["relu", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"] = "relu"
     """SAE architecture name from the registry (``shared.sae.registry``; docs/theory.md §2 gives each one's loss)."""
-    d_sae: int = Field(6144, ge=1)
+    d_sae: int = Field(6144, ge=1, le=MAX_D_SAE)
     """Number of dictionary features."""
-    k: int | None = Field(None, ge=1)
+    k: int | None = Field(None, ge=1, le=MAX_D_SAE)
     """Active features per token for ``topk``; on average per token over a batch for ``batchtopk`` and
     ``matryoshka_batchtopk`` (their inference uses the threshold estimated in training)."""
-    l1_coefficient: float = Field(5.0, ge=0)
+    l1_coefficient: float = Field(5.0, ge=0, le=MAX_COEFFICIENT)
     """L1 sparsity coefficient for ``relu`` (on normalised activations), and of the gate's L1 for ``gated``."""
     scale_l1_by_decoder_norm: bool = False
     """``relu``/``gated``: multiply each feature's L1 term by its decoder norm and drop the unit-norm decoder
     constraint (Anthropic April 2024 update)."""
-    l1_warmup_steps: int = Field(0, ge=0)
+    l1_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linearly ramp the L1 coefficient from 0 over this many steps."""
-    aux_k: int | None = Field(None, ge=1)
+    aux_k: int | None = Field(None, ge=1, le=MAX_D_SAE)
     """TopK family: dead latents used by the AuxK loss (default d_in / 2)."""
-    aux_k_coefficient: float = Field(1 / 32, ge=0)
+    aux_k_coefficient: float = Field(1 / 32, ge=0, le=MAX_COEFFICIENT)
     """TopK family: weight of the AuxK loss."""
     topk_threshold_lr: float = Field(0.01, gt=0, le=1)
     """``batchtopk``/``matryoshka_batchtopk``: rate of the moving average of each batch's smallest kept activation,
     the threshold used at inference (SAELens's name; it starts at the first batch's value)."""
-    matryoshka_widths: list[int] | None = None
+    matryoshka_widths: list[int] | None = Field(None, max_length=64)
     """``matryoshka_batchtopk``: the nested prefix widths, strictly increasing (d_sae is appended when the list
     ends below it); None = d_sae/16, d_sae/8, d_sae/4, d_sae/2, d_sae."""
-    jumprelu_bandwidth: float = Field(0.05, gt=0)
+    jumprelu_bandwidth: float = Field(0.05, gt=0, le=MAX_COEFFICIENT)
     """``jumprelu``: bandwidth ε of the rectangle kernel in the threshold's straight-through estimator."""
-    jumprelu_init_threshold: float = Field(0.01, ge=0)
+    jumprelu_init_threshold: float = Field(0.01, ge=0, le=MAX_COEFFICIENT)
     """``jumprelu``: initial threshold of every latent (on the normalised activations' scale)."""
     jumprelu_sparsity_loss: Literal["step", "tanh"] = "step"
     """``jumprelu``: ``step`` = the L0 penalty through the step function's STE (DeepMind); ``tanh`` =
     Σ tanh(c · f · |d|) (Anthropic), SAELens's ``jumprelu_sparsity_loss_mode``."""
-    jumprelu_tanh_scale: float = Field(4.0, gt=0)
+    jumprelu_tanh_scale: float = Field(4.0, gt=0, le=MAX_COEFFICIENT)
     """``jumprelu``: c of the ``tanh`` sparsity loss."""
-    l0_coefficient: float = Field(1.0, ge=0)
+    l0_coefficient: float = Field(1.0, ge=0, le=MAX_COEFFICIENT)
     """``jumprelu``: coefficient of the L0 (or tanh) sparsity loss."""
-    l0_warmup_steps: int = Field(0, ge=0)
+    l0_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """``jumprelu``: linearly ramp the L0 coefficient from 0 over this many steps."""
-    pre_act_loss_coefficient: float = Field(0.0, ge=0)
+    pre_act_loss_coefficient: float = Field(0.0, ge=0, le=MAX_COEFFICIENT)
     """``jumprelu``: Anthropic's pre-activation loss, Σ over dead latents of ReLU(θ - z)·|d| (0 = off)."""
-    lr: float = Field(4e-4, gt=0)
+    lr: float = Field(4e-4, gt=0, le=1.0)
     """Adam learning rate."""
-    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)
     """Adam betas."""
-    lr_warmup_steps: int = Field(0, ge=0)
+    lr_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linear LR warmup steps."""
-    lr_decay_steps: int = Field(0, ge=0)
+    lr_decay_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linear LR decay to zero over the last this-many steps (0 = constant)."""
-    batch_size: int = Field(1024, ge=1)
+    batch_size: int = Field(1024, ge=1, le=1 << 17)
     """Tokens per training step."""
-    n_steps: int = Field(500, ge=1)
+    n_steps: int = Field(500, ge=1, le=MAX_STEPS)
     """Training steps."""
-    dead_feature_threshold: int = Field(10_000_000, ge=1)
+    dead_feature_threshold: int = Field(10_000_000, ge=1, le=1_000 * MAX_TOKENS)
     """A latent that has fired on none of the last this-many training tokens (more than this many tokens since it
     last fired) is dead, as in OpenAI's and sparsify's trainers. The one training definition: resampling picks these
     latents, TopK's AuxK loss trains them, metrics.jsonl's ``dead_fraction`` counts them."""
-    resample_frequency: int = Field(0, ge=0)
+    resample_frequency: int = Field(0, ge=0, le=MAX_STEPS)
     """ReLU: resample dead latents every this-many steps, up to ``resample_last_step`` (0 = never)."""
-    resample_last_step: int | None = Field(None, ge=1)
+    resample_last_step: int | None = Field(None, ge=1, le=MAX_STEPS)
     """Last step at which resampling may happen; it must come before LR decay starts (n_steps - lr_decay_steps), so
     resampled latents always train afterwards. None = half of the steps before LR decay."""
     resample_pool_tokens: int = Field(100_000, ge=1, le=1 << 24)
@@ -171,19 +189,19 @@ class TrainConfig(StrictModel):
     """Scale inputs so their mean norm is sqrt(d_in); folded back into the saved weights."""
     cache_in_ram: bool = True
     """Load the shards into RAM once instead of reading HDF5 every batch."""
-    shuffle_buffer_tokens: int = Field(65_536, ge=1)
+    shuffle_buffer_tokens: int = Field(65_536, ge=1, le=1 << 22)
     """Size of the shuffling buffer, in tokens."""
     exclude_bos: bool = True
     """Leave BOS positions out of training and metrics (they are kept in the shards)."""
-    exclude_norm_multiple: float | None = Field(10.0, gt=1)
+    exclude_norm_multiple: float | None = Field(10.0, gt=1, le=MAX_COEFFICIENT)
     """Leave out tokens whose activation norm exceeds this multiple of the median norm (None = keep all)."""
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     """Fraction of contexts (the last shards) held out for evaluation and never trained on."""
-    checkpoint_every: int = Field(0, ge=0)
+    checkpoint_every: int = Field(0, ge=0, le=MAX_STEPS)
     """Checkpoint every this-many steps (0 = only at the end)."""
-    log_every: int = Field(25, ge=1)
+    log_every: int = Field(25, ge=1, le=MAX_STEPS)
     """Log metrics every this-many steps."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for initialisation and shuffling."""
     device: Device = "auto"
     """Where training runs."""
@@ -191,7 +209,7 @@ class TrainConfig(StrictModel):
     """Use bfloat16 autocast on CUDA."""
     tf32: bool = True
     """Allow TF32 matmuls on CUDA."""
-    wandb_project: str | None = None
+    wandb_project: str | None = Field(None, max_length=128)
     """Log to this Weights & Biases project (off when None)."""
 
     @model_validator(mode="after")
@@ -213,6 +231,11 @@ class TrainConfig(StrictModel):
                 raise ValueError(f"matryoshka_widths: {widths} must be positive and strictly increasing")
             if widths[-1] > self.d_sae:
                 raise ValueError(f"matryoshka_widths: {widths[-1]} is larger than d_sae ({self.d_sae})")
+        if self.batch_size * self.d_sae > MAX_STEP_VALUES:
+            raise ValueError(
+                f"batch_size: {self.batch_size} x d_sae {self.d_sae} latent activations per step is more than "
+                f"{MAX_STEP_VALUES} (16 GiB in float32); use a smaller batch"
+            )
         if self.lr_warmup_steps + self.lr_decay_steps > self.n_steps:
             raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
         self._check_resampling()
@@ -298,12 +321,12 @@ class EvaluateConfig(StrictModel):
 
     run: str = "artifacts/runs/default"
     """Run directory (or run id once the database is in use)."""
-    n_tokens: int = Field(50_000, ge=1)
+    n_tokens: int = Field(50_000, ge=1, le=MAX_TOKENS)
     """Held-out tokens for reconstruction metrics, dead and dense fractions (eval.json says how many were used,
     and warns when the held-out split has fewer)."""
-    ce_contexts: int = Field(16, ge=1)
+    ce_contexts: int = Field(16, ge=1, le=65_536)
     """Contexts for CE loss recovered and KL (each needs three LM forwards)."""
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, le=1024)
     """Contexts per LM forward in the CE/KL evaluation."""
     device: Device = "auto"
     """Where evaluation runs."""
@@ -344,25 +367,25 @@ class AnalyseConfig(StrictModel):
 
     run: str = "artifacts/runs/default"
     """Run directory (or run id once the database is in use)."""
-    n_tokens: int | None = Field(None, ge=1)
+    n_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS)
     """Analyse at most this many tokens (None = every collected token)."""
-    batch_tokens: int = Field(4096, ge=1)
+    batch_tokens: int = Field(4096, ge=1, le=1 << 16)
     """Tokens encoded per batch."""
-    top_k: int = Field(20, ge=1)
+    top_k: int = Field(20, ge=1, le=1000)
     """Top activating examples kept per feature."""
-    window_left: int = Field(12, ge=0)
+    window_left: int = Field(12, ge=0, le=1024)
     """Tokens of context left of the max-activating token."""
-    window_right: int = Field(4, ge=0)
+    window_right: int = Field(4, ge=0, le=1024)
     """Tokens of context right of the max-activating token."""
-    n_quantiles: int = Field(5, ge=0)
+    n_quantiles: int = Field(5, ge=0, le=100)
     """Activation-range bins to sample examples from (0 = off)."""
-    quantile_samples: int = Field(3, ge=1)
+    quantile_samples: int = Field(3, ge=1, le=100)
     """Examples kept per activation-range bin."""
-    histogram_bins: int = Field(32, ge=2)
+    histogram_bins: int = Field(32, ge=2, le=1024)
     """Log-spaced bins of the per-feature activation histogram."""
-    n_logit_tokens: int = Field(10, ge=1)
+    n_logit_tokens: int = Field(10, ge=1, le=1000)
     """Top and bottom logit-lens tokens per feature."""
-    n_neighbours: int = Field(10, ge=1)
+    n_neighbours: int = Field(10, ge=1, le=1000)
     """Neighbours per feature, by decoder cosine and by co-activation."""
     dense_threshold: float = Field(0.1, gt=0, le=1)
     """A feature firing on more than this fraction of tokens is dense."""
@@ -370,13 +393,13 @@ class AnalyseConfig(StrictModel):
     """Leave BOS positions (the BOS id at any position) out of every statistic; they stay visible in example
     windows. None = exactly what the SAE's training left out (its cfg.json; BOS for SAEs without that record),
     massive-norm positions included (``shared.exclusion``)."""
-    heldout_every: int = Field(5, ge=2)
+    heldout_every: int = Field(5, ge=2, le=1_000_000)
     """Every this-many-th context is held out to score auto-labels (never used to choose them)."""
-    coactivation_tokens: int = Field(65_536, ge=1)
+    coactivation_tokens: int = Field(65_536, ge=1, le=1 << 24)
     """Tokens (the first ones of the pass) over which co-activation counts are taken."""
-    token_index_features: int = Field(10, ge=1)
+    token_index_features: int = Field(10, ge=1, le=1000)
     """Features listed per vocabulary token in the token index."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed of the quantile reservoir sampling."""
     labeller: Literal["offline", "llm"] = "offline"
     """Auto-labeller: the built-in offline one, or an LLM plugged in behind the interface."""
@@ -405,6 +428,46 @@ def _describe(err: ValidationError, source: str) -> str:
                 key, msg = head, rest
         parts.append(f"{source}: {key}: {msg}")
     return "\n".join(parts)
+
+
+CONFIG_SECTIONS: dict[str, type[StrictModel]] = {}
+"""Filled below: every section a submission may send, by its name."""
+
+
+def numeric_bounds(cls: type[StrictModel]) -> dict[str, tuple[str, str]]:
+    """Each numeric key of ``cls`` with its (lower, upper) bound as text, e.g. ``{"lr": ("> 0", "<= 1.0")}``."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, info in cls.model_fields.items():
+        lo = hi = ""
+        for meta in _constraints(info.metadata, info.annotation):
+            for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+                value = getattr(meta, attr, None)
+                if value is not None:
+                    text = f"{sign} {value:,}" if isinstance(value, int) else f"{sign} {value:g}"
+                    if attr in ("ge", "gt"):
+                        lo = text
+                    else:
+                        hi = text
+        if lo or hi:
+            out[name] = (lo, hi)
+    return out
+
+
+def _constraints(metadata: list[Any], annotation: Any) -> list[Any]:
+    found = list(metadata)
+    for arg in getattr(annotation, "__args__", ()) or ():  # Seed | None, tuple[Annotated[float, ...], ...]
+        for meta in getattr(arg, "__metadata__", ()):
+            found += [meta, *getattr(meta, "metadata", ())]  # a Field(...) inside Annotated keeps them there
+    return found
+
+
+def bounds_table() -> str:
+    """The markdown table of every numeric config key's bounds (docs/api.md, "Config bounds", is this table)."""
+    lines = ["| section | key | min | max |", "|---|---|---|---|"]
+    for section, cls in CONFIG_SECTIONS.items():
+        for key, (lo, hi) in numeric_bounds(cls).items():
+            lines.append(f"| {section} | `{key}` | {lo} | {hi} |")
+    return "\n".join(lines) + "\n"
 
 
 def validate_config(cls: type[C], data: dict[str, Any], source: str = "config") -> C:
@@ -449,3 +512,8 @@ def load_config(cls: type[C], path: str | Path | None, overrides: dict[str, Any]
 def dump_config(cfg: StrictModel, path: str | Path) -> None:
     """Write a config as YAML (round-trips through ``load_config``)."""
     Path(path).write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+
+
+CONFIG_SECTIONS.update(
+    {"collect": CollectConfig, "train": TrainConfig, "evaluate": EvaluateConfig, "analyse": AnalyseConfig}
+)

@@ -27,6 +27,7 @@ import torch
 from services.collector.corpus import Corpus, batched_contexts, open_corpus, pack_contexts
 from shared.config import CollectConfig
 from shared.lm import LanguageModel, load_lm, resolve_source
+from shared.paths import PathRefused, local_source
 from shared.progress import ProgressSink, report
 from shared.shards import (
     META_FILE,
@@ -108,6 +109,14 @@ def _remove_leftovers(out: Path) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _local(value: str, field: str) -> str:
+    """A stored ``@root/...`` reference (an API submission's corpus or model) as this worker's path."""
+    try:
+        return local_source(value, field=field) or value
+    except PathRefused as err:
+        raise CollectError(str(err)) from None
+
+
 def _single_hook(cfg: CollectConfig) -> str:
     if not isinstance(cfg.hook, str):
         raise TypeError(f"expected a single-hook config (CollectConfig.per_hook), got hooks {cfg.hook}")
@@ -116,7 +125,7 @@ def _single_hook(cfg: CollectConfig) -> str:
 
 def _new_meta(cfg: CollectConfig, lm: LanguageModel, corpus: Corpus) -> ActivationMeta:
     point = lm.hook_point(_single_hook(cfg))
-    _, gguf_file, _ = resolve_source(cfg.model, cfg.gguf_file)
+    _, gguf_file, _ = resolve_source(_local(cfg.model, "model"), cfg.gguf_file)
     return ActivationMeta(
         model=cfg.model,
         gguf_file=gguf_file,
@@ -191,8 +200,9 @@ def collect(cfg: CollectConfig, progress: ProgressSink | None = None) -> Path:
         log.info("%s: collection already complete", cfg.output)
         report(progress, done, done, "complete")
         return Path(cfg.output)
-    corpus = open_corpus(cfg.corpus, cfg.corpus_split, cfg.text_field)
-    lm = load_lm(cfg.model, cfg.gguf_file, device=cfg.device)
+    corpus = open_corpus(_local(cfg.corpus, "corpus"), cfg.corpus_split, cfg.text_field)
+    lm = load_lm(_local(cfg.model, "model"), cfg.gguf_file, device=cfg.device)
+    lm.name = cfg.model  # a stored reference stays one in messages
     for one in singles:
         lm.hook_point(_single_hook(one))  # every hook checked against the model before anything is written
     targets = []

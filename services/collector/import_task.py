@@ -9,6 +9,7 @@ evaluation and analysis that follow run exactly as for a trained SAE. A run alre
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from services.collector.byo import collect_keys_for
 from services.collector.celery_app import app
@@ -21,9 +22,24 @@ from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import IMPORT
 from shared.jobs.errors import PermanentError
 from shared.jobs.lifecycle import JobContext
+from shared.paths import PathRefused, data_roots, fence_model, local_source
 from shared.sae.imports import ImportSAEError, ImportSource, import_sae
-from shared.sae.io import read_config, set_activations_path
+from shared.sae.io import read_config, set_activations_path, update_config
 from shared.store import dataset_prefix, get_store, publish_run, run_prefix
+
+
+def packaged_name(model: str, gguf_file: str | None) -> str | None:
+    """``smollm2`` when the cfg's model is the packaged SmolLM2 GGUF file (as ``saelab demo`` runs record it)."""
+    from shared.lm import ModelLoadError, packaged_smollm2
+
+    if not model or model == "smollm2":
+        return model or None
+    try:
+        packaged = packaged_smollm2().resolve()
+        path = Path(model, gguf_file) if gguf_file else Path(model)
+        return "smollm2" if path.expanduser().resolve() == packaged else None
+    except (ModelLoadError, OSError, RuntimeError):
+        return None
 
 
 def run_import(ctx: JobContext) -> str:
@@ -39,7 +55,7 @@ def run_import(ctx: JobContext) -> str:
     ctx.stage("import", f"reading {cfg.label}")
     run_dir = store.workdir(run_prefix(run_id))
     source = ImportSource(
-        location=cfg.source,
+        location=local_source(cfg.source, ctx.settings, "source"),  # a fenced folder's @root/path reference
         release=cfg.release,
         sae_id=cfg.sae_id,
         revision=cfg.revision,
@@ -49,6 +65,16 @@ def run_import(ctx: JobContext) -> str:
         import_sae(source, run_dir, overwrite=True)
     except ImportSAEError as err:
         raise PermanentError(str(err)) from None
+    sae = read_config(run_dir)
+    try:  # the SAE's cfg names its model: a hub id, or a local folder / .gguf that must lie under the data roots
+        named = packaged_name(sae.model_name, sae.model_gguf_file)
+        model, gguf_file = fence_model(named or sae.model_name, None if named else sae.model_gguf_file,
+                                       data_roots(ctx.settings))  # fmt: skip
+    except PathRefused as err:
+        raise PermanentError(
+            f"{cfg.label}: the SAE's cfg.json names a model the server may not read: {err}"
+        ) from None
+    update_config(run_dir, model_name=model, model_gguf_file=gguf_file)
     sae = read_config(run_dir)
     from_sae = collect_keys_for(sae, cfg.label)
     set_activations_path(run_dir, os.path.relpath(f"/{dataset_prefix(dataset_id)}", f"/{run_prefix('x')}"))

@@ -24,12 +24,19 @@ from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
 from services.gateway.errors import BadInput, NotFound, Unavailable
 from services.gateway.limits import check_page_size
-from services.gateway.submission import import_source, server_path, submission_name, validated
+from services.gateway.submission import (
+    fenced_collect,
+    fenced_corpus,
+    import_source,
+    submission_name,
+    validated,
+)
 from shared.config import AnalyseConfig, CollectConfig, ConfigError, EvaluateConfig, ImportConfig, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
 from shared.jobs import events, pipelines
+from shared.paths import public_json, public_text
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +106,7 @@ class Job:
     )
     async def config(self, info: Info) -> JSON | None:
         config = await _job_config(info, self)
-        return None if config is None else JSON(config)
+        return None if config is None else JSON(public_json(config))
 
 
 def _id(value: str | None) -> strawberry.ID | None:
@@ -114,8 +121,8 @@ def job_from_row(row: m.Job) -> Job:
         status=JobStatus(row.status),
         progress=float(row.progress or 0.0),
         stage=row.stage or "",
-        message=row.message or "",
-        error=row.error,
+        message=public_text(row.message or ""),
+        error=None if row.error is None else public_text(row.error),
         attempts=row.attempts,
         created_at=row.created_at,
         started_at=row.started_at,
@@ -141,8 +148,8 @@ def job_from_pipeline(row: m.Pipeline, stages: list[m.Job]) -> Job:
         status=_pipeline_status(statuses, n_stages),
         progress=done / n_stages,
         stage=current.kind if current else "",
-        message=current.message if current else "",
-        error=next((job.error for job in stages if job.error), None),
+        message=public_text(current.message or "") if current else "",
+        error=next((public_text(job.error) for job in stages if job.error), None),
         attempts=0,
         created_at=row.created_at,
         started_at=min((j.started_at for j in stages if j.started_at), default=None),
@@ -300,8 +307,10 @@ class JobMutations:
     async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job:
         name = submission_name(input.name)
         collect = validated("collect", CollectConfig, input.collect)
-        if isinstance(collect, CollectConfig) and not isinstance(collect.hook, str):
+        assert isinstance(collect, CollectConfig)
+        if not isinstance(collect.hook, str):
             raise BadInput(pipelines.MULTI_HOOK_REFUSED, field="collect.hook")
+        collect = await asyncio.to_thread(fenced_collect, collect, ctx(info).state.shared)
         train = validated("train", TrainConfig, input.train)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
         return await _submitted(
@@ -315,7 +324,9 @@ class JobMutations:
     )
     async def import_sae(self, info: Info, input: ImportSaeInput) -> Job:
         settings = ctx(info).state.shared
-        source = import_source("source", input.source, settings) if input.source else None
+        source = (
+            await asyncio.to_thread(import_source, "source", input.source, settings) if input.source else None
+        )
         spec = {
             "source": source,
             "release": input.release,
@@ -323,18 +334,17 @@ class JobMutations:
             "revision": input.revision,
         }
         imp = validated("import", ImportConfig, {k: v for k, v in spec.items() if v is not None})
-        collect = input.collect if input.collect is not None else {}
-        validated("import.collect", CollectConfig, collect)
-        corpus = collect.get("corpus") if isinstance(collect, dict) else None
-        if isinstance(corpus, str) and corpus.startswith(("/", "~")):
-            server_path("collect.corpus", corpus, settings)
+        collect = dict(input.collect) if isinstance(input.collect, dict) else {}
+        validated("import.collect", CollectConfig, input.collect)
+        if "corpus" in collect:
+            collect["corpus"] = await asyncio.to_thread(fenced_corpus, str(collect["corpus"]), settings)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
         evaluate: EvaluateConfig | bool = input.evaluate
         return await _submitted(
             info,
             pipelines.submit_import,
             imp,
-            dict(collect),
+            collect,
             analyse,
             evaluate,
             name=submission_name(input.name),
@@ -459,8 +469,8 @@ async def _job_after_event(info: Info, event: events.JobEvent) -> Job:
             status=JobStatus(event.status),
             progress=event.progress,
             stage=event.stage,
-            message=event.message,
-            error=event.error,
+            message=public_text(event.message),
+            error=None if event.error is None else public_text(event.error),
             attempts=event.attempts,
             created_at=datetime.fromtimestamp(event.ts),
             started_at=None,
@@ -479,7 +489,7 @@ def _apply_event(job: Job, event: events.JobEvent) -> Job:
         status=JobStatus(event.status),
         progress=event.progress,
         stage=event.stage,
-        message=event.message,
-        error=event.error,
+        message=public_text(event.message),
+        error=None if event.error is None else public_text(event.error),
         attempts=event.attempts,
     )

@@ -149,7 +149,11 @@ def load_live_model(sae_dir: Path, device: str = "cpu") -> LiveModel:
     sae = load_sae(sae_dir, device=device)
     sae.eval()
     cfg = sae.cfg
-    lm = load_lm(cfg.model_name, gguf_file=getattr(cfg, "model_gguf_file", None), device=device)
+    from shared.paths import local_source
+
+    model = local_source(cfg.model_name, field="model") or cfg.model_name
+    lm = load_lm(model, gguf_file=getattr(cfg, "model_gguf_file", None), device=device)
+    lm.name = cfg.model_name  # a stored reference stays one in messages
     max_positions = int(getattr(lm.model.config, "max_position_embeddings", None) or 1_000_000)
     return LiveModel(
         lm=lm, sae=sae, hook=cfg.hook_name, prepend_bos=bool(getattr(cfg, "prepend_bos", True)),

@@ -1,19 +1,19 @@
 """Checking what a submission mutation sends: config sections and the job name, before anything is queued.
 
 Configs arrive as JSON objects with the snake_case keys of ``shared.config`` and are validated by the same strict
-models as the CLI; a bad value is a BAD_INPUT error whose ``field`` names it (``train.k``). Paths are the server's
-business: a config that sets one is refused.
+models as the CLI; a bad value is a BAD_INPUT error whose ``field`` names it (``train.k``). Output paths are the
+server's business: a config that sets one is refused. Source paths (corpus, model, GGUF file) pass the fence of
+``shared.paths``: a hub id, or a path under the data roots that exists (handed to the worker resolved).
 """
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 from services.gateway.errors import BadInput
-from shared.config import ConfigError, StrictModel, validate_config
+from shared.config import CollectConfig, ConfigError, StrictModel, validate_config
+from shared.paths import PathRefused, data_roots, fence_model, hub_or_path
 from shared.settings import Settings
 
 SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
@@ -22,7 +22,8 @@ SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "analyse": ("run",),
     "import.collect": ("output", "model", "gguf_file", "hook"),
 }
-HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._/-]+)?$")
+HUB_SUBFOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._/-]+)?$")
+"""``org/name`` or ``org/name:subfolder``: how SAE folders on the Hub are named (``saelab import``)."""
 MAX_NAME_CHARS = 200
 
 
@@ -54,39 +55,37 @@ def submission_name(name: str | None) -> str:
     return text
 
 
-def data_roots(settings: Settings) -> tuple[Path, ...]:
-    """Folders under which a submission may name server files: ``SAELAB_DATA_ROOTS`` (``os.pathsep``-separated);
-    unset, the artifact directory in embedded mode and none in distributed mode."""
-    raw = os.environ.get("SAELAB_DATA_ROOTS")
-    if raw is None:
-        return () if settings.broker is not None else (settings.artifacts_dir.resolve(),)
-    return tuple(Path(part.strip()).expanduser().resolve() for part in raw.split(os.pathsep) if part.strip())
+def fenced_collect(collect: CollectConfig, settings: Settings) -> CollectConfig:
+    """The collect config with its corpus and model checked against the data roots (resolved when local paths).
 
-
-def server_path(field: str, value: str, settings: Settings) -> Path:
-    """``value`` resolved (symlinks and ``..`` followed) when it lies under a data root; else BAD_INPUT naming
-    ``field`` and the roots. (The one place a submitted server path is checked.)"""
+    BAD_INPUT names ``collect.corpus``, ``collect.model`` or ``collect.gguf_file`` and the allowed roots."""
     roots = data_roots(settings)
-    resolved = Path(value).expanduser().resolve()
-    if any(resolved == root or resolved.is_relative_to(root) for root in roots):
-        return resolved
-    allowed = ", ".join(str(root) for root in roots) or "none configured"
-    raise BadInput(
-        f"{field}: {value!r} is not under a data root the server allows (SAELAB_DATA_ROOTS: {allowed})",
-        field=field,
-    )
+    try:
+        corpus = hub_or_path(collect.corpus, "collect.corpus", roots)
+        model, gguf_file = fence_model(collect.model, collect.gguf_file, roots, prefix="collect.")
+    except PathRefused as err:
+        raise BadInput(str(err), field=err.field) from None
+    return collect.model_copy(update={"corpus": corpus, "model": model, "gguf_file": gguf_file})
 
 
 def import_source(field: str, value: str, settings: Settings) -> str:
-    """An import source: an absolute server path (checked against the data roots) or a Hub id
-    ``org/name[:subfolder]``; anything else is BAD_INPUT naming ``field``."""
+    """An import source: a Hub id ``org/name[:subfolder]`` unchanged, or a server folder checked against the data
+    roots and returned as its reference ``@<root>/<path>``; anything else is BAD_INPUT naming ``field``."""
     text = value.strip()
-    if text.startswith(("/", "~")):
-        server_path(field, text, settings)
+    if ":" in text and HUB_SUBFOLDER.match(text) and ".." not in text:
         return text
-    if HUB_ID.match(text) and ".." not in text:
-        return text
-    raise BadInput(
-        f"{field}: {value!r} is neither an absolute server path nor a Hub id org/name[:subfolder]",
-        field=field,
-    )
+    try:
+        source = hub_or_path(text, field, data_roots(settings), "dir")
+    except PathRefused as err:
+        raise BadInput(str(err), field=err.field) from None
+    if not source.startswith("@") and not HUB_SUBFOLDER.match(source):
+        raise BadInput(f"{field}: {value!r}: a Hub id needs its owner: org/name[:subfolder]", field=field)
+    return source
+
+
+def fenced_corpus(corpus: str, settings: Settings, field: str = "collect.corpus") -> str:
+    """A corpus: a hub dataset unchanged, or a local file or folder fenced and returned as its reference."""
+    try:
+        return hub_or_path(corpus, field, data_roots(settings))
+    except PathRefused as err:
+        raise BadInput(str(err), field=err.field) from None

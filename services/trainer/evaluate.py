@@ -36,14 +36,23 @@ class EvaluateError(RuntimeError):
     """The run cannot be evaluated; the message says why."""
 
 
-def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> dict[str, Any]:
-    """Evaluate the trained SAE of run ``cfg.run`` on its held-out contexts; writes and returns eval.json."""
+def evaluate_run(
+    cfg: EvaluateConfig, progress: ProgressSink | None = None, stored_as: str | None = None
+) -> dict[str, Any]:
+    """Evaluate the trained SAE of run ``cfg.run`` on its held-out contexts; writes and returns eval.json.
+
+    ``stored_as`` is the run name eval.json records instead of the local folder (the task passes the store key,
+    so no server path reaches the database or the API)."""
     run_dir = Path(cfg.run)
     device = resolve_device(cfg.device)
     sae = _load_sae(run_dir, device)
     aset, held = _held_out(run_dir, sae)
     exclusion = Exclusion.for_sae(sae.cfg.extra, aset.meta)  # what the SAE's training left out
-    result: dict[str, Any] = {"run": str(run_dir), "sae": _describe(sae), "heldout_contexts": _count(held)}
+    result: dict[str, Any] = {
+        "run": stored_as or str(run_dir),
+        "sae": _describe(sae),
+        "heldout_contexts": _count(held),
+    }
     ce_tokens = min(cfg.ce_contexts, _count(held)) * aset.context_length
 
     def recon_progress(done: float, total: float, message: str = "") -> None:
@@ -56,8 +65,11 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
         report(progress, n + done * aset.context_length, n + ce_tokens, message)
 
     from shared.lm import load_lm  # transformers is heavy: import only when the CE evaluation runs
+    from shared.paths import local_source
 
-    lm = load_lm(sae.cfg.model_name, sae.cfg.model_gguf_file, device=str(device))
+    model = local_source(sae.cfg.model_name, field="model") or sae.cfg.model_name
+    lm = load_lm(model, sae.cfg.model_gguf_file, device=str(device))
+    lm.name = sae.cfg.model_name  # a stored reference stays one in messages
     ids, acts, keep = _ce_contexts(aset, held, exclusion, cfg.ce_contexts)
     result |= ce_metrics(sae, lm, ids, acts, keep, cfg.batch_size, device, ce_progress)
     _write_json(run_dir / EVAL_FILE, result)

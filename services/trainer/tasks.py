@@ -152,7 +152,7 @@ def run_evaluate(ctx: JobContext) -> str:
     from services.trainer.evaluate import evaluate_run
 
     with dataset_pinned(run_dir, dataset_dir):
-        result = evaluate_run(cfg, progress=ctx.progress)
+        result = evaluate_run(cfg, progress=ctx.progress, stored_as=run_prefix(run_id))
     ctx.stage("upload", "uploading eval.json")
     publish_run(store, run_id, run_dir)
     with session_scope() as s:

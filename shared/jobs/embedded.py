@@ -235,6 +235,8 @@ submit_analysis = _with_worker(pipelines.submit_analysis)
 """Analyse an existing trained run (its previous analysis is replaced)."""
 submit_evaluation = _with_worker(pipelines.submit_evaluation)
 """Evaluate an existing trained run."""
+submit_import = _with_worker(pipelines.submit_import)
+"""Import an SAE, collect activations for its model and hook, evaluate and analyse it."""
 wait_for_pipeline = pipelines.wait_for_pipeline
 
 
@@ -258,6 +260,7 @@ __all__: list[str] = [
     "stop_worker",
     "submit_analysis",
     "submit_evaluation",
+    "submit_import",
     "submit_pipeline",
     "submit_training",
     "wait_for_pipeline",

@@ -90,9 +90,13 @@ def read_config(directory: str | Path) -> SAEConfig:
 
 def set_activations_path(directory: str | Path, activations: str) -> None:
     """Record the activation set of an SAE directory in its cfg.json (absolute, or relative to the directory)."""
+    update_config(directory, activations_path=activations, dataset_path=activations)
+
+
+def update_config(directory: str | Path, **values: Any) -> None:
+    """Set keys of an SAE directory's cfg.json (atomically)."""
     path = Path(directory) / CONFIG_FILE
-    data = json.loads(path.read_text())
-    data["activations_path"] = data["dataset_path"] = activations
+    data = json.loads(path.read_text()) | values
     tmp = path.with_name(f".{CONFIG_FILE}.tmp")
     tmp.write_text(json.dumps(data, indent=2))
     os.replace(tmp, path)

@@ -70,3 +70,68 @@ def test_collection_keys_the_sae_decides_are_refused(tmp_path, tiny_gpt2_dir, sm
 
     with pytest.raises(CollectError, match="hook: set by the SAE"):
         collect_for_run(run, {"corpus": str(small_corpus), "hook": "blocks.1.hook_resid_pre"})
+
+
+@pytest.fixture
+def embedded_with_roots(tmp_path, monkeypatch, tiny_gpt2_dir):
+    """Embedded mode (SQLite, local artifacts) whose data roots hold the tiny GPT-2 the SAE names."""
+    from support.fixtures import use_settings
+
+    from shared.db.prestart import upgrade
+    from shared.jobs.embedded import stop_worker
+
+    url = f"sqlite:///{tmp_path / 'saelab.db'}"
+    use_settings(monkeypatch, database_url=url, artifacts_dir=tmp_path / "artifacts", broker_url="",
+                 s3_endpoint="", data_roots=str(tiny_gpt2_dir))  # fmt: skip
+    upgrade(url)
+    yield tmp_path
+    stop_worker()
+    use_settings(monkeypatch, data_roots=None)
+
+
+def test_import_analyse_goes_through_the_job_system_into_the_database(
+    embedded_with_roots, tiny_gpt2_dir, small_corpus, capsys
+):
+    from support.reads import list_features
+
+    from shared.db.repositories.runs import get_run
+    from shared.db.session import session_scope
+
+    src = saelens_folder(embedded_with_roots / "src", tiny_gpt2_dir)
+    args = [
+        "import",
+        str(src),
+        "--analyse",
+        "--corpus",
+        str(small_corpus),
+        "--n-tokens",
+        "640",
+        "--name",
+        "mine",
+    ]
+    assert main(args) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "import -> collect -> evaluate -> analyse" in out
+    run_id = out.split("(run ")[1].split(")")[0]
+    assert f"?run={run_id}" in out
+    with session_scope() as s:
+        run = get_run(s, run_id)
+        assert (run.name, run.architecture, run.d_sae, run.status) == ("mine", "jumprelu", 48, "ready")
+        assert run.eval is not None and run.eval["heldout_contexts"] == 20
+        assert run.analysed_at is not None and run.summary["hook_name"] == HOOK
+        assert run.config["sae"]["model"] == f"@{tiny_gpt2_dir.name}"
+        rows, total = list_features(s, run_id, limit=100)
+        assert total == len(rows) == 48
+
+
+def test_import_analyse_refuses_a_model_outside_the_data_roots(
+    embedded_with_roots, tiny_gpt2_dir, small_corpus, monkeypatch, capsys
+):
+    from support.fixtures import use_settings
+
+    (embedded_with_roots / "empty-root").mkdir()
+    use_settings(monkeypatch, data_roots=str(embedded_with_roots / "empty-root"))
+    src = saelens_folder(embedded_with_roots / "src", tiny_gpt2_dir)
+    assert main(["import", str(src), "--analyse", "--corpus", str(small_corpus), "--n-tokens", "64"]) == 2
+    err = capsys.readouterr().err
+    assert "import failed" in err and "names a model the server may not read" in err, err

@@ -195,7 +195,7 @@ function importSae({ input }, ctx) {
   requireToken(ctx);
   const source = input.source ?? "";
   if (source.startsWith("/") && !source.startsWith("/data/"))
-    throw bad(`source: '${source}' is not under a data root the server allows (SAELAB_DATA_ROOTS: /data)`, "source");
+    throw bad(`source: '${source}' is outside the allowed data roots (/data)`, "source");
   if (!source && !(input.release && input.saeId)) throw bad("import: source: required (a folder or org/name[:subfolder]), or release + sae_id", "import.source");
   for (const k of ["model", "hook", "gguf_file", "output"])
     if (k in (input.collect ?? {})) throw bad(`import.collect.${k}: chosen by the imported SAE; leave it out`, `import.collect.${k}`);

@@ -301,3 +301,22 @@ def test_single_hook_config_is_unchanged_by_the_list_form(make_cfg: MakeConfig) 
     assert cfg.model_dump()["hook"] == "blocks.2.hook_resid_pre" and cfg.per_hook() == [cfg]
     multi = make_cfg(hook=HOOKS[:2])
     assert [(c.hook, Path(c.output).name) for c in multi.per_hook()] == [(h, h) for h in HOOKS[:2]]
+
+
+def test_references_from_the_api_are_opened_under_this_workers_roots(
+    make_cfg: MakeConfig, small_corpus: Path, tiny_gpt2_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An API submission stores ``@root/...`` references; the worker resolves them and keeps them in meta.json."""
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("SAELAB_DATA_ROOTS", f"{small_corpus.parent}:{tiny_gpt2_dir}")
+    get_settings.cache_clear()
+    try:
+        corpus_ref, model_ref = f"@{small_corpus.parent.name}/{small_corpus.name}", f"@{tiny_gpt2_dir.name}"
+        out = collect(make_cfg(corpus=corpus_ref, model=model_ref, n_tokens=64))
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["corpus"] == corpus_ref and meta["model"] == model_ref  # no server path recorded
+        with pytest.raises(CollectError, match="outside the allowed data roots"):
+            collect(make_cfg(corpus=f"@{small_corpus.parent.name}/../../etc/passwd", output=str(out) + "-x"))
+    finally:
+        get_settings.cache_clear()

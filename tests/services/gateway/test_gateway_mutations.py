@@ -7,12 +7,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gateway_support import CAT, COLLECT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
+from gateway_support import CAT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
 
 from shared.jobs.contracts import set_local_dispatcher
 
 RELABEL = "mutation($run: ID!, $i: Int!, $l: String!) { relabelFeature(runId: $run, index: $i, label: $l) { label labelSource } }"
 SUBMIT = "mutation($input: PipelineInput!) { submitPipeline(input: $input) { id kind status runId datasetId children { id kind status } } }"
+COLLECT = {
+    "model": "tiny",
+    "hook": "blocks.1.hook_resid_pre",
+    "corpus": "roneneldan/TinyStories",
+    "context_length": 16,
+}
+"""A collect config that passes the path fence (hub ids; the recorder stands in for the worker, nothing runs)."""
 CANCEL = "mutation($id: ID!) { cancelJob(id: $id) { id status kind children { status } } }"
 
 

@@ -16,7 +16,7 @@ test("a server path outside the data roots is refused next to the source field",
   await form.getByLabel("SAE source", { exact: true }).fill("/etc");
   await form.getByRole("button", { name: "Import and analyse" }).click();
   await expect(form.getByLabel("SAE source", { exact: true })).toHaveAttribute("aria-invalid", "true");
-  await expect(form.locator(".field-invalid")).toContainText("SAELAB_DATA_ROOTS");
+  await expect(form.locator(".field-invalid")).toContainText("outside the allowed data roots");
   await expect(page).toHaveURL(/\/jobs$/);
 });
 
