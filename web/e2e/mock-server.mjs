@@ -114,7 +114,7 @@ function tokensOf(text) {
 }
 
 // ---------------------------------------------------------------- jobs
-const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size"]);
+const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size", "seed"]);
 const K_ARCHITECTURES = new Set(["topk", "batchtopk", "matryoshka_batchtopk"]);
 const COLLECT_KEYS = new Set(["model", "hook", "corpus", "n_tokens", "context_length"]);
 const MAX_CONTEXT = 8192;
