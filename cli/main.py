@@ -82,8 +82,26 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"run: {out}")
 
 
+def _collect_if_asked(args: argparse.Namespace, run: str) -> None:
+    """``--corpus`` (and ``--n-tokens``): collect activations for the run's SAE (an imported one has none) first."""
+    if args.corpus is None:
+        if args.n_tokens is not None:
+            raise CliError(
+                "--n-tokens: goes with --corpus (the tokens to collect for the SAE's model and hook)"
+            )
+        return
+    from services.collector.byo import collect_for_run
+
+    requested: dict[str, Any] = {"corpus": args.corpus}
+    if args.n_tokens is not None:
+        requested["n_tokens"] = args.n_tokens
+    out = _with_bar("collect", "tok", lambda bar: collect_for_run(run, requested, progress=bar))
+    print(f"activations: {out}")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     cfg = load_config(EvaluateConfig, args.config, _overrides(args, run=args.run))
+    _collect_if_asked(args, cfg.run)
     from services.trainer.evaluate import evaluate_run, format_eval_table
 
     result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(cfg, progress=bar))
@@ -92,6 +110,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_analyse(args: argparse.Namespace) -> None:
     cfg = load_config(AnalyseConfig, args.config, _overrides(args, run=args.run, n_tokens=args.tokens))
+    _collect_if_asked(args, cfg.run)
     from services.analyser.analyse import analyse_run
 
     out = _with_bar("analyse", "tok", lambda bar: analyse_run(cfg, progress=bar))
@@ -144,6 +163,15 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_collect_for_sae(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--corpus",
+        help="first collect activations for the SAE's own model and hook over this corpus (hub dataset or local "
+        ".txt/.jsonl file or folder) into RUN/activations: what an imported SAE needs",
+    )
+    p.add_argument("--n-tokens", type=int, help="tokens to collect with --corpus (default 50,000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saelab", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -173,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="evaluate a trained SAE on held-out tokens")
     p.add_argument("--run", help="run directory")
     p.add_argument("--config", type=Path, help="optional YAML config")
+    _add_collect_for_sae(p)
     _add_set(p)
     p.set_defaults(fn=cmd_evaluate)
 
@@ -180,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="run directory")
     p.add_argument("--tokens", type=int, help="analyse at most this many tokens")
     p.add_argument("--config", type=Path, help="optional YAML config (configs/analyse.yaml)")
+    _add_collect_for_sae(p)
     _add_set(p)
     p.set_defaults(fn=cmd_analyse)
 

@@ -48,7 +48,8 @@ def open_activations(run_dir: Path, sae: SAE) -> ActivationSet:
     raw = sae.cfg.activations_path
     if not raw:
         raise ConfigError(
-            f"{run_dir / 'cfg.json'}: activations_path: not set, so there is nothing to analyse"
+            f"{run_dir / 'cfg.json'}: activations_path: not set, so there is nothing to analyse (an imported SAE? "
+            f"collect activations for it first: saelab analyse --run {run_dir} --corpus CORPUS --n-tokens N)"
         )
     candidates = [Path(raw)] if Path(raw).is_absolute() else [Path(raw), run_dir / raw]
     for path in candidates:

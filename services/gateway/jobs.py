@@ -25,8 +25,15 @@ from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
 from services.gateway.errors import BadInput, Conflict, NotFound, Unavailable
 from services.gateway.limits import check_page_size
-from services.gateway.submission import evaluate_choice, fenced_collect, submission_name, validated
-from shared.config import AnalyseConfig, CollectConfig, ConfigError, TrainConfig
+from services.gateway.submission import (
+    evaluate_choice,
+    fenced_collect,
+    fenced_corpus,
+    import_source,
+    submission_name,
+    validated,
+)
+from shared.config import AnalyseConfig, CollectConfig, ConfigError, EvaluateConfig, ImportConfig, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
@@ -56,6 +63,7 @@ class JobKind(enum.Enum):
     TRAIN = "train"
     EVALUATE = "evaluate"
     ANALYSE = "analyse"
+    IMPORT = "import"
 
 
 @strawberry.type
@@ -181,6 +189,7 @@ async def _job_config(info: Info, job: Job) -> dict[str, Any] | None:
         JobKind.TRAIN: run.config if run else None,
         JobKind.EVALUATE: run.evaluate_config if run else None,
         JobKind.ANALYSE: run.analyse_config if run else None,
+        JobKind.IMPORT: run.config if run else None,
     }
     return by_kind.get(job.kind)
 
@@ -254,6 +263,34 @@ class PipelineInput:
     )
 
 
+@strawberry.input
+class ImportSaeInput:
+    source: str | None = strawberry.field(
+        default=None,
+        description="An SAE folder on the server (an absolute path under a configured data root: SAELens layout, "
+        "Gemma Scope params.npz or saelab's own) or a Hugging Face Hub id org/name[:subfolder].",
+    )
+    release: str | None = strawberry.field(
+        default=None, description="A SAELens release name (with saeId), instead of source."
+    )
+    sae_id: str | None = strawberry.field(default=None, description="The SAE id within release.")
+    revision: str | None = strawberry.field(default=None, description="Hub branch, tag or commit.")
+    name: str | None = None
+    collect: JSON | None = strawberry.field(
+        default=None,
+        description="CollectConfig keys for the activations collected for the SAE (corpus, n_tokens, "
+        "context_length, ...); model, hook and output come from the SAE and the server.",
+    )
+    analyse: JSON | None = strawberry.field(
+        default=None, description="AnalyseConfig keys; defaults when omitted."
+    )
+    evaluate: JSON = strawberry.field(
+        default=True,
+        description="Evaluate the SAE (EV, L0, CE loss recovered) on the collected corpus: true, false or "
+        "EvaluateConfig keys.",
+    )
+
+
 async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
     """Run a ``shared.pipelines`` submission in a thread; return its pipeline as a PIPELINE job."""
     kwargs["settings"] = ctx(info).state.shared
@@ -292,6 +329,39 @@ class JobMutations:
         evaluate = evaluate_choice(input.evaluate)
         return await _submitted(
             info, pipelines.submit_pipeline, collect, train, analyse, evaluate=evaluate, name=name
+        )
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired],
+        description="Import an SAE (server folder, Hub id or SAELens release), collect activations for its model "
+        "and hook, evaluate and analyse it; returns the pipeline as a PIPELINE job.",
+    )
+    async def import_sae(self, info: Info, input: ImportSaeInput) -> Job:
+        settings = ctx(info).state.shared
+        source = (
+            await asyncio.to_thread(import_source, "source", input.source, settings) if input.source else None
+        )
+        spec = {
+            "source": source,
+            "release": input.release,
+            "sae_id": input.sae_id,
+            "revision": input.revision,
+        }
+        imp = validated("import", ImportConfig, {k: v for k, v in spec.items() if v is not None})
+        collect = dict(input.collect) if isinstance(input.collect, dict) else {}
+        validated("import.collect", CollectConfig, input.collect)
+        if "corpus" in collect:
+            collect["corpus"] = await asyncio.to_thread(fenced_corpus, str(collect["corpus"]), settings)
+        analyse = validated("analyse", AnalyseConfig, input.analyse)
+        evaluate = evaluate_choice(input.evaluate)
+        return await _submitted(
+            info,
+            pipelines.submit_import,
+            imp,
+            collect,
+            analyse,
+            evaluate,
+            name=submission_name(input.name),
         )
 
     @strawberry.mutation(

@@ -8,6 +8,7 @@ server's business: a config that sets one is refused. Source paths (corpus, mode
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from services.gateway.errors import BadInput
@@ -21,7 +22,10 @@ SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "train": ("activations", "output"),
     "evaluate": ("run",),
     "analyse": ("run",),
+    "import.collect": ("output", "model", "gguf_file", "hook"),
 }
+HUB_SUBFOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._/-]+)?$")
+"""``org/name`` or ``org/name:subfolder``: how SAE folders on the Hub are named (``saelab import``)."""
 MAX_NAME_CHARS = 200
 
 
@@ -35,7 +39,8 @@ def validated(section: str, cls: type[StrictModel], value: Any) -> StrictModel:
         )
     for key in SERVER_PATH_KEYS.get(section, ()):
         if key in value:
-            raise BadInput(f"{section}.{key}: chosen by the server; leave it out", field=f"{section}.{key}")
+            who = "the imported SAE" if section == "import.collect" else "the server"
+            raise BadInput(f"{section}.{key}: chosen by {who}; leave it out", field=f"{section}.{key}")
     try:
         return validate_config(cls, value, source=section)
     except ConfigError as err:
@@ -74,3 +79,26 @@ def fenced_collect(collect: CollectConfig, settings: Settings) -> CollectConfig:
     except PathRefused as err:
         raise BadInput(str(err), field=err.field) from None
     return collect.model_copy(update={"corpus": corpus, "model": model, "gguf_file": gguf_file})
+
+
+def import_source(field: str, value: str, settings: Settings) -> str:
+    """An import source: a Hub id ``org/name[:subfolder]`` unchanged, or a server folder checked against the data
+    roots and returned as its reference ``@<root>/<path>``; anything else is BAD_INPUT naming ``field``."""
+    text = value.strip()
+    if ":" in text and HUB_SUBFOLDER.match(text) and ".." not in text:
+        return text
+    try:
+        source = hub_or_path(text, field, data_roots(settings), "dir")
+    except PathRefused as err:
+        raise BadInput(str(err), field=err.field) from None
+    if not source.startswith("@") and not HUB_SUBFOLDER.match(source):
+        raise BadInput(f"{field}: {value!r}: a Hub id needs its owner: org/name[:subfolder]", field=field)
+    return source
+
+
+def fenced_corpus(corpus: str, settings: Settings, field: str = "collect.corpus") -> str:
+    """A corpus: a hub dataset unchanged, or a local file or folder fenced and returned as its reference."""
+    try:
+        return hub_or_path(corpus, field, data_roots(settings))
+    except PathRefused as err:
+        raise BadInput(str(err), field=err.field) from None

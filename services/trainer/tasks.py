@@ -60,6 +60,9 @@ def dataset_pinned(run_dir: Path, dataset_dir: Path) -> Iterator[None]:
     missing here (the run was trained on another worker); the file is restored afterwards, so the stored run
     is unchanged."""
     path = run_dir / CONFIG_FILE
+    if not path.is_file():  # an imported SAE: cfg.json alone names its activation set (relative to the run)
+        yield
+        return
     original = path.read_text()
     recorded = (yaml.safe_load(original) or {}).get("activations")
     if recorded and Path(recorded).is_dir():

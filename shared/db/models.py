@@ -86,6 +86,7 @@ class JobKind(str, enum.Enum):
     train = "train"
     evaluate = "evaluate"
     analyse = "analyse"
+    import_sae = "import"
 
 
 class ArtifactStatus(str, enum.Enum):

@@ -25,6 +25,7 @@ from shared.config import (
     CollectConfig,
     ConfigError,
     EvaluateConfig,
+    ImportConfig,
     StrictModel,
     TrainConfig,
     validate_config,
@@ -38,8 +39,9 @@ from shared.db.session import session_scope
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings
 
-STAGE_ORDER = ("collect", "train", "evaluate", "analyse")
+STAGE_ORDER = ("import", "collect", "train", "evaluate", "analyse")
 CONFIG_CLASSES: dict[str, type[StrictModel]] = {
+    "import": ImportConfig,
     "collect": CollectConfig,
     "train": TrainConfig,
     "evaluate": EvaluateConfig,
@@ -47,6 +49,7 @@ CONFIG_CLASSES: dict[str, type[StrictModel]] = {
 }
 # Keys that only say where or how fast a stage runs; the tasks set the paths themselves.
 LOCAL_KEYS: dict[str, frozenset[str]] = {
+    "import": frozenset(),
     "collect": frozenset({"output", "device", "batch_size", "compression"}),
     "train": frozenset(
         {
@@ -217,6 +220,52 @@ def submit_training(
         get_dataset(s, dataset_id)
         get_or_create_run(s, run_id, dataset_id, configs["train"].model_dump(mode="json"), name=name)
     return _start(_stages(configs), dataset_id, run_id, settings)
+
+
+FROM_SAE = ("model", "gguf_file", "hook")
+"""Collect keys an imported SAE decides (its import stage writes them into the collect stage)."""
+
+
+def submit_import(
+    source: ConfigLike,
+    collect: dict[str, Any] | None = None,
+    analyse: ConfigLike | None = None,
+    evaluate: ConfigLike | bool = True,
+    *,
+    name: str = "",
+    force: bool = False,
+    settings: Settings | None = None,
+) -> Submission:
+    """Import an SAE, collect activations for its model and hook, evaluate and analyse it: a run like any other.
+
+    ``collect`` holds the CollectConfig keys the caller chooses (``corpus``, ``n_tokens``, ...); ``model``,
+    ``gguf_file`` and ``hook`` come from the SAE, so they are refused here and filled in by the import stage,
+    which also records the SAE's context length and BOS choice unless ``collect`` sets them.
+    """
+    import_cfg = _validated("import", source)
+    requested = dict(collect or {})
+    clash = sorted(set(requested) & set(FROM_SAE))
+    if clash:
+        raise ConfigError(
+            f"collect config: {clash[0]}: set by the imported SAE (its cfg names model and hook)"
+        )
+    collect_cfg = validate_config(CollectConfig, requested, source="collect config")
+    chosen = collect_cfg.model_dump(mode="json", exclude_unset=True)
+    configs: dict[str, StrictModel] = {"import": import_cfg, "collect": collect_cfg}
+    if evaluate is not False:
+        configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
+    configs["analyse"] = _validated("analyse", analyse if analyse is not None else {})
+    stages = _stages(configs)
+    stages[1]["config"] = chosen  # completed by the import stage once the SAE's model and hook are known
+    salt = uuid.uuid4().hex if force else ""
+    identity = stage_identity("import", import_cfg)
+    dataset_id = content_id("import-dataset", identity, chosen, salt)
+    run_id = content_id("import-run", dataset_id)
+    name = name or f"import {import_cfg.label}"[:200]  # type: ignore[attr-defined]
+    with session_scope() as s:
+        get_or_create_dataset(s, dataset_id, chosen, name=name)
+        get_or_create_run(s, run_id, dataset_id, {"import": import_cfg.model_dump(mode="json")}, name=name)
+    return _start(stages, dataset_id, run_id, settings)
 
 
 def submit_evaluation(

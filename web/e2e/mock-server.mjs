@@ -114,7 +114,7 @@ function tokensOf(text) {
 }
 
 // ---------------------------------------------------------------- jobs
-const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size"]);
+const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size", "seed"]);
 const K_ARCHITECTURES = new Set(["topk", "batchtopk", "matryoshka_batchtopk"]);
 const COLLECT_KEYS = new Set(["model", "hook", "corpus", "n_tokens", "context_length"]);
 const MAX_CONTEXT = 8192;
@@ -143,7 +143,7 @@ function simulatePipeline(parent, stages, nSteps) {
     const now = new Date().toISOString();
     if (child.status === "QUEUED") {
       saveJob({ ...child, status: "RUNNING", startedAt: now, stage: child.kind.toLowerCase(), message: "started", runId: child.kind === "COLLECT" ? null : runId });
-      if (child.kind === "TRAIN") {
+      if (child.kind === "TRAIN" || child.kind === "IMPORT") {
         runs.set(runId, { ...makeRun(features), id: runId, name: p.name || `pipeline ${p.id}`, status: "RUNNING", createdAt: now, metrics: [], analysed: false, featureCount: 0, eval: null });
         saveJob({ ...jobs.get(p.id), runId });
       }
@@ -165,7 +165,7 @@ function simulatePipeline(parent, stages, nSteps) {
     saveJob({ ...jobs.get(p.id), status: last ? "SUCCEEDED" : "RUNNING", startedAt: p.startedAt ?? now, progress: overall, stage: last ? "done" : child.kind.toLowerCase(),
       message: `${Math.round(stageProgress * 100)}%`, finishedAt: last ? now : null });
     if (finished) {
-      if (child.kind === "TRAIN") runs.set(runId, { ...runs.get(runId), status: "SUCCEEDED", eval: makeRun(features).eval });
+      if (child.kind === "TRAIN" || child.kind === "IMPORT") runs.set(runId, { ...runs.get(runId), status: "SUCCEEDED", eval: makeRun(features).eval });
       if (child.kind === "ANALYSE") runs.set(runId, { ...runs.get(runId), analysed: true, featureCount: features.length });
       stage += 1;
       done = 0;
@@ -187,6 +187,24 @@ function submitPipeline({ input }, ctx) {
   stages.forEach(saveJob);
   saveJob(parent);
   simulatePipeline(parent, parent.children, input.train.n_steps ?? 500);
+  return jobView(parent);
+}
+
+/** The gateway's importSae: server paths only under the data roots (the mock's one root is /data). */
+function importSae({ input }, ctx) {
+  requireToken(ctx);
+  const source = input.source ?? "";
+  if (source.startsWith("/") && !source.startsWith("/data/"))
+    throw bad(`source: '${source}' is outside the allowed data roots (/data)`, "source");
+  if (!source && !(input.release && input.saeId)) throw bad("import: source: required (a folder or org/name[:subfolder]), or release + sae_id", "import.source");
+  for (const k of ["model", "hook", "gguf_file", "output"])
+    if (k in (input.collect ?? {})) throw bad(`import.collect.${k}: chosen by the imported SAE; leave it out`, `import.collect.${k}`);
+  const parent = newJob("PIPELINE", { name: input.name ?? `import ${source || `${input.release}/${input.saeId}`}`, config: input });
+  const stages = ["IMPORT", "COLLECT", "EVALUATE", "ANALYSE"].map((kind) => newJob(kind, { parentId: parent.id }));
+  parent.children = stages.map((s) => s.id);
+  stages.forEach(saveJob);
+  saveJob(parent);
+  simulatePipeline(parent, parent.children, 0);
   return jobView(parent);
 }
 
@@ -224,6 +242,7 @@ const root = {
     return { runId, index, tokens, activations, maxActivation: Math.max(0, ...activations) };
   },
   submitPipeline,
+  importSae,
   submitTraining: ({ datasetId, config, name }, ctx) => {
     requireToken(ctx);
     validateTrain(config, "config");

@@ -42,6 +42,14 @@ def get_or_create_dataset(
     return row
 
 
+def set_dataset_config(session: Session, dataset_id: str, config: dict[str, Any]) -> Dataset:
+    """Replace a pending dataset's collect config (and the model and hook shown for it)."""
+    row = get_dataset(session, dataset_id)
+    row.config = dict(config)
+    row.model, row.hook = str(config.get("model", "")), str(config.get("hook", ""))
+    return row
+
+
 def list_datasets(session: Session, limit: int | None = None, offset: int = 0) -> list[Dataset]:
     """Datasets, newest first (ties by id); every one when ``limit`` is None."""
     stmt = select(Dataset).order_by(Dataset.created_at.desc(), Dataset.id)

@@ -52,6 +52,16 @@ def stage_config(pipeline: Pipeline, kind: str) -> dict[str, Any]:
     )
 
 
+def set_stage_config(session: Session, pipeline_id: str, kind: str, config: dict[str, Any]) -> Pipeline:
+    """Replace the config of stage ``kind`` (an import stage completes its collect stage with the SAE's hook)."""
+    row = get_pipeline(session, pipeline_id)
+    stage_config(row, kind)  # NotFound names the stages when there is no such one
+    row.stages = [
+        {**stage, "config": dict(config)} if stage["kind"] == kind else stage for stage in row.stages
+    ]
+    return row
+
+
 def next_stage(pipeline: Pipeline, kind: str) -> str | None:
     """The stage after ``kind`` in ``pipeline``, or None when ``kind`` is the last."""
     kinds = [s["kind"] for s in pipeline.stages]

@@ -74,6 +74,17 @@ def mark_run_trained(session: Session, run_id: str, steps_done: int) -> Run:
     return row
 
 
+def mark_run_imported(
+    session: Session, run_id: str, architecture: str, d_sae: int, sae: dict[str, Any]
+) -> Run:
+    """Record an imported SAE as the run's weights: its architecture and width, what it is (``config["sae"]``);
+    status ready, as after training (zero steps trained here)."""
+    row = get_run(session, run_id)
+    row.architecture, row.d_sae = architecture, d_sae
+    row.config = {**row.config, "sae": sae}
+    return mark_run_trained(session, run_id, 0)
+
+
 def set_run_eval(session: Session, run_id: str, result: dict[str, Any], config: dict[str, Any]) -> Run:
     """Store a run's eval card and the evaluate config that produced it."""
     row = get_run(session, run_id)

@@ -53,6 +53,7 @@ function LiveJobPage() {
     );
 
   const terminal = TERMINAL_STATUSES.has(job.status);
+  const imported = job.kind === "IMPORT" || job.children.some((c) => c.kind === "IMPORT");
   return (
     <div className="stack" data-testid="job-page">
       {back}
@@ -91,7 +92,7 @@ function LiveJobPage() {
         </div>
       </Section>
       <Section
-        title="Training curves"
+        title={imported ? "Imported SAE" : "Training curves"}
         actions={trainRunId && (
           <span className="row small">
             <Link to={runPath(trainRunId)}>Run summary</Link>
@@ -99,7 +100,9 @@ function LiveJobPage() {
           </span>
         )}
       >
-        {isStaticMode() ? null : !trainRunId ? (
+        {isStaticMode() ? null : imported ? (
+          <EmptyState title="Imported, not trained here: no training curves">Its features appear once the analysis stage finishes.</EmptyState>
+        ) : !trainRunId ? (
           <EmptyState title={terminal ? "This job trained no SAE" : "Curves appear once training starts"} />
         ) : curves.error && !curves.points.length ? (
           <ErrorState what="training metrics" error={curves.error} onRetry={curves.retry} />

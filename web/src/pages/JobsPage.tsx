@@ -1,9 +1,10 @@
-/** `/jobs` Jobs: submit a pipeline or training run (server-validated) and watch the live job list. */
+/** `/jobs` Jobs: submit a pipeline or training run, or import an SAE (server-validated); watch the live job list. */
 import { useNavigate } from "react-router";
 import { actionableMessage, errorCode, errorField, errorMessage } from "../api/errors";
 import { isStaticMode } from "../api/staticMode";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
+import { ImportSaeForm } from "../components/ImportSaeForm";
 import { JobForm } from "../components/JobForm";
 import { JobList } from "../components/JobList";
 import { Section } from "../components/Section";
@@ -11,8 +12,10 @@ import { SkeletonLines } from "../components/Skeleton";
 import { StaticNotice } from "../components/StaticNotice";
 import { useDatasets } from "../hooks/useDatasets";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
+import { useImportSae } from "../hooks/useImportSae";
 import { useJobs } from "../hooks/useJobs";
 import { useSubmitJob } from "../hooks/useSubmitJob";
+import { importServerErrors, type ImportSaeInput, type ImportServerValidation } from "../lib/importForm";
 import { serverFieldErrors, type JobSubmission, type ServerValidation } from "../lib/jobForm";
 import { pageTitle } from "../lib/pageTitle";
 import { jobPath } from "../lib/routes";
@@ -33,7 +36,18 @@ function LiveJobsPage() {
   const { jobs, fetching, error, liveError, retry } = useJobs();
   const datasets = useDatasets();
   const { submit, submitting } = useSubmitJob();
+  const { importSae, importing } = useImportSae();
   const navigate = useNavigate();
+
+  async function onImport(input: ImportSaeInput): Promise<ImportServerValidation | null> {
+    const { job, error: err } = await importSae(input);
+    if (err) {
+      if (errorCode(err) === "BAD_INPUT") return importServerErrors(errorMessage(err), errorField(err));
+      return { fields: {}, general: [actionableMessage(err)] };
+    }
+    if (job) navigate(jobPath(job.id));
+    return null;
+  }
 
   async function onSubmit(s: JobSubmission): Promise<ServerValidation | null> {
     const { job, error: err } = await submit(s);
@@ -61,6 +75,9 @@ function LiveJobsPage() {
       </Section>
       <Section title="New job">
         <JobForm datasets={datasets.datasets ?? []} submitting={submitting} onSubmit={onSubmit} />
+      </Section>
+      <Section title="Import an SAE">
+        <ImportSaeForm submitting={importing} onSubmit={onImport} />
       </Section>
     </div>
   );
