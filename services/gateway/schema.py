@@ -32,6 +32,7 @@ from services.gateway.common import ctx
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
+from services.gateway.interventions import InterventionQueries
 from services.gateway.jobs import JobMutations, JobQueries, JobSubscriptions
 from services.gateway.runs import RunQueries, RunSubscriptions
 from services.gateway.settings import GatewaySettings, get_gateway_settings
@@ -75,7 +76,7 @@ class ServerQueries:
 
 
 @strawberry.type
-class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries):
+class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries, InterventionQueries):
     pass
 
 

@@ -45,6 +45,7 @@ class Attribution:
     """All attributions [position + 1, d_sae] (float32, CPU)."""
     check_position: int
     check_feature: int
+    check_activation: float
     predicted_change: float
     """Minus the attribution of the checked feature: the first-order change of the logit when it is ablated."""
     actual_change: float
@@ -130,6 +131,7 @@ def attribute(
         scores=scores[: position + 1],
         check_position=check_pos,
         check_feature=check_feat,
+        check_activation=float(f[check_pos, check_feat]),
         predicted_change=-float(scores[check_pos, check_feat]),
         actual_change=float(ablated[0, position + shift, target_id].float()) - logit,
     )
