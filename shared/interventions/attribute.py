@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from shared.interventions.spec import Intervention, Positions
-from shared.interventions.splice import decoder_delta, intervened_logits
+from shared.interventions.splice import InterventionHook, decoder_delta, last_logits_only
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,10 @@ class Attribution:
 
 def attribution_scores(
     lm: Any, sae: Any, ids: Tensor, position: int, target: int | None
-) -> tuple[Tensor, Tensor, Tensor]:
-    """(activations f [T, d_sae], attributions [T, d_sae], clean logits at ``position`` [V]) for one sequence
-    ``ids`` [1, T] (positions counted in ``ids`` here); target None = the clean top token at ``position``."""
+) -> tuple[Tensor, Tensor, Tensor, Any]:
+    """(activations f [T, d_sae], attributions [T, d_sae], clean logits at ``position`` [V], the forward's KV
+    cache) for one sequence ``ids`` [1, T] (positions counted in ``ids`` here); target None = the clean top token
+    at ``position``."""
     held: dict[str, Tensor] = {}
 
     def hook(x: Tensor) -> Tensor:
@@ -73,11 +74,42 @@ def attribution_scores(
         return x.detach() + decoder_delta(sae, xs, leaf - f, every).to(x.dtype)
 
     with torch.enable_grad(), lm.patching(sae.cfg.hook_name, hook):
-        logits = lm.model(input_ids=ids[:, : position + 1], use_cache=False).logits[0, position]
+        out = lm.model(input_ids=ids[:, : position + 1], use_cache=True, **last_logits_only(lm))
+        logits = out.logits[0, -1]
         target_id = int(logits.argmax()) if target is None else target
         (grad,) = torch.autograd.grad(logits[target_id], held["leaf"])
     f = held["f"][0]
-    return f, (f * grad[0]).float(), logits.detach()
+    return f, (f * grad[0]).float(), logits.detach(), getattr(out, "cache", None)
+
+
+def _croppable(cache: Any) -> bool:
+    """A plain dynamic cache of full-attention layers (cropping others, e.g. sliding windows, is not exact)."""
+    layers = getattr(cache, "layers", None) or []
+    return (
+        type(cache).__name__ == "DynamicCache"
+        and len(layers) > 0
+        and all(type(layer).__name__ == "DynamicLayer" for layer in layers)
+    )
+
+
+@torch.inference_mode()
+def ablated_logit(
+    lm: Any, sae: Any, ids: Tensor, check: Intervention, first: int, bos: bool, cache: Any, target: int
+) -> float:
+    """The target's logit at the last of ``ids`` [1, T] with ``check`` ablating a feature from position ``first``
+    (after BOS) on: the clean cache of the positions before it is reused when it can be cropped exactly, so only
+    the positions from ``first`` on run again."""
+    start = first + int(bos)
+    hook = InterventionHook(sae, [check], bos=bos)
+    kwargs = last_logits_only(lm)
+    if cache is not None and _croppable(cache):
+        cache.crop(start - ids.shape[1])  # a negative count: remove the positions from start on
+        hook.offset = first
+        kwargs["cache"] = cache
+        ids = ids[:, start:]
+    with lm.patching(sae.cfg.hook_name, hook):
+        logits = lm.model(input_ids=ids, use_cache=cache is not None, **kwargs).logits
+    return float(logits[0, -1, target].float())
 
 
 def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[FeatureScore]:
@@ -111,14 +143,15 @@ def attribute(
         raise ValueError(f"target: token id {target} is outside the vocabulary (0..{vocab - 1})")
     shift = int(prepend_bos and lm.bos_token_id is not None)
     ids = torch.tensor([([lm.bos_token_id] if shift else []) + list(prompt_ids)], device=lm.device)
-    f, scores, logits = attribution_scores(lm, sae, ids, position + shift, target)
+    f, scores, logits, cache = attribution_scores(lm, sae, ids, position + shift, target)
     f, scores = f[shift:].float().cpu(), scores[shift:].cpu()
     target_id = int(logits.argmax()) if target is None else target
     logit = float(logits[target_id])
     flat = int(scores.abs().argmax())
     check_pos, check_feat = divmod(flat, scores.shape[1])
     ablate = Intervention(check_feat, "ablate", positions=Positions.at(check_pos))
-    ablated = intervened_logits(lm, sae, ids[:, : position + shift + 1], [ablate], bos=bool(shift))
+    prefix = ids[:, : position + shift + 1]
+    ablated = ablated_logit(lm, sae, prefix, ablate, check_pos, bool(shift), cache, target_id)
     return Attribution(
         tokens=lm.token_strings(list(prompt_ids)),
         position=position,
@@ -133,5 +166,5 @@ def attribute(
         check_feature=check_feat,
         check_activation=float(f[check_pos, check_feat]),
         predicted_change=-float(scores[check_pos, check_feat]),
-        actual_change=float(ablated[0, position + shift, target_id].float()) - logit,
+        actual_change=ablated - logit,
     )

@@ -8,6 +8,7 @@ positions of a forward) the hook returns None, so the model's logits are exactly
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,6 +64,12 @@ class InterventionHook:
         out = x.clone()
         out[self.rows] = x[self.rows] + decoder_delta(self.sae, xs, new - f, self.features).to(x.dtype)
         return out
+
+
+def last_logits_only(lm: Any) -> dict[str, int]:
+    """``{"logits_to_keep": 1}`` when the model's forward takes it (the head then runs on the last position only,
+    as ``generate`` does), else nothing."""
+    return {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(lm.model.forward).parameters else {}
 
 
 @torch.inference_mode()

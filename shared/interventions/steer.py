@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from shared.interventions.spec import Intervention
-from shared.interventions.splice import InterventionHook
+from shared.interventions.splice import InterventionHook, last_logits_only
 
 BASELINE, STEERED = 0, 1
 
@@ -104,7 +104,7 @@ def steer(
     ended = [False, False]
     steps: list[GeneratedStep] = []
     with lm.patching(sae.cfg.hook_name, hook):
-        out = lm.model(input_ids=batch, use_cache=True)
+        out = lm.model(input_ids=batch, use_cache=True, **last_logits_only(lm))
         for step in range(max_new_tokens):
             logits = out.logits[[BASELINE, steered_row], -1].float()
             logp = torch.log_softmax(logits, dim=-1)

@@ -278,3 +278,19 @@ def test_bad_interventions_are_refused_with_the_field_named(lm: LanguageModel) -
         attribute(lm, sae, ids_of(lm), position=9)
     with pytest.raises(ValueError, match="max_new_tokens: must be at least 1"):
         steer(lm, sae, ids_of(lm), [], 0)
+
+
+def test_the_ablation_check_reuses_the_clean_cache_exactly(lm: LanguageModel, target: int) -> None:
+    """The check's forward from the ablated position on, after the clean prefix's cache, equals a full forward."""
+    from shared.interventions.attribute import ablated_logit
+
+    sae = make_sae(lm, MID, planted_token=target)
+    ids = with_bos(lm, ids_of(lm))
+    for first in (0, 3, ids.shape[1] - 2):
+        check = Intervention(PLANTED, "ablate", positions=Positions.at(first))
+        with torch.inference_mode():
+            cache = lm.model(input_ids=ids, use_cache=True).cache
+        got = ablated_logit(lm, sae, ids, check, first, True, cache, target)
+        full = float(intervened_logits(lm, sae, ids, [check])[0, -1, target])
+        assert got == pytest.approx(full, rel=1e-5, abs=1e-6)
+        assert got != pytest.approx(float(lm.logits_with_replacement(ids, MID)[0, -1, target]), abs=1e-6)
