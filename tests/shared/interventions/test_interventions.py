@@ -257,6 +257,12 @@ def test_attribution_names_a_target_and_position_and_checks_its_sign(lm: Languag
     assert out.actual_change == pytest.approx(float(ablated) - out.logit, rel=1e-4, abs=1e-6)
     assert out.predicted_change == -float(out.scores[out.check_position, out.check_feature])
     assert abs(out.predicted_change) == float(out.scores.abs().max()) and out.check_agrees
+    signs = set()
+    for word in (" dog", " cat", " the", ".", " and", " happy", " ran", " big"):
+        other = attribute(lm, sae, prompt, target=ids_of(lm, word)[0])
+        assert abs(other.predicted_change) == float(other.scores.abs().max())  # the largest |attribution| is checked
+        signs.add(other.predicted_change > 0)
+    assert signs == {True, False}  # ... whichever its sign
 
 
 # ---- bad input ---------------------------------------------------------------------------------------------------
