@@ -52,7 +52,9 @@ export function AttributionPanel({ runId, tokens, position }: { runId: string; t
               <th>on token</th>
               <th className="num">activation</th>
               <th className="num">attribution</th>
-              <th />
+              <th>
+                <span className="sr-only">ablate</span>
+              </th>
             </tr>
           </thead>
           <tbody>
