@@ -83,7 +83,8 @@ GOALS: dict[str, dict[str, float]] = {
 SINGLE_CLIENT = ("steer", "attribute")
 """Operations measured at 1 client only, beside their bare model work."""
 STEER_NEW_TOKENS = 32
-STEER_FEATURE = 1
+STEER_MULTIPLE = 4.0
+"""``steer`` adds this many times the steered feature's max activation (the run's strongest feature)."""
 OVERHEAD_GOAL = 0.20
 
 
@@ -351,8 +352,17 @@ def with_typenames(query: str) -> str:
     return print_ast(visit(parse(query), AddTypename()))
 
 
-def operations(run_id: str, n_features: int, prompt: str) -> dict[str, Body]:
-    """The request factories of the four benchmarked operations."""
+def strongest_feature(port: int, run_id: str) -> tuple[int, float]:
+    """(index, max activation) of the run's feature with the largest max activation (alive by definition)."""
+    query = "query($r: ID!) { features(runId: $r, first: 1, sort: MAX_ACTIVATION, order: DESC) { nodes { index maxActivation } } }"
+    node = graphql_sync(port, query, {"r": run_id})["features"]["nodes"][0]
+    return int(node["index"]), float(node["maxActivation"])
+
+
+def operations(
+    run_id: str, n_features: int, prompt: str, steered: tuple[int, float] = (0, 1.0)
+) -> dict[str, Body]:
+    """The request factories of the benchmarked operations (``steered``: the feature steer adds, its max act.)."""
     pages = -(-n_features // PAGE_SIZE)
     return {
         "features_page": lambda rng: request_body(
@@ -383,7 +393,9 @@ def operations(run_id: str, n_features: int, prompt: str) -> dict[str, Body]:
                 "maxNewTokens": STEER_NEW_TOKENS,
                 "temperature": 0.0,
                 "seed": 0,
-                "interventions": [{"feature": STEER_FEATURE, "kind": "STEER", "value": 50.0}],
+                "interventions": [
+                    {"feature": steered[0], "kind": "STEER", "value": STEER_MULTIPLE * steered[1]}
+                ],
             },
         ),  # fmt: skip
         "attribute": lambda rng: request_body(ATTRIBUTE, {"runId": run_id, "prompt": prompt}),
@@ -598,7 +610,7 @@ def run_server_phase(
         run_id, n_features = pick_run(server.port, args.run_id)
         model = load_model(seeded, run_id)
         prompt = make_prompt(model)
-        bodies = operations(run_id, n_features, prompt)
+        bodies = operations(run_id, n_features, prompt, strongest_feature(server.port, run_id))
         seen: set[str] = set()
         warm_up(server.port, bodies, seen)
         print(f"bench: run {run_id} ({n_features} features), cache {cache}", file=sys.stderr)
