@@ -55,6 +55,24 @@ class Conflict(GatewayError):
     code = "CONFLICT"
 
 
+class UnknownFeature(GatewayError):
+    """An intervention names a feature the run's SAE does not have; ``feature`` is its index."""
+
+    code = "UNKNOWN_FEATURE"
+
+    def __init__(self, message: str, feature: int, field: str) -> None:
+        super().__init__(message, field=field, feature=feature)
+
+
+class DeadFeature(GatewayError):
+    """An intervention names a feature the analysis found dead (it never fired); ``feature`` is its index."""
+
+    code = "DEAD_FEATURE"
+
+    def __init__(self, message: str, feature: int, field: str) -> None:
+        super().__init__(message, field=field, feature=feature)
+
+
 class Unauthenticated(GatewayError):
     """The operation needs ``Authorization: Bearer <token>`` and none (or a wrong one) was sent."""
 

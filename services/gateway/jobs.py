@@ -33,7 +33,7 @@ from services.gateway.submission import (
     submission_name,
     validated,
 )
-from shared.config import AnalyseConfig, CollectConfig, ConfigError, EvaluateConfig, ImportConfig, TrainConfig
+from shared.config import AnalyseConfig, CollectConfig, ConfigError, ImportConfig, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines

@@ -26,14 +26,15 @@ def check_unicode(text: str, field: str) -> str:
     return text
 
 
-def check_prompt(text: str, n_tokens: int, max_tokens: int) -> None:
-    """Raise BAD_INPUT for an empty prompt or one longer than ``max_tokens`` model tokens."""
+def check_prompt(text: str, n_tokens: int, max_tokens: int, name: str = "text") -> None:
+    """Raise BAD_INPUT (naming the argument ``name``) for an empty prompt, one that is not valid text, or one longer
+    than ``max_tokens`` model tokens."""
     if not text.strip():
-        raise BadInput("text: the prompt is empty", field="text")
-    check_unicode(text, "text")
+        raise BadInput(f"{name}: the prompt is empty", field=name)
+    check_unicode(text, name)
     if n_tokens > max_tokens:
         raise BadInput(
-            f"text: the prompt is {n_tokens} tokens; the limit is {max_tokens} tokens", field="text"
+            f"{name}: the prompt is {n_tokens} tokens; the limit is {max_tokens} tokens", field=name
         )
 
 

@@ -106,6 +106,54 @@ class LiveModel:
         enc = self.encode(text, max_tokens)
         return enc.tokens, enc.acts[:, index].tolist()
 
+    def prompt_ids(self, text: str, max_tokens: int) -> list[int]:
+        """The prompt's token ids (no BOS); BAD_INPUT (field ``prompt``) when empty or too long."""
+        from services.gateway.limits import check_prompt
+
+        ids = list(self.lm.tokenizer(text, add_special_tokens=False)["input_ids"])
+        check_prompt(text, len(ids), min(max_tokens, self.max_positions - int(self.prepend_bos)), "prompt")
+        return ids
+
+    def steer(self, text: str, interventions: list[Any], max_new_tokens: int, temperature: float, seed: int,
+              top_k: int, max_tokens: int) -> Any:  # fmt: skip
+        """``shared.interventions.steer`` on ``text``: the clean and intervened continuations side by side."""
+        from shared.interventions import steer
+
+        ids = self.prompt_ids(text, max_tokens)
+        if len(ids) + max_new_tokens + int(self.prepend_bos) > self.max_positions:
+            raise BadInput(
+                f"maxNewTokens: the prompt plus {max_new_tokens} new tokens exceed the model's "
+                f"{self.max_positions} positions", field="maxNewTokens",
+            )  # fmt: skip
+        with self.lock:
+            return steer(self.lm, self.sae, ids, interventions, max_new_tokens, temperature, seed, top_k,
+                         self.prepend_bos)  # fmt: skip
+
+    def attribute(
+        self, text: str, target: str | None, position: int | None, top_k: int, max_tokens: int
+    ) -> Any:
+        """``shared.interventions.attribute`` on ``text``: features x their pull on ``target`` (one token's text;
+        None = the model's top prediction) at ``position`` (None = the last token)."""
+        from shared.interventions import attribute
+
+        ids = self.prompt_ids(text, max_tokens)
+        if position is not None and not 0 <= position < len(ids):
+            raise BadInput(
+                f"position: must be between 0 and {len(ids) - 1} (the prompt has {len(ids)} tokens)",
+                field="position",
+            )
+        target_id = None
+        if target is not None:
+            target_ids = self.lm.tokenizer(target, add_special_tokens=False)["input_ids"]
+            if len(target_ids) != 1:
+                raise BadInput(
+                    f"target: {target!r} is {len(target_ids)} tokens for this model; name exactly one token",
+                    field="target",
+                )
+            target_id = int(target_ids[0])
+        with self.lock:
+            return attribute(self.lm, self.sae, ids, target_id, position, top_k, self.prepend_bos)
+
     def _sae_dtype(self) -> torch.dtype:
         return next(self.sae.parameters()).dtype
 

@@ -34,6 +34,7 @@ from services.gateway.documents import CachedDocuments, DocumentCache
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
+from services.gateway.interventions import InterventionQueries
 from services.gateway.jobs import JobMutations, JobQueries, JobSubscriptions
 from services.gateway.runs import RunQueries, RunSubscriptions
 from services.gateway.settings import GatewaySettings, get_gateway_settings
@@ -77,7 +78,7 @@ class ServerQueries:
 
 
 @strawberry.type
-class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries):
+class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries, InterventionQueries):
     pass
 
 

@@ -235,6 +235,31 @@ const root = {
       return { position, token, l0: acts.length, maxActivation: acts[0]?.activation ?? 0, features: acts.slice(0, topK) };
     }) };
   },
+  // steering and attribution: fake but shaped like the gateway's answers (a steered side differs on odd steps)
+  steer: ({ runId, prompt, interventions, maxNewTokens = 16 }) => {
+    runOr404(runId);
+    const words = [" the", " cat", " sat", " on", " a", " mat"];
+    const top = (t) => [{ token: t, probability: 0.6 }, { token: " and", probability: 0.2 }];
+    const steps = Array.from({ length: maxNewTokens }, (_, i) => {
+      const base = words[i % words.length];
+      const steered = interventions.length && i % 2 ? ` f${interventions[0].feature}` : base;
+      return { position: tokensOf(prompt).length + i, kl: steered === base ? 0 : 0.8, changed: steered !== base,
+        baseline: { token: base, probability: 0.6 }, steered: { token: steered, probability: 0.6 },
+        baselineTop: top(base), steeredTop: top(steered) };
+    });
+    return { runId, promptTokens: tokensOf(prompt), baselineText: steps.map((s) => s.baseline.token).join(""),
+      steeredText: steps.map((s) => s.steered.token).join(""), steps };
+  },
+  attribute: ({ runId, prompt, target }) => {
+    runOr404(runId);
+    const toks = tokensOf(prompt);
+    const f = features[0];
+    const score = (sign, p) => ({ index: f.index, label: f.label, activation: 1 + p, attribution: sign * (1 + p) / 10 });
+    return { runId, position: toks.length - 1, target: target ?? " the", targetId: 0, logit: 2, probability: 0.3,
+      tokens: toks.map((token, position) => ({ position, token, positive: [score(1, position)], negative: [score(-1, 0)] })),
+      check: { position: toks.length - 1, predictedChange: -0.1 * toks.length, actualChange: -0.08 * toks.length, agrees: true,
+        feature: score(1, toks.length - 1) } };
+  },
   featureActivations: ({ runId, index, text }) => {
     runOr404(runId);
     const tokens = tokensOf(text);

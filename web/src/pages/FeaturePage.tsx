@@ -21,6 +21,7 @@ import { QuantileSamples } from "../components/QuantileSamples";
 import { Section } from "../components/Section";
 import { SkeletonBlock, SkeletonLines } from "../components/Skeleton";
 import { StatCards } from "../components/StatCards";
+import { SteerPanel } from "../components/SteerPanel";
 import { StaticNotice } from "../components/StaticNotice";
 import { TopTokens } from "../components/TopTokens";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
@@ -126,6 +127,15 @@ export function FeaturePage() {
         <TopTokens tokens={feature.topTokens ?? []} />
       </Section>
       <Section title="Test a prompt">{isStaticMode() ? <StaticNotice feature="Testing a prompt" /> : <PromptTester runId={runId} index={feature.index} scale={scale} />}</Section>
+      <Section title="Steer">
+        {isStaticMode() ? (
+          <StaticNotice feature="Steering" />
+        ) : feature.dead ? (
+          <div className="small muted">A dead feature cannot be steered: it never fired, so it has no activation scale.</div>
+        ) : (
+          <SteerPanel runId={runId} index={feature.index} maxActivation={feature.maxActivation} />
+        )}
+      </Section>
       <Section title="Top activating examples" testId="top-examples">
         <ExampleList examples={feature.topExamples} scale={scale} testId="top-examples-list" />
       </Section>
