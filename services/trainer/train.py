@@ -176,13 +176,22 @@ class SAETrainer:
             if self.should_stop is not None and self.should_stop():
                 self._checkpoint()
                 return False
-            x, out = self._train_step(next(self.batches))
-            self._track(x, out)
-            self._maybe_resample()
-            self._maybe_log()
-            self._maybe_checkpoint()
-            report(self.progress, self.step, self.cfg.n_steps, self._progress_message())
+            self.train_on(next(self.batches))
         return True
+
+    def train_on(self, batch: Tensor) -> None:
+        """One step on ``batch`` with its bookkeeping (tracking, resampling, metrics, checkpoint, progress); a
+        sweep (``services.trainer.sweep``) calls it on every member with the same batch."""
+        x, out = self._train_step(batch)
+        self._track(x, out)
+        self._maybe_resample()
+        self._maybe_log()
+        self._maybe_checkpoint()
+        report(self.progress, self.step, self.cfg.n_steps, self._progress_message())
+
+    def start_clock(self) -> None:
+        """Start the throughput clock of the first metrics window (``fit`` does it itself)."""
+        self._clock = time.perf_counter()
 
     def _train_step(self, batch: Tensor) -> tuple[Tensor, LossOutput]:
         x = batch.to(self.device, non_blocking=True) * self.input_scale
