@@ -21,6 +21,7 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file
+from torch import Tensor
 
 from services.trainer.data import ActivationDataset, BatchIterator
 from services.trainer.run import (
@@ -38,7 +39,7 @@ from services.trainer.run import (
     training_data,
     write_config,
 )
-from services.trainer.train import SAETrainer
+from services.trainer.train import SAETrainer, estimate_input_scale, geometric_median
 from shared.config import SweepConfig, TrainConfig
 from shared.devices import resolve_device
 from shared.progress import ProgressSink, report
@@ -95,8 +96,10 @@ def train_sweep(
     data = training_data(aset, first)
     batches = data.batches(first.batch_size, first.seed, first.shuffle_buffer_tokens)
     step = common_step([Path(cfg.output) for _, cfg in configs])
+    init = InitCache(data)
     members = [
-        _member(name, cfg, aset, data, device, on_metrics, fresh=step is None) for name, cfg in configs
+        _member(name, cfg, aset, data, device, on_metrics, init if step is None else None)
+        for name, cfg in configs
     ]
     if step is not None:
         _resume(members, batches, step)
@@ -177,8 +180,7 @@ def _member(
     data: ActivationDataset,
     device: torch.device,
     on_metrics: Callable[[str, dict[str, Any]], None] | None,
-    *,
-    fresh: bool,
+    init: InitCache | None,
 ) -> Member:
     run_dir = Path(cfg.output)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -188,10 +190,30 @@ def _member(
     forward = None if on_metrics is None else (lambda row: on_metrics(name, row))
     metrics = MetricsLog(run_dir / METRICS_FILE, forward, cfg)
     trainer = SAETrainer(sae, cfg, iter(()), device=device, on_metrics=metrics, resample_inputs=data.draw)
-    if fresh:  # right after creation, as ``train`` does, so the global RNG is where a single run has it
-        trainer.initialise(data.sample(INIT_SAMPLE_TOKENS, cfg.seed))
+    if (
+        init is not None
+    ):  # right after creation, as ``train`` does: the global RNG is where a single run has it
+        sample, median = init.get(cfg)
+        trainer.initialise(sample, median)
         metrics.path.unlink(missing_ok=True)
     return Member(name, cfg, run_dir, trainer, metrics)
+
+
+class InitCache:
+    """The initialisation sample and its geometric median, computed once per (seed, normalisation) and shared by
+    the members (the very numbers each member's own run computes)."""
+
+    def __init__(self, data: ActivationDataset) -> None:
+        self.data = data
+        self._cache: dict[tuple[int, str], tuple[Tensor, Tensor]] = {}
+
+    def get(self, cfg: TrainConfig) -> tuple[Tensor, Tensor]:
+        key = (cfg.seed, cfg.normalise_activations)
+        if key not in self._cache:
+            sample = self.data.sample(INIT_SAMPLE_TOKENS, cfg.seed)
+            scale = estimate_input_scale(sample) if cfg.normalise_activations == "expected_norm" else 1.0
+            self._cache[key] = (sample, geometric_median(sample.float() * scale))
+        return self._cache[key]
 
 
 # ------------------------------------------------------------------------------------------------------ resume

@@ -147,13 +147,14 @@ class SAETrainer:
     # ---------------------------------------------------------------------------------------------- setup
 
     @torch.no_grad()
-    def initialise(self, sample: Tensor) -> None:
+    def initialise(self, sample: Tensor, median: Tensor | None = None) -> None:
         """Fresh run: start the encoder small, estimate the input scale, b_dec = geometric median of the sample.
 
         The SAE starts with unit-norm decoder rows and W_enc = W_dec^T; at that scale thousands of ReLU features
         fire at once and the first reconstructions are several times the input. So the encoder starts at
         INIT_SCALE x W_dec^T (with a unit-norm decoder), or, when the decoder is not constrained (L1 scaled by
         decoder norm), both start at INIT_SCALE (Anthropic's April 2024 recipe, SAELens's decoder_init_norm).
+        ``median``: the geometric median of the scaled sample when already computed (a sweep's members share it).
         """
         sae = self.sae
         if self.constrain_decoder:
@@ -163,7 +164,9 @@ class SAETrainer:
             sae.W_enc.copy_(sae.W_dec.T)
         if self.cfg.normalise_activations == "expected_norm":
             self.input_scale = estimate_input_scale(sample)
-        self.sae.b_dec.copy_(geometric_median(sample.float() * self.input_scale).to(self.device))
+        if median is None:
+            median = geometric_median(sample.float() * self.input_scale)
+        self.sae.b_dec.copy_(median.to(self.device))
         self.sae.init_training(self._loss_settings())
         log.info("input scale %.4g, |b_dec| %.4g", self.input_scale, float(self.sae.b_dec.norm()))
 
