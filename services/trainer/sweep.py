@@ -84,11 +84,15 @@ def train_sweep(
     on_metrics: Callable[[str, dict[str, Any]], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     on_checkpoint: Callable[[str, Path], None] | None = None,
+    run_dirs: dict[str, Path] | None = None,
 ) -> SweepResult:
     """Train (or resume) every member of ``sweep``; ``on_metrics(member, row)`` and ``on_checkpoint(member,
-    dir)`` name the member. Stopped (``should_stop``): every member checkpoints, ``finished`` is False."""
+    dir)`` name the member. Stopped (``should_stop``): every member checkpoints, ``finished`` is False.
+    ``run_dirs`` puts members elsewhere than ``<output>/<member>`` (the job system: the store's run layout)."""
     t0 = time.perf_counter()
     configs = sweep.members()
+    if run_dirs is not None:
+        configs = [(n, c.model_copy(update={"output": str(run_dirs[n])})) for n, c in configs]
     first = configs[0][1]
     device = resolve_device(first.device)
     configure_backends(first, device)

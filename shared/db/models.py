@@ -86,6 +86,7 @@ class JobKind(str, enum.Enum):
     train = "train"
     evaluate = "evaluate"
     analyse = "analyse"
+    sweep = "sweep"
 
 
 class ArtifactStatus(str, enum.Enum):

@@ -22,11 +22,24 @@ COLLECT = "saelab.collect"
 TRAIN = "saelab.train"
 EVALUATE = "saelab.evaluate"
 ANALYSE = "saelab.analyse"
+SWEEP = "saelab.sweep"
 
-QUEUES: dict[str, str] = {COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser"}
+QUEUES: dict[str, str] = {
+    COLLECT: "collector",
+    TRAIN: "trainer",
+    EVALUATE: "trainer",
+    ANALYSE: "analyser",
+    SWEEP: "trainer",
+}
 """Task name -> Celery queue (the trainer queue is the GPU queue)."""
 
-KIND_TASKS: dict[str, str] = {"collect": COLLECT, "train": TRAIN, "evaluate": EVALUATE, "analyse": ANALYSE}
+KIND_TASKS: dict[str, str] = {
+    "collect": COLLECT,
+    "train": TRAIN,
+    "evaluate": EVALUATE,
+    "analyse": ANALYSE,
+    "sweep": SWEEP,
+}
 """Job kind (``jobs.kind``) -> task name."""
 
 
@@ -67,11 +80,19 @@ class AnalysePayload(TaskPayload):
     """The ``runs`` row."""
 
 
+class SweepPayload(TaskPayload):
+    """Train every SAE of a sweep on one dataset (each member's run row exists; see ``pipelines.sweep_runs``)."""
+
+    dataset_id: str
+    """The ``datasets`` row; the sweep config comes from the job's pipeline stage."""
+
+
 PAYLOADS: dict[str, type[TaskPayload]] = {
     COLLECT: CollectPayload,
     TRAIN: TrainPayload,
     EVALUATE: EvaluatePayload,
     ANALYSE: AnalysePayload,
+    SWEEP: SweepPayload,
 }
 
 

@@ -24,7 +24,15 @@ from shared.db.repositories.common import NotFound
 from shared.db.repositories.jobs import fail_queued_job, list_jobs
 from shared.db.session import session_scope
 from shared.jobs import pipelines
-from shared.jobs.contracts import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
+from shared.jobs.contracts import (
+    ANALYSE,
+    COLLECT,
+    EVALUATE,
+    SWEEP,
+    TRAIN,
+    TaskPayload,
+    set_local_dispatcher,
+)
 from shared.jobs.errors import backoff, describe_error, is_transient
 from shared.jobs.lifecycle import dispatch_job, execute_job, publish_row
 from shared.jobs.pipelines import Submission
@@ -37,6 +45,7 @@ TASK_BODIES: dict[str, tuple[str, str]] = {
     COLLECT: ("services.collector.tasks", "run_collect"),
     TRAIN: ("services.trainer.tasks", "run_train"),
     EVALUATE: ("services.trainer.tasks", "run_evaluate"),
+    SWEEP: ("services.trainer.tasks", "run_sweep"),
     ANALYSE: ("services.analyser.tasks", "run_analyse"),
 }
 """Task name -> (module, function) of its body; imported when first run (keeps torch out of the gateway)."""
@@ -226,7 +235,10 @@ submit_analysis = _with_worker(pipelines.submit_analysis)
 """Analyse an existing trained run (its previous analysis is replaced)."""
 submit_evaluation = _with_worker(pipelines.submit_evaluation)
 """Evaluate an existing trained run."""
+submit_sweep = _with_worker(pipelines.submit_sweep)
+"""Train the SAEs of a sweep in one job (then evaluate / analyse each run in a child pipeline)."""
 wait_for_pipeline = pipelines.wait_for_pipeline
+wait_for_sweep = pipelines.wait_for_sweep
 
 
 def cancel_job(job_id: str) -> Job:
@@ -250,6 +262,8 @@ __all__: list[str] = [
     "submit_analysis",
     "submit_evaluation",
     "submit_pipeline",
+    "submit_sweep",
     "submit_training",
     "wait_for_pipeline",
+    "wait_for_sweep",
 ]
