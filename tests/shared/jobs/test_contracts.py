@@ -14,6 +14,7 @@ from shared.jobs.contracts import (
     COLLECT,
     EVALUATE,
     QUEUES,
+    SWEEP,
     TRAIN,
     CollectPayload,
     TrainPayload,
@@ -26,12 +27,15 @@ pytestmark = pytest.mark.services
 
 
 def test_task_names_and_queues_are_the_contract() -> None:
-    assert QUEUES == {COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser"}
-    assert (COLLECT, TRAIN, EVALUATE, ANALYSE) == (
+    assert QUEUES == {
+        COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser", SWEEP: "trainer"
+    }  # fmt: skip
+    assert (COLLECT, TRAIN, EVALUATE, ANALYSE, SWEEP) == (
         "saelab.collect",
         "saelab.train",
         "saelab.evaluate",
         "saelab.analyse",
+        "saelab.sweep",
     )
 
 
