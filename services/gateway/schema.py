@@ -29,6 +29,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
+from services.gateway.compare import CompareQueries
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
@@ -75,7 +76,7 @@ class ServerQueries:
 
 
 @strawberry.type
-class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries):
+class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries, CompareQueries):
     pass
 
 

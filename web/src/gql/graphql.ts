@@ -24,6 +24,7 @@ export type JobKind =
   | 'COLLECT'
   | 'EVALUATE'
   | 'PIPELINE'
+  | 'SWEEP'
   | 'TRAIN';
 
 export type JobStatus =
