@@ -18,7 +18,7 @@ export function SweepForm({ datasets, submitting, onSubmit }: Props) {
   const [errors, setErrors] = useState<SweepErrors>({});
   const [general, setGeneral] = useState<string[]>([]);
 
-  const set = (key: keyof SweepFormValues, value: string) => {
+  const set = (key: Exclude<keyof SweepFormValues, "members" | "analyse">, value: string) => {
     setValues((v) => ({ ...v, [key]: value }));
     setErrors((e) => ({ ...e, [key]: "" }));
   };
@@ -83,6 +83,10 @@ export function SweepForm({ datasets, submitting, onSubmit }: Props) {
         {shared("lr", "Sweep learning rate", "decimal")}
         {shared("seed", "Sweep seed", "numeric")}
       </div>
+      <label className="row small" style={{ gap: "0.3rem" }}>
+        <input type="checkbox" checked={values.analyse} onChange={(e) => setValues((v) => ({ ...v, analyse: e.target.checked }))} />
+        Analyse every run&apos;s features after its evaluation
+      </label>
       {errors.members && <div className="error-text small" role="alert">{errors.members}</div>}
       {values.members.map((m, i) => (
         <fieldset key={i} data-testid="sweep-member">

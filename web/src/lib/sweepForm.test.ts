@@ -17,6 +17,8 @@ describe("sweep form", () => {
     );
     expect(input.name).toBe("s");
     expect(input.common).toEqual({ n_steps: 500, batch_size: 1024, lr: 0.0004, seed: 0 });
+    expect(input.analyse).toEqual({});
+    expect(buildSweepInput(form({ analyse: false })).analyse).toBeUndefined();
     expect(input.saes).toEqual([
       { architecture: "relu", d_sae: 64, l1_coefficient: 2.5 },
       { architecture: "batchtopk", d_sae: 128, k: 8 },

@@ -18,6 +18,8 @@ export interface SweepFormValues {
   batchSize: string;
   lr: string;
   seed: string;
+  /** Analyse every run's features after its evaluation (AnalyseConfig defaults). */
+  analyse: boolean;
   members: SweepMember[];
 }
 
@@ -33,6 +35,7 @@ export const DEFAULT_SWEEP_FORM: SweepFormValues = {
   batchSize: "1024",
   lr: "0.0004",
   seed: "0",
+  analyse: true,
   members: [
     { ...DEFAULT_MEMBER, architecture: "relu" },
     { ...DEFAULT_MEMBER, architecture: "topk" },
@@ -95,6 +98,7 @@ export interface SweepSubmission {
   datasetId: string;
   common: Record<string, unknown>;
   saes: Record<string, unknown>[];
+  analyse?: Record<string, unknown>;
 }
 
 export function buildSweepInput(v: SweepFormValues): SweepSubmission {
@@ -108,6 +112,7 @@ export function buildSweepInput(v: SweepFormValues): SweepSubmission {
       seed: Number.parseInt(v.seed, 10),
     },
     saes: v.members.map(memberConfig),
+    ...(v.analyse ? { analyse: {} } : {}),
   };
 }
 
