@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -106,7 +107,16 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     args = p.parse_args()
+
+    def emit(row: dict[str, Any]) -> None:
+        line = json.dumps(row)
+        print(line, flush=True)
+        if args.out is not None:
+            with args.out.open("a") as f:
+                f.write(line + "\n")
+
     logging.basicConfig(level=logging.WARNING)
     activations = collect_smollm2(CORPUS, args.tokens)
     sweep = sweep_config(activations, args.d_sae, args.steps, args.batch)
@@ -121,9 +131,10 @@ def main() -> None:
             sep_s = timed_separate(sweep)
             sweep_s, parts = timed_sweep(sweep)
         d = timed_data_only(sweep)
-        print(json.dumps({"repeat": repeat, "sweep_s": round(sweep_s, 2), "separate_s": round(sep_s, 2),
-                          "ratio": round(sweep_s / sep_s, 3), "data_only_one_run_s": round(d, 2),
-                          "sweep_parts": parts}), flush=True)  # fmt: skip
+        emit({"repeat": repeat, "order": "sweep first" if first_sweep else "separate first",
+              "sweep_s": round(sweep_s, 2), "separate_s": round(sep_s, 2), "ratio": round(sweep_s / sep_s, 3),
+              "data_only_one_run_s": round(d, 2), "sweep_parts": parts,
+              "loadavg_1m": round(os.getloadavg()[0], 2)})  # fmt: skip
         if sweep_s < best_sweep:
             best_sweep, best_parts = sweep_s, parts
         best_sep, data_only = min(best_sep, sep_s), min(data_only, d)
@@ -136,7 +147,7 @@ def main() -> None:
         "ratio": round(best_sweep / best_sep, 3), "data_only_one_run_s": round(data_only, 2),
         "sweep_parts": best_parts, "torch_threads": torch.get_num_threads(), "machine": machine(),
     }  # fmt: skip
-    print(json.dumps(summary), flush=True)
+    emit(summary)
 
 
 if __name__ == "__main__":
