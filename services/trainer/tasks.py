@@ -181,7 +181,8 @@ def _train_sweep(ctx: JobContext, dataset_id: str, runs: dict[str, str], store: 
         publish_run(store, run_id, run_dir)
         with session_scope() as s:
             mark_run_trained(s, run_id, trained_steps(run_dir))
-    return f"trained {len(runs)} SAEs for {result.steps} steps on one batch stream"
+    resumed = f" (resumed at step {max(common)})" if common else ""
+    return f"trained {len(runs)} SAEs for {result.steps} steps on one batch stream{resumed}"
 
 
 def run_evaluate(ctx: JobContext) -> str:

@@ -13,7 +13,7 @@ from support.reads import get_metrics, list_features
 from shared.config import ConfigError
 from shared.db.repositories.runs import get_run
 from shared.db.session import session_scope
-from shared.jobs.pipelines import dataset_id_for, run_id_for, sweep_runs
+from shared.jobs.pipelines import dataset_id_for, pipeline_done, run_id_for, sweep_runs
 
 pytestmark = pytest.mark.services
 
@@ -70,5 +70,82 @@ def test_embedded_sweep_trains_evaluates_and_analyses_every_member(
         )[1].message.startswith("skipped")
         with pytest.raises(ConfigError, match="have the same training config"):
             embedded.submit_sweep(sweep | {"saes": [{"name": "a"}, {"name": "b"}]}, collect=collect)
+    finally:
+        embedded.stop_worker()
+
+
+def test_a_cancelled_sweep_job_resumes_from_its_stored_checkpoints_bit_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_gpt2_dir: Path, small_corpus: Path
+) -> None:
+    import time
+
+    import torch
+
+    from services.trainer.sweep import train_sweep
+    from shared.config import SweepConfig
+    from shared.sae import load_sae
+
+    artifacts = tmp_path / "artifacts"
+    use_settings(
+        monkeypatch,
+        database_url=f"sqlite:///{tmp_path / 'saelab.db'}",
+        artifacts_dir=artifacts,
+        broker_url="",
+        s3_endpoint="",
+        progress_interval=0,
+    )  # fmt: skip
+    from shared.jobs import embedded
+
+    collect, train, _ = tiny_configs(
+        tiny_gpt2_dir, small_corpus, n_steps=150, checkpoint_every=10, log_every=30
+    )
+    sweep = {
+        "name": "r",
+        "common": {k: v for k, v in train.items() if k != "d_sae"},
+        "saes": [{"name": "relu", "architecture": "relu", "d_sae": 64}, {"name": "topk", "architecture": "topk", "k": 4, "d_sae": 32}],
+    }  # fmt: skip
+    try:
+        first = embedded.submit_sweep(sweep, collect=collect)
+        deadline = time.monotonic() + 300
+        sweep_job = None
+        while (
+            sweep_job is None and time.monotonic() < deadline
+        ):  # cancel once the sweep is a third of the way
+            _, jobs = pipeline_done(first.pipeline_id)
+            running = [j for j in jobs if j.kind == "sweep" and j.progress >= 0.3]
+            sweep_job = running[0].id if running else None
+            time.sleep(0.05)
+        assert sweep_job is not None, "the sweep job never got a third of the way"
+        embedded.cancel_job(sweep_job)
+        jobs = embedded.wait_for_pipeline(first.pipeline_id, timeout=120)
+        assert jobs[-1].status == "cancelled"
+        runs = sweep_runs(dataset_id_for(collect), sweep)
+        stored = {
+            name: sorted(p.name for p in (artifacts / "runs" / rid / "checkpoints").iterdir())
+            for name, rid in runs.items()
+        }
+        assert stored["relu"] and stored["relu"] == stored["topk"], stored
+        assert not (artifacts / "runs" / runs["relu"] / "sae.safetensors").exists()
+
+        second = embedded.submit_sweep(sweep, collect=collect)
+        jobs = embedded.wait_for_sweep(second.pipeline_id, timeout=300)
+        assert jobs[-1].kind == "sweep" and jobs[-1].status == "succeeded", [j.error for j in jobs]
+        resumed = int(jobs[-1].message.split("resumed at step ")[1].rstrip(")"))
+        assert f"step-{resumed:08d}" == stored["relu"][-1] and resumed >= 40  # from the stop's own checkpoint
+        # the same sweep uninterrupted, on the same stored dataset
+        local = SweepConfig.model_validate(
+            sweep
+            | {
+                "activations": str(artifacts / "datasets" / first.dataset_id),
+                "output": str(tmp_path / "local"),
+            }
+        )
+        result = train_sweep(local)
+        for name, rid in runs.items():
+            a, b = (
+                load_sae(result.run_dirs[name]).state_dict(),
+                load_sae(artifacts / "runs" / rid).state_dict(),
+            )
+            assert all(torch.equal(t, b[k]) for k, t in a.items()), name
     finally:
         embedded.stop_worker()
