@@ -30,6 +30,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
+from services.gateway.compare import CompareQueries
 from services.gateway.documents import CachedDocuments, DocumentCache
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
 from services.gateway.features import FeatureMutations, FeatureQueries
@@ -78,7 +79,15 @@ class ServerQueries:
 
 
 @strawberry.type
-class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries, InterventionQueries):
+class Query(
+    ServerQueries,
+    RunQueries,
+    JobQueries,
+    FeatureQueries,
+    InferenceQueries,
+    InterventionQueries,
+    CompareQueries,
+):
     pass
 
 

@@ -87,6 +87,7 @@ class JobKind(str, enum.Enum):
     evaluate = "evaluate"
     analyse = "analyse"
     import_sae = "import"
+    sweep = "sweep"
 
 
 class ArtifactStatus(str, enum.Enum):

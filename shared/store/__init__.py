@@ -45,6 +45,7 @@ from shared.store.s3 import S3Store
 from shared.store.transfer import (
     RUN_EXCLUDE,
     checkpoint_step,
+    fetch_checkpoints,
     fetch_dataset,
     fetch_latest_checkpoint,
     fetch_run,
@@ -68,6 +69,7 @@ __all__ = [
     "checkpoints_prefix",
     "dataset_prefix",
     "fetch_dataset",
+    "fetch_checkpoints",
     "fetch_latest_checkpoint",
     "fetch_run",
     "get_store",

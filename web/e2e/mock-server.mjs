@@ -219,6 +219,13 @@ const root = {
   datasets: () => [{ id: "ds-tiny", name: "tiny", model: "tiny-gpt2", hook: "blocks.1.hook_resid_pre", corpus: "tinystories", contextLength: 32, dIn: 64, nContexts: 100, nTokens: 3200, complete: true, config: {}, createdAt: "2025-01-01T00:00:00Z" }],
   jobs: ({ status, kind, first = 50 }) => [...jobs.values()].filter((j) => (!status || j.status === status) && (!kind || j.kind === kind)).reverse().slice(0, first).map(jobView),
   job: ({ id }) => (jobs.has(id) ? jobView(jobs.get(id)) : null),
+  // every mock run on the one mock dataset, with its eval card as the Pareto point (no sweeps in the mock)
+  compareRuns: ({ runIds }) => ({
+    datasetId: "ds-tiny",
+    points: [...runs.values()]
+      .filter((r) => !runIds || runIds.includes(r.id))
+      .map((r) => ({ runId: r.id, name: r.name, architecture: r.architecture, dSae: r.dSae, k: r.config?.k ?? null, sparsityCoefficient: r.config?.l1_coefficient ?? null, l0: r.eval?.l0 ?? null, explainedVariance: r.eval?.explainedVariance ?? null, ceLossRecovered: r.eval?.ceLossRecovered ?? null, deadFraction: r.eval?.deadFraction ?? null, denseFraction: r.eval?.denseFraction ?? null, evalTokens: 2048, evaluated: !!r.eval, onEvFront: true, onCeFront: true, run: runView(r) })),
+  }),
   features: featuresQuery,
   feature: ({ runId, index }) => {
     runOr404(runId);

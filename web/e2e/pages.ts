@@ -68,6 +68,7 @@ export function targets(ids: Ids): Target[] {
     },
     { name: "search", path: `/search?run=${run}&q=the`, ready: (p) => expect(p.getByTestId("search-results").or(p.getByTestId("empty-state"))).toBeVisible(), title: /^Search “the”/ },
     { name: "jobs", path: "/jobs", ready: (p) => expect(p.getByTestId("job-list")).toBeVisible(), title: /^Jobs — saelab$/ },
+    { name: "compare", path: `/compare?runs=${run}`, ready: (p) => expect(p.getByTestId("compare-row").first()).toBeVisible(), title: /^Compare runs/ },
     { name: "bookmarks", path: "/bookmarks", ready: (p) => expect(p.getByTestId("bookmarks-page")).toBeVisible(), title: /^Bookmarks/ },
     { name: "not-found", path: "/no/such/page", ready: (p) => expect(p.getByText("Page not found")).toBeVisible(), title: /^Page not found/ },
   ];

@@ -3,6 +3,7 @@ import { createBrowserRouter, createHashRouter, RouterProvider } from "react-rou
 import { isStaticMode } from "./api/staticMode";
 import { Layout } from "./components/Layout";
 import { BookmarksPage } from "./pages/BookmarksPage";
+import { ComparePage } from "./pages/ComparePage";
 import { ExplorerPage } from "./pages/ExplorerPage";
 import { FeaturePage } from "./pages/FeaturePage";
 import { FeatureRedirect } from "./pages/FeatureRedirect";
@@ -25,6 +26,7 @@ export const routes = [
       { path: "/search", element: <SearchPage /> },
       { path: "/jobs", element: <JobsPage /> },
       { path: "/jobs/:id", element: <JobPage /> },
+      { path: "/compare", element: <ComparePage /> },
       { path: "/bookmarks", element: <BookmarksPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],

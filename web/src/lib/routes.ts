@@ -10,3 +10,6 @@ export const searchPath = (runId: string | null, q: string) =>
   `/search?${new URLSearchParams({ ...(runId ? { run: runId } : {}), q }).toString()}`;
 export const promptPath = (runId: string | null, text?: string) =>
   `/prompt?${new URLSearchParams({ ...(runId ? { run: runId } : {}), ...(text ? { text } : {}) }).toString()}`;
+/** The Compare page over a dataset's runs, or over chosen runs of one dataset. */
+export const comparePath = ({ datasetId, runIds }: { datasetId?: string | null; runIds?: readonly string[] }) =>
+  `/compare?${new URLSearchParams({ ...(datasetId ? { dataset: datasetId } : {}), ...(runIds?.length ? { runs: runIds.join(",") } : {}) }).toString()}`;
