@@ -30,6 +30,7 @@ from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
+from services.gateway.explanations import ExplanationMutations, ExplanationQueries
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
 from services.gateway.jobs import JobMutations, JobQueries, JobSubscriptions
@@ -75,12 +76,12 @@ class ServerQueries:
 
 
 @strawberry.type
-class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries):
+class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, ExplanationQueries, InferenceQueries):
     pass
 
 
 @strawberry.type
-class Mutation(JobMutations, FeatureMutations):
+class Mutation(JobMutations, FeatureMutations, ExplanationMutations):
     pass
 
 

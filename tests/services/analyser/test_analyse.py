@@ -58,6 +58,13 @@ def test_cat_feature_density_label_and_grade(results: Results, planted) -> None:
     assert rec.density == pytest.approx((body == planted.cat).mean(), rel=1e-12)
     assert rec.label is not None and "cat" in rec.label
     assert rec.grade == "High" and rec.label_score == pytest.approx(1.0)
+    scores = {s.name: s for s in rec.label_scores}
+    every = _config(planted).heldout_every
+    held = np.arange(len(planted.tokens)) % every == every - 1
+    held_cats = int((planted.tokens[held][kept[held]] == planted.cat).sum())
+    assert scores["F1"].n == scores["recall"].n == held_cats == scores["precision"].n  # one token, always fires
+    assert scores["F1"].value == pytest.approx(1.0) and scores["F1"].ci_low < 1.0 == scores["F1"].ci_high
+    assert rec.label_method == "offline token-list labeller" and rec.label_model is None
     assert rec.top_tokens[0].token == " cat" and rec.top_tokens[0].value == pytest.approx(1.0)
     assert results.summary.n_tokens == body.size
 
