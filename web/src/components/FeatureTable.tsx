@@ -3,7 +3,7 @@ import { Link } from "react-router";
 import type { SortParam } from "../lib/explorerParams";
 import { fmtNumber } from "../lib/format";
 import { featurePath } from "../lib/routes";
-import { labelScoreCaveat } from "../lib/scores";
+import { fmtScoreValue, labelScoreCaveat } from "../lib/scores";
 import { COLUMN_HELP } from "./ColumnLegend";
 import { DensityBar } from "./DensityBar";
 import { DensityScale } from "./DensityScale";
@@ -88,7 +88,7 @@ export function FeatureTable({ runId, rows, sort, order, onSort, densityFloor, d
                 </td>
                 <td className="num">{fmtNumber(f.maxActivation, 2)}</td>
                 <td className="num hide-narrow" title={caveat ?? undefined} data-testid="row-f1">
-                  {f.labelScore == null ? <span className="muted" title="No score: too few held-out firings, or dead">—</span> : fmtNumber(f.labelScore, 2)}
+                  {f.labelScore == null ? <span className="muted" title="No score: too few held-out firings, or dead">—</span> : fmtScoreValue(f.labelScore)}
                   {caveat && (
                     <>
                       <span className="warn-text" aria-hidden="true"> ⚠</span>

@@ -25,7 +25,9 @@ export interface ScoreView {
   help: string;
 }
 
-const two = (v: number) => v.toFixed(2);
+/** A score value as every page shows it (two decimals: the table, the stat card and the explanation agree). */
+export const fmtScoreValue = (v: number) => v.toFixed(2);
+const two = fmtScoreValue;
 
 /** "0.82 [0.71–0.90]" or "no score" (the interval is the 95 % confidence interval). */
 export function fmtScore(s: ScoreView): string {
