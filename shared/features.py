@@ -133,6 +133,10 @@ class FeatureRecord(Record):
     """Method that made the auto label (``shared.explanations.OFFLINE_METHOD`` by default); None when unlabelled."""
     label_model: str | None = None
     """Model that wrote the auto label (None for the offline labeller)."""
+    map_x: float | None = None
+    """Horizontal position in [0, 1] on the 2-D dictionary map (similar decoder directions lie close); None: no map."""
+    map_y: float | None = None
+    """Vertical position in [0, 1] on the 2-D dictionary map."""
     label_scores: list[Score] = Field(default_factory=list)
     """The auto label's named scores on held-out contexts (F1, precision, recall with intervals and samples)."""
 

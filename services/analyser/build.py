@@ -75,6 +75,8 @@ class Geometry:
     top_logits: np.ndarray
     bottom_ids: np.ndarray
     bottom_logits: np.ndarray
+    map_xy: np.ndarray | None = None
+    """``[d_sae, 2]`` positions on the dictionary map in [0, 1]; None when the map is off."""
 
 
 @dataclass
@@ -298,6 +300,8 @@ class RecordBuilder:
                 label_method=label.method if label else None,
                 label_model=label.model if label else None,
                 label_scores=scores,
+                map_x=None if g.map_xy is None else float(g.map_xy[f, 0]),
+                map_y=None if g.map_xy is None else float(g.map_xy[f, 1]),
             )
         )
         return record, examples

@@ -244,6 +244,21 @@ class FeatureFilter:
         )
 
 
+@strawberry.type(
+    description="A feature's place on the run's 2-D dictionary map (similar decoder directions lie close)."
+)
+class MapPoint:
+    index: int
+    x: float = strawberry.field(description="Horizontal position in [0, 1].")
+    y: float = strawberry.field(description="Vertical position in [0, 1].")
+    density: float = strawberry.field(
+        description="Fraction of analysed tokens on which it fired (the map's colour)."
+    )
+    dead: bool
+    dense: bool
+    label: str | None
+
+
 @strawberry.type
 class SearchHit:
     index: int

@@ -256,6 +256,8 @@ class Feature(Base):
     label_score: Mapped[float | None] = mapped_column(Float, default=None)
     grade: Mapped[str | None] = mapped_column(String(8), default=None)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    map_x: Mapped[float | None] = mapped_column(Float, default=None)
+    map_y: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class FeatureExample(Base):

@@ -59,6 +59,7 @@ export function targets(ids: Ids): Target[] {
     { name: "explorer", path: `/?run=${run}`, ready: (p) => expect(p.getByTestId("feature-row").first()).toBeVisible(), title: /^Explorer · / },
     { name: "feature", path: `/runs/${run}/features/${ids.feature}`, ready: (p) => expect(p.getByTestId("feature-page")).toBeVisible(), title: new RegExp(`^#${ids.feature}\\b`) },
     { name: "feature-not-found", path: `/runs/${run}/features/${ids.dSae + 5}`, ready: (p) => expect(p.getByTestId("feature-range")).toBeVisible(), title: new RegExp(`^#${ids.dSae + 5}`) },
+    { name: "map", path: `/runs/${run}/map`, ready: (p) => expect(p.getByTestId("feature-map")).toBeVisible(), title: /^Dictionary map/ },
     { name: "run", path: `/runs/${run}`, ready: (p) => expect(p.getByTestId("training-curves")).toBeVisible(), title: /run summary/ },
     {
       name: "prompt",

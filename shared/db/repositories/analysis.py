@@ -79,6 +79,8 @@ def _feature_row(run_id: str, rec: FeatureRecord, snippets: list[str]) -> dict[s
         "label_score": rec.label_score,
         "grade": rec.grade,
         "search_text": _search_text(rec, snippets),
+        "map_x": rec.map_x,
+        "map_y": rec.map_y,
     }
 
 

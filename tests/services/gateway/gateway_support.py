@@ -91,6 +91,8 @@ def feature_record(i: int) -> FeatureRecord:
         label_score=None if dead else round(i / N_FEATURES, 4),
         grade=None if dead else GRADES[i % 3],
         label_method=None if dead else OFFLINE_METHOD,
+        map_x=i / (N_FEATURES - 1),
+        map_y=1 - i / (N_FEATURES - 1),
         label_scores=[] if dead else token_rule_scores(true_pos=i, predicted=i + 2, firings=2 * i + 1),
     )
 

@@ -1,5 +1,5 @@
-"""Explanations through GraphQL: the analyser's (method, scores with intervals and samples), users' own (token
-required, editable, kept across re-analysis), and errors that name the problem."""
+"""Explanations and the dictionary map through GraphQL: the analyser's explanations (method, scores with intervals and
+samples), users' own (token required, editable, kept across re-analysis), errors that name the problem, the map."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def test_the_analysers_explanation_carries_method_scores_and_sample(gql: GraphQL
     assert scores["F1"]["value"] is None and str(MIN_HELDOUT_FIRINGS) in scores["F1"]["reason"]
     assert e["sampleSize"] == 7 and e["sampleUnit"] == "held-out firings"
     big = {s["name"]: s for s in _explanations(gql, seeded.run_id, 20)[0]["scores"]}  # 20 of 22, 20 of 41
-    assert big["precision"]["value"] == pytest.approx(20 / 22) and big["recall"]["value"] == pytest.approx(20 / 41)
+    assert big["precision"]["value"] == pytest.approx(20 / 22) and big["recall"]["value"] == pytest.approx(
+        20 / 41
+    )
     assert big["F1"]["ciLow"] < big["F1"]["value"] < big["F1"]["ciHigh"]
     assert "held-out" in big["recall"]["help"] and big["recall"]["n"] == 41
     assert _explanations(gql, seeded.run_id, DEAD) == []
@@ -52,21 +54,36 @@ def test_users_add_and_edit_their_own_with_the_token(mutable: GraphQL, fresh: Se
     for token in (None, "wrong"):
         assert mutable.error(ADD, variables, token=token).extensions["code"] == "UNAUTHENTICATED"
     added = mutable.data(ADD, variables, token=TOKEN)["addExplanation"]
-    assert (added["method"], added["author"], added["editable"], added["scores"]) == ("human", "user", True, [])
-    edited = mutable.data(EDIT, {"id": added["id"], "t": "  cats  and kittens "}, token=TOKEN)["editExplanation"]
+    assert (added["method"], added["author"], added["editable"], added["scores"]) == (
+        "human",
+        "user",
+        True,
+        [],
+    )
+    edited = mutable.data(EDIT, {"id": added["id"], "t": "  cats  and kittens "}, token=TOKEN)[
+        "editExplanation"
+    ]
     assert edited["text"] == "cats and kittens"
-    assert mutable.error(EDIT, {"id": added["id"], "t": "x"}, token=None).extensions["code"] == "UNAUTHENTICATED"
+    assert (
+        mutable.error(EDIT, {"id": added["id"], "t": "x"}, token=None).extensions["code"] == "UNAUTHENTICATED"
+    )
     texts = [e["text"] for e in _explanations(mutable, fresh.run_id, CAT)]
     assert texts == ["cat tokens", "cats and kittens"]
 
 
-def test_user_explanations_survive_reanalysis_and_the_analysers_are_replaced(mutable: GraphQL, fresh: Seeded) -> None:
+def test_user_explanations_survive_reanalysis_and_the_analysers_are_replaced(
+    mutable: GraphQL, fresh: Seeded
+) -> None:
     from gateway_support import feature_record
 
     mutable.data(ADD, {"run": fresh.run_id, "i": CAT, "t": "mine", "d": "kept"}, token=TOKEN)
     with session_scope() as s:
         replace_run_analysis(
-            s, fresh.run_id, features=[feature_record(i) for i in range(DEAD + 1)], examples=[], token_index=[]
+            s,
+            fresh.run_id,
+            features=[feature_record(i) for i in range(DEAD + 1)],
+            examples=[],
+            token_index=[],
         )
     found = [(e["author"], e["text"]) for e in _explanations(GraphQL(make_state(fresh)), fresh.run_id, CAT)]
     assert sorted(found) == [("analyser", "cat tokens"), ("user", "mine")]
@@ -83,3 +100,15 @@ def test_explanation_errors_name_the_problem(mutable: GraphQL, fresh: Seeded) ->
     err = mutable.error(EDIT, {"id": "abc", "t": "x"}, token=TOKEN)
     assert err.extensions == {"code": "BAD_INPUT", "field": "id"}
     assert mutable.error(EDIT, {"id": "98765", "t": "x"}, token=TOKEN).extensions["code"] == "NOT_FOUND"
+
+
+MAP = "query($run: ID!) { featureMap(runId: $run) { index x y density dead dense label } }"
+
+
+def test_the_dictionary_map_lists_every_mapped_feature(gql: GraphQL, seeded: Seeded) -> None:
+    points = gql.data(MAP, {"run": seeded.run_id})["featureMap"]
+    assert [p["index"] for p in points] == list(range(DEAD + 1))
+    cat = points[CAT]
+    assert (cat["x"], cat["label"], cat["dead"]) == (pytest.approx(CAT / DEAD), "cat tokens", False)
+    assert points[DEAD]["dead"] is True and points[DEAD]["density"] == 0
+    assert gql.error(MAP, {"run": "nope"}).extensions["code"] == "NOT_FOUND"

@@ -21,7 +21,7 @@ import { useServerInfo } from "../hooks/useServerInfo";
 import { isNarrowed } from "../lib/explorerParams";
 import { densityFloor } from "../lib/format";
 import { pageTitle } from "../lib/pageTitle";
-import { runPath } from "../lib/routes";
+import { mapPath, runPath } from "../lib/routes";
 
 export const PAGE_SIZE = 50;
 
@@ -60,6 +60,9 @@ export function ExplorerPage() {
           <RunPicker runs={current.runs} value={current.runId} onChange={current.setRun} />
           <Link to={runPath(current.runId)} className="small">
             Run summary →
+          </Link>
+          <Link to={mapPath(current.runId)} className="small">
+            Map →
           </Link>
         </div>
       </div>

@@ -17,7 +17,7 @@ import { analysisFacts } from "../hooks/useRunFacts";
 import { useTrainingCurves } from "../hooks/useTrainingCurves";
 import { displayPath, fmtDate, fmtLog10Density } from "../lib/format";
 import { pageTitle } from "../lib/pageTitle";
-import { explorerPath, searchPath } from "../lib/routes";
+import { explorerPath, mapPath, searchPath } from "../lib/routes";
 import { trainingWindowText } from "../lib/runView";
 
 export function RunPage() {
@@ -58,6 +58,9 @@ export function RunPage() {
             <>
               <Link to={explorerPath(run.id)} className="button">
                 Explore {run.featureCount.toLocaleString("en")} features →
+              </Link>
+              <Link to={mapPath(run.id)} className="small">
+                Map
               </Link>
               <Link to={searchPath(run.id, "")} className="small">
                 Search
