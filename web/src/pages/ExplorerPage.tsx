@@ -66,7 +66,7 @@ export function ExplorerPage() {
           </Link>
         </div>
       </div>
-      <FeatureFilters state={ex.state} grades={facts.grades} labelDraft={labelDraft} onLabelDraft={setLabelDraft} onChange={(u) => ex.setFilters(u)} denseThreshold={facts.analysis.denseThreshold} />
+      <FeatureFilters state={ex.state} labelDraft={labelDraft} onLabelDraft={setLabelDraft} onChange={(u) => ex.setFilters(u)} denseThreshold={facts.analysis.denseThreshold} />
       <PageTools query={page.apiQuery}>
         <ExportListButtons runId={current.runId} sort={ex.sort} order={ex.order} filter={ex.filter} maxPageSize={server.info?.maxPageSize} />
       </PageTools>
@@ -77,7 +77,7 @@ export function ExplorerPage() {
           <SkeletonLines lines={14} label="Loading features" />
         ) : page.features.length === 0 ? (
           <EmptyState title={narrowed ? "No feature matches these filters" : hiddenDead ? "No live feature to show" : "This run has no analysed features yet"}>
-            {narrowed ? "Widen the density range, clear the grade, hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : "Submit an analysis job for it on the Jobs page."}
+            {narrowed ? "Widen the density range, clear the hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : "Submit an analysis job for it on the Jobs page."}
           </EmptyState>
         ) : (
           <div className="stack">
