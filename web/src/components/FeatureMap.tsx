@@ -22,7 +22,7 @@ export function FeatureMap({ runId, points, hideDead }: { runId: string; points:
   const r = shown.length > 5000 ? 3 : shown.length > 1000 ? 5 : 8;
   return (
     <figure className="stack" style={{ margin: 0 }}>
-      <svg viewBox={`0 0 ${SIZE} ${SIZE}`} role="img" aria-label={`Map of ${shown.length} features`} data-testid="feature-map" style={{ width: "100%", maxWidth: "48rem", aspectRatio: "1", background: "var(--panel-2, transparent)" }}>
+      <svg viewBox={`0 0 ${SIZE} ${SIZE}`} role="group" aria-label={`Map of ${shown.length} features: each a link to its page`} data-testid="feature-map" style={{ width: "100%", maxWidth: "48rem", aspectRatio: "1", background: "var(--panel-2, transparent)" }}>
         {shown.map((p) => {
           const name = `#${p.index}${p.label ? ` ${p.label}` : ""} · ${p.dead ? "dead" : `fires on ${fmtDensity(p.density)} of tokens`}${p.dense ? " (dense)" : ""}`;
           return (
