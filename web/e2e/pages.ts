@@ -64,7 +64,8 @@ export function targets(ids: Ids): Target[] {
     {
       name: "prompt",
       path: `/prompt?run=${run}&text=${enc(PROMPT)}&tok=8`,
-      ready: (p) => expect(p.getByTestId("token-features")).toBeVisible(),
+      // the first analysePrompt of a fresh gateway loads the LM (20-40 s on a loaded 2-core machine)
+      ready: (p) => expect(p.getByTestId("token-features")).toBeVisible({ timeout: 60_000 }),
       title: /^Prompt “Once upon/,
     },
     { name: "search", path: `/search?run=${run}&q=the`, ready: (p) => expect(p.getByTestId("search-results").or(p.getByTestId("empty-state"))).toBeVisible(), title: /^Search “the”/ },
