@@ -416,6 +416,8 @@ class AnalyseConfig(StrictModel):
     """Tokens (the first ones of the pass) over which co-activation counts are taken."""
     token_index_features: int = Field(10, ge=1, le=1000)
     """Features listed per vocabulary token in the token index."""
+    map_epochs: int = Field(200, ge=0, le=100_000)
+    """Optimisation rounds of the 2-D dictionary map (decoder directions, UMAP-style); 0 leaves the map out."""
     seed: Seed = 0
     """Seed of the quantile reservoir sampling."""
     labeller: Literal["offline", "llm"] = "offline"

@@ -21,6 +21,7 @@ from services.gateway.feature_types import (
     FeatureFilter,
     FeatureRef,
     FeatureSort,
+    MapPoint,
     PageInfo,
     SearchHit,
     SimilarityKind,
@@ -34,6 +35,7 @@ from shared.db.repositories.features import (
     FeatureRow,
     count_features,
     extras_by_key,
+    feature_map,
     feature_order,
     features_by_key,
     features_page,
@@ -182,6 +184,14 @@ class FeatureQueries:
         check_unicode(query, "query")
         return await loaders(info).query(_search, str(run_id), query, first)
 
+    @strawberry.field(
+        permission_classes=[ReadAccess],
+        description="Every feature's place on the run's 2-D map of decoder directions (UMAP-style, computed by the"
+        " analysis); empty when the analysis made no map.",
+    )
+    async def feature_map(self, info: Info, run_id: strawberry.ID) -> list[MapPoint]:
+        return await loaders(info).query(_feature_map, str(run_id))
+
     @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
     async def similar_features(
         self,
@@ -246,6 +256,16 @@ def _page_and_count(
 def _check_run(session: Session, run_id: str) -> None:
     if not run_exists(session, run_id):
         raise NotFound(f"run {run_id!r} not found", runId=run_id)
+
+
+def _feature_map(session: Session, run_id: str) -> list[MapPoint]:
+    points = feature_map(session, run_id)
+    if not points:
+        _check_run(session, run_id)
+    return [
+        MapPoint(index=p.index, x=p.x, y=p.y, density=p.density, dead=p.dead, dense=p.dense, label=p.label)
+        for p in points
+    ]
 
 
 def _search(session: Session, run_id: str, query: str, first: int) -> list[SearchHit]:

@@ -33,6 +33,7 @@ from services.gateway.common import ctx
 from services.gateway.compare import CompareQueries
 from services.gateway.documents import CachedDocuments, DocumentCache
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
+from services.gateway.explanations import ExplanationMutations, ExplanationQueries
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
 from services.gateway.interventions import InterventionQueries
@@ -84,6 +85,7 @@ class Query(
     RunQueries,
     JobQueries,
     FeatureQueries,
+    ExplanationQueries,
     InferenceQueries,
     InterventionQueries,
     CompareQueries,
@@ -92,7 +94,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(JobMutations, FeatureMutations):
+class Mutation(JobMutations, FeatureMutations, ExplanationMutations):
     pass
 
 

@@ -9,6 +9,7 @@ import { FeaturePage } from "./pages/FeaturePage";
 import { FeatureRedirect } from "./pages/FeatureRedirect";
 import { JobPage } from "./pages/JobPage";
 import { JobsPage } from "./pages/JobsPage";
+import { MapPage } from "./pages/MapPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
 import { PromptPage } from "./pages/PromptPage";
 import { RunPage } from "./pages/RunPage";
@@ -22,6 +23,7 @@ export const routes = [
       { path: "/runs/:runId/features/:index", element: <FeaturePage /> },
       { path: "/features/:id", element: <FeatureRedirect /> },
       { path: "/runs/:id", element: <RunPage /> },
+      { path: "/runs/:runId/map", element: <MapPage /> },
       { path: "/prompt", element: <PromptPage /> },
       { path: "/search", element: <SearchPage /> },
       { path: "/jobs", element: <JobsPage /> },

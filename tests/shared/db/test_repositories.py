@@ -84,6 +84,8 @@ def feature(i: int, word: str, label: str | None = None) -> FeatureRecord:
         label_description=None if dead else f"fires on {word}",
         label_score=None if dead else 0.1 * i,
         grade=None if dead else ("High" if i % 2 else "Low"),
+        map_x=i / 10,
+        map_y=1 - i / 10,
     )  # fmt: skip
 
 

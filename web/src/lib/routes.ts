@@ -4,6 +4,7 @@ const enc = encodeURIComponent;
 
 export const featurePath = (runId: string, index: number) => `/runs/${enc(runId)}/features/${index}`;
 export const runPath = (runId: string) => `/runs/${enc(runId)}`;
+export const mapPath = (runId: string) => `/runs/${enc(runId)}/map`;
 export const explorerPath = (runId: string) => `/?run=${enc(runId)}`;
 export const jobPath = (jobId: string) => `/jobs/${enc(jobId)}`;
 export const searchPath = (runId: string | null, q: string) =>
