@@ -9,7 +9,7 @@ MODEL ?= auto
 CORPUS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help setup web-setup chromium demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
+.PHONY: help setup web-setup web chromium demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
 
 help: ## list every target
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}'
@@ -24,21 +24,26 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 
 setup: $(STAMP) ## create .venv and install everything (torch pinned first)
 
-demo: setup ## collect -> train -> evaluate -> analyse on the default preset (MODEL=/CORPUS= for offline copies)
+demo: setup ## collect -> train -> evaluate -> analyse on the default preset, register it, build the web client
 	$(BIN)/saelab demo --model $(MODEL) --corpus $(CORPUS)
 
-up: setup ## serve the gateway + dashboard on :8000 (embedded mode; prints an API token)
+WEB_INDEX := web/dist/index.html
+$(WEB_INDEX):
+	$(MAKE) web
+
+up: setup $(WEB_INDEX) ## serve the gateway + dashboard on :8000 (embedded; builds web/dist when missing; prints an API token)
 	$(BIN)/saelab up
 
 # The gateway suite runs a second time without its speed layer (stock graphql-core, no cache): the same answers.
 # The layer's own tests pin it on, so they are not repeated there; the schema fuzz repeats at a fifth of its size.
-test: setup web-setup chromium ## the whole test suite (CI runs exactly this): import contracts, Python, web unit + e2e
+test: setup web-setup chromium ## the whole test suite (CI runs exactly this): import contracts, Python, web unit + e2e (newcomer's first run included)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 	SAELAB_GATEWAY_FAST_PATHS=0 FUZZ_QUERIES=400 FUZZ_MUTATIONS=60 $(BIN)/pytest -q tests/services/gateway \
 	  --ignore=tests/services/gateway/test_gateway_cache.py --ignore=tests/services/gateway/test_gateway_execution.py
 	cd web && npm run test
 	cd web && npm run e2e:gateway
+	cd web && npm run e2e:newcomer
 	cd web && npx playwright test -c playwright.static.config.ts
 
 WEB_STAMP := web/node_modules/.installed-stamp
@@ -47,6 +52,9 @@ $(WEB_STAMP): web/package-lock.json
 	@touch $(WEB_STAMP)
 
 web-setup: $(WEB_STAMP) ## install the web client's packages from the lockfile
+
+web: web-setup ## build the web client into web/dist (what `saelab up` serves)
+	cd web && npm run build
 
 chromium: ## Debian's Chromium for the browser tests (installed when missing)
 	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; }

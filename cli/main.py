@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
+from cli.register import add_register_command
 from cli.sae_commands import add_sae_commands
 from cli.service_commands import add_service_commands
 from shared.config import (
@@ -196,6 +197,23 @@ def _compare_table(runs: list[Path], as_json: bool = False) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
+DEMO_STAGES = ("collect", "train", "evaluate", "analyse")
+
+
+def _stage_overrides(items: list[str] | None) -> dict[str, dict[str, Any]]:
+    """``--set STAGE.KEY=VALUE`` items of the demo, grouped by stage (an unknown stage is an error naming it)."""
+    out: dict[str, dict[str, Any]] = {stage: {} for stage in DEMO_STAGES}
+    for item in items or []:
+        key, value = parse_override(item)
+        stage, dot, name = key.partition(".")
+        if not dot or stage not in out or not name:
+            raise ConfigError(
+                f"--set {item!r}: expected STAGE.KEY=VALUE with STAGE one of {', '.join(DEMO_STAGES)}"
+            )
+        out[stage][name] = value
+    return out
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from cli.presets import default_out, load_preset
     from cli.sources import resolve_demo_sources
@@ -203,7 +221,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     sources = resolve_demo_sources(args.model, args.corpus, args.hook)
     for line in sources.notes:
         print(line)
-    preset = load_preset(args.preset, sources, Path(args.out) if args.out else default_out(args.preset))
+    out = Path(args.out) if args.out else default_out(args.preset)
+    preset = load_preset(args.preset, sources, out, overrides=_stage_overrides(args.set))
     collect_cfg, train_cfg = preset.collect, preset.train
     from services.analyser.analyse import analyse_run
     from services.collector.collect import collect
@@ -211,16 +230,34 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from services.trainer.run import train
 
     print(f"preset {preset.name} ({preset.path})")
-    print(f"[1/4] collect {collect_cfg.n_tokens:,} tokens of {sources.model} at {sources.hook}")
+    print(f"[1/5] collect {collect_cfg.n_tokens:,} tokens of {collect_cfg.model} at {collect_cfg.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
-    print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
+    print(f"[2/5] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
-    print("[3/4] evaluate on held-out tokens")
+    print("[3/5] evaluate on held-out tokens")
     result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(preset.evaluate, progress=bar))
     print(format_eval_table(result))
-    print("[4/4] analyse every feature")
+    print("[4/5] analyse every feature")
     results = _with_bar("analyse", "tok", lambda bar: analyse_run(preset.analyse, progress=bar))
     print(f"done: run {run_dir}, feature results in {results}")
+    _open_the_dashboard(run_dir, Path(collect_cfg.output))
+
+
+def _open_the_dashboard(run_dir: Path, activations: Path) -> None:
+    """The demo's end: register the run in the database `saelab up` serves, build the web client when missing,
+    and say what to run to browse it."""
+    from cli.register import describe, register_run
+    from cli.webclient import ensure_web_client
+
+    print("[5/5] register the run for the dashboard")
+    reg = register_run(run_dir, activations, name="demo")
+    for line in describe(reg):
+        print(line)
+    ensure_web_client(say=print)  # a clear error naming the fix when Node.js is missing
+    print()
+    print("The dashboard is ready. Start it with:")
+    print("    make up        (the same as: .venv/bin/saelab up)")
+    print(f"then open http://127.0.0.1:8000/?run={reg.run_id}")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -323,8 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--out", help="output directory (default artifacts/demo, artifacts/demo-NAME for other presets)"
     )
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="STAGE.KEY=VALUE",
+        help="override one key of a stage's config, e.g. train.n_steps=100 (repeatable; YAML values)",
+    )
     p.set_defaults(fn=cmd_demo)
 
+    add_register_command(sub)
     add_service_commands(sub)
     add_sae_commands(sub)
     return parser

@@ -75,9 +75,13 @@ def default_out(preset: str) -> Path:
     return Path("artifacts/demo" if preset == DEFAULT_PRESET else f"artifacts/demo-{Path(preset).stem}")
 
 
-def load_preset(preset: str, sources: DemoSources, out: Path) -> DemoPreset:
+def load_preset(
+    preset: str, sources: DemoSources, out: Path, overrides: dict[str, dict[str, Any]] | None = None
+) -> DemoPreset:
     """Read and validate a preset, with the model, hook and corpus of ``sources`` and outputs under ``out``:
-    ``out/activations`` and ``out/run``."""
+    ``out/activations`` and ``out/run``; ``overrides`` (stage -> keys, from ``--set STAGE.KEY=VALUE``) win over
+    both."""
+    overrides = overrides or {}
     path = preset_path(preset)
     sections = _read_sections(path)
     fixed: dict[str, dict[str, Any]] = {
@@ -88,7 +92,7 @@ def load_preset(preset: str, sources: DemoSources, out: Path) -> DemoPreset:
         "analyse": {"run": str(out / "run")},
     }  # fmt: skip
     configs = {
-        name: validate_config(cls, sections[name] | fixed[name], f"{path}: {name}")
+        name: validate_config(cls, sections[name] | fixed[name] | overrides.get(name, {}), f"{path}: {name}")
         for name, cls in (
             ("collect", CollectConfig),
             ("train", TrainConfig),

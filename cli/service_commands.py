@@ -97,6 +97,21 @@ def cmd_jobs(args: argparse.Namespace) -> None:
         print(f"{job_id}  {kind:<9} {status:<10} {progress:6.1%}  {created:%Y-%m-%d %H:%M}  {note}")
 
 
+NO_RUNS = (
+    "no runs in the database yet: run `make demo` (or `saelab demo`) for a first one, or register a run directory "
+    "the CLI made with `saelab register artifacts/runs/<name>`"
+)
+
+
+def no_runs_hint() -> str | None:
+    """What to run when the database `saelab up` serves has no run yet (None when it has one)."""
+    from shared.db.repositories.runs import list_runs
+    from shared.db.session import session_scope
+
+    with session_scope() as s:
+        return NO_RUNS if not list_runs(s, limit=1) else None
+
+
 def cmd_up(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -104,6 +119,8 @@ def cmd_up(args: argparse.Namespace) -> None:
 
     upgrade()
     print(f"saelab gateway on http://{args.host}:{args.port}  (GraphQL at /graphql)", flush=True)
+    if (hint := no_runs_hint()) is not None:
+        print(hint, flush=True)
     uvicorn.run("services.gateway.app:app", host=args.host, port=args.port, log_level="warning")
 
 

@@ -39,6 +39,8 @@ from shared.store import get_store
 
 log = logging.getLogger(__name__)
 
+NOT_BUILT = "the web client is not built: run `make web` (npm ci + npm run build in web/), then reload"
+
 
 def build_state(settings: GatewaySettings, shared: Settings) -> GatewayState:
     """Connect to the database and set up the token and the model cache (no worker started here)."""
@@ -203,7 +205,7 @@ def _web_client(dist: Path) -> Any:
         index = dist / "index.html"
         if not index.is_file():
             return JSONResponse(
-                {"error": "the web client is not built (run `make web` or `npm run build` in web/)"},
+                {"error": NOT_BUILT},
                 status_code=404,
             )
         target = (dist / path).resolve()

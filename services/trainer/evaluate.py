@@ -52,6 +52,7 @@ def evaluate_run(
         "run": stored_as or str(run_dir),
         "sae": _describe(sae),
         "heldout_contexts": _count(held),
+        "ce_contexts_requested": cfg.ce_contexts,
     }
     ce_tokens = min(cfg.ce_contexts, _count(held)) * aset.context_length
 

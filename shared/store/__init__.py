@@ -49,6 +49,7 @@ from shared.store.transfer import (
     fetch_dataset,
     fetch_latest_checkpoint,
     fetch_run,
+    mirror_dir,
     publish_run,
     upload_checkpoint,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "fetch_latest_checkpoint",
     "fetch_run",
     "get_store",
+    "mirror_dir",
     "publish_run",
     "results_prefix",
     "run_prefix",

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 from pathlib import Path
 
-from shared.store.base import ArtifactStore, ObjectInfo, checkpoints_prefix, dataset_prefix, run_prefix
+from shared.store.base import (
+    MANIFEST,
+    ArtifactStore,
+    ObjectInfo,
+    checkpoints_prefix,
+    dataset_prefix,
+    run_prefix,
+    walk_files,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,3 +78,54 @@ def upload_checkpoint(store: ArtifactStore, run_id: str, ckpt_dir: Path) -> None
     for name in stored - kept:
         if checkpoint_step(name) is not None:
             store.delete_prefix(f"{prefix}/{name}")
+
+
+def mirror_dir(
+    store: ArtifactStore, prefix: str, source: Path, *, link: bool = False, exclude: tuple[str, ...] = ()
+) -> Path:
+    """Make the worker directory of ``prefix`` hold exactly the files of ``source`` (``exclude`` aside); return it.
+
+    For a directory made outside the store (``saelab register``): the caller may adjust the copy, then
+    ``store.put_dir(prefix, <returned dir>)`` records checksums and the manifest (the local store keeps the files
+    where they are; S3 uploads them). With ``link`` files are hard-linked where the filesystem allows (no second
+    copy of large shards; a writer that replaces a file atomically leaves the linked content as it was), else
+    copied. Files under ``prefix`` that ``source`` lacks are deleted, so the stored directory is ``source``'s.
+    """
+    source = Path(source).resolve()
+    target = store.workdir(prefix)
+    wanted = {
+        p.relative_to(source).as_posix(): p
+        for p in walk_files(source)
+        if not p.relative_to(source).as_posix().startswith(exclude)
+    }
+    if target.resolve() != source:
+        for rel, path in wanted.items():
+            _place(path, target / rel, link)
+    for key in store.keys(prefix):
+        rel = key[len(prefix.strip("/")) + 1 :]
+        if rel not in wanted and rel != MANIFEST and not rel.startswith(exclude):
+            store.delete(key)
+    if target.is_dir():
+        for path in list(walk_files(target)):
+            rel = path.relative_to(target).as_posix()
+            if rel not in wanted and not rel.startswith(exclude):
+                path.unlink()
+    return target
+
+
+def _place(path: Path, dest: Path, link: bool) -> None:
+    """Put ``path``'s content at ``dest`` atomically: a hard link when ``link`` and possible, else a copy."""
+    if dest.exists() and os.path.samefile(path, dest):
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    if link:
+        try:
+            os.link(path, tmp)
+        except OSError as err:  # another filesystem, or links not allowed: copy instead
+            log.info("hard link %s -> %s failed (%s); copying", path, dest, err)
+            shutil.copyfile(path, tmp)
+    else:
+        shutil.copyfile(path, tmp)
+    os.replace(tmp, dest)

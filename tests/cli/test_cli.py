@@ -71,3 +71,14 @@ def test_collect_with_repeated_hook_writes_one_set_per_hook(tmp_path, tiny_gpt2_
     assert json.loads((tmp_path / "one" / "meta.json").read_text())["hook"] == "blocks.3.hook_mlp_in"
     assert main([*args, "--hook", "blocks.3.hook_mlp_ot"]) == 2
     assert "did you mean hook_mlp_out" in capsys.readouterr().err
+
+
+def test_demo_overrides_name_their_stage(capsys):
+    assert main(["demo", "--set", "n_tokens=4096"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        "--set 'n_tokens=4096': expected STAGE.KEY=VALUE with STAGE one of collect, train, evaluate, analyse"
+        in err
+    )
+    assert main(["demo", "--set", "trian.d_sae=64"]) == 2
+    assert "'trian.d_sae=64'" in capsys.readouterr().err

@@ -4,6 +4,8 @@ subscriptions over websockets (graphql-transport-ws) fed by live events."""
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,6 +112,12 @@ def test_without_a_built_client_the_root_says_how_to_build_it(server: Server, tm
     try:
         response = httpx.get(f"http://127.0.0.1:{port}/")
         assert response.status_code == 404 and "not built" in response.json()["error"]
+        # the command it names exists: `make <target>` is a rule of the repository's Makefile
+        target = re.search(r"`make ([\w-]+)`", response.json()["error"])
+        assert target is not None, response.json()["error"]
+        repo = Path(__file__).resolve().parents[3]
+        dry = subprocess.run(["make", "-n", "-C", str(repo), target[1]], capture_output=True, text=True)
+        assert dry.returncode == 0 and "npm run build" in dry.stdout, dry.stderr
     finally:
         uv.should_exit = True
         thread.join(timeout=10)

@@ -4,7 +4,7 @@ export function StaticNotice({ feature }: { feature: string }) {
   return (
     <div className="notice" data-testid="static-notice">
       <strong>{feature} needs the live API.</strong> This is a static export of one run: the feature explorer, feature
-      pages and search work offline; start the saelab gateway (<code>saelab serve</code>) to analyse prompts and run
+      pages and search work offline; start the saelab gateway (<code>saelab up</code>) to analyse prompts and run
       jobs.
     </div>
   );

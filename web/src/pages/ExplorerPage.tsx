@@ -7,6 +7,7 @@ import { ErrorState } from "../components/ErrorState";
 import { ExportListButtons } from "../components/ExportListButtons";
 import { FeatureFilters } from "../components/FeatureFilters";
 import { FeatureTable } from "../components/FeatureTable";
+import { NoRuns } from "../components/NoRuns";
 import { PageTools } from "../components/PageTools";
 import { Pagination } from "../components/Pagination";
 import { RunPicker } from "../components/RunPicker";
@@ -44,11 +45,7 @@ export function ExplorerPage() {
   if (current.error && !current.runs) return <ErrorState what="the list of runs" error={current.error} onRetry={current.retry} />;
   if (current.fetching) return <SkeletonLines lines={12} label="Loading runs" />;
   if (!current.runs?.length || !current.runId)
-    return (
-      <EmptyState title="No runs yet">
-        Train one from the <Link to="/jobs">Jobs</Link> page or with <code>saelab pipeline</code>.
-      </EmptyState>
-    );
+    return <NoRuns />;
 
   const narrowed = isNarrowed(ex.state);
   const hiddenDead = ex.state.hide.includes("dead");
@@ -77,7 +74,7 @@ export function ExplorerPage() {
           <SkeletonLines lines={14} label="Loading features" />
         ) : page.features.length === 0 ? (
           <EmptyState title={narrowed ? "No feature matches these filters" : hiddenDead ? "No live feature to show" : "This run has no analysed features yet"}>
-            {narrowed ? "Widen the density range, clear the hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : "Submit an analysis job for it on the Jobs page."}
+            {narrowed ? "Widen the density range, clear the hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : <>Submit an analysis job for it on the Jobs page, or run <code>saelab analyse --run RUN_DIR</code> then <code>saelab register RUN_DIR</code>.</>}
           </EmptyState>
         ) : (
           <div className="stack">

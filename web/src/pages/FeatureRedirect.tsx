@@ -1,6 +1,6 @@
 /** `/features/:id?run=` -> the canonical `/runs/:runId/features/:id` (current run when `run` is absent). */
 import { Navigate, useParams } from "react-router";
-import { EmptyState } from "../components/EmptyState";
+import { NoRuns } from "../components/NoRuns";
 import { ErrorState } from "../components/ErrorState";
 import { SkeletonLines } from "../components/Skeleton";
 import { useCurrentRun } from "../hooks/useCurrentRun";
@@ -12,5 +12,5 @@ export function FeatureRedirect() {
   if (runId) return <Navigate replace to={featurePath(runId, Number.parseInt(id, 10))} />;
   if (error) return <ErrorState what="the list of runs" error={error} onRetry={retry} />;
   if (fetching) return <SkeletonLines />;
-  return <EmptyState title="No runs yet" />;
+  return <NoRuns />;
 }

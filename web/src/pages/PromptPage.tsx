@@ -4,10 +4,10 @@
  * selected token and the ranking live in the URL.
  */
 import { useEffect, useMemo, useState } from "react";
-import { Link } from "react-router";
 import { isStaticMode } from "../api/staticMode";
 import { AttributionPanel } from "../components/AttributionPanel";
 import { EmptyState } from "../components/EmptyState";
+import { NoRuns } from "../components/NoRuns";
 import { ErrorState } from "../components/ErrorState";
 import { PageTools } from "../components/PageTools";
 import { PromptFeatureRanking } from "../components/PromptFeatureRanking";
@@ -60,7 +60,7 @@ function LivePromptPage() {
 
   if (current.error && !current.runs) return <ErrorState what="the list of runs" error={current.error} onRetry={current.retry} />;
   if (current.fetching) return <SkeletonLines lines={6} />;
-  if (!current.runId || !current.runs?.length) return <EmptyState title="No runs yet">Train one on the <Link to="/jobs">Jobs</Link> page first.</EmptyState>;
+  if (!current.runId || !current.runs?.length) return <NoRuns />;
 
   let shading: Shading | null = null;
   if (tokens) {

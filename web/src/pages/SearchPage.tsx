@@ -1,7 +1,7 @@
 /** `/search?q=` Search: debounced (300 ms) ranked keyword search over labels, tokens and examples; query in the URL. */
 import { useEffect, useState } from "react";
-import { Link } from "react-router";
 import { EmptyState } from "../components/EmptyState";
+import { NoRuns } from "../components/NoRuns";
 import { PageTools } from "../components/PageTools";
 import { ErrorState } from "../components/ErrorState";
 import { RunPicker } from "../components/RunPicker";
@@ -35,7 +35,7 @@ export function SearchPage() {
 
   if (current.error && !current.runs) return <ErrorState what="the list of runs" error={current.error} onRetry={current.retry} />;
   if (current.fetching) return <SkeletonLines lines={6} />;
-  if (!current.runId || !current.runs?.length) return <EmptyState title="No runs yet">Train one on the <Link to="/jobs">Jobs</Link> page first.</EmptyState>;
+  if (!current.runId || !current.runs?.length) return <NoRuns />;
 
   return (
     <div className="stack">
