@@ -19,10 +19,10 @@ from shared.config import (
     CollectConfig,
     ConfigError,
     EvaluateConfig,
+    SweepConfig,
     TrainConfig,
     load_config,
     parse_override,
-    validate_config,
 )
 from shared.progress import TqdmProgress
 
@@ -84,8 +84,26 @@ def cmd_train(args: argparse.Namespace) -> None:
     print(f"run: {out}")
 
 
+def _collect_if_asked(args: argparse.Namespace, run: str) -> None:
+    """``--corpus`` (and ``--n-tokens``): collect activations for the run's SAE (an imported one has none) first."""
+    if args.corpus is None:
+        if args.n_tokens is not None:
+            raise CliError(
+                "--n-tokens: goes with --corpus (the tokens to collect for the SAE's model and hook)"
+            )
+        return
+    from services.collector.byo import collect_for_run
+
+    requested: dict[str, Any] = {"corpus": args.corpus}
+    if args.n_tokens is not None:
+        requested["n_tokens"] = args.n_tokens
+    out = _with_bar("collect", "tok", lambda bar: collect_for_run(run, requested, progress=bar))
+    print(f"activations: {out}")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     cfg = load_config(EvaluateConfig, args.config, _overrides(args, run=args.run))
+    _collect_if_asked(args, cfg.run)
     from services.trainer.evaluate import evaluate_run, format_eval_table
 
     result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(cfg, progress=bar))
@@ -94,6 +112,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 def cmd_analyse(args: argparse.Namespace) -> None:
     cfg = load_config(AnalyseConfig, args.config, _overrides(args, run=args.run, n_tokens=args.tokens))
+    _collect_if_asked(args, cfg.run)
     from services.analyser.analyse import analyse_run
 
     out = _with_bar("analyse", "tok", lambda bar: analyse_run(cfg, progress=bar))
@@ -101,7 +120,80 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Demo: the whole pipeline on the quick preset
+# Sweeps and comparisons
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    cfg = load_config(
+        SweepConfig, args.config, _overrides(args, activations=args.activations, output=args.output)
+    )
+    from services.trainer.sweep import train_sweep
+
+    members = cfg.members()
+    print(f"sweep {cfg.name}: {len(members)} SAEs on one batch stream, {members[0][1].n_steps} steps")
+    result = _with_bar("sweep", "step", lambda bar: train_sweep(cfg, progress=bar))
+    print(
+        f"trained in {result.data_s + sum(result.member_s.values()) + result.checkpoint_s:.1f}s: data "
+        f"{result.data_s:.1f}s (read once), SAEs "
+        + ", ".join(f"{name} {s:.1f}s" for name, s in result.member_s.items())
+        + f", checkpoints {result.checkpoint_s:.1f}s"
+    )
+    if cfg.evaluate is not None:
+        from services.trainer.evaluate import evaluate_run
+
+        for name, run_dir in result.run_dirs.items():
+            ev = cfg.evaluate.model_copy(update={"run": str(run_dir)})
+            _with_bar(f"evaluate {name}", "tok", lambda bar, ev=ev: evaluate_run(ev, progress=bar))
+    if cfg.analyse is not None:
+        from services.analyser.analyse import analyse_run
+
+        for name, run_dir in result.run_dirs.items():
+            an = cfg.analyse.model_copy(update={"run": str(run_dir)})
+            _with_bar(f"analyse {name}", "tok", lambda bar, an=an: analyse_run(an, progress=bar))
+    print(f"runs: {cfg.output}/<member>")
+    if cfg.evaluate is not None:
+        print(_compare_table(list(result.run_dirs.values())))
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    runs = [Path(r) for r in args.runs]
+    if args.sweep:
+        root = Path(args.sweep)
+        if not root.is_dir():
+            raise CliError(f"--sweep: {root} is not a directory")
+        runs += sorted(p for p in root.iterdir() if (p / "train_config.yaml").is_file())
+    if not runs:
+        raise CliError("compare: name run directories, or a sweep directory with --sweep")
+    print(_compare_table(runs, as_json=args.json))
+
+
+def _compare_table(runs: list[Path], as_json: bool = False) -> str:
+    from dataclasses import asdict
+
+    from shared.pareto import format_compare_table, point_from_eval
+
+    points, datasets = [], {}
+    for run in runs:
+        config_file, eval_file = run / "train_config.yaml", run / "eval.json"
+        if not config_file.is_file():
+            raise CliError(f"{run}: not a run directory (no train_config.yaml)")
+        train_cfg = load_config(TrainConfig, config_file)
+        datasets[str(run)] = str(Path(train_cfg.activations).resolve())
+        result = json.loads(eval_file.read_text()) if eval_file.is_file() else None
+        points.append(point_from_eval(str(run), run.name, train_cfg.model_dump(), result))
+    if len(set(datasets.values())) > 1:
+        listing = "; ".join(f"{run}: {ds}" for run, ds in datasets.items())
+        raise CliError(f"compare: the runs were trained on different activation sets ({listing})")
+    if as_json:
+        return json.dumps([asdict(p) for p in points], indent=2)
+    missing = [p.name for p in points if not p.evaluated]
+    note = f"\nnot evaluated yet (saelab evaluate --run ...): {', '.join(missing)}" if missing else ""
+    return format_compare_table(points) + note
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Demo: the whole pipeline on a preset
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -123,51 +215,32 @@ def _stage_overrides(items: list[str] | None) -> dict[str, dict[str, Any]]:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from cli.presets import default_out, load_preset
     from cli.sources import resolve_demo_sources
 
-    sets = _stage_overrides(args.set)
-    sources = resolve_demo_sources(args.model, args.corpus)
+    sources = resolve_demo_sources(args.model, args.corpus, args.hook)
     for line in sources.notes:
         print(line)
-    out = Path(args.out)
-    collect_cfg = load_config(
-        CollectConfig,
-        CONFIGS / "collect.yaml",
-        {
-            "model": sources.model,
-            "hook": sources.hook,
-            "corpus": sources.corpus,
-            "output": str(out / "activations"),
-        }
-        | sets["collect"],
-    )
-    train_cfg = load_config(
-        TrainConfig,
-        CONFIGS / "train_small.yaml",
-        {"activations": str(out / "activations"), "output": str(out / "run")} | sets["train"],
-    )
+    out = Path(args.out) if args.out else default_out(args.preset)
+    preset = load_preset(args.preset, sources, out, overrides=_stage_overrides(args.set))
+    collect_cfg, train_cfg = preset.collect, preset.train
     from services.analyser.analyse import analyse_run
     from services.collector.collect import collect
     from services.trainer.evaluate import evaluate_run, format_eval_table
     from services.trainer.run import train
 
+    print(f"preset {preset.name} ({preset.path})")
     print(f"[1/5] collect {collect_cfg.n_tokens:,} tokens of {collect_cfg.model} at {collect_cfg.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
     print(f"[2/5] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
     print("[3/5] evaluate on held-out tokens")
-    eval_cfg = validate_config(
-        EvaluateConfig, sets["evaluate"] | {"run": str(run_dir)}, source="--set evaluate"
-    )
-    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(eval_cfg, progress=bar))
+    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(preset.evaluate, progress=bar))
     print(format_eval_table(result))
     print("[4/5] analyse every feature")
-    analyse_cfg = validate_config(
-        AnalyseConfig, sets["analyse"] | {"run": str(run_dir)}, source="--set analyse"
-    )
-    results = _with_bar("analyse", "tok", lambda bar: analyse_run(analyse_cfg, progress=bar))
+    results = _with_bar("analyse", "tok", lambda bar: analyse_run(preset.analyse, progress=bar))
     print(f"done: run {run_dir}, feature results in {results}")
-    _open_the_dashboard(run_dir, out / "activations")
+    _open_the_dashboard(run_dir, Path(collect_cfg.output))
 
 
 def _open_the_dashboard(run_dir: Path, activations: Path) -> None:
@@ -201,6 +274,15 @@ def _add_set(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_collect_for_sae(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--corpus",
+        help="first collect activations for the SAE's own model and hook over this corpus (hub dataset or local "
+        ".txt/.jsonl file or folder) into RUN/activations: what an imported SAE needs",
+    )
+    p.add_argument("--n-tokens", type=int, help="tokens to collect with --corpus (default 50,000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="saelab", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -230,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("evaluate", help="evaluate a trained SAE on held-out tokens")
     p.add_argument("--run", help="run directory")
     p.add_argument("--config", type=Path, help="optional YAML config")
+    _add_collect_for_sae(p)
     _add_set(p)
     p.set_defaults(fn=cmd_evaluate)
 
@@ -237,17 +320,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", help="run directory")
     p.add_argument("--tokens", type=int, help="analyse at most this many tokens")
     p.add_argument("--config", type=Path, help="optional YAML config (configs/analyse.yaml)")
+    _add_collect_for_sae(p)
     _add_set(p)
     p.set_defaults(fn=cmd_analyse)
 
-    p = sub.add_parser("demo", help="collect -> train -> evaluate -> analyse on the quick preset")
+    p = sub.add_parser("sweep", help="train several SAEs on one activation stream, then evaluate each")
+    p.add_argument("--config", type=Path, required=True, help="YAML config (configs/sweep_*.yaml)")
+    p.add_argument("--activations", help="activation set directory")
+    p.add_argument("--output", help="sweep directory (one run directory per member)")
+    _add_set(p)
+    p.set_defaults(fn=cmd_sweep)
+
+    p = sub.add_parser("compare", help="evaluation of several runs side by side, with their Pareto fronts")
+    p.add_argument("runs", nargs="*", help="run directories (evaluated with saelab evaluate)")
+    p.add_argument("--sweep", help="a sweep directory: every run in it")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(fn=cmd_compare)
+
+    p = sub.add_parser(
+        "demo", help="collect -> train -> evaluate -> analyse on a preset (configs/demo_*.yaml)"
+    )
+    p.add_argument(
+        "--preset",
+        default="default",
+        help="configs/demo_NAME.yaml (default: TopK d_sae 4096; spec: the original spec's ReLU d_sae 128), or a "
+        ".yaml file",
+    )
     p.add_argument(
         "--model", default="auto", help="'auto' (GPT-2 from the hub, else the packaged SmolLM2), or a model"
     )
     p.add_argument(
         "--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)"
     )
-    p.add_argument("--out", default="artifacts/demo", help="output directory")
+    p.add_argument(
+        "--hook",
+        default="auto",
+        help="'auto' (GPT-2's blocks.8, SmolLM2's blocks.15 hook_resid_pre), or a hook",
+    )
+    p.add_argument(
+        "--out", help="output directory (default artifacts/demo, artifacts/demo-NAME for other presets)"
+    )
     p.add_argument(
         "--set",
         action="append",

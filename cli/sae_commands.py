@@ -58,6 +58,11 @@ def cmd_import(args: argparse.Namespace) -> None:
         return
     if args.source and args.release:
         raise CliError("give either a folder / Hub id or --release NAME --sae ID, not both")
+    if args.analyse:
+        _submit_import(args)
+        return
+    if args.corpus or args.n_tokens:
+        raise CliError("--corpus / --n-tokens: go with --analyse (or give them to saelab analyse --run DIR)")
     source = ImportSource(
         location=args.source,
         release=args.release,
@@ -79,6 +84,32 @@ def cmd_import(args: argparse.Namespace) -> None:
     print(f"  model {sae['model_name'] or '?'}, hook {sae['hook_name'] or '?'}")
     for note in info["notes"]:
         print(f"  note: {note}")
+
+
+def _submit_import(args: argparse.Namespace) -> None:
+    """``--analyse``: import -> collect -> evaluate -> analyse on the job system, so `saelab up` shows the run."""
+    from cli.service_commands import follow_pipeline
+    from shared.jobs import embedded
+
+    local = Path(args.source).expanduser() if args.source else None
+    source = str(local.resolve()) if local is not None and local.exists() else args.source
+    spec = {"source": source, "release": args.release, "sae_id": args.sae, "revision": args.revision,
+            "norm_scaling_factor": args.norm_scaling_factor}  # fmt: skip
+    collect: dict[str, Any] = {"corpus": args.corpus} if args.corpus else {}
+    if args.n_tokens is not None:
+        collect["n_tokens"] = args.n_tokens
+    try:
+        sub = embedded.submit_import(
+            {k: v for k, v in spec.items() if v is not None}, collect, name=args.name or "", force=args.force
+        )
+        print(f"pipeline {sub.pipeline_id}: {' -> '.join(sub.stages)} (run {sub.run_id})")
+        jobs = follow_pipeline(sub.pipeline_id)
+    finally:
+        embedded.stop_worker()
+    failed = [j for j in jobs if j.status == "failed"]
+    if failed:
+        raise CliError(f"pipeline {sub.pipeline_id}: {failed[0].kind} failed: {failed[0].error}")
+    print(f"run {sub.run_id}: browse it with `saelab up`, then open http://127.0.0.1:8000/?run={sub.run_id}")
 
 
 def _default_out(args: argparse.Namespace) -> Path:
@@ -141,6 +172,15 @@ def add_sae_commands(sub: Any) -> None:
         "--hook", help="override the hook, e.g. blocks.12.hook_resid_post (needed for a bare params.npz)"
     )
     p.add_argument("--force", action="store_true", help="replace --out if it holds something")
+    p.add_argument(
+        "--analyse",
+        action="store_true",
+        help="through the job system: import, collect activations for the SAE's model and hook over --corpus, "
+        "evaluate and analyse; the run is then in the database, so `saelab up` shows it",
+    )
+    p.add_argument("--corpus", help="with --analyse: hub dataset or local .txt/.jsonl file or folder")
+    p.add_argument("--n-tokens", type=int, help="with --analyse: tokens to collect (default 50,000)")
+    p.add_argument("--name", help="with --analyse: the run's name")
     p.set_defaults(fn=cmd_import)
 
     p = sub.add_parser(

@@ -35,7 +35,7 @@ def load_pipeline_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _follow(pipeline_id: str, poll: float = 1.0) -> list[Any]:
+def follow_pipeline(pipeline_id: str, poll: float = 1.0) -> list[Any]:
     """Print each job's status changes and progress until the pipeline finishes; return its jobs."""
     from shared.jobs.pipelines import pipeline_done
 
@@ -76,7 +76,7 @@ def cmd_submit(args: argparse.Namespace) -> None:
             print("queued on the broker; follow it with `saelab jobs` or in Flower")
             return
         # Embedded mode runs the stages on this process's worker thread, so it follows the pipeline to the end.
-        jobs = _follow(sub.pipeline_id)
+        jobs = follow_pipeline(sub.pipeline_id)
     finally:
         embedded.stop_worker()
     failed = [j for j in jobs if j.status == "failed"]
@@ -148,7 +148,7 @@ def add_service_commands(sub: Any) -> None:
 
     p = sub.add_parser("jobs", help="list jobs from the database")
     p.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "cancelled"])
-    p.add_argument("--kind", choices=["collect", "train", "evaluate", "analyse"])
+    p.add_argument("--kind", choices=["import", "collect", "train", "evaluate", "analyse"])
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(fn=cmd_jobs)
 

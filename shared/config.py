@@ -7,8 +7,9 @@ these models, so a config means the same thing everywhere. This module imports n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -16,6 +17,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shared.hooknames import parse_hook, parse_hooks
 
 Device = Literal["auto", "cpu", "cuda"]
+
+# Upper bounds: what one machine can do (docs/api.md, "Config bounds"). Each number in a config has one, so a
+# submission cannot ask for a run that outgrows any worker or never ends.
+MAX_TOKENS = 1_000_000_000
+"""Tokens one collection, evaluation or analysis may read (1e9: hours on a GPU, ~1.5 TB of float16 at d=768)."""
+MAX_STEPS = 10_000_000
+"""Training steps, and every step count or period."""
+MAX_D_SAE = 1 << 20
+"""Dictionary features (1M: ~6 GB of float32 weights at d_in 768)."""
+MAX_STEP_VALUES = 1 << 32
+"""batch_size x d_sae: the latent activations of one training step (16 GiB in float32)."""
+MAX_COEFFICIENT = 1e6
+"""Loss coefficients and other unbounded weights."""
+MAX_SEED = 2**32 - 1
+"""Seeds (numpy's range)."""
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 
 
 class ConfigError(ValueError):
@@ -25,7 +42,9 @@ class ConfigError(ValueError):
 class StrictModel(BaseModel):
     """Base for every config: unknown keys are errors, assignments are validated, docstrings per field."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -55,17 +74,21 @@ class CollectConfig(StrictModel):
     """Tokens per packed context (BOS included)."""
     prepend_bos: bool = True
     """Start every context with the tokenizer's BOS token."""
-    n_tokens: int = Field(50_000, ge=1)
+    n_tokens: int = Field(50_000, ge=1, le=MAX_TOKENS)
     """Tokens to collect (rounded up to whole contexts)."""
-    batch_size: int = Field(16, ge=1)
+    batch_size: int = Field(16, ge=1, le=1024)
     """Contexts per LM forward pass."""
-    shard_contexts: int = Field(256, ge=1)
+    shard_contexts: int = Field(256, ge=1, le=65_536)
     """Contexts per HDF5 shard file."""
     dtype: Literal["float16", "float32"] = "float32"
     """Storage dtype of the activations."""
+    autocast_bf16: bool = False
+    """Run the LM forward under bfloat16 autocast (on the CPU too): faster where the hardware has bfloat16 matmuls
+    (AVX512-BF16, AMX, recent GPUs); the activations then differ from float32's by about 1% of their norm
+    (bench/README.md, "Demo levers"). Stored in ``dtype`` either way."""
     compression: Literal["lzf", "gzip", "none"] = "lzf"
     """HDF5 compression filter for the activation chunks."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for document shuffling: the same seed gives the same contexts."""
     device: Device = "auto"
     """Where the LM runs."""
@@ -106,62 +129,62 @@ class TrainConfig(StrictModel):
     """Run directory: checkpoints, metrics.jsonl, sae.safetensors, cfg.json, eval.json."""
     architecture: Literal["relu", "topk", "batchtopk", "jumprelu", "matryoshka_batchtopk", "gated"] = "relu"
     """SAE architecture name from the registry (``shared.sae.registry``; docs/theory.md §2 gives each one's loss)."""
-    d_sae: int = Field(6144, ge=1)
+    d_sae: int = Field(6144, ge=1, le=MAX_D_SAE)
     """Number of dictionary features."""
-    k: int | None = Field(None, ge=1)
+    k: int | None = Field(None, ge=1, le=MAX_D_SAE)
     """Active features per token for ``topk``; on average per token over a batch for ``batchtopk`` and
     ``matryoshka_batchtopk`` (their inference uses the threshold estimated in training)."""
-    l1_coefficient: float = Field(5.0, ge=0)
+    l1_coefficient: float = Field(5.0, ge=0, le=MAX_COEFFICIENT)
     """L1 sparsity coefficient for ``relu`` (on normalised activations), and of the gate's L1 for ``gated``."""
     scale_l1_by_decoder_norm: bool = False
     """``relu``/``gated``: multiply each feature's L1 term by its decoder norm and drop the unit-norm decoder
     constraint (Anthropic April 2024 update)."""
-    l1_warmup_steps: int = Field(0, ge=0)
+    l1_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linearly ramp the L1 coefficient from 0 over this many steps."""
-    aux_k: int | None = Field(None, ge=1)
+    aux_k: int | None = Field(None, ge=1, le=MAX_D_SAE)
     """TopK family: dead latents used by the AuxK loss (default d_in / 2)."""
-    aux_k_coefficient: float = Field(1 / 32, ge=0)
+    aux_k_coefficient: float = Field(1 / 32, ge=0, le=MAX_COEFFICIENT)
     """TopK family: weight of the AuxK loss."""
     topk_threshold_lr: float = Field(0.01, gt=0, le=1)
     """``batchtopk``/``matryoshka_batchtopk``: rate of the moving average of each batch's smallest kept activation,
     the threshold used at inference (SAELens's name; it starts at the first batch's value)."""
-    matryoshka_widths: list[int] | None = None
+    matryoshka_widths: list[int] | None = Field(None, max_length=64)
     """``matryoshka_batchtopk``: the nested prefix widths, strictly increasing (d_sae is appended when the list
     ends below it); None = d_sae/16, d_sae/8, d_sae/4, d_sae/2, d_sae."""
-    jumprelu_bandwidth: float = Field(0.05, gt=0)
+    jumprelu_bandwidth: float = Field(0.05, gt=0, le=MAX_COEFFICIENT)
     """``jumprelu``: bandwidth ε of the rectangle kernel in the threshold's straight-through estimator."""
-    jumprelu_init_threshold: float = Field(0.01, ge=0)
+    jumprelu_init_threshold: float = Field(0.01, ge=0, le=MAX_COEFFICIENT)
     """``jumprelu``: initial threshold of every latent (on the normalised activations' scale)."""
     jumprelu_sparsity_loss: Literal["step", "tanh"] = "step"
     """``jumprelu``: ``step`` = the L0 penalty through the step function's STE (DeepMind); ``tanh`` =
     Σ tanh(c · f · |d|) (Anthropic), SAELens's ``jumprelu_sparsity_loss_mode``."""
-    jumprelu_tanh_scale: float = Field(4.0, gt=0)
+    jumprelu_tanh_scale: float = Field(4.0, gt=0, le=MAX_COEFFICIENT)
     """``jumprelu``: c of the ``tanh`` sparsity loss."""
-    l0_coefficient: float = Field(1.0, ge=0)
+    l0_coefficient: float = Field(1.0, ge=0, le=MAX_COEFFICIENT)
     """``jumprelu``: coefficient of the L0 (or tanh) sparsity loss."""
-    l0_warmup_steps: int = Field(0, ge=0)
+    l0_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """``jumprelu``: linearly ramp the L0 coefficient from 0 over this many steps."""
-    pre_act_loss_coefficient: float = Field(0.0, ge=0)
+    pre_act_loss_coefficient: float = Field(0.0, ge=0, le=MAX_COEFFICIENT)
     """``jumprelu``: Anthropic's pre-activation loss, Σ over dead latents of ReLU(θ - z)·|d| (0 = off)."""
-    lr: float = Field(4e-4, gt=0)
+    lr: float = Field(4e-4, gt=0, le=1.0)
     """Adam learning rate."""
-    adam_betas: tuple[float, float] = (0.9, 0.999)
+    adam_betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)
     """Adam betas."""
-    lr_warmup_steps: int = Field(0, ge=0)
+    lr_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linear LR warmup steps."""
-    lr_decay_steps: int = Field(0, ge=0)
+    lr_decay_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linear LR decay to zero over the last this-many steps (0 = constant)."""
-    batch_size: int = Field(1024, ge=1)
+    batch_size: int = Field(1024, ge=1, le=1 << 17)
     """Tokens per training step."""
-    n_steps: int = Field(500, ge=1)
+    n_steps: int = Field(500, ge=1, le=MAX_STEPS)
     """Training steps."""
-    dead_feature_threshold: int = Field(10_000_000, ge=1)
+    dead_feature_threshold: int = Field(10_000_000, ge=1, le=1_000 * MAX_TOKENS)
     """A latent that has fired on none of the last this-many training tokens (more than this many tokens since it
     last fired) is dead, as in OpenAI's and sparsify's trainers. The one training definition: resampling picks these
     latents, TopK's AuxK loss trains them, metrics.jsonl's ``dead_fraction`` counts them."""
-    resample_frequency: int = Field(0, ge=0)
+    resample_frequency: int = Field(0, ge=0, le=MAX_STEPS)
     """ReLU: resample dead latents every this-many steps, up to ``resample_last_step`` (0 = never)."""
-    resample_last_step: int | None = Field(None, ge=1)
+    resample_last_step: int | None = Field(None, ge=1, le=MAX_STEPS)
     """Last step at which resampling may happen; it must come before LR decay starts (n_steps - lr_decay_steps), so
     resampled latents always train afterwards. None = half of the steps before LR decay."""
     resample_pool_tokens: int = Field(100_000, ge=1, le=1 << 24)
@@ -171,19 +194,24 @@ class TrainConfig(StrictModel):
     """Scale inputs so their mean norm is sqrt(d_in); folded back into the saved weights."""
     cache_in_ram: bool = True
     """Load the shards into RAM once instead of reading HDF5 every batch."""
-    shuffle_buffer_tokens: int = Field(65_536, ge=1)
+    shuffle_buffer_tokens: int = Field(65_536, ge=1, le=1 << 22)
     """Size of the shuffling buffer, in tokens."""
     exclude_bos: bool = True
     """Leave BOS positions out of training and metrics (they are kept in the shards)."""
-    exclude_norm_multiple: float | None = Field(10.0, gt=1)
+    exclude_norm_multiple: float | None = Field(10.0, gt=1, le=MAX_COEFFICIENT)
     """Leave out tokens whose activation norm exceeds this multiple of the median norm (None = keep all)."""
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     """Fraction of contexts (the last shards) held out for evaluation and never trained on."""
-    checkpoint_every: int = Field(0, ge=0)
-    """Checkpoint every this-many steps (0 = only at the end)."""
-    log_every: int = Field(25, ge=1)
+    checkpoint_every: int | None = Field(None, ge=0, le=MAX_STEPS)
+    """Checkpoint every this-many steps. None (the default) = every 10 % of ``n_steps`` (rounded up), so a lost
+    worker recomputes at most a tenth of the run; 0 = only at the end (and when ``checkpoint_minutes`` says so).
+    In the job system each checkpoint is uploaded to the artifact store as soon as it is written."""
+    checkpoint_minutes: float = Field(5.0, ge=0, le=7 * 24 * 60)
+    """Also checkpoint once this many minutes of training have passed since the last checkpoint (0 = off): long
+    steps never leave more than this much work to recompute."""
+    log_every: int = Field(25, ge=1, le=MAX_STEPS)
     """Log metrics every this-many steps."""
-    seed: int = 0
+    seed: Seed = 0
     """Seed for initialisation and shuffling."""
     device: Device = "auto"
     """Where training runs."""
@@ -191,7 +219,7 @@ class TrainConfig(StrictModel):
     """Use bfloat16 autocast on CUDA."""
     tf32: bool = True
     """Allow TF32 matmuls on CUDA."""
-    wandb_project: str | None = None
+    wandb_project: str | None = Field(None, max_length=128)
     """Log to this Weights & Biases project (off when None)."""
 
     @model_validator(mode="after")
@@ -213,10 +241,22 @@ class TrainConfig(StrictModel):
                 raise ValueError(f"matryoshka_widths: {widths} must be positive and strictly increasing")
             if widths[-1] > self.d_sae:
                 raise ValueError(f"matryoshka_widths: {widths[-1]} is larger than d_sae ({self.d_sae})")
+        if self.batch_size * self.d_sae > MAX_STEP_VALUES:
+            raise ValueError(
+                f"batch_size: {self.batch_size} x d_sae {self.d_sae} latent activations per step is more than "
+                f"{MAX_STEP_VALUES} (16 GiB in float32); use a smaller batch"
+            )
         if self.lr_warmup_steps + self.lr_decay_steps > self.n_steps:
             raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
         self._check_resampling()
         return self
+
+    @property
+    def checkpoint_steps(self) -> int:
+        """The step interval between checkpoints actually used (0 = step-based checkpoints off)."""
+        if self.checkpoint_every is None:
+            return -(-self.n_steps // 10)
+        return self.checkpoint_every
 
     def _check_resampling(self) -> None:
         decay_start = self.n_steps - self.lr_decay_steps
@@ -298,15 +338,45 @@ class EvaluateConfig(StrictModel):
 
     run: str = "artifacts/runs/default"
     """Run directory (or run id once the database is in use)."""
-    n_tokens: int = Field(50_000, ge=1)
+    n_tokens: int = Field(50_000, ge=1, le=MAX_TOKENS)
     """Held-out tokens for reconstruction metrics, dead and dense fractions (eval.json says how many were used,
     and warns when the held-out split has fewer)."""
-    ce_contexts: int = Field(16, ge=1)
+    ce_contexts: int = Field(16, ge=1, le=65_536)
     """Contexts for CE loss recovered and KL (each needs three LM forwards)."""
-    batch_size: int = Field(8, ge=1)
+    batch_size: int = Field(8, ge=1, le=1024)
     """Contexts per LM forward in the CE/KL evaluation."""
     device: Device = "auto"
     """Where evaluation runs."""
+
+
+class ImportConfig(StrictModel):
+    """Where an SAE to import comes from (the first stage of an import pipeline): a folder or a Hub id, or a
+    SAELens release and an SAE id of it."""
+
+    source: str | None = None
+    """A folder on the server (SAELens layout, Gemma Scope ``params.npz``, or saelab's own) or a Hugging Face Hub
+    id ``org/name[:subfolder]``."""
+    release: str | None = None
+    """A SAELens release name (``saelab import --list``), with ``sae_id``."""
+    sae_id: str | None = None
+    """The SAE id within ``release``, e.g. ``blocks.8.hook_resid_pre``."""
+    revision: str | None = None
+    """Hub branch, tag or commit (Hub ids and releases)."""
+    norm_scaling_factor: float | None = Field(None, gt=0)
+    """For ``expected_average_only_in`` SAEs that store no scaling factor."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ImportConfig:
+        if self.source and (self.release or self.sae_id):
+            raise ValueError("source: give a folder / Hub id or a release with an SAE id, not both")
+        if not self.source and not (self.release and self.sae_id):
+            raise ValueError("source: required (a folder or org/name[:subfolder]), or release + sae_id")
+        return self
+
+    @property
+    def label(self) -> str:
+        """What the user named, for messages and run names."""
+        return self.source or f"{self.release}/{self.sae_id}"
 
 
 class AnalyseConfig(StrictModel):
@@ -314,25 +384,25 @@ class AnalyseConfig(StrictModel):
 
     run: str = "artifacts/runs/default"
     """Run directory (or run id once the database is in use)."""
-    n_tokens: int | None = Field(None, ge=1)
+    n_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS)
     """Analyse at most this many tokens (None = every collected token)."""
-    batch_tokens: int = Field(4096, ge=1)
+    batch_tokens: int = Field(4096, ge=1, le=1 << 16)
     """Tokens encoded per batch."""
-    top_k: int = Field(20, ge=1)
+    top_k: int = Field(20, ge=1, le=1000)
     """Top activating examples kept per feature."""
-    window_left: int = Field(12, ge=0)
+    window_left: int = Field(12, ge=0, le=1024)
     """Tokens of context left of the max-activating token."""
-    window_right: int = Field(4, ge=0)
+    window_right: int = Field(4, ge=0, le=1024)
     """Tokens of context right of the max-activating token."""
-    n_quantiles: int = Field(5, ge=0)
+    n_quantiles: int = Field(5, ge=0, le=100)
     """Activation-range bins to sample examples from (0 = off)."""
-    quantile_samples: int = Field(3, ge=1)
+    quantile_samples: int = Field(3, ge=1, le=100)
     """Examples kept per activation-range bin."""
-    histogram_bins: int = Field(32, ge=2)
+    histogram_bins: int = Field(32, ge=2, le=1024)
     """Log-spaced bins of the per-feature activation histogram."""
-    n_logit_tokens: int = Field(10, ge=1)
+    n_logit_tokens: int = Field(10, ge=1, le=1000)
     """Top and bottom logit-lens tokens per feature."""
-    n_neighbours: int = Field(10, ge=1)
+    n_neighbours: int = Field(10, ge=1, le=1000)
     """Neighbours per feature, by decoder cosine and by co-activation."""
     dense_threshold: float = Field(0.1, gt=0, le=1)
     """A feature firing on more than this fraction of tokens is dense."""
@@ -340,13 +410,15 @@ class AnalyseConfig(StrictModel):
     """Leave BOS positions (the BOS id at any position) out of every statistic; they stay visible in example
     windows. None = exactly what the SAE's training left out (its cfg.json; BOS for SAEs without that record),
     massive-norm positions included (``shared.exclusion``)."""
-    heldout_every: int = Field(5, ge=2)
+    heldout_every: int = Field(5, ge=2, le=1_000_000)
     """Every this-many-th context is held out to score auto-labels (never used to choose them)."""
-    coactivation_tokens: int = Field(65_536, ge=1)
+    coactivation_tokens: int = Field(65_536, ge=1, le=1 << 24)
     """Tokens (the first ones of the pass) over which co-activation counts are taken."""
-    token_index_features: int = Field(10, ge=1)
+    token_index_features: int = Field(10, ge=1, le=1000)
     """Features listed per vocabulary token in the token index."""
-    seed: int = 0
+    map_epochs: int = Field(200, ge=0, le=100_000)
+    """Optimisation rounds of the 2-D dictionary map (decoder directions, UMAP-style); 0 leaves the map out."""
+    seed: Seed = 0
     """Seed of the quantile reservoir sampling."""
     labeller: Literal["offline", "llm"] = "offline"
     """Auto-labeller: the built-in offline one, or an LLM plugged in behind the interface."""
@@ -355,10 +427,110 @@ class AnalyseConfig(StrictModel):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Sweeps: several SAEs from one activation stream
+# --------------------------------------------------------------------------------------------------------------
+
+SWEEP_SHARED_KEYS = (
+    "activations",
+    "batch_size",
+    "n_steps",
+    "seed",
+    "shuffle_buffer_tokens",
+    "eval_fraction",
+    "exclude_bos",
+    "exclude_norm_multiple",
+    "cache_in_ram",
+    "device",
+    "checkpoint_every",
+)
+"""TrainConfig keys every member of a sweep shares: they define the one batch stream (and where and when it is
+checkpointed). Each member's trajectory is then exactly that of its own ``saelab train`` run."""
+MAX_SWEEP_SAES = 32
+_MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class SweepConfig(StrictModel):
+    """Train several SAEs (any mix of architectures, widths, k, L1 / L0 coefficients) on one activation stream:
+    each batch is read once and fed to every member; then each member is evaluated (and analysed) like a run."""
+
+    name: str = "sweep"
+    """Name of the sweep; each member's run is named ``<name>/<member name>``."""
+    activations: str = "artifacts/activations/default"
+    """Directory of activation shards written by ``saelab collect`` (the one stream every member trains on)."""
+    output: str = "artifacts/sweeps/default"
+    """Sweep directory: each member's run directory is ``<output>/<member name>``."""
+    common: dict[str, Any] = Field(default_factory=dict)
+    """TrainConfig keys every member starts from (a member's own keys override them). The data keys
+    (``SWEEP_SHARED_KEYS``: batch_size, n_steps, seed, ...) must end up equal in every member."""
+    saes: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_SWEEP_SAES)
+    """The members: TrainConfig keys each, plus an optional ``name`` (default ``<i>-<architecture>-<d_sae>``)."""
+    evaluate: EvaluateConfig | None = None
+    """Evaluate every member after training with these settings (``run`` is set per member); None = skip."""
+    analyse: AnalyseConfig | None = None
+    """Analyse every member's features after evaluation with these settings; None = skip."""
+
+    @model_validator(mode="after")
+    def _check_members(self) -> SweepConfig:
+        for key in ("output", "activations"):
+            if key in self.common:
+                raise ValueError(f"common.{key}: set by the sweep itself; use the top-level {key!r}")
+        self.members()  # every member validates, names are unique, the data keys agree
+        return self
+
+    def member_names(self) -> list[str]:
+        """Each member's name: its ``name`` key or ``<i>-<architecture>-<d_sae>``."""
+        names = []
+        for i, sae in enumerate(self.saes):
+            arch = sae.get("architecture", self.common.get("architecture", "relu"))
+            d_sae = sae.get("d_sae", self.common.get("d_sae", TrainConfig.model_fields["d_sae"].default))
+            name = sae.get("name", f"{i:02d}-{arch}-{d_sae}")
+            if not isinstance(name, str) or not _MEMBER_NAME.match(name):
+                raise ValueError(
+                    f"saes.{i}.name: {name!r} must be 1-64 letters, digits, '.', '_' or '-' (it names a folder)"
+                )
+            names.append(name)
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"saes: member names must be unique; repeated: {', '.join(dupes)}")
+        return names
+
+    def members(self) -> list[tuple[str, TrainConfig]]:
+        """(name, TrainConfig) per member, validated; raises ValueError naming ``saes.<i>.<key>``."""
+        out: list[tuple[str, TrainConfig]] = []
+        for i, (name, sae) in enumerate(zip(self.member_names(), self.saes, strict=True)):
+            if "output" in sae or "activations" in sae:
+                raise ValueError(f"saes.{i}: output and activations are set by the sweep; leave them out")
+            data = self.common | {k: v for k, v in sae.items() if k != "name"}
+            data |= {"activations": self.activations, "output": str(Path(self.output) / name)}
+            try:
+                cfg = TrainConfig.model_validate(data)
+            except ValidationError as err:
+                raise ValueError(
+                    _describe(err, f"saes.{i}").replace(f"saes.{i}: ", f"saes.{i}.", 1)
+                ) from None
+            out.append((name, cfg))
+        first_name, first = out[0]
+        for name, cfg in out[1:]:
+            for key in SWEEP_SHARED_KEYS:
+                if getattr(cfg, key) != getattr(first, key):
+                    raise ValueError(
+                        f"saes.{self.member_names().index(name)}.{key}: {getattr(cfg, key)!r} differs from "
+                        f"{getattr(first, key)!r} in {first_name!r}; a sweep feeds one batch stream to every SAE, "
+                        f"so {', '.join(SWEEP_SHARED_KEYS[1:])} must match (set them under common)"
+                    )
+        return out
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------------------------
 
 C = TypeVar("C", bound=StrictModel)
+
+
+def _is_key_path(text: str) -> bool:
+    parts = text.split(".")
+    return parts[0].isidentifier() and all(p.isidentifier() or p.isdigit() for p in parts)
 
 
 def _describe(err: ValidationError, source: str) -> str:
@@ -371,10 +543,50 @@ def _describe(err: ValidationError, source: str) -> str:
         elif msg.startswith("Value error, "):
             msg = msg.removeprefix("Value error, ")
             head, sep, rest = msg.partition(": ")
-            if sep and head.isidentifier():  # the validator already names the key
+            if sep and _is_key_path(head):  # the validator already names the key (``k``, ``saes.1.k``)
                 key, msg = head, rest
         parts.append(f"{source}: {key}: {msg}")
     return "\n".join(parts)
+
+
+CONFIG_SECTIONS: dict[str, type[StrictModel]] = {}
+"""Filled below: every section a submission may send, by its name."""
+
+
+def numeric_bounds(cls: type[StrictModel]) -> dict[str, tuple[str, str]]:
+    """Each numeric key of ``cls`` with its (lower, upper) bound as text, e.g. ``{"lr": ("> 0", "<= 1.0")}``."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, info in cls.model_fields.items():
+        lo = hi = ""
+        for meta in _constraints(info.metadata, info.annotation):
+            for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+                value = getattr(meta, attr, None)
+                if value is not None:
+                    text = f"{sign} {value:,}" if isinstance(value, int) else f"{sign} {value:g}"
+                    if attr in ("ge", "gt"):
+                        lo = text
+                    else:
+                        hi = text
+        if lo or hi:
+            out[name] = (lo, hi)
+    return out
+
+
+def _constraints(metadata: list[Any], annotation: Any) -> list[Any]:
+    found = list(metadata)
+    for arg in getattr(annotation, "__args__", ()) or ():  # Seed | None, tuple[Annotated[float, ...], ...]
+        for meta in getattr(arg, "__metadata__", ()):
+            found += [meta, *getattr(meta, "metadata", ())]  # a Field(...) inside Annotated keeps them there
+    return found
+
+
+def bounds_table() -> str:
+    """The markdown table of every numeric config key's bounds (docs/api.md, "Config bounds", is this table)."""
+    lines = ["| section | key | min | max |", "|---|---|---|---|"]
+    for section, cls in CONFIG_SECTIONS.items():
+        for key, (lo, hi) in numeric_bounds(cls).items():
+            lines.append(f"| {section} | `{key}` | {lo} | {hi} |")
+    return "\n".join(lines) + "\n"
 
 
 def validate_config(cls: type[C], data: dict[str, Any], source: str = "config") -> C:
@@ -419,3 +631,8 @@ def load_config(cls: type[C], path: str | Path | None, overrides: dict[str, Any]
 def dump_config(cfg: StrictModel, path: str | Path) -> None:
     """Write a config as YAML (round-trips through ``load_config``)."""
     Path(path).write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
+
+
+CONFIG_SECTIONS.update(
+    {"collect": CollectConfig, "train": TrainConfig, "evaluate": EvaluateConfig, "analyse": AnalyseConfig}
+)

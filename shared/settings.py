@@ -10,11 +10,13 @@ secrets are refused when ``SAELAB_ENV=production``. Services may subclass ``Sett
 from __future__ import annotations
 
 import functools
+import ipaddress
+import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AnyUrl, Field, SecretStr, UrlConstraints, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DatabaseUrl = Annotated[
     AnyUrl,
@@ -49,6 +51,13 @@ class Settings(BaseSettings):
     """Redis for live events (pub/sub); empty = the broker URL when it is Redis, else in-process."""
     artifacts_dir: Path = Path("artifacts")
     """Local artifact directory: the store itself when no S3 endpoint is set, else the workers' cache."""
+    data_roots: Annotated[tuple[Path, ...] | None, NoDecode] = None
+    """Folders under which an API submission may name server-side files (corpus, model, GGUF file, import
+    sources), separated by ``:`` (``os.pathsep``). Unset: the artifact directory and the shared data directory in
+    embedded mode, none in distributed mode. Set but empty: none (every server path refused)."""
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Addresses or networks (comma-separated, ``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For`` the
+    gateway believes when it tells clients apart (rate limits); empty = the header is never believed."""
     s3_endpoint: str = ""
     """S3 endpoint ``host:port`` (no scheme); empty = the local directory store."""
     s3_access_key: SecretStr = SecretStr("")
@@ -84,6 +93,22 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        for part in value or ():
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the bad entry
+        return value
+
+    @field_validator("data_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(Path(part.strip()) for part in value.split(os.pathsep) if part.strip())
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -150,6 +175,8 @@ class Settings(BaseSettings):
                 value = redact_url(str(value))
             elif isinstance(value, Path):
                 value = str(value)
+            elif isinstance(value, tuple):
+                value = [str(part) for part in value]
             out[name] = value
         return out
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from shared.devices import resolve_device
 from shared.exclusion import Exclusion
 from shared.features import FeatureRecord, FeatureScore, Histogram, RunSummary
 from shared.lm import LanguageModel, load_lm
+from shared.paths import local_source
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, TopKSAE, load_sae
 from shared.shards import ActivationSet
@@ -27,6 +29,7 @@ from .build import Geometry, RecordBuilder
 from .examples import Window
 from .geometry import Unembed, decoder_neighbours, logit_lens
 from .labels import Labeller, OfflineLabeller
+from .projection import project_2d
 from .results import write_results
 from .stream import iter_batches
 
@@ -46,7 +49,8 @@ def open_activations(run_dir: Path, sae: SAE) -> ActivationSet:
     raw = sae.cfg.activations_path
     if not raw:
         raise ConfigError(
-            f"{run_dir / 'cfg.json'}: activations_path: not set, so there is nothing to analyse"
+            f"{run_dir / 'cfg.json'}: activations_path: not set, so there is nothing to analyse (an imported SAE? "
+            f"collect activations for it first: saelab analyse --run {run_dir} --corpus CORPUS --n-tokens N)"
         )
     candidates = [Path(raw)] if Path(raw).is_absolute() else [Path(raw), run_dir / raw]
     for path in candidates:
@@ -152,11 +156,17 @@ def run_encode_only(sae: SAE, dataset: ActivationSet, cfg: AnalyseConfig, device
 
 
 def compute_geometry(sae: SAE, unembed: Unembed, cfg: AnalyseConfig) -> Geometry:
-    """Decoder-cosine neighbours and logit lens of every feature."""
+    """Decoder-cosine neighbours, logit lens and 2-D map position of every feature."""
     w_dec = sae.W_dec.detach()
     idx, cos = decoder_neighbours(w_dec, cfg.n_neighbours)
     top_ids, top_vals, bot_ids, bot_vals = logit_lens(unembed, w_dec, cfg.n_logit_tokens)
+    xy = (
+        project_2d(w_dec, epochs=cfg.map_epochs, seed=cfg.seed, neighbours=idx)
+        if cfg.map_epochs > 0
+        else None
+    )
     return Geometry(
+        map_xy=xy,
         neighbour_idx=idx.cpu().numpy(),
         neighbour_cos=cos.cpu().numpy(),
         top_ids=top_ids.numpy(),
@@ -235,27 +245,37 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _public(config: dict[str, Any]) -> dict[str, Any]:
+    """The analyse config without the worker-local run folder."""
+    return {k: v for k, v in config.items() if k != "run"}
+
+
 def analyse_run(
     cfg: AnalyseConfig,
     progress: ProgressSink | None = None,
     labeller: Labeller | None = None,
     lm: LanguageModel | None = None,
+    stored_as: tuple[str, str] | None = None,
 ) -> Path:
     """Analyse the run directory ``cfg.run``; write and return ``<run>/results`` (previous results replaced).
 
     ``labeller`` overrides the config's choice (an :class:`LLMLabeller` must be passed this way); ``lm`` reuses an
-    already loaded model of the run (for the logit lens and token strings) instead of loading it again."""
+    already loaded model of the run (for the logit lens and token strings) instead of loading it again.
+    ``stored_as`` = (run, activations) names summary.json records instead of the local folders (the task passes
+    store keys, so no server path reaches the database or the API)."""
     run_dir = Path(cfg.run)
     labeller = pick_labeller(cfg, labeller)
     device = resolve_device(cfg.device)
     sae = load_sae(run_dir, device=device).eval()
     dataset = open_activations(run_dir, sae)
     if lm is None:
+        model = sae.cfg.model_name or str(dataset.meta.model)
         lm = load_lm(
-            sae.cfg.model_name or str(dataset.meta.model),
+            local_source(model, field="model") or model,
             sae.cfg.model_gguf_file or dataset.meta.gguf_file,
             device=str(device),
         )
+        lm.name = model  # a stored reference stays one in messages
     if lm.d_model != sae.cfg.d_in:
         raise ConfigError(
             f"model {lm.name!r}: d_model {lm.d_model} does not match the SAE's d_in {sae.cfg.d_in}"
@@ -278,6 +298,14 @@ def analyse_run(
         # still paused: the summary's sorts and the writers allocate enough to trigger full collections that
         # would rescan every record built above
         summary = make_summary(cfg, sae, dataset, fp, features, seconds)
+        if stored_as is not None:
+            summary = summary.model_copy(
+                update={
+                    "run": stored_as[0],
+                    "activations_path": stored_as[1],
+                    "config": _public(summary.config),
+                }
+            )
         out = write_results(run_dir, summary, features, examples, token_index)
     log.info(
         "analysis of %s done: %.0f tokens/s, %d dead, %d dense",

@@ -16,7 +16,7 @@ from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import ANALYSE
 from shared.jobs.lifecycle import JobContext
 from shared.jobs.pipelines import stage_identity
-from shared.store import fetch_dataset, fetch_run, get_store, results_prefix
+from shared.store import dataset_prefix, fetch_dataset, fetch_run, get_store, results_prefix, run_prefix
 
 
 def run_analyse(ctx: JobContext) -> str:
@@ -41,7 +41,9 @@ def run_analyse(ctx: JobContext) -> str:
     from services.analyser.analyse import analyse_run
     from services.analyser.results import load_results
 
-    results_dir = analyse_run(cfg, progress=ctx.progress)
+    results_dir = analyse_run(
+        cfg, progress=ctx.progress, stored_as=(run_prefix(run_id), dataset_prefix(dataset_id))
+    )
     ctx.stage("upload", "uploading the results")
     store.put_dir(results_prefix(run_id), results_dir)
     ctx.stage("index", "writing features to the database")

@@ -3,5 +3,7 @@
 from shared.jobs.celery_app import make_celery_app
 
 app = make_celery_app(
-    "saelab-collector", include=["services.collector.tasks"], preload=["services.collector.collect"]
+    "saelab-collector",
+    include=["services.collector.tasks", "services.collector.import_task"],
+    preload=["services.collector.collect"],
 )

@@ -27,6 +27,7 @@ import torch
 from services.collector.corpus import Corpus, batched_contexts, open_corpus, pack_contexts
 from shared.config import CollectConfig
 from shared.lm import LanguageModel, load_lm, resolve_source
+from shared.paths import PathRefused, local_source
 from shared.progress import ProgressSink, report
 from shared.shards import (
     META_FILE,
@@ -54,7 +55,11 @@ DATA_KEYS = (
     "shard_contexts",
     "dtype",
     "seed",
+    "autocast_bf16",
 )
+_ADDED_KEYS = {"autocast_bf16": False}
+"""Data keys added after collections existed: they enter the fingerprint only when they differ from this value, so
+a collection made before a key existed keeps its fingerprint (and resumes) under the key's old behaviour."""
 
 
 class CollectError(RuntimeError):
@@ -67,8 +72,9 @@ class CollectError(RuntimeError):
 
 
 def data_config(cfg: CollectConfig) -> dict[str, Any]:
-    """The config keys that determine the collected data."""
-    return {key: getattr(cfg, key) for key in DATA_KEYS}
+    """The config keys that determine the collected data (an added key only when it is not at its old value)."""
+    data = {key: getattr(cfg, key) for key in DATA_KEYS}
+    return {k: v for k, v in data.items() if k not in _ADDED_KEYS or v != _ADDED_KEYS[k]}
 
 
 def config_fingerprint(cfg: CollectConfig) -> str:
@@ -90,7 +96,8 @@ def _existing_meta(out: Path, cfg: CollectConfig) -> ActivationMeta | None:
         return meta
     old = meta.get("config") or {}
     new = data_config(cfg)
-    diff = [f"{k} ({old.get(k)!r} -> {new[k]!r})" for k in DATA_KEYS if old.get(k) != new[k]]
+    pairs = [(k, old.get(k, _ADDED_KEYS.get(k)), new.get(k, _ADDED_KEYS.get(k))) for k in DATA_KEYS]
+    diff = [f"{k} ({was!r} -> {now!r})" for k, was, now in pairs if was != now]
     raise CollectError(
         f"output {str(out)!r} holds a collection made with a different config: "
         f"{', '.join(diff) or 'unknown keys'} differ; use another output or delete it to start over"
@@ -108,6 +115,14 @@ def _remove_leftovers(out: Path) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def _local(value: str, field: str) -> str:
+    """A stored ``@root/...`` reference (an API submission's corpus or model) as this worker's path."""
+    try:
+        return local_source(value, field=field) or value
+    except PathRefused as err:
+        raise CollectError(str(err)) from None
+
+
 def _single_hook(cfg: CollectConfig) -> str:
     if not isinstance(cfg.hook, str):
         raise TypeError(f"expected a single-hook config (CollectConfig.per_hook), got hooks {cfg.hook}")
@@ -116,7 +131,7 @@ def _single_hook(cfg: CollectConfig) -> str:
 
 def _new_meta(cfg: CollectConfig, lm: LanguageModel, corpus: Corpus) -> ActivationMeta:
     point = lm.hook_point(_single_hook(cfg))
-    _, gguf_file, _ = resolve_source(cfg.model, cfg.gguf_file)
+    _, gguf_file, _ = resolve_source(_local(cfg.model, "model"), cfg.gguf_file)
     return ActivationMeta(
         model=cfg.model,
         gguf_file=gguf_file,
@@ -168,10 +183,14 @@ class _Target:
         return sum(s.n_contexts for s in self.meta.shards)
 
 
-def _forward_into(lm: LanguageModel, tokens: np.ndarray, outs: dict[str, torch.Tensor]) -> None:
-    """Run the LM over one batch ``tokens`` [b, T] to the deepest hook of ``outs``; write each hook's tensor into
-    its ``outs[hook]`` [b, T, d] (a single copy that also casts to the storage dtype)."""
-    acts = lm.activations_at(torch.from_numpy(tokens).long(), list(outs))
+def _forward_into(
+    lm: LanguageModel, tokens: np.ndarray, outs: dict[str, torch.Tensor], autocast_bf16: bool = False
+) -> None:
+    """Run the LM over one batch ``tokens`` [b, T] to the deepest hook of ``outs`` (under bfloat16 autocast when
+    asked); write each hook's tensor into its ``outs[hook]`` [b, T, d] (a single copy that also casts to the storage
+    dtype)."""
+    with torch.autocast(lm.device.type, dtype=torch.bfloat16, enabled=autocast_bf16):
+        acts = lm.activations_at(torch.from_numpy(tokens).long(), list(outs))
     for hook, out in outs.items():
         out.copy_(acts[hook])
         if out.dtype == torch.float16 and torch.isinf(out).any():
@@ -191,8 +210,9 @@ def collect(cfg: CollectConfig, progress: ProgressSink | None = None) -> Path:
         log.info("%s: collection already complete", cfg.output)
         report(progress, done, done, "complete")
         return Path(cfg.output)
-    corpus = open_corpus(cfg.corpus, cfg.corpus_split, cfg.text_field)
-    lm = load_lm(cfg.model, cfg.gguf_file, device=cfg.device)
+    corpus = open_corpus(_local(cfg.corpus, "corpus"), cfg.corpus_split, cfg.text_field)
+    lm = load_lm(_local(cfg.model, "model"), cfg.gguf_file, device=cfg.device)
+    lm.name = cfg.model  # a stored reference stays one in messages
     for one in singles:
         lm.hook_point(_single_hook(one))  # every hook checked against the model before anything is written
     targets = []
@@ -245,7 +265,8 @@ def _run(
         bufs = {t.meta.hook: torch.empty((len(tokens), T, lm.d_model), dtype=dtype) for t in todo}
         for start in range(0, len(tokens), cfg.batch_size):
             end = min(start + cfg.batch_size, len(tokens))
-            _forward_into(lm, tokens[start:end], {h: buf[start:end] for h, buf in bufs.items()})
+            views = {h: buf[start:end] for h, buf in bufs.items()}
+            _forward_into(lm, tokens[start:end], views, cfg.autocast_bf16)
             if end < len(tokens):
                 report(progress, (done + end) * T, total * T, f"shard {len(todo[0].meta.shards) + 1}")
         for target in todo:

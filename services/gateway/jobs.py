@@ -18,18 +18,35 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy.exc import IntegrityError, OperationalError
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
-from services.gateway.errors import BadInput, NotFound, Unavailable
+from services.gateway.errors import BadInput, Conflict, NotFound, Unavailable
 from services.gateway.limits import check_page_size
-from services.gateway.submission import submission_name, validated
-from shared.config import AnalyseConfig, CollectConfig, ConfigError, TrainConfig
+from services.gateway.submission import (
+    evaluate_choice,
+    fenced_collect,
+    fenced_corpus,
+    import_source,
+    submission_name,
+    validated,
+)
+from shared.config import (
+    AnalyseConfig,
+    CollectConfig,
+    ConfigError,
+    EvaluateConfig,
+    ImportConfig,
+    SweepConfig,
+    TrainConfig,
+)
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
 from shared.jobs import events, pipelines
+from shared.paths import public_json, public_text
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +71,8 @@ class JobKind(enum.Enum):
     TRAIN = "train"
     EVALUATE = "evaluate"
     ANALYSE = "analyse"
+    IMPORT = "import"
+    SWEEP = "sweep"
 
 
 @strawberry.type
@@ -94,11 +113,73 @@ class Job:
         return [job_from_row(row) for row in self._stages or []]
 
     @strawberry.field(
+        description="The runs a sweep trains (a SWEEP job, or a pipeline with a sweep stage), in member order; "
+        "empty otherwise. Each run is evaluated and analysed by its own child pipeline."
+    )
+    async def sweep_runs(self, info: Info) -> list[SweepRun]:
+        config = await _sweep_stage(info, self)
+        if config is None or self.dataset_id is None:
+            return []
+        ids = pipelines.sweep_runs(str(self.dataset_id), config)
+        lo = loaders(info)
+        out = []
+        for member, run_id in ids.items():
+            row = await lo.runs.load(run_id)
+            if row is not None:
+                out.append(SweepRun.from_row(member, row))
+        return out
+
+    @strawberry.field(
         description="The config of this job (snake_case keys; a pipeline: collect/train/analyse)."
     )
     async def config(self, info: Info) -> JSON | None:
         config = await _job_config(info, self)
-        return None if config is None else JSON(config)
+        return None if config is None else JSON(public_json(config))
+
+
+@strawberry.type(description="One member of a sweep and the run it trains (query run(id) for the rest).")
+class SweepRun:
+    member: str
+    run_id: strawberry.ID
+    name: str
+    architecture: str
+    d_sae: int
+    steps_done: int = strawberry.field(
+        description="Training steps recorded when the run finished (0 before)."
+    )
+    trained: bool
+    evaluated: bool
+    analysed: bool
+
+    @classmethod
+    def from_row(cls, member: str, row: m.Run) -> SweepRun:
+        return cls(
+            member=member,
+            run_id=strawberry.ID(row.id),
+            name=row.name or row.id[:8],
+            architecture=row.architecture or str(row.config.get("architecture", "")),
+            d_sae=int(row.d_sae or row.config.get("d_sae", 0)),
+            steps_done=row.steps_done,
+            trained=row.status == m.ArtifactStatus.ready.value,
+            evaluated=row.eval is not None,
+            analysed=row.analysed_at is not None,
+        )
+
+
+async def _sweep_stage(info: Info, job: Job) -> dict[str, Any] | None:
+    """The sweep stage config of a SWEEP job or of a pipeline holding one."""
+    lo = loaders(info)
+    if job.kind == JobKind.PIPELINE:
+        pipeline = await lo.pipelines.load(str(job.id))
+    elif job.kind == JobKind.SWEEP:
+        row = await lo.jobs.load(str(job.id))
+        pipeline = await lo.pipelines.load(row.pipeline_id) if row and row.pipeline_id else None
+    else:
+        return None
+    for stage in pipeline.stages if pipeline else []:
+        if stage["kind"] == "sweep":
+            return dict(stage.get("config") or {})
+    return None
 
 
 def _id(value: str | None) -> strawberry.ID | None:
@@ -113,8 +194,8 @@ def job_from_row(row: m.Job) -> Job:
         status=JobStatus(row.status),
         progress=float(row.progress or 0.0),
         stage=row.stage or "",
-        message=row.message or "",
-        error=row.error,
+        message=public_text(row.message or ""),
+        error=None if row.error is None else public_text(row.error),
         attempts=row.attempts,
         created_at=row.created_at,
         started_at=row.started_at,
@@ -140,8 +221,8 @@ def job_from_pipeline(row: m.Pipeline, stages: list[m.Job]) -> Job:
         status=_pipeline_status(statuses, n_stages),
         progress=done / n_stages,
         stage=current.kind if current else "",
-        message=current.message if current else "",
-        error=next((job.error for job in stages if job.error), None),
+        message=public_text(current.message or "") if current else "",
+        error=next((public_text(job.error) for job in stages if job.error), None),
         attempts=0,
         created_at=row.created_at,
         started_at=min((j.started_at for j in stages if j.started_at), default=None),
@@ -168,17 +249,21 @@ async def _job_config(info: Info, job: Job) -> dict[str, Any] | None:
     lo = loaders(info)
     run = await lo.runs.load(str(job.run_id)) if job.run_id else None
     dataset = await lo.datasets.load(str(job.dataset_id)) if job.dataset_id else None
+    sweep = await _sweep_stage(info, job)
+    if job.kind == JobKind.SWEEP:
+        return sweep
     if job.kind == JobKind.PIPELINE:
         return {
             "collect": dataset.config if dataset else None,
             "train": run.config if run else None,
             "analyse": run.analyse_config if run else None,
-        }
+        } | ({"sweep": sweep} if sweep is not None else {})
     by_kind = {
         JobKind.COLLECT: dataset.config if dataset else None,
         JobKind.TRAIN: run.config if run else None,
         JobKind.EVALUATE: run.evaluate_config if run else None,
         JobKind.ANALYSE: run.analyse_config if run else None,
+        JobKind.IMPORT: run.config if run else None,
     }
     return by_kind.get(job.kind)
 
@@ -243,9 +328,83 @@ class PipelineInput:
     analyse: JSON | None = strawberry.field(
         default=None, description="AnalyseConfig keys; defaults when omitted."
     )
-    evaluate: bool = strawberry.field(
-        default=True, description="Evaluate the SAE (EV, L0, CE loss) after training."
+    evaluate: JSON = strawberry.field(
+        default=True,
+        description=(
+            "Evaluate the SAE (EV, L0, CE loss) after training: true (default settings), false (skip), or "
+            "EvaluateConfig keys (n_tokens, ce_contexts, ...)."
+        ),
     )
+
+
+@strawberry.input
+class ImportSaeInput:
+    source: str | None = strawberry.field(
+        default=None,
+        description="An SAE folder on the server (an absolute path under a configured data root: SAELens layout, "
+        "Gemma Scope params.npz or saelab's own) or a Hugging Face Hub id org/name[:subfolder].",
+    )
+    release: str | None = strawberry.field(
+        default=None, description="A SAELens release name (with saeId), instead of source."
+    )
+    sae_id: str | None = strawberry.field(default=None, description="The SAE id within release.")
+    revision: str | None = strawberry.field(default=None, description="Hub branch, tag or commit.")
+    name: str | None = None
+    collect: JSON | None = strawberry.field(
+        default=None,
+        description="CollectConfig keys for the activations collected for the SAE (corpus, n_tokens, "
+        "context_length, ...); model, hook and output come from the SAE and the server.",
+    )
+    analyse: JSON | None = strawberry.field(
+        default=None, description="AnalyseConfig keys; defaults when omitted."
+    )
+    evaluate: JSON = strawberry.field(
+        default=True,
+        description="Evaluate the SAE (EV, L0, CE loss recovered) on the collected corpus: true, false or "
+        "EvaluateConfig keys.",
+    )
+
+
+@strawberry.input(description="A sweep: several SAEs trained together on one activation stream.")
+class SweepInput:
+    name: str | None = None
+    dataset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Train on this collected dataset (or give `collect`)."
+    )
+    collect: JSON | None = strawberry.field(
+        default=None, description="CollectConfig keys: collect a dataset first (or give `datasetId`)."
+    )
+    common: JSON | None = strawberry.field(
+        default=None,
+        description="TrainConfig keys every SAE shares (batch_size, n_steps, seed, ... must be shared).",
+    )
+    saes: list[JSON] = strawberry.field(
+        description="One object per SAE: TrainConfig keys (architecture, d_sae, k, l1_coefficient, ...) and an "
+        "optional `name`."
+    )
+    evaluate: JSON | None = strawberry.field(
+        default=None, description="EvaluateConfig keys for every run; defaults when omitted."
+    )
+    analyse: JSON | None = strawberry.field(
+        default=None, description="AnalyseConfig keys for every run; no analysis when omitted."
+    )
+
+
+def _sweep_config(input: SweepInput, name: str) -> SweepConfig:
+    common: Any = input.common if input.common is not None else {}
+    if not isinstance(common, dict):
+        raise BadInput("common: expected an object of TrainConfig keys", field="common")
+    for key in ("activations", "output"):
+        if key in common or any(isinstance(s, dict) and key in s for s in input.saes):
+            raise BadInput(f"{key}: chosen by the server; leave it out", field=f"common.{key}")
+    if not all(isinstance(s, dict) for s in input.saes):
+        raise BadInput("saes: expected one object of TrainConfig keys per SAE", field="saes")
+    evaluate = validated("evaluate", EvaluateConfig, input.evaluate)
+    data = {"name": name or "sweep", "common": common, "saes": list(input.saes)}
+    data |= {"evaluate": evaluate.model_dump(mode="json")}
+    if input.analyse is not None:
+        data["analyse"] = validated("analyse", AnalyseConfig, input.analyse).model_dump(mode="json")
+    return validated("sweep", SweepConfig, data)  # type: ignore[return-value]
 
 
 async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
@@ -255,6 +414,11 @@ async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
         submission = await asyncio.to_thread(call, *args, **kwargs)
     except ConfigError as err:
         raise BadInput(str(err)) from None
+    except (IntegrityError, OperationalError) as err:  # lost a race with an identical submission
+        log.warning("submission conflicted with a concurrent one: %s", type(err).__name__)
+        raise Conflict(
+            "A concurrent submission of the same pipeline was being recorded; send it again"
+        ) from None
     except RuntimeError as err:  # the transport refused: no in-process worker, broker down
         log.warning("submission could not be enqueued: %s", err)
         raise Unavailable(
@@ -272,12 +436,48 @@ class JobMutations:
     async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job:
         name = submission_name(input.name)
         collect = validated("collect", CollectConfig, input.collect)
-        if isinstance(collect, CollectConfig) and not isinstance(collect.hook, str):
+        assert isinstance(collect, CollectConfig)
+        if not isinstance(collect.hook, str):
             raise BadInput(pipelines.MULTI_HOOK_REFUSED, field="collect.hook")
+        collect = await asyncio.to_thread(fenced_collect, collect, ctx(info).state.shared)
         train = validated("train", TrainConfig, input.train)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
+        evaluate = evaluate_choice(input.evaluate)
         return await _submitted(
-            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=input.evaluate, name=name
+            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=evaluate, name=name
+        )
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired],
+        description="Import an SAE (server folder, Hub id or SAELens release), collect activations for its model "
+        "and hook, evaluate and analyse it; returns the pipeline as a PIPELINE job.",
+    )
+    async def import_sae(self, info: Info, input: ImportSaeInput) -> Job:
+        settings = ctx(info).state.shared
+        source = (
+            await asyncio.to_thread(import_source, "source", input.source, settings) if input.source else None
+        )
+        spec = {
+            "source": source,
+            "release": input.release,
+            "sae_id": input.sae_id,
+            "revision": input.revision,
+        }
+        imp = validated("import", ImportConfig, {k: v for k, v in spec.items() if v is not None})
+        collect = dict(input.collect) if isinstance(input.collect, dict) else {}
+        validated("import.collect", CollectConfig, input.collect)
+        if "corpus" in collect:
+            collect["corpus"] = await asyncio.to_thread(fenced_corpus, str(collect["corpus"]), settings)
+        analyse = validated("analyse", AnalyseConfig, input.analyse)
+        evaluate = evaluate_choice(input.evaluate)
+        return await _submitted(
+            info,
+            pipelines.submit_import,
+            imp,
+            collect,
+            analyse,
+            evaluate,
+            name=submission_name(input.name),
         )
 
     @strawberry.mutation(
@@ -301,6 +501,30 @@ class JobMutations:
         return await _submitted(
             info, pipelines.submit_training, str(dataset_id), train, analysis, name=submission_name(name)
         )
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired],
+        description="Train several SAEs in one job on one activation stream (each batch read once, fed to all), "
+        "then evaluate (and analyse) each run; returns the pipeline as a PIPELINE job (see sweepRuns).",
+    )
+    async def submit_sweep(self, info: Info, input: SweepInput) -> Job:
+        name = submission_name(input.name)
+        if (input.dataset_id is None) == (input.collect is None):
+            raise BadInput("give exactly one of datasetId and collect", field="datasetId")
+        sweep = _sweep_config(input, name)
+        if input.collect is not None:
+            collect = validated("collect", CollectConfig, input.collect)
+            if isinstance(collect, CollectConfig) and not isinstance(collect.hook, str):
+                raise BadInput(pipelines.MULTI_HOOK_REFUSED, field="collect.hook")
+            return await _submitted(info, pipelines.submit_sweep, sweep, collect=collect)
+        dataset = await loaders(info).datasets.load(str(input.dataset_id))
+        if dataset is None:
+            raise NotFound(f"dataset {str(input.dataset_id)!r} not found", datasetId=str(input.dataset_id))
+        if dataset.status != m.ArtifactStatus.ready.value:
+            raise BadInput(
+                f"datasetId: dataset {str(input.dataset_id)!r} is not collected yet", field="datasetId"
+            )
+        return await _submitted(info, pipelines.submit_sweep, sweep, dataset_id=str(input.dataset_id))
 
     @strawberry.mutation(
         permission_classes=[TokenRequired], description="(Re-)analyse every feature of a run."
@@ -399,8 +623,8 @@ async def _job_after_event(info: Info, event: events.JobEvent) -> Job:
             status=JobStatus(event.status),
             progress=event.progress,
             stage=event.stage,
-            message=event.message,
-            error=event.error,
+            message=public_text(event.message),
+            error=None if event.error is None else public_text(event.error),
             attempts=event.attempts,
             created_at=datetime.fromtimestamp(event.ts),
             started_at=None,
@@ -419,7 +643,7 @@ def _apply_event(job: Job, event: events.JobEvent) -> Job:
         status=JobStatus(event.status),
         progress=event.progress,
         stage=event.stage,
-        message=event.message,
-        error=event.error,
+        message=public_text(event.message),
+        error=None if event.error is None else public_text(event.error),
         attempts=event.attempts,
     )

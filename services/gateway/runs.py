@@ -18,6 +18,7 @@ from shared.db import models as m
 from shared.db.repositories.datasets import list_datasets
 from shared.db.repositories.runs import list_runs
 from shared.jobs import events
+from shared.paths import public_json, public_text
 
 _ARTIFACT_STATUS = {
     m.ArtifactStatus.ready.value: JobStatus.SUCCEEDED,
@@ -138,19 +139,19 @@ class Dataset:
             name=row.name or row.id[:8],
             model=_model_of(row),
             hook=_hook_of(row),
-            corpus=str(meta.get("corpus") or row.config.get("corpus", "")),
+            corpus=public_text(str(meta.get("corpus") or row.config.get("corpus", ""))),
             context_length=int(meta.get("context_length") or row.config.get("context_length", 0)),
             d_in=row.d_in,
             n_contexts=None if n_contexts is None else int(n_contexts),
             n_tokens=row.n_tokens,
             complete=row.status == m.ArtifactStatus.ready.value,
-            config=JSON(row.config),
+            config=JSON(public_json(row.config)),
             created_at=row.created_at,
         )
 
 
 def _model_of(row: m.Dataset) -> str:
-    return row.model or str(row.config.get("model", ""))
+    return public_text(row.model or str(row.config.get("model", "")))
 
 
 def _hook_of(row: m.Dataset) -> str:
@@ -264,11 +265,11 @@ class Run:
             dataset_id=strawberry.ID(row.dataset_id),
             architecture=row.architecture or str(row.config.get("architecture", "")),
             d_sae=int(row.d_sae or row.config.get("d_sae", 0)),
-            config=JSON(row.config),
+            config=JSON(public_json(row.config)),
             steps_done=row.steps_done,
             eval=None if not row.eval else EvalCard.from_dict(row.eval),
             analysed=row.analysed_at is not None,
-            summary=None if row.summary is None else JSON(row.summary),
+            summary=None if row.summary is None else JSON(public_json(row.summary)),
             _status=row.status,
         )
 

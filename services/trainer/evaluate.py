@@ -21,6 +21,7 @@ from shared.devices import resolve_device
 from shared.exclusion import Exclusion
 from shared.progress import ProgressSink, report
 from shared.sae import SAE, load_sae
+from shared.sae.imports import PROVENANCE_FILE
 from shared.shards import ActivationSet
 
 log = logging.getLogger(__name__)
@@ -35,18 +36,24 @@ class EvaluateError(RuntimeError):
     """The run cannot be evaluated; the message says why."""
 
 
-def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> dict[str, Any]:
-    """Evaluate the trained SAE of run ``cfg.run`` on its held-out contexts; writes and returns eval.json."""
+def evaluate_run(
+    cfg: EvaluateConfig, progress: ProgressSink | None = None, stored_as: str | None = None
+) -> dict[str, Any]:
+    """Evaluate the trained SAE of run ``cfg.run`` on its held-out contexts; writes and returns eval.json.
+
+    ``stored_as`` is the run name eval.json records instead of the local folder (the task passes the store key,
+    so no server path reaches the database or the API)."""
     run_dir = Path(cfg.run)
     device = resolve_device(cfg.device)
-    train_cfg, sae = _load_run(run_dir, device)
-    aset = ActivationSet.open(_activations_path(sae, train_cfg), require_complete=True)
-    _, held = split_segments(aset, train_cfg.eval_fraction)
-    if not held:
-        raise EvaluateError(f"{run_dir}: trained with eval_fraction 0, so there are no held-out contexts")
+    sae = _load_sae(run_dir, device)
+    aset, held = _held_out(run_dir, sae)
     exclusion = Exclusion.for_sae(sae.cfg.extra, aset.meta)  # what the SAE's training left out
-    result: dict[str, Any] = {"run": str(run_dir), "sae": _describe(sae), "heldout_contexts": _count(held),
-                              "ce_contexts_requested": cfg.ce_contexts}  # fmt: skip
+    result: dict[str, Any] = {
+        "run": stored_as or str(run_dir),
+        "sae": _describe(sae),
+        "heldout_contexts": _count(held),
+        "ce_contexts_requested": cfg.ce_contexts,
+    }
     ce_tokens = min(cfg.ce_contexts, _count(held)) * aset.context_length
 
     def recon_progress(done: float, total: float, message: str = "") -> None:
@@ -59,25 +66,59 @@ def evaluate_run(cfg: EvaluateConfig, progress: ProgressSink | None = None) -> d
         report(progress, n + done * aset.context_length, n + ce_tokens, message)
 
     from shared.lm import load_lm  # transformers is heavy: import only when the CE evaluation runs
+    from shared.paths import local_source
 
-    lm = load_lm(sae.cfg.model_name, sae.cfg.model_gguf_file, device=str(device))
+    model = local_source(sae.cfg.model_name, field="model") or sae.cfg.model_name
+    lm = load_lm(model, sae.cfg.model_gguf_file, device=str(device))
+    lm.name = sae.cfg.model_name  # a stored reference stays one in messages
     ids, acts, keep = _ce_contexts(aset, held, exclusion, cfg.ce_contexts)
     result |= ce_metrics(sae, lm, ids, acts, keep, cfg.batch_size, device, ce_progress)
     _write_json(run_dir / EVAL_FILE, result)
     return result
 
 
-def _load_run(run_dir: Path, device: torch.device) -> tuple[TrainConfig, SAE]:
+def _load_sae(run_dir: Path, device: torch.device) -> SAE:
     if not (run_dir / "sae.safetensors").is_file():
         raise EvaluateError(f"{run_dir}: no sae.safetensors; train the run to the end first (saelab train)")
-    if not (run_dir / CONFIG_FILE).is_file():
-        raise EvaluateError(f"{run_dir}: no {CONFIG_FILE}; not a run directory written by saelab train")
-    return load_config(TrainConfig, run_dir / CONFIG_FILE), load_sae(run_dir, device=device).eval()
+    if not (run_dir / CONFIG_FILE).is_file() and not (run_dir / PROVENANCE_FILE).is_file():
+        raise EvaluateError(
+            f"{run_dir}: no {CONFIG_FILE} and no {PROVENANCE_FILE}; not a run directory written by saelab train "
+            "or saelab import"
+        )
+    return load_sae(run_dir, device=device).eval()
 
 
-def _activations_path(sae: SAE, train_cfg: TrainConfig) -> str:
+def _held_out(run_dir: Path, sae: SAE) -> tuple[ActivationSet, list[Segment]]:
+    """The activation set and its held-out contexts: a trained run's eval split, or, for an imported SAE (never
+    trained here), every context collected for it."""
+    if (run_dir / CONFIG_FILE).is_file():
+        train_cfg = load_config(TrainConfig, run_dir / CONFIG_FILE)
+        aset = ActivationSet.open(
+            _activations_path(run_dir, sae, train_cfg.activations), require_complete=True
+        )
+        _, held = split_segments(aset, train_cfg.eval_fraction)
+        if not held:
+            raise EvaluateError(f"{run_dir}: trained with eval_fraction 0, so there are no held-out contexts")
+        return aset, held
+    if not sae.cfg.activations_path:
+        raise EvaluateError(
+            f"{run_dir}: an imported SAE with no activations yet; collect some for its model and hook: "
+            f"saelab evaluate --run {run_dir} --corpus CORPUS --n-tokens N"
+        )
+    aset = ActivationSet.open(_activations_path(run_dir, sae, None), require_complete=True)
+    return aset, [Segment(i, 0, info.n_contexts) for i, info in enumerate(aset.meta.shards)]
+
+
+def _activations_path(run_dir: Path, sae: SAE, fallback: str | None) -> str:
+    """cfg.json's activation set (absolute, or relative to the working directory or the run), else ``fallback``."""
     recorded = sae.cfg.activations_path
-    return recorded if recorded and Path(recorded).is_dir() else train_cfg.activations
+    if recorded:
+        for path in (Path(recorded), run_dir / recorded):
+            if path.is_dir():
+                return str(path)
+    if fallback is None:
+        raise EvaluateError(f"{run_dir / 'cfg.json'}: activations_path: no activation set at {recorded}")
+    return fallback
 
 
 def _describe(sae: SAE) -> dict[str, Any]:

@@ -22,11 +22,27 @@ COLLECT = "saelab.collect"
 TRAIN = "saelab.train"
 EVALUATE = "saelab.evaluate"
 ANALYSE = "saelab.analyse"
+IMPORT = "saelab.import"
+SWEEP = "saelab.sweep"
 
-QUEUES: dict[str, str] = {COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser"}
-"""Task name -> Celery queue (the trainer queue is the GPU queue)."""
+QUEUES: dict[str, str] = {
+    COLLECT: "collector",
+    TRAIN: "trainer",
+    EVALUATE: "trainer",
+    ANALYSE: "analyser",
+    IMPORT: "collector",
+    SWEEP: "trainer",
+}
+"""Task name -> Celery queue (the trainer queue is the GPU queue; an import reads files, like a collection)."""
 
-KIND_TASKS: dict[str, str] = {"collect": COLLECT, "train": TRAIN, "evaluate": EVALUATE, "analyse": ANALYSE}
+KIND_TASKS: dict[str, str] = {
+    "collect": COLLECT,
+    "train": TRAIN,
+    "evaluate": EVALUATE,
+    "analyse": ANALYSE,
+    "import": IMPORT,
+    "sweep": SWEEP,
+}
 """Job kind (``jobs.kind``) -> task name."""
 
 
@@ -67,11 +83,27 @@ class AnalysePayload(TaskPayload):
     """The ``runs`` row."""
 
 
+class ImportPayload(TaskPayload):
+    """Import an SAE as the weights of a run (its source is the job's pipeline stage config)."""
+
+    run_id: str
+    """The ``runs`` row the SAE becomes."""
+
+
+class SweepPayload(TaskPayload):
+    """Train every SAE of a sweep on one dataset (each member's run row exists; see ``pipelines.sweep_runs``)."""
+
+    dataset_id: str
+    """The ``datasets`` row; the sweep config comes from the job's pipeline stage."""
+
+
 PAYLOADS: dict[str, type[TaskPayload]] = {
     COLLECT: CollectPayload,
     TRAIN: TrainPayload,
     EVALUATE: EvaluatePayload,
     ANALYSE: AnalysePayload,
+    IMPORT: ImportPayload,
+    SWEEP: SweepPayload,
 }
 
 

@@ -24,7 +24,16 @@ from shared.db.repositories.common import NotFound
 from shared.db.repositories.jobs import fail_queued_job, list_jobs
 from shared.db.session import session_scope
 from shared.jobs import pipelines
-from shared.jobs.contracts import ANALYSE, COLLECT, EVALUATE, TRAIN, TaskPayload, set_local_dispatcher
+from shared.jobs.contracts import (
+    ANALYSE,
+    COLLECT,
+    EVALUATE,
+    IMPORT,
+    SWEEP,
+    TRAIN,
+    TaskPayload,
+    set_local_dispatcher,
+)
 from shared.jobs.errors import backoff, describe_error, is_transient
 from shared.jobs.lifecycle import dispatch_job, execute_job, publish_row
 from shared.jobs.pipelines import Submission
@@ -37,7 +46,9 @@ TASK_BODIES: dict[str, tuple[str, str]] = {
     COLLECT: ("services.collector.tasks", "run_collect"),
     TRAIN: ("services.trainer.tasks", "run_train"),
     EVALUATE: ("services.trainer.tasks", "run_evaluate"),
+    SWEEP: ("services.trainer.tasks", "run_sweep"),
     ANALYSE: ("services.analyser.tasks", "run_analyse"),
+    IMPORT: ("services.collector.import_task", "run_import"),
 }
 """Task name -> (module, function) of its body; imported when first run (keeps torch out of the gateway)."""
 
@@ -226,7 +237,12 @@ submit_analysis = _with_worker(pipelines.submit_analysis)
 """Analyse an existing trained run (its previous analysis is replaced)."""
 submit_evaluation = _with_worker(pipelines.submit_evaluation)
 """Evaluate an existing trained run."""
+submit_import = _with_worker(pipelines.submit_import)
+"""Import an SAE, collect activations for its model and hook, evaluate and analyse it."""
+submit_sweep = _with_worker(pipelines.submit_sweep)
+"""Train the SAEs of a sweep in one job (then evaluate / analyse each run in a child pipeline)."""
 wait_for_pipeline = pipelines.wait_for_pipeline
+wait_for_sweep = pipelines.wait_for_sweep
 
 
 def cancel_job(job_id: str) -> Job:
@@ -249,7 +265,10 @@ __all__: list[str] = [
     "stop_worker",
     "submit_analysis",
     "submit_evaluation",
+    "submit_import",
     "submit_pipeline",
+    "submit_sweep",
     "submit_training",
     "wait_for_pipeline",
+    "wait_for_sweep",
 ]

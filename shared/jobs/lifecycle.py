@@ -40,6 +40,7 @@ from shared.db.session import session_scope
 from shared.jobs.contracts import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
 from shared.jobs.errors import JobCancelled, JobLost, backoff, describe_error, is_transient, worker_name
 from shared.jobs.events import JobEvent, publish_job, publish_metrics
+from shared.paths import public_text
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class JobContext:
             if not force and now - self._last_write < self.settings.progress_interval:
                 return
             self._last_write = now
+        self._message = public_text(self._message, self.settings)
         with session_scope() as s:
             control = update_job_progress(
                 s, self.job_id, self.worker, self._progress, self._message, self._stage or None
@@ -223,7 +225,7 @@ def payload_for(job: Job) -> TaskPayload:
     """The task payload that executes ``job``."""
     name = KIND_TASKS[job.kind]
     fields: dict[str, Any] = {"job_id": job.id}
-    if job.kind == "collect":
+    if job.kind in ("collect", "sweep"):
         fields["dataset_id"] = job.dataset_id
     else:
         fields["run_id"] = job.run_id
@@ -298,7 +300,7 @@ def execute_job(
 
 
 def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
-    text = describe_error(exc)
+    text = public_text(describe_error(exc), ctx.settings)
     if is_transient(exc) and ctx.attempt < ctx.settings.max_attempts:
         countdown = backoff(ctx.attempt, ctx.settings)
         log.warning("%s: job %s transient error (attempt %d): %s", ctx.name, ctx.job_id, ctx.attempt, text)
@@ -309,7 +311,9 @@ def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
             enqueue(ctx.name, ctx.payload, countdown=countdown, settings=ctx.settings)
         except Exception as err:
             with session_scope() as s:
-                fail_queued_job(s, ctx.job_id, f"{text}; and it could not be requeued: {describe_error(err)}")
+                fail_queued_job(
+                    s, ctx.job_id, public_text(f"{text}; and it could not be requeued: {describe_error(err)}")
+                )
             publish_row(ctx.job_id, ctx.settings)
             return Outcome("failed", text)
         return Outcome("retry", outcome.message, countdown)
@@ -318,6 +322,8 @@ def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
 
 
 def _finish(ctx: JobContext, status: JobStatus, message: str, error: str | None = None) -> Outcome:
+    message = public_text(message, ctx.settings)
+    error = None if error is None else public_text(error, ctx.settings)
     with session_scope() as s:
         finish_job(s, ctx.job_id, ctx.worker, status, message, error)
     publish_row(ctx.job_id, ctx.settings)
@@ -326,6 +332,7 @@ def _finish(ctx: JobContext, status: JobStatus, message: str, error: str | None 
 
 def _succeed(ctx: JobContext, message: str) -> Outcome:
     """Mark the job succeeded and create the next stage's job in the same transaction; then enqueue it."""
+    message = public_text(message, ctx.settings)
     next_job: Job | None = None
     with session_scope() as s:
         if not finish_job(s, ctx.job_id, ctx.worker, JobStatus.succeeded, message):
@@ -357,7 +364,11 @@ def dispatch_job(job: Job, settings: Settings | None = None) -> None:
         enqueue(KIND_TASKS[job.kind], payload_for(job), settings=settings)
     except Exception as err:
         with session_scope() as s:
-            fail_queued_job(s, job.id, f"could not enqueue the {job.kind} task: {describe_error(err)}")
+            fail_queued_job(
+                s,
+                job.id,
+                public_text(f"could not enqueue the {job.kind} task: {describe_error(err)}", settings),
+            )
         publish_row(job.id, settings)
         raise
     publish_row(job.id, settings)

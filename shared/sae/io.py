@@ -75,6 +75,33 @@ def config_from_json(data: dict[str, Any], source: str = CONFIG_FILE) -> SAEConf
     return SAEConfig(**kwargs)
 
 
+def read_config(directory: str | Path) -> SAEConfig:
+    """The SAEConfig of a saelab SAE directory, without loading its weights."""
+    path = Path(directory) / CONFIG_FILE
+    try:
+        return config_from_json(json.loads(path.read_text()), str(path))
+    except FileNotFoundError:
+        raise SAELoadError(
+            f"{path}: not found (an SAE directory holds cfg.json and sae.safetensors)"
+        ) from None
+    except json.JSONDecodeError as err:
+        raise SAELoadError(f"{path}: not valid JSON: {err}") from None
+
+
+def set_activations_path(directory: str | Path, activations: str) -> None:
+    """Record the activation set of an SAE directory in its cfg.json (absolute, or relative to the directory)."""
+    update_config(directory, activations_path=activations, dataset_path=activations)
+
+
+def update_config(directory: str | Path, **values: Any) -> None:
+    """Set keys of an SAE directory's cfg.json (atomically)."""
+    path = Path(directory) / CONFIG_FILE
+    data = json.loads(path.read_text()) | values
+    tmp = path.with_name(f".{CONFIG_FILE}.tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
 def load_sae(directory: str | Path, device: str | torch.device = "cpu") -> SAE:
     """Load an SAE saved by ``save_sae``, or a SAELens folder (read by ``shared.sae.saelens.read_saelens``)."""
     directory = Path(directory)

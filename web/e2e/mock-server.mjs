@@ -114,7 +114,7 @@ function tokensOf(text) {
 }
 
 // ---------------------------------------------------------------- jobs
-const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size"]);
+const TRAIN_KEYS = new Set(["architecture", "d_sae", "k", "l1_coefficient", "l0_coefficient", "jumprelu_bandwidth", "matryoshka_widths", "lr", "n_steps", "batch_size", "seed"]);
 const K_ARCHITECTURES = new Set(["topk", "batchtopk", "matryoshka_batchtopk"]);
 const COLLECT_KEYS = new Set(["model", "hook", "corpus", "n_tokens", "context_length"]);
 const MAX_CONTEXT = 8192;
@@ -143,7 +143,7 @@ function simulatePipeline(parent, stages, nSteps) {
     const now = new Date().toISOString();
     if (child.status === "QUEUED") {
       saveJob({ ...child, status: "RUNNING", startedAt: now, stage: child.kind.toLowerCase(), message: "started", runId: child.kind === "COLLECT" ? null : runId });
-      if (child.kind === "TRAIN") {
+      if (child.kind === "TRAIN" || child.kind === "IMPORT") {
         runs.set(runId, { ...makeRun(features), id: runId, name: p.name || `pipeline ${p.id}`, status: "RUNNING", createdAt: now, metrics: [], analysed: false, featureCount: 0, eval: null });
         saveJob({ ...jobs.get(p.id), runId });
       }
@@ -165,7 +165,7 @@ function simulatePipeline(parent, stages, nSteps) {
     saveJob({ ...jobs.get(p.id), status: last ? "SUCCEEDED" : "RUNNING", startedAt: p.startedAt ?? now, progress: overall, stage: last ? "done" : child.kind.toLowerCase(),
       message: `${Math.round(stageProgress * 100)}%`, finishedAt: last ? now : null });
     if (finished) {
-      if (child.kind === "TRAIN") runs.set(runId, { ...runs.get(runId), status: "SUCCEEDED", eval: makeRun(features).eval });
+      if (child.kind === "TRAIN" || child.kind === "IMPORT") runs.set(runId, { ...runs.get(runId), status: "SUCCEEDED", eval: makeRun(features).eval });
       if (child.kind === "ANALYSE") runs.set(runId, { ...runs.get(runId), analysed: true, featureCount: features.length });
       stage += 1;
       done = 0;
@@ -190,6 +190,24 @@ function submitPipeline({ input }, ctx) {
   return jobView(parent);
 }
 
+/** The gateway's importSae: server paths only under the data roots (the mock's one root is /data). */
+function importSae({ input }, ctx) {
+  requireToken(ctx);
+  const source = input.source ?? "";
+  if (source.startsWith("/") && !source.startsWith("/data/"))
+    throw bad(`source: '${source}' is outside the allowed data roots (/data)`, "source");
+  if (!source && !(input.release && input.saeId)) throw bad("import: source: required (a folder or org/name[:subfolder]), or release + sae_id", "import.source");
+  for (const k of ["model", "hook", "gguf_file", "output"])
+    if (k in (input.collect ?? {})) throw bad(`import.collect.${k}: chosen by the imported SAE; leave it out`, `import.collect.${k}`);
+  const parent = newJob("PIPELINE", { name: input.name ?? `import ${source || `${input.release}/${input.saeId}`}`, config: input });
+  const stages = ["IMPORT", "COLLECT", "EVALUATE", "ANALYSE"].map((kind) => newJob(kind, { parentId: parent.id }));
+  parent.children = stages.map((s) => s.id);
+  stages.forEach(saveJob);
+  saveJob(parent);
+  simulatePipeline(parent, parent.children, 0);
+  return jobView(parent);
+}
+
 function requireToken(ctx) {
   if (ctx.token !== TOKEN) throw new GraphQLError("this mutation needs the API token (Authorization: Bearer ...)", { extensions: { code: "UNAUTHENTICATED" } });
 }
@@ -201,6 +219,13 @@ const root = {
   datasets: () => [{ id: "ds-tiny", name: "tiny", model: "tiny-gpt2", hook: "blocks.1.hook_resid_pre", corpus: "tinystories", contextLength: 32, dIn: 64, nContexts: 100, nTokens: 3200, complete: true, config: {}, createdAt: "2025-01-01T00:00:00Z" }],
   jobs: ({ status, kind, first = 50 }) => [...jobs.values()].filter((j) => (!status || j.status === status) && (!kind || j.kind === kind)).reverse().slice(0, first).map(jobView),
   job: ({ id }) => (jobs.has(id) ? jobView(jobs.get(id)) : null),
+  // every mock run on the one mock dataset, with its eval card as the Pareto point (no sweeps in the mock)
+  compareRuns: ({ runIds }) => ({
+    datasetId: "ds-tiny",
+    points: [...runs.values()]
+      .filter((r) => !runIds || runIds.includes(r.id))
+      .map((r) => ({ runId: r.id, name: r.name, architecture: r.architecture, dSae: r.dSae, k: r.config?.k ?? null, sparsityCoefficient: r.config?.l1_coefficient ?? null, l0: r.eval?.l0 ?? null, explainedVariance: r.eval?.explainedVariance ?? null, ceLossRecovered: r.eval?.ceLossRecovered ?? null, deadFraction: r.eval?.deadFraction ?? null, denseFraction: r.eval?.denseFraction ?? null, evalTokens: 2048, evaluated: !!r.eval, onEvFront: true, onCeFront: true, run: runView(r) })),
+  }),
   features: featuresQuery,
   feature: ({ runId, index }) => {
     runOr404(runId);
@@ -217,6 +242,31 @@ const root = {
       return { position, token, l0: acts.length, maxActivation: acts[0]?.activation ?? 0, features: acts.slice(0, topK) };
     }) };
   },
+  // steering and attribution: fake but shaped like the gateway's answers (a steered side differs on odd steps)
+  steer: ({ runId, prompt, interventions, maxNewTokens = 16 }) => {
+    runOr404(runId);
+    const words = [" the", " cat", " sat", " on", " a", " mat"];
+    const top = (t) => [{ token: t, probability: 0.6 }, { token: " and", probability: 0.2 }];
+    const steps = Array.from({ length: maxNewTokens }, (_, i) => {
+      const base = words[i % words.length];
+      const steered = interventions.length && i % 2 ? ` f${interventions[0].feature}` : base;
+      return { position: tokensOf(prompt).length + i, kl: steered === base ? 0 : 0.8, changed: steered !== base,
+        baseline: { token: base, probability: 0.6 }, steered: { token: steered, probability: 0.6 },
+        baselineTop: top(base), steeredTop: top(steered) };
+    });
+    return { runId, promptTokens: tokensOf(prompt), baselineText: steps.map((s) => s.baseline.token).join(""),
+      steeredText: steps.map((s) => s.steered.token).join(""), steps };
+  },
+  attribute: ({ runId, prompt, target }) => {
+    runOr404(runId);
+    const toks = tokensOf(prompt);
+    const f = features[0];
+    const score = (sign, p) => ({ index: f.index, label: f.label, activation: 1 + p, attribution: sign * (1 + p) / 10 });
+    return { runId, position: toks.length - 1, target: target ?? " the", targetId: 0, logit: 2, probability: 0.3,
+      tokens: toks.map((token, position) => ({ position, token, positive: [score(1, position)], negative: [score(-1, 0)] })),
+      check: { position: toks.length - 1, predictedChange: -0.1 * toks.length, actualChange: -0.08 * toks.length, agrees: true,
+        feature: score(1, toks.length - 1) } };
+  },
   featureActivations: ({ runId, index, text }) => {
     runOr404(runId);
     const tokens = tokensOf(text);
@@ -224,6 +274,7 @@ const root = {
     return { runId, index, tokens, activations, maxActivation: Math.max(0, ...activations) };
   },
   submitPipeline,
+  importSae,
   submitTraining: ({ datasetId, config, name }, ctx) => {
     requireToken(ctx);
     validateTrain(config, "config");

@@ -35,6 +35,18 @@ echo "seeding a tiny-GPT-2 run into $WORK ..."
 "$PY" -m services.gateway.dev_seed --tokens 4096 --d-sae 256 --json > "$WORK/seed.json" 2> "$WORK/seed.log" \
   || { tail -n 40 "$WORK/seed.log"; exit 1; }
 cat "$WORK/seed.json"
+# An SAE in SAELens's layout (as SAELens saves one) for the dev seed's tiny GPT-2, under the artifact directory
+# (the default data root in embedded mode): what the import spec brings in through the web form.
+"$PY" -c '
+import sys, torch
+from shared.sae import SAEConfig, create_sae
+from shared.sae.saelens import write_saelens
+torch.manual_seed(0)
+sae = create_sae(SAEConfig("jumprelu", 64, 96, hook_name="blocks.2.hook_resid_pre", model_name=sys.argv[1], context_size=64))
+with torch.no_grad():
+    sae.threshold.copy_(torch.rand(96) * 0.05)
+write_saelens(sae, sys.argv[2])
+' "$WORK/artifacts/models/tiny-gpt2" "$WORK/artifacts/byo-sae"
 
 "$PY" -m uvicorn services.gateway.app:app --host 127.0.0.1 --port "$PORT" > "$WORK/gateway.log" 2>&1 &
 GW=$!
@@ -50,5 +62,6 @@ E2E_BASE_URL="http://127.0.0.1:$PORT" \
 E2E_API_TOKEN="$SAELAB_API_TOKEN" \
 E2E_MODEL="$WORK/artifacts/models/tiny-gpt2" \
 E2E_CORPUS="$WORK/artifacts/corpus/stories.txt" \
+E2E_SAE_SOURCE="$WORK/artifacts/byo-sae" \
 E2E_LAYER=2 E2E_CONTEXT=64 \
   npx playwright test "$@"

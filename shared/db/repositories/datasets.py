@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Dataset, utcnow
@@ -31,8 +32,21 @@ def get_or_create_dataset(
             hook=str(config.get("hook", "")),
             store_prefix=f"datasets/{dataset_id}",
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # a concurrent submission may insert the same id first
+                session.add(row)
+        except IntegrityError:
+            row = session.get(Dataset, dataset_id)
+            if row is None:
+                raise
+    return row
+
+
+def set_dataset_config(session: Session, dataset_id: str, config: dict[str, Any]) -> Dataset:
+    """Replace a pending dataset's collect config (and the model and hook shown for it)."""
+    row = get_dataset(session, dataset_id)
+    row.config = dict(config)
+    row.model, row.hook = str(config.get("model", "")), str(config.get("hook", ""))
     return row
 
 

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Run, utcnow
@@ -32,8 +33,13 @@ def get_or_create_run(
             d_sae=config.get("d_sae"),
             store_prefix=f"runs/{run_id}",
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # a concurrent submission may insert the same id first
+                session.add(row)
+        except IntegrityError:
+            row = session.get(Run, run_id)
+            if row is None:
+                raise
     return row
 
 
@@ -66,6 +72,17 @@ def mark_run_trained(session: Session, run_id: str, steps_done: int) -> Run:
     row.status = "ready"
     row.trained_at = utcnow()
     return row
+
+
+def mark_run_imported(
+    session: Session, run_id: str, architecture: str, d_sae: int, sae: dict[str, Any]
+) -> Run:
+    """Record an imported SAE as the run's weights: its architecture and width, what it is (``config["sae"]``);
+    status ready, as after training (zero steps trained here)."""
+    row = get_run(session, run_id)
+    row.architecture, row.d_sae = architecture, d_sae
+    row.config = {**row.config, "sae": sae}
+    return mark_run_trained(session, run_id, 0)
 
 
 def set_run_eval(session: Session, run_id: str, result: dict[str, Any], config: dict[str, Any]) -> Run:

@@ -21,6 +21,7 @@ from support.servers import free_port
 from websockets.sync.client import ClientConnection, connect
 
 from shared.jobs.pipelines import dataset_id_for, run_id_for
+from shared.paths import fence_path
 
 REPO = Path(__file__).resolve().parents[3]
 D_SAE = 32
@@ -57,6 +58,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     env |= {
         "SAELAB_DATABASE_URL": f"sqlite:///{root / 'saelab.db'}",
         "SAELAB_ARTIFACTS_DIR": str(root / "artifacts"),
+        "SAELAB_DATA_ROOTS": str(tmp_path_factory.getbasetemp()),  # the tiny model and corpus live there
         "HF_HUB_OFFLINE": "1",
         "PYTHONPATH": str(REPO),
     }
@@ -119,8 +121,13 @@ METRICS = "subscription($run: ID!) { trainingMetrics(runId: $run) { step loss l0
 
 
 def test_pipeline_submitted_over_graphql_streams_progress_then_serves_its_features(
-    gateway: Gateway, tiny_gpt2_dir: Path, small_corpus: Path
+    gateway: Gateway, tiny_gpt2_dir: Path, small_corpus: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    base = tmp_path_factory.getbasetemp().resolve()  # the gateway's one data root
+
+    def ref(path: Path) -> str:
+        return fence_path(str(path), "x", (base,)).reference  # what the server stores instead of the path
+
     collect = {"model": str(tiny_gpt2_dir), "hook": "blocks.1.hook_resid_pre", "corpus": str(small_corpus),
                "n_tokens": 2048, "context_length": 32, "device": "cpu"}  # fmt: skip
     train = {
@@ -132,7 +139,8 @@ def test_pipeline_submitted_over_graphql_streams_progress_then_serves_its_featur
         "device": "cpu",
     }
     analyse = {"top_k": 5, "device": "cpu"}
-    run_id = run_id_for(dataset_id_for(collect), train)  # content-addressed: the same id the server computes
+    stored = {**collect, "model": ref(tiny_gpt2_dir), "corpus": ref(small_corpus)}
+    run_id = run_id_for(dataset_id_for(stored), train)  # content-addressed: the same id the server computes
 
     unauthorised = httpx.post(
         f"{gateway.url}/graphql", json={"query": SUBMIT, "variables": {"input": {}}}
@@ -190,3 +198,15 @@ def test_pipeline_submitted_over_graphql_streams_progress_then_serves_its_featur
     tokens = analysis["analysePrompt"]["tokens"]
     assert [t["token"] for t in tokens] == ["Once", " upon", " a", " time"]
     assert all(t["l0"] >= len(t["features"]) for t in tokens)
+
+    # no absolute server path in any answer or event (issue 17): references and store keys instead
+    everything = gql(
+        gateway,
+        "{ runs { config summary } datasets { model corpus config } "
+        "jobs(first: 50) { message error config } pipelines: jobs(kind: PIPELINE) { message error config } }",
+    )
+    text = json.dumps([everything, seen])
+    assert str(base) not in text and str(REPO) not in text, text[:2000]
+    summary = everything["runs"][0]["summary"]
+    assert summary["run"] == f"runs/{run_id}" and summary["activations_path"].startswith("datasets/")
+    assert everything["datasets"][0]["corpus"] == stored["corpus"]

@@ -13,7 +13,9 @@ from shared.jobs.contracts import (
     ANALYSE,
     COLLECT,
     EVALUATE,
+    IMPORT,
     QUEUES,
+    SWEEP,
     TRAIN,
     CollectPayload,
     TrainPayload,
@@ -26,13 +28,25 @@ pytestmark = pytest.mark.services
 
 
 def test_task_names_and_queues_are_the_contract() -> None:
-    assert QUEUES == {COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser"}
-    assert (COLLECT, TRAIN, EVALUATE, ANALYSE) == (
+    assert QUEUES == {
+        COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser", IMPORT: "collector",
+        SWEEP: "trainer",
+    }  # fmt: skip
+    assert (COLLECT, TRAIN, EVALUATE, ANALYSE, IMPORT, SWEEP) == (
         "saelab.collect",
         "saelab.train",
         "saelab.evaluate",
         "saelab.analyse",
+        "saelab.import",
+        "saelab.sweep",
     )
+
+
+def test_the_collector_worker_runs_imports() -> None:
+    from services.collector.celery_app import app
+
+    app.loader.import_default_modules()  # what a starting worker does
+    assert {COLLECT, IMPORT} <= set(app.tasks)
 
 
 def test_payloads_carry_ids_only() -> None:
