@@ -31,11 +31,11 @@ up: setup ## serve the gateway + dashboard on :8000 (embedded mode; prints an AP
 	$(BIN)/saelab up
 
 # The gateway suite runs a second time without its speed layer (stock graphql-core, no cache): the same answers.
-# The layer's own tests pin it on, so they are not repeated there.
+# The layer's own tests pin it on, so they are not repeated there; the schema fuzz repeats at a fifth of its size.
 test: setup web-setup chromium ## the whole test suite (CI runs exactly this): import contracts, Python, web unit + e2e
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
-	SAELAB_GATEWAY_FAST_PATHS=0 $(BIN)/pytest -q tests/services/gateway \
+	SAELAB_GATEWAY_FAST_PATHS=0 FUZZ_QUERIES=400 FUZZ_MUTATIONS=60 $(BIN)/pytest -q tests/services/gateway \
 	  --ignore=tests/services/gateway/test_gateway_cache.py --ignore=tests/services/gateway/test_gateway_execution.py
 	cd web && npm run test
 	cd web && npm run e2e:gateway

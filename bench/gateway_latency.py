@@ -9,7 +9,12 @@ subprocess on a free port, and drives it with N concurrent keep-alive clients fo
   4 x 2 x 123 combinations each request, so the response cache only hits on repeats;
 - feature detail: the web client's FeatureDetail query for a random feature index;
 - search: the web client's Search query for one of a few words;
-- analysePrompt: the web client's AnalysePrompt query (topK 8) on a 64-token prompt, at N clients and at 1 client.
+- analysePrompt: the web client's AnalysePrompt query (topK 8) on a 64-token prompt, at N clients and at 1 client;
+- steer (1 client only): the web client's Steer query, 32 new tokens greedy, one steering intervention, on the
+  64-token prompt; beside the bare model's generation (``model.generate`` of a batch of two rows, 32 new tokens,
+  greedy, KV cache; the clean and the steered side), timed in this process like the bare encode;
+- attribute (1 client only): the web client's Attribute query on the 64-token prompt; beside the bare
+  forward + backward of the same target logit to the hook activation (the gradient pass attribution needs).
 
 The server runs twice: with the response cache at its default TTL and with ``SAELAB_GATEWAY_RESPONSE_CACHE_S=0``
 (every request runs SQL + GraphQL). The bare forward+encode of the same prompt (``LiveModel.encode``: tokenise,
@@ -23,7 +28,8 @@ Load generator: asyncio with a minimal HTTP/1.1 keep-alive client (one connectio
 responses) in one process; its own CPU share and the server's are in every JSON line.
 
 Goals (issue 5, 20 clients): features page p50 <= 15 ms and p99 <= 60 ms; feature detail p50 <= 25 ms;
-search p50 <= 40 ms; analysePrompt overhead <= 20 %; zero errors.
+search p50 <= 40 ms; analysePrompt overhead <= 20 %; zero errors. Issue 15 (1 client): steer and attribute overhead
+<= 20 % over their bare model work.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.support.operations import ANALYSE_PROMPT, FEATURE_DETAIL, FEATURES_PAGE, SEARCH
+from tests.support.operations import ANALYSE_PROMPT, ATTRIBUTE, FEATURE_DETAIL, FEATURES_PAGE, SEARCH, STEER
 from tests.support.servers import free_port
 
 log = logging.getLogger(__name__)
@@ -71,7 +77,14 @@ GOALS: dict[str, dict[str, float]] = {
     "feature_detail": {"p50_ms": 25.0},
     "search": {"p50_ms": 40.0},
     "analysePrompt": {},
+    "steer": {},
+    "attribute": {},
 }
+SINGLE_CLIENT = ("steer", "attribute")
+"""Operations measured at 1 client only, beside their bare model work."""
+STEER_NEW_TOKENS = 32
+STEER_MULTIPLE = 4.0
+"""``steer`` adds this many times the steered feature's max activation (the run's strongest feature)."""
 OVERHEAD_GOAL = 0.20
 
 
@@ -339,8 +352,17 @@ def with_typenames(query: str) -> str:
     return print_ast(visit(parse(query), AddTypename()))
 
 
-def operations(run_id: str, n_features: int, prompt: str) -> dict[str, Body]:
-    """The request factories of the four benchmarked operations."""
+def strongest_feature(port: int, run_id: str) -> tuple[int, float]:
+    """(index, max activation) of the run's feature with the largest max activation (alive by definition)."""
+    query = "query($r: ID!) { features(runId: $r, first: 1, sort: MAX_ACTIVATION, order: DESC) { nodes { index maxActivation } } }"
+    node = graphql_sync(port, query, {"r": run_id})["features"]["nodes"][0]
+    return int(node["index"]), float(node["maxActivation"])
+
+
+def operations(
+    run_id: str, n_features: int, prompt: str, steered: tuple[int, float] = (0, 1.0)
+) -> dict[str, Body]:
+    """The request factories of the benchmarked operations (``steered``: the feature steer adds, its max act.)."""
     pages = -(-n_features // PAGE_SIZE)
     return {
         "features_page": lambda rng: request_body(
@@ -363,6 +385,20 @@ def operations(run_id: str, n_features: int, prompt: str) -> dict[str, Body]:
         "analysePrompt": lambda rng: request_body(
             ANALYSE_PROMPT, {"runId": run_id, "text": prompt, "topK": TOP_K}
         ),
+        "steer": lambda rng: request_body(
+            STEER,
+            {
+                "runId": run_id,
+                "prompt": prompt,
+                "maxNewTokens": STEER_NEW_TOKENS,
+                "temperature": 0.0,
+                "seed": 0,
+                "interventions": [
+                    {"feature": steered[0], "kind": "STEER", "value": STEER_MULTIPLE * steered[1]}
+                ],
+            },
+        ),  # fmt: skip
+        "attribute": lambda rng: request_body(ATTRIBUTE, {"runId": run_id, "prompt": prompt}),
     }
 
 
@@ -470,10 +506,69 @@ def bare_encode_ms(model: Any, prompt: str, duration_s: float) -> float:
     return statistics.median(asyncio.run(timed())) * 1000
 
 
-def overhead_row(bare_ms: float, gateway: dict[str, Any], cache: str) -> dict[str, Any]:
+def bare_p50_ms(fn: Callable[[], Any], duration_s: float, min_calls: int = 5) -> float:
+    """p50 of ``fn()`` one call at a time in a worker thread (as the gateway runs it), after two warm-up calls."""
+
+    async def timed() -> list[float]:
+        times: list[float] = []
+        for _ in range(2):
+            await asyncio.to_thread(fn)
+        deadline = time.perf_counter() + duration_s
+        while time.perf_counter() < deadline or len(times) < min_calls:
+            start = time.perf_counter()
+            await asyncio.to_thread(fn)
+            times.append(time.perf_counter() - start)
+        return times
+
+    return statistics.median(asyncio.run(timed())) * 1000
+
+
+def bare_generate(model: Any, prompt: str) -> Callable[[], Any]:
+    """The bare model's side-by-side generation: ``generate`` on two rows of the prompt, 32 new tokens, greedy."""
+    import torch
+
+    lm = model.lm
+    ids = [lm.bos_token_id, *lm.tokenizer(prompt, add_special_tokens=False)["input_ids"]]
+    batch = torch.tensor([ids, ids])
+
+    def run() -> Any:
+        with lm.exclusive(), torch.inference_mode():
+            return lm.model.generate(
+                batch, attention_mask=torch.ones_like(batch), max_new_tokens=STEER_NEW_TOKENS,
+                min_new_tokens=STEER_NEW_TOKENS, do_sample=False, pad_token_id=lm.eos_token_id,
+            )  # fmt: skip
+
+    return run
+
+
+def bare_forward_backward(model: Any, prompt: str) -> Callable[[], Any]:
+    """The bare gradient pass: the full forward with the hook activation as a leaf (the head on the last position
+    only, as attribution runs it), the top token's logit there, its gradient to that activation."""
+    import torch
+
+    lm = model.lm
+    ids = torch.tensor([[lm.bos_token_id, *lm.tokenizer(prompt, add_special_tokens=False)["input_ids"]]])
+
+    def run() -> Any:
+        held: list[Any] = []
+
+        def leaf(x: Any) -> Any:
+            held.append(x.detach().requires_grad_(True))
+            return held[0]
+
+        with torch.enable_grad(), lm.patching(model.hook, leaf):
+            logits = lm.model(input_ids=ids, use_cache=False, logits_to_keep=1).logits[0, -1]
+            return torch.autograd.grad(logits[int(logits.argmax())], held[0])
+
+    return run
+
+
+def overhead_row(
+    bare_ms: float, gateway: dict[str, Any], cache: str, name: str = "analysePrompt"
+) -> dict[str, Any]:
     overhead = gateway["p50_ms"] / bare_ms - 1
     return {
-        "measurement": "analysePrompt_overhead",
+        "measurement": f"{name}_overhead",
         "bare_ms": round(bare_ms, 2),
         "gateway_p50_ms": gateway["p50_ms"],
         "overhead": round(overhead, 3),
@@ -515,22 +610,28 @@ def run_server_phase(
         run_id, n_features = pick_run(server.port, args.run_id)
         model = load_model(seeded, run_id)
         prompt = make_prompt(model)
-        bodies = operations(run_id, n_features, prompt)
+        bodies = operations(run_id, n_features, prompt, strongest_feature(server.port, run_id))
         seen: set[str] = set()
         warm_up(server.port, bodies, seen)
         print(f"bench: run {run_id} ({n_features} features), cache {cache}", file=sys.stderr)
         for name, body in bodies.items():
-            if name not in args.operations:
+            if name not in args.operations or name in SINGLE_CLIENT:
                 continue
             emit(measure(server, name, body, args.clients, args.duration, cache, seen))
-        if "analysePrompt" not in args.operations:
-            return
-        bare = bare_encode_ms(model, prompt, args.single_duration / 2)
-        single = measure(
-            server, "analysePrompt", bodies["analysePrompt"], 1, args.single_duration, cache, seen
-        )
-        emit(single)
-        emit(overhead_row(bare, single, cache))
+        if "analysePrompt" in args.operations:
+            bare = bare_encode_ms(model, prompt, args.single_duration / 2)
+            single = measure(
+                server, "analysePrompt", bodies["analysePrompt"], 1, args.single_duration, cache, seen
+            )
+            emit(single)
+            emit(overhead_row(bare, single, cache))
+        bare_work = {"steer": bare_generate, "attribute": bare_forward_backward}
+        for name in SINGLE_CLIENT:
+            if name in args.operations:
+                bare = bare_p50_ms(bare_work[name](model, prompt), args.single_duration / 2)
+                single = measure(server, name, bodies[name], 1, args.single_duration, cache, seen)
+                emit(single)
+                emit(overhead_row(bare, single, cache, name))
 
 
 def main(argv: list[str] | None = None) -> None:

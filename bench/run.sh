@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: create the peer venvs if missing, run the benchmarks, write bench/out/*.jsonl, print the JSON lines.
-# Usage: bench/run.sh [train] [collect] [analysis] [gateway]   (default: all; BENCH_GATEWAY=0 leaves gateway out)
-# Extra flags per benchmark: BENCH_TRAIN_ARGS, BENCH_COLLECT_ARGS, BENCH_ANALYSIS_ARGS, BENCH_GATEWAY_ARGS.
+# Usage: bench/run.sh [train] [collect] [analysis] [gateway] [load] [sweep]   (default: all but sweep;
+# BENCH_GATEWAY=0 leaves gateway and load out). Extra flags per benchmark: BENCH_TRAIN_ARGS, BENCH_COLLECT_ARGS,
+# BENCH_ANALYSIS_ARGS, BENCH_GATEWAY_ARGS, BENCH_LOAD_ARGS, BENCH_SWEEP_ARGS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -10,10 +11,10 @@ PY=${PYTHON:-.venv/bin/python}
 benches=("$@")
 if [ ${#benches[@]} -eq 0 ]; then
   benches=(train collect analysis)
-  [ "${BENCH_GATEWAY:-1}" = 0 ] || benches+=(gateway)
+  [ "${BENCH_GATEWAY:-1}" = 0 ] || benches+=(gateway load)
 fi
 for name in "${benches[@]}"; do
-  case "$name" in train | collect | analysis | gateway) ;; *) echo "bench: unknown benchmark '$name'" >&2; exit 2 ;; esac
+  case "$name" in train | collect | analysis | gateway | load | sweep) ;; *) echo "bench: unknown benchmark '$name'" >&2; exit 2 ;; esac
 done
 
 case " ${benches[*]} " in *" train "* | *" analysis "*) bench/peers/setup_venvs.sh ;; esac
@@ -23,6 +24,7 @@ for name in "${benches[@]}"; do
   : >"$out"
   module="bench.${name}_throughput"
   [ "$name" = gateway ] && module=bench.gateway_latency
+  [ "$name" = load ] && module=bench.gateway_load
   extra_var="BENCH_${name^^}_ARGS"
   echo "bench: $module (JSON lines -> $out)" >&2
   # shellcheck disable=SC2086  # the extra flags are meant to split

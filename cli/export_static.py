@@ -34,6 +34,8 @@ EXAMPLE = "tokens activations maxPosition maxActivation quantile"
 FEATURE_QUERY = f"""query($run: ID!, $index: Int!) {{ feature(runId: $run, index: $index) {{
   {SUMMARY_FIELDS} labelSource labelDescription nActive dead dense
   topTokens {{ token value }}
+  explanations {{ id text description method model author editable sampleSize sampleUnit
+                  scores {{ name value ciLow ciHigh n unit reason help }} }}
   histogram {{ edges counts zeroFraction }}
   topExamples {{ {EXAMPLE} }}
   quantileSamples {{ {EXAMPLE} }}

@@ -18,6 +18,7 @@ from shared.config import (
     CollectConfig,
     ConfigError,
     EvaluateConfig,
+    SweepConfig,
     TrainConfig,
     load_config,
     parse_override,
@@ -118,50 +119,107 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Demo: the whole pipeline on the quick preset
+# Sweeps and comparisons
+# --------------------------------------------------------------------------------------------------------------
+
+
+def cmd_sweep(args: argparse.Namespace) -> None:
+    cfg = load_config(
+        SweepConfig, args.config, _overrides(args, activations=args.activations, output=args.output)
+    )
+    from services.trainer.sweep import train_sweep
+
+    members = cfg.members()
+    print(f"sweep {cfg.name}: {len(members)} SAEs on one batch stream, {members[0][1].n_steps} steps")
+    result = _with_bar("sweep", "step", lambda bar: train_sweep(cfg, progress=bar))
+    print(
+        f"trained in {result.data_s + sum(result.member_s.values()) + result.checkpoint_s:.1f}s: data "
+        f"{result.data_s:.1f}s (read once), SAEs "
+        + ", ".join(f"{name} {s:.1f}s" for name, s in result.member_s.items())
+        + f", checkpoints {result.checkpoint_s:.1f}s"
+    )
+    if cfg.evaluate is not None:
+        from services.trainer.evaluate import evaluate_run
+
+        for name, run_dir in result.run_dirs.items():
+            ev = cfg.evaluate.model_copy(update={"run": str(run_dir)})
+            _with_bar(f"evaluate {name}", "tok", lambda bar, ev=ev: evaluate_run(ev, progress=bar))
+    if cfg.analyse is not None:
+        from services.analyser.analyse import analyse_run
+
+        for name, run_dir in result.run_dirs.items():
+            an = cfg.analyse.model_copy(update={"run": str(run_dir)})
+            _with_bar(f"analyse {name}", "tok", lambda bar, an=an: analyse_run(an, progress=bar))
+    print(f"runs: {cfg.output}/<member>")
+    if cfg.evaluate is not None:
+        print(_compare_table(list(result.run_dirs.values())))
+
+
+def cmd_compare(args: argparse.Namespace) -> None:
+    runs = [Path(r) for r in args.runs]
+    if args.sweep:
+        root = Path(args.sweep)
+        if not root.is_dir():
+            raise CliError(f"--sweep: {root} is not a directory")
+        runs += sorted(p for p in root.iterdir() if (p / "train_config.yaml").is_file())
+    if not runs:
+        raise CliError("compare: name run directories, or a sweep directory with --sweep")
+    print(_compare_table(runs, as_json=args.json))
+
+
+def _compare_table(runs: list[Path], as_json: bool = False) -> str:
+    from dataclasses import asdict
+
+    from shared.pareto import format_compare_table, point_from_eval
+
+    points, datasets = [], {}
+    for run in runs:
+        config_file, eval_file = run / "train_config.yaml", run / "eval.json"
+        if not config_file.is_file():
+            raise CliError(f"{run}: not a run directory (no train_config.yaml)")
+        train_cfg = load_config(TrainConfig, config_file)
+        datasets[str(run)] = str(Path(train_cfg.activations).resolve())
+        result = json.loads(eval_file.read_text()) if eval_file.is_file() else None
+        points.append(point_from_eval(str(run), run.name, train_cfg.model_dump(), result))
+    if len(set(datasets.values())) > 1:
+        listing = "; ".join(f"{run}: {ds}" for run, ds in datasets.items())
+        raise CliError(f"compare: the runs were trained on different activation sets ({listing})")
+    if as_json:
+        return json.dumps([asdict(p) for p in points], indent=2)
+    missing = [p.name for p in points if not p.evaluated]
+    note = f"\nnot evaluated yet (saelab evaluate --run ...): {', '.join(missing)}" if missing else ""
+    return format_compare_table(points) + note
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Demo: the whole pipeline on a preset
 # --------------------------------------------------------------------------------------------------------------
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
+    from cli.presets import default_out, load_preset
     from cli.sources import resolve_demo_sources
 
-    sources = resolve_demo_sources(args.model, args.corpus)
+    sources = resolve_demo_sources(args.model, args.corpus, args.hook)
     for line in sources.notes:
         print(line)
-    out = Path(args.out)
-    collect_cfg = load_config(
-        CollectConfig,
-        CONFIGS / "collect.yaml",
-        {
-            "model": sources.model,
-            "hook": sources.hook,
-            "corpus": sources.corpus,
-            "output": str(out / "activations"),
-        },
-    )
-    train_cfg = load_config(
-        TrainConfig,
-        CONFIGS / "train_small.yaml",
-        {"activations": str(out / "activations"), "output": str(out / "run")},
-    )
+    preset = load_preset(args.preset, sources, Path(args.out) if args.out else default_out(args.preset))
+    collect_cfg, train_cfg = preset.collect, preset.train
     from services.analyser.analyse import analyse_run
     from services.collector.collect import collect
     from services.trainer.evaluate import evaluate_run, format_eval_table
     from services.trainer.run import train
 
+    print(f"preset {preset.name} ({preset.path})")
     print(f"[1/4] collect {collect_cfg.n_tokens:,} tokens of {sources.model} at {sources.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
     print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
     print("[3/4] evaluate on held-out tokens")
-    result = _with_bar(
-        "evaluate", "tok", lambda bar: evaluate_run(EvaluateConfig(run=str(run_dir)), progress=bar)
-    )
+    result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(preset.evaluate, progress=bar))
     print(format_eval_table(result))
     print("[4/4] analyse every feature")
-    results = _with_bar(
-        "analyse", "tok", lambda bar: analyse_run(AnalyseConfig(run=str(run_dir)), progress=bar)
-    )
+    results = _with_bar("analyse", "tok", lambda bar: analyse_run(preset.analyse, progress=bar))
     print(f"done: run {run_dir}, feature results in {results}")
 
 
@@ -229,14 +287,42 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(p)
     p.set_defaults(fn=cmd_analyse)
 
-    p = sub.add_parser("demo", help="collect -> train -> evaluate -> analyse on the quick preset")
+    p = sub.add_parser("sweep", help="train several SAEs on one activation stream, then evaluate each")
+    p.add_argument("--config", type=Path, required=True, help="YAML config (configs/sweep_*.yaml)")
+    p.add_argument("--activations", help="activation set directory")
+    p.add_argument("--output", help="sweep directory (one run directory per member)")
+    _add_set(p)
+    p.set_defaults(fn=cmd_sweep)
+
+    p = sub.add_parser("compare", help="evaluation of several runs side by side, with their Pareto fronts")
+    p.add_argument("runs", nargs="*", help="run directories (evaluated with saelab evaluate)")
+    p.add_argument("--sweep", help="a sweep directory: every run in it")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(fn=cmd_compare)
+
+    p = sub.add_parser(
+        "demo", help="collect -> train -> evaluate -> analyse on a preset (configs/demo_*.yaml)"
+    )
+    p.add_argument(
+        "--preset",
+        default="default",
+        help="configs/demo_NAME.yaml (default: TopK d_sae 4096; spec: the original spec's ReLU d_sae 128), or a "
+        ".yaml file",
+    )
     p.add_argument(
         "--model", default="auto", help="'auto' (GPT-2 from the hub, else the packaged SmolLM2), or a model"
     )
     p.add_argument(
         "--corpus", default="auto", help="'auto' (TinyStories from the hub, else ../shared/data/tinystories)"
     )
-    p.add_argument("--out", default="artifacts/demo", help="output directory")
+    p.add_argument(
+        "--hook",
+        default="auto",
+        help="'auto' (GPT-2's blocks.8, SmolLM2's blocks.15 hook_resid_pre), or a hook",
+    )
+    p.add_argument(
+        "--out", help="output directory (default artifacts/demo, artifacts/demo-NAME for other presets)"
+    )
     p.set_defaults(fn=cmd_demo)
 
     add_service_commands(sub)

@@ -39,8 +39,9 @@ def _hook_for(model: str) -> str:
     return SMOLLM2_HOOK if "smollm2" in model.lower() else DEFAULT_HOOK
 
 
-def resolve_demo_sources(model: str = "auto", corpus: str = "auto") -> DemoSources:
-    """Resolve 'auto' model/corpus; explicit values pass through. Fails fast naming what is missing and the fix."""
+def resolve_demo_sources(model: str = "auto", corpus: str = "auto", hook: str = "auto") -> DemoSources:
+    """Resolve 'auto' model/corpus/hook; explicit values pass through. Fails fast naming what is missing and the
+    fix. The 'auto' hook is GPT-2's layer 8 of 12, or SmolLM2's middle layer (15 of 30)."""
     online = None if model != "auto" and corpus != "auto" else hub_reachable()
     notes: list[str] = []
     if model == "auto":
@@ -65,4 +66,6 @@ def resolve_demo_sources(model: str = "auto", corpus: str = "auto") -> DemoSourc
                 "corpus: the Hugging Face hub is unreachable and no local corpus was given; "
                 "pass CORPUS=/path/to/stories.txt (a .txt/.jsonl file or a folder of them)"
             )
-    return DemoSources(model=model, hook=_hook_for(model), corpus=corpus, notes=notes)
+    return DemoSources(
+        model=model, hook=_hook_for(model) if hook == "auto" else hook, corpus=corpus, notes=notes
+    )

@@ -7,6 +7,7 @@ these models, so a config means the same thing everywhere. This module imports n
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -81,6 +82,10 @@ class CollectConfig(StrictModel):
     """Contexts per HDF5 shard file."""
     dtype: Literal["float16", "float32"] = "float32"
     """Storage dtype of the activations."""
+    autocast_bf16: bool = False
+    """Run the LM forward under bfloat16 autocast (on the CPU too): faster where the hardware has bfloat16 matmuls
+    (AVX512-BF16, AMX, recent GPUs); the activations then differ from float32's by about 1% of their norm
+    (bench/README.md, "Demo levers"). Stored in ``dtype`` either way."""
     compression: Literal["lzf", "gzip", "none"] = "lzf"
     """HDF5 compression filter for the activation chunks."""
     seed: Seed = 0
@@ -197,8 +202,13 @@ class TrainConfig(StrictModel):
     """Leave out tokens whose activation norm exceeds this multiple of the median norm (None = keep all)."""
     eval_fraction: float = Field(0.1, ge=0, lt=1)
     """Fraction of contexts (the last shards) held out for evaluation and never trained on."""
-    checkpoint_every: int = Field(0, ge=0, le=MAX_STEPS)
-    """Checkpoint every this-many steps (0 = only at the end)."""
+    checkpoint_every: int | None = Field(None, ge=0, le=MAX_STEPS)
+    """Checkpoint every this-many steps. None (the default) = every 10 % of ``n_steps`` (rounded up), so a lost
+    worker recomputes at most a tenth of the run; 0 = only at the end (and when ``checkpoint_minutes`` says so).
+    In the job system each checkpoint is uploaded to the artifact store as soon as it is written."""
+    checkpoint_minutes: float = Field(5.0, ge=0, le=7 * 24 * 60)
+    """Also checkpoint once this many minutes of training have passed since the last checkpoint (0 = off): long
+    steps never leave more than this much work to recompute."""
     log_every: int = Field(25, ge=1, le=MAX_STEPS)
     """Log metrics every this-many steps."""
     seed: Seed = 0
@@ -240,6 +250,13 @@ class TrainConfig(StrictModel):
             raise ValueError("lr_warmup_steps + lr_decay_steps: longer than n_steps")
         self._check_resampling()
         return self
+
+    @property
+    def checkpoint_steps(self) -> int:
+        """The step interval between checkpoints actually used (0 = step-based checkpoints off)."""
+        if self.checkpoint_every is None:
+            return -(-self.n_steps // 10)
+        return self.checkpoint_every
 
     def _check_resampling(self) -> None:
         decay_start = self.n_steps - self.lr_decay_steps
@@ -399,6 +416,8 @@ class AnalyseConfig(StrictModel):
     """Tokens (the first ones of the pass) over which co-activation counts are taken."""
     token_index_features: int = Field(10, ge=1, le=1000)
     """Features listed per vocabulary token in the token index."""
+    map_epochs: int = Field(200, ge=0, le=100_000)
+    """Optimisation rounds of the 2-D dictionary map (decoder directions, UMAP-style); 0 leaves the map out."""
     seed: Seed = 0
     """Seed of the quantile reservoir sampling."""
     labeller: Literal["offline", "llm"] = "offline"
@@ -408,10 +427,110 @@ class AnalyseConfig(StrictModel):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Sweeps: several SAEs from one activation stream
+# --------------------------------------------------------------------------------------------------------------
+
+SWEEP_SHARED_KEYS = (
+    "activations",
+    "batch_size",
+    "n_steps",
+    "seed",
+    "shuffle_buffer_tokens",
+    "eval_fraction",
+    "exclude_bos",
+    "exclude_norm_multiple",
+    "cache_in_ram",
+    "device",
+    "checkpoint_every",
+)
+"""TrainConfig keys every member of a sweep shares: they define the one batch stream (and where and when it is
+checkpointed). Each member's trajectory is then exactly that of its own ``saelab train`` run."""
+MAX_SWEEP_SAES = 32
+_MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class SweepConfig(StrictModel):
+    """Train several SAEs (any mix of architectures, widths, k, L1 / L0 coefficients) on one activation stream:
+    each batch is read once and fed to every member; then each member is evaluated (and analysed) like a run."""
+
+    name: str = "sweep"
+    """Name of the sweep; each member's run is named ``<name>/<member name>``."""
+    activations: str = "artifacts/activations/default"
+    """Directory of activation shards written by ``saelab collect`` (the one stream every member trains on)."""
+    output: str = "artifacts/sweeps/default"
+    """Sweep directory: each member's run directory is ``<output>/<member name>``."""
+    common: dict[str, Any] = Field(default_factory=dict)
+    """TrainConfig keys every member starts from (a member's own keys override them). The data keys
+    (``SWEEP_SHARED_KEYS``: batch_size, n_steps, seed, ...) must end up equal in every member."""
+    saes: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_SWEEP_SAES)
+    """The members: TrainConfig keys each, plus an optional ``name`` (default ``<i>-<architecture>-<d_sae>``)."""
+    evaluate: EvaluateConfig | None = None
+    """Evaluate every member after training with these settings (``run`` is set per member); None = skip."""
+    analyse: AnalyseConfig | None = None
+    """Analyse every member's features after evaluation with these settings; None = skip."""
+
+    @model_validator(mode="after")
+    def _check_members(self) -> SweepConfig:
+        for key in ("output", "activations"):
+            if key in self.common:
+                raise ValueError(f"common.{key}: set by the sweep itself; use the top-level {key!r}")
+        self.members()  # every member validates, names are unique, the data keys agree
+        return self
+
+    def member_names(self) -> list[str]:
+        """Each member's name: its ``name`` key or ``<i>-<architecture>-<d_sae>``."""
+        names = []
+        for i, sae in enumerate(self.saes):
+            arch = sae.get("architecture", self.common.get("architecture", "relu"))
+            d_sae = sae.get("d_sae", self.common.get("d_sae", TrainConfig.model_fields["d_sae"].default))
+            name = sae.get("name", f"{i:02d}-{arch}-{d_sae}")
+            if not isinstance(name, str) or not _MEMBER_NAME.match(name):
+                raise ValueError(
+                    f"saes.{i}.name: {name!r} must be 1-64 letters, digits, '.', '_' or '-' (it names a folder)"
+                )
+            names.append(name)
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"saes: member names must be unique; repeated: {', '.join(dupes)}")
+        return names
+
+    def members(self) -> list[tuple[str, TrainConfig]]:
+        """(name, TrainConfig) per member, validated; raises ValueError naming ``saes.<i>.<key>``."""
+        out: list[tuple[str, TrainConfig]] = []
+        for i, (name, sae) in enumerate(zip(self.member_names(), self.saes, strict=True)):
+            if "output" in sae or "activations" in sae:
+                raise ValueError(f"saes.{i}: output and activations are set by the sweep; leave them out")
+            data = self.common | {k: v for k, v in sae.items() if k != "name"}
+            data |= {"activations": self.activations, "output": str(Path(self.output) / name)}
+            try:
+                cfg = TrainConfig.model_validate(data)
+            except ValidationError as err:
+                raise ValueError(
+                    _describe(err, f"saes.{i}").replace(f"saes.{i}: ", f"saes.{i}.", 1)
+                ) from None
+            out.append((name, cfg))
+        first_name, first = out[0]
+        for name, cfg in out[1:]:
+            for key in SWEEP_SHARED_KEYS:
+                if getattr(cfg, key) != getattr(first, key):
+                    raise ValueError(
+                        f"saes.{self.member_names().index(name)}.{key}: {getattr(cfg, key)!r} differs from "
+                        f"{getattr(first, key)!r} in {first_name!r}; a sweep feeds one batch stream to every SAE, "
+                        f"so {', '.join(SWEEP_SHARED_KEYS[1:])} must match (set them under common)"
+                    )
+        return out
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------------------------
 
 C = TypeVar("C", bound=StrictModel)
+
+
+def _is_key_path(text: str) -> bool:
+    parts = text.split(".")
+    return parts[0].isidentifier() and all(p.isidentifier() or p.isdigit() for p in parts)
 
 
 def _describe(err: ValidationError, source: str) -> str:
@@ -424,7 +543,7 @@ def _describe(err: ValidationError, source: str) -> str:
         elif msg.startswith("Value error, "):
             msg = msg.removeprefix("Value error, ")
             head, sep, rest = msg.partition(": ")
-            if sep and head.isidentifier():  # the validator already names the key
+            if sep and _is_key_path(head):  # the validator already names the key (``k``, ``saes.1.k``)
                 key, msg = head, rest
         parts.append(f"{source}: {key}: {msg}")
     return "\n".join(parts)

@@ -19,6 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.explanations import Score
+
 RESULTS_FORMAT = "saelab-results/1"
 """Format tag written into summary.json; readers refuse anything else."""
 
@@ -123,10 +125,20 @@ class FeatureRecord(Record):
     label_description: str | None = None
     """Longer explanation of the label: the tokens it fires on and the tokens it promotes."""
     label_score: float | None = None
-    """How well the label predicts firing on held-out tokens (F1 in [0, 1]); None when not measurable."""
+    """The label's held-out F1 (the ``F1`` entry of ``label_scores``); None when not measurable or too few firings."""
     grade: Grade | None = None
-    """Monosemanticity grade from ``label_score`` (High >= 0.7, Medium >= 0.4, else Low); None when not measurable
-    (dead, or fewer than 3 firings on held-out tokens)."""
+    """Legacy grade from ``label_score`` (High >= 0.7, Medium >= 0.4, else Low) kept for old clients; None when not
+    measurable (dead, or fewer than ``shared.explanations.MIN_HELDOUT_FIRINGS`` held-out firings)."""
+    label_method: str | None = None
+    """Method that made the auto label (``shared.explanations.OFFLINE_METHOD`` by default); None when unlabelled."""
+    label_model: str | None = None
+    """Model that wrote the auto label (None for the offline labeller)."""
+    map_x: float | None = None
+    """Horizontal position in [0, 1] on the 2-D dictionary map (similar decoder directions lie close); None: no map."""
+    map_y: float | None = None
+    """Vertical position in [0, 1] on the 2-D dictionary map."""
+    label_scores: list[Score] = Field(default_factory=list)
+    """The auto label's named scores on held-out contexts (F1, precision, recall with intervals and samples)."""
 
 
 # --------------------------------------------------------------------------------------------------------------

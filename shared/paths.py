@@ -6,7 +6,7 @@ the data roots (``Settings.data_roots`` = ``SAELAB_DATA_ROOTS``; unset: the arti
 directory in embedded mode, none in distributed mode). ``~``, ``..`` and symlinks are resolved *before* the
 check, so neither a parent reference nor a link planted under a root leads out of it, and the path must exist at
 submission. A value that is no existing path and has the shape of a hub id (``name`` or ``owner/name``) is a hub
-id; anything else is a path. Every refusal is a ``PathRefused`` naming the field and the allowed roots.
+id; anything else is a path. Every refusal is a ``PathRefused`` naming the field and the allowed roots (by label).
 
 A fenced path is stored and shown as a *reference* ``@<root label>/<path under the root>`` (``@data/tinystories``;
 a root's label is its folder name, ``-2``, ``-3`` appended to repeats), never as an absolute server path. The
@@ -89,29 +89,36 @@ def root_labels(roots: tuple[Path, ...]) -> dict[str, Path]:
 
 
 def describe_roots(roots: tuple[Path, ...]) -> str:
-    """The roots for an error message ("none configured" when there are none)."""
+    """The roots for an error message, by label (``@artifacts, @data``: what a submission may write to name a
+    file under one, without the answer revealing the server's folders); "none configured" when there are none."""
     if not roots:
         return "none configured; set SAELAB_DATA_ROOTS to allow server paths"
-    return ", ".join(str(root) for root in roots)
+    return ", ".join(f"@{label}" for label in root_labels(roots))
 
 
-def fence_path(value: str, field: str, roots: tuple[Path, ...], kind: Kind = "any") -> FencedPath:
-    """Resolve ``value`` (``~``, ``..``, symlinks) and require it under a root and existing as ``kind``."""
+def fence_path(
+    value: str, field: str, roots: tuple[Path, ...], kind: Kind = "any", shown: str | None = None
+) -> FencedPath:
+    """Resolve ``value`` (``~``, ``..``, symlinks) and require it under a root and existing as ``kind``.
+
+    Messages quote ``shown`` (what the client sent) instead of ``value`` when given, so a path the server built
+    (a resolved reference joined with a file name) is never echoed."""
     _check_text(value, field)
+    quoted = repr(shown if shown is not None else value)
     try:
         resolved = Path(value).expanduser().resolve()
     except (OSError, RuntimeError, ValueError) as err:  # symlink loops, unknown ~user
-        raise PathRefused(field, f"{value!r} is not a usable path ({type(err).__name__})") from None
+        raise PathRefused(field, f"{quoted} is not a usable path ({type(err).__name__})") from None
     found = _root_of(resolved, roots)
     if found is None:
-        raise PathRefused(field, f"{value!r} is outside the allowed data roots ({describe_roots(roots)})")
+        raise PathRefused(field, f"{quoted} is outside the allowed data roots ({describe_roots(roots)})")
     label, root = found
     if not resolved.exists():
-        raise PathRefused(field, f"{value!r} does not exist under the data roots")
+        raise PathRefused(field, f"{quoted} does not exist under the data roots")
     if kind == "file" and not resolved.is_file():
-        raise PathRefused(field, f"{value!r} is not a file")
+        raise PathRefused(field, f"{quoted} is not a file")
     if kind == "dir" and not resolved.is_dir():
-        raise PathRefused(field, f"{value!r} is not a folder")
+        raise PathRefused(field, f"{quoted} is not a folder")
     relative = PurePosixPath(resolved.relative_to(root).as_posix())
     reference = f"@{label}" if str(relative) == "." else f"@{label}/{relative}"
     return FencedPath(root, relative, resolved, reference)
@@ -125,7 +132,7 @@ def resolve_reference(value: str, roots: tuple[Path, ...], field: str = "path") 
     root = root_labels(roots).get(label)
     if root is None:
         raise PathRefused(field, f"{value!r}: no data root labelled {label!r} ({describe_roots(roots)})")
-    return str(fence_path(str(root / rel) if rel else str(root), field, roots).resolved)
+    return str(fence_path(str(root / rel) if rel else str(root), field, roots, shown=value).resolved)
 
 
 def local_source(value: str | None, settings: Settings | None = None, field: str = "path") -> str | None:
@@ -187,7 +194,7 @@ def hub_or_path(value: str, field: str, roots: tuple[Path, ...], kind: Kind = "a
     worker opens exactly what was checked, whatever its working directory, and no server path is stored)."""
     _check_text(value, field)
     if value.startswith("@"):
-        return fence_path(resolve_reference(value, roots, field), field, roots, kind).reference
+        return fence_path(resolve_reference(value, roots, field), field, roots, kind, shown=value).reference
     local = _exists(value)
     if not local and is_hub_id(value) and not value.endswith(LOCAL_SUFFIXES):
         return value
@@ -221,7 +228,7 @@ def fence_model(
     if kind == "file":
         raise PathRefused(gguf_field, "not allowed when model is a .gguf file (the file is the model)")
     folder = Path(resolve_reference(source, roots, model_field))
-    inside = fence_path(str(folder / gguf_file), gguf_field, roots, "file")
+    inside = fence_path(str(folder / gguf_file), gguf_field, roots, "file", shown=gguf_file)
     if inside.resolved.parent != folder:
         raise PathRefused(gguf_field, f"{gguf_file!r} must name a file directly inside the model folder")
     return source, inside.resolved.name

@@ -10,6 +10,7 @@ secrets are refused when ``SAELAB_ENV=production``. Services may subclass ``Sett
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     """Folders under which an API submission may name server-side files (corpus, model, GGUF file, import
     sources), separated by ``:`` (``os.pathsep``). Unset: the artifact directory and the shared data directory in
     embedded mode, none in distributed mode. Set but empty: none (every server path refused)."""
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    """Addresses or networks (comma-separated, ``10.0.0.0/8``) of reverse proxies whose ``X-Forwarded-For`` the
+    gateway believes when it tells clients apart (rate limits); empty = the header is never believed."""
     s3_endpoint: str = ""
     """S3 endpoint ``host:port`` (no scheme); empty = the local directory store."""
     s3_access_key: SecretStr = SecretStr("")
@@ -89,6 +93,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.split(",") if part.strip())
+        for part in value or ():
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the bad entry
+        return value
 
     @field_validator("data_roots", mode="before")
     @classmethod

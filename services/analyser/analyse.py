@@ -29,6 +29,7 @@ from .build import Geometry, RecordBuilder
 from .examples import Window
 from .geometry import Unembed, decoder_neighbours, logit_lens
 from .labels import Labeller, OfflineLabeller
+from .projection import project_2d
 from .results import write_results
 from .stream import iter_batches
 
@@ -155,11 +156,17 @@ def run_encode_only(sae: SAE, dataset: ActivationSet, cfg: AnalyseConfig, device
 
 
 def compute_geometry(sae: SAE, unembed: Unembed, cfg: AnalyseConfig) -> Geometry:
-    """Decoder-cosine neighbours and logit lens of every feature."""
+    """Decoder-cosine neighbours, logit lens and 2-D map position of every feature."""
     w_dec = sae.W_dec.detach()
     idx, cos = decoder_neighbours(w_dec, cfg.n_neighbours)
     top_ids, top_vals, bot_ids, bot_vals = logit_lens(unembed, w_dec, cfg.n_logit_tokens)
+    xy = (
+        project_2d(w_dec, epochs=cfg.map_epochs, seed=cfg.seed, neighbours=idx)
+        if cfg.map_epochs > 0
+        else None
+    )
     return Geometry(
+        map_xy=xy,
         neighbour_idx=idx.cpu().numpy(),
         neighbour_cos=cos.cpu().numpy(),
         top_ids=top_ids.numpy(),

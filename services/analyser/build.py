@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from shared.config import AnalyseConfig
+from shared.explanations import Score, token_rule_scores
 from shared.features import (
     FeatureRecord,
     TokenFeature,
@@ -16,7 +17,7 @@ from shared.features import (
 )
 
 from .accumulate import FeaturePass
-from .labels import Label, LabelEvidence, Labeller, TokenEvidence, f1, grade_of
+from .labels import Label, LabelEvidence, Labeller, TokenEvidence, grade_of
 from .token_stats import TokenTable
 
 Decode = Callable[[list[int]], list[str]]
@@ -74,6 +75,8 @@ class Geometry:
     top_logits: np.ndarray
     bottom_ids: np.ndarray
     bottom_logits: np.ndarray
+    map_xy: np.ndarray | None = None
+    """``[d_sae, 2]`` positions on the dictionary map in [0, 1]; None when the map is off."""
 
 
 @dataclass
@@ -229,8 +232,8 @@ class RecordBuilder:
             index=f, n_fires=int(fires.sum()), tokens=tokens, contexts=contexts, promotes=promotes
         )
 
-    def _score(self, f: int, label: Label) -> tuple[float | None, int]:
-        """F1 of the label's tokens vs firing on held-out tokens, and the held-out firing count behind it."""
+    def _scores(self, f: int, label: Label) -> tuple[list[Score], int]:
+        """Named scores of the label's token rule vs firing on held-out tokens, and the held-out firing count."""
         sl = self.by_feature.of(f)
         held_fires = self.by_feature.fires_heldout[sl]
         in_label = np.isin(self.by_feature.token[sl], list(label.token_ids))
@@ -238,7 +241,7 @@ class RecordBuilder:
         ids = ids[ids < len(self.table.count_heldout)]
         predicted = int(self.table.count_heldout[ids].sum())
         support = int(held_fires.sum())
-        return f1(int(held_fires[in_label].sum()), predicted, support), support
+        return token_rule_scores(int(held_fires[in_label].sum()), predicted, support), support
 
     # ---------------------------------------------------------------------------------------------- features
 
@@ -264,10 +267,12 @@ class RecordBuilder:
         tops = [] if dead else self.top_examples(f)
         examples = tops + ([] if dead else self.quantile_examples(f))
         label = score = None
+        scores: list[Score] = []
         support = 0
         if not dead:
             label = self.labeller.label(self._evidence(f, tops))
-            score, support = self._score(f, label)
+            scores, support = self._scores(f, label)
+            score = next(s.value for s in scores if s.name == "F1")
         density = float(self.density[f])
         record = FeatureRecord.model_validate(
             dict(
@@ -292,6 +297,11 @@ class RecordBuilder:
                 label_description=label.description if label else None,
                 label_score=score,
                 grade=grade_of(score, support),
+                label_method=label.method if label else None,
+                label_model=label.model if label else None,
+                label_scores=scores,
+                map_x=None if g.map_xy is None else float(g.map_xy[f, 0]),
+                map_y=None if g.map_xy is None else float(g.map_xy[f, 1]),
             )
         )
         return record, examples

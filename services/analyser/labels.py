@@ -1,11 +1,14 @@
-"""Auto-labels: a short label per feature from its firing tokens, scored on held-out tokens and graded.
+"""Auto-labels: a short label per feature from its firing tokens, scored on held-out tokens.
 
-A label names the tokens the feature fires on (chosen on the label split of the contexts), optionally the token that
-usually precedes them in the top examples, and in its description the tokens its decoder direction promotes. Its
-score is the F1 of the rule "the feature fires iff the token is one of the label's tokens" on the held-out contexts,
-which were never used to choose the label; the grade maps the score to High / Medium / Low as in the original
-spec's case-study table. Labellers sit behind the :class:`Labeller` protocol: the offline one is the default, an LLM
-can plug in through :class:`LLMLabeller` with a caller-supplied completion function (nothing here uses the network).
+The offline token-list labeller names the tokens the feature fires on (chosen on the label split of the contexts),
+each quoted with visible whitespace (``"␣ash"`` is the word, ``"ash"`` the piece of ``leash``), optionally the token
+that usually precedes them in the top examples (the context rule, spelled out in the description with its count),
+and the tokens its decoder direction promotes. Its scores (precision, recall, F1 of the rule "the feature fires iff
+the token is one of the label's tokens", with confidence intervals: ``shared.explanations``) are measured on the
+held-out contexts, which were never used to choose the label. The legacy High / Medium / Low grade is kept in the
+records for old clients only. Labellers sit behind the :class:`Labeller` protocol: the offline one is the default, an
+LLM can plug in through :class:`LLMLabeller` with a caller-supplied completion function (nothing here uses the
+network).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+from shared.explanations import MIN_HELDOUT_FIRINGS, OFFLINE_METHOD, quote_token
 from shared.features import Grade
 
 HIGH, MEDIUM = 0.7, 0.4
 """Score thresholds of the High and Medium grades (F1 on held-out tokens)."""
-MIN_SUPPORT = 3
-"""Held-out firings needed before a score earns a grade."""
+MIN_SUPPORT = MIN_HELDOUT_FIRINGS
+"""Held-out firings needed before a score earns a grade (the same bar as for showing any score)."""
 
 
 class TokenEvidence(NamedTuple):
@@ -57,6 +61,10 @@ class Label:
     text: str
     description: str
     token_ids: frozenset[int] = field(default_factory=frozenset)
+    method: str = OFFLINE_METHOD
+    """How it was made (``shared.explanations`` method names)."""
+    model: str | None = None
+    """The model that wrote it (None for the offline labeller)."""
 
 
 class Labeller(Protocol):
@@ -85,14 +93,6 @@ def grade_of(score: float | None, support: int) -> Grade | None:
     return "High" if score >= HIGH else "Medium" if score >= MEDIUM else "Low"
 
 
-def display_token(token: str) -> str:
-    """A token as a reader sees it in a label: stripped, whitespace-only tokens spelled out."""
-    stripped = token.strip()
-    if stripped:
-        return stripped
-    return token.replace("\n", "\\n").replace("\t", "\\t").replace(" ", "␣") or "∅"
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Offline labeller
 # --------------------------------------------------------------------------------------------------------------
@@ -113,16 +113,21 @@ class OfflineLabeller:
         chosen = self._choose(evidence)
         if not chosen:
             return Label(text="(no firing tokens)", description="never fired on the label split")
-        names = list(dict.fromkeys(display_token(t.token) for t in chosen))
-        text = ", ".join(names)
+        names = list(dict.fromkeys(quote_token(t.token) for t in chosen))
+        text = " or ".join(names)
+        rule = f"Token rule: fires on {'the token' if len(names) == 1 else 'any of the tokens'} {text}"
+        rule += " (exact tokens; ␣ marks a space, \\n a newline)."
         before = self._common_predecessor(evidence)
         if before is not None:
-            text = f"{text} (after {display_token(before)!r})"
-        return Label(
-            text=text,
-            description=self._describe(evidence, chosen),
-            token_ids=frozenset(t.token_id for t in chosen),
-        )
+            token, n, of = before
+            text = f"{text} after {quote_token(token)}"
+            rule += (
+                f" Context: in {n} of {of} top examples (label split) the token before is {quote_token(token)};"
+                " the scores test the token rule only."
+            )
+        if evidence.promotes:
+            rule += " Promotes " + ", ".join(quote_token(t) for t in evidence.promotes[:5]) + "."
+        return Label(text=text, description=rule, token_ids=frozenset(t.token_id for t in chosen))
 
     def _choose(self, evidence: LabelEvidence) -> list[TokenEvidence]:
         chosen: list[TokenEvidence] = []
@@ -137,24 +142,14 @@ class OfflineLabeller:
                 tp, predicted, best = tp + cand.fires, predicted + cand.occurrences, score
         return chosen
 
-    def _common_predecessor(self, evidence: LabelEvidence) -> str | None:
+    def _common_predecessor(self, evidence: LabelEvidence) -> tuple[str, int, int] | None:
+        """(token, examples preceded by it, examples) when one token precedes most top examples."""
         before = [toks[i - 1] for toks, i in evidence.contexts if i > 0]
         if len(before) < self.min_contexts:
             return None
         token, n = Counter(before).most_common(1)[0]
-        return token if n >= self.context_share * len(evidence.contexts) else None
-
-    @staticmethod
-    def _describe(evidence: LabelEvidence, chosen: list[TokenEvidence]) -> str:
-        parts = []
-        for t in chosen:
-            share = t.fires / max(evidence.n_fires, 1)
-            precision = t.fires / max(t.occurrences, 1)
-            parts.append(f"{t.token!r} ({share:.0%} of firings, fires on {precision:.0%} of them)")
-        text = "fires on " + ", ".join(parts)
-        if evidence.promotes:
-            text += "; promotes " + ", ".join(repr(t) for t in evidence.promotes[:5])
-        return text
+        of = len(evidence.contexts)
+        return (token, n, of) if n >= self.context_share * of else None
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -182,7 +177,12 @@ class LLMLabeller:
             return Label(text="(no label)", description="the LLM labeller returned nothing")
         words = {w.lower() for w in re.findall(r"\w+|[^\w\s]", text)}
         ids = frozenset(t.token_id for t in evidence.tokens if t.token.strip().lower() in words)
-        return Label(text=text, description=f"LLM label; literal tokens scored: {len(ids)}", token_ids=ids)
+        return Label(
+            text=text,
+            description=f"LLM label; literal tokens scored: {len(ids)}",
+            token_ids=ids,
+            method="llm token-list",
+        )
 
     def prompt(self, evidence: LabelEvidence) -> str:
         lines = [

@@ -55,7 +55,11 @@ DATA_KEYS = (
     "shard_contexts",
     "dtype",
     "seed",
+    "autocast_bf16",
 )
+_ADDED_KEYS = {"autocast_bf16": False}
+"""Data keys added after collections existed: they enter the fingerprint only when they differ from this value, so
+a collection made before a key existed keeps its fingerprint (and resumes) under the key's old behaviour."""
 
 
 class CollectError(RuntimeError):
@@ -68,8 +72,9 @@ class CollectError(RuntimeError):
 
 
 def data_config(cfg: CollectConfig) -> dict[str, Any]:
-    """The config keys that determine the collected data."""
-    return {key: getattr(cfg, key) for key in DATA_KEYS}
+    """The config keys that determine the collected data (an added key only when it is not at its old value)."""
+    data = {key: getattr(cfg, key) for key in DATA_KEYS}
+    return {k: v for k, v in data.items() if k not in _ADDED_KEYS or v != _ADDED_KEYS[k]}
 
 
 def config_fingerprint(cfg: CollectConfig) -> str:
@@ -91,7 +96,8 @@ def _existing_meta(out: Path, cfg: CollectConfig) -> ActivationMeta | None:
         return meta
     old = meta.get("config") or {}
     new = data_config(cfg)
-    diff = [f"{k} ({old.get(k)!r} -> {new[k]!r})" for k in DATA_KEYS if old.get(k) != new[k]]
+    pairs = [(k, old.get(k, _ADDED_KEYS.get(k)), new.get(k, _ADDED_KEYS.get(k))) for k in DATA_KEYS]
+    diff = [f"{k} ({was!r} -> {now!r})" for k, was, now in pairs if was != now]
     raise CollectError(
         f"output {str(out)!r} holds a collection made with a different config: "
         f"{', '.join(diff) or 'unknown keys'} differ; use another output or delete it to start over"
@@ -177,10 +183,14 @@ class _Target:
         return sum(s.n_contexts for s in self.meta.shards)
 
 
-def _forward_into(lm: LanguageModel, tokens: np.ndarray, outs: dict[str, torch.Tensor]) -> None:
-    """Run the LM over one batch ``tokens`` [b, T] to the deepest hook of ``outs``; write each hook's tensor into
-    its ``outs[hook]`` [b, T, d] (a single copy that also casts to the storage dtype)."""
-    acts = lm.activations_at(torch.from_numpy(tokens).long(), list(outs))
+def _forward_into(
+    lm: LanguageModel, tokens: np.ndarray, outs: dict[str, torch.Tensor], autocast_bf16: bool = False
+) -> None:
+    """Run the LM over one batch ``tokens`` [b, T] to the deepest hook of ``outs`` (under bfloat16 autocast when
+    asked); write each hook's tensor into its ``outs[hook]`` [b, T, d] (a single copy that also casts to the storage
+    dtype)."""
+    with torch.autocast(lm.device.type, dtype=torch.bfloat16, enabled=autocast_bf16):
+        acts = lm.activations_at(torch.from_numpy(tokens).long(), list(outs))
     for hook, out in outs.items():
         out.copy_(acts[hook])
         if out.dtype == torch.float16 and torch.isinf(out).any():
@@ -255,7 +265,8 @@ def _run(
         bufs = {t.meta.hook: torch.empty((len(tokens), T, lm.d_model), dtype=dtype) for t in todo}
         for start in range(0, len(tokens), cfg.batch_size):
             end = min(start + cfg.batch_size, len(tokens))
-            _forward_into(lm, tokens[start:end], {h: buf[start:end] for h, buf in bufs.items()})
+            views = {h: buf[start:end] for h, buf in bufs.items()}
+            _forward_into(lm, tokens[start:end], views, cfg.autocast_bf16)
             if end < len(tokens):
                 report(progress, (done + end) * T, total * T, f"shard {len(todo[0].meta.shards) + 1}")
         for target in todo:

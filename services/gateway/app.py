@@ -8,6 +8,7 @@ generated and printed, since mutations always need one.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -27,6 +28,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from services.gateway.auth import bearer_token, generate_token, token_matches
 from services.gateway.context import Context, GatewayState
+from services.gateway.guard import RequestGuard, client_address
 from services.gateway.live import ModelCache, freeze_heap, load_live_model, run_sae_dir
 from services.gateway.schema import build_schema
 from services.gateway.settings import GatewaySettings, get_gateway_settings
@@ -84,6 +86,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         watcher.cancel()
         await asyncio.gather(watcher, return_exceptions=True)
+        # Finalise what is left in reference cycles (graphql-core's abandoned sibling coroutines, see
+        # schema.ABANDONED_BRANCHES) while the interpreter still works: at exit their finalisers would print
+        # "Exception ignored ... KeyError: '__import__'" once each.
+        gc.collect()
         if embedded_worker:
             from shared.jobs.embedded import stop_worker
 
@@ -118,7 +124,8 @@ class _Router(GraphQLRouter[Context, None]):
 
 
 def _client(connection: HTTPConnection) -> str:
-    return connection.client.host if connection.client else "unknown"
+    state: GatewayState = connection.app.state.gateway
+    return client_address(connection.scope, state.trusted_proxies)
 
 
 def create_app(
@@ -155,6 +162,13 @@ def create_app(
     if settings.fast_paths:  # the speed layer's response cache; inside CORS (added later = outer), so cached
         # answers get the same CORS headers as computed ones
         app.add_middleware(CachedQueries, cache=responses, authenticated=authenticated)
+    app.add_middleware(  # inside CORS (refusals get its headers), in front of the cache and Strawberry
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        max_document_bytes=settings.max_document_bytes,
+        max_tokens=settings.max_tokens,
+        max_json_depth=settings.max_json_depth,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.fastapi import BaseContext
 
 from services.gateway.auth import bearer_token, connection_authorization, token_matches
+from services.gateway.guard import parse_networks
 from services.gateway.limits import RateLimiter
 from services.gateway.live import ModelCache
 from services.gateway.loaders import Loaders
@@ -37,10 +38,13 @@ class GatewayState:
     memos: RunMemos = field(init=False)
     """Per-run feature orders and labels (cleared with the responses)."""
 
+    trusted_proxies: tuple[Any, ...] = field(init=False)
+    """Networks whose ``X-Forwarded-For`` is believed (``SAELAB_TRUSTED_PROXIES``; none by default)."""
     inline_reads: bool = field(init=False)
     """SQL reads run on the event loop (``db_reads`` inline, or auto with SQLite) instead of a worker thread."""
 
     def __post_init__(self) -> None:
+        self.trusted_proxies = parse_networks(self.shared.trusted_proxies)
         self.limiter = RateLimiter(self.settings.inference_rate_per_minute, self.settings.inference_burst)
         ttl_s = self.settings.response_cache_s if self.settings.fast_paths else 0.0
         self.responses = ResponseCache(ttl_s)

@@ -49,6 +49,30 @@ class BadInput(GatewayError):
         super().__init__(message, field=field)
 
 
+class Conflict(GatewayError):
+    """A concurrent change to the same rows won; the request can simply be sent again."""
+
+    code = "CONFLICT"
+
+
+class UnknownFeature(GatewayError):
+    """An intervention names a feature the run's SAE does not have; ``feature`` is its index."""
+
+    code = "UNKNOWN_FEATURE"
+
+    def __init__(self, message: str, feature: int, field: str) -> None:
+        super().__init__(message, field=field, feature=feature)
+
+
+class DeadFeature(GatewayError):
+    """An intervention names a feature the analysis found dead (it never fired); ``feature`` is its index."""
+
+    code = "DEAD_FEATURE"
+
+    def __init__(self, message: str, feature: int, field: str) -> None:
+        super().__init__(message, field=field, feature=feature)
+
+
 class Unauthenticated(GatewayError):
     """The operation needs ``Authorization: Bearer <token>`` and none (or a wrong one) was sent."""
 
@@ -62,6 +86,12 @@ class RateLimited(GatewayError):
 
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message, retryAfter=round(retry_after, 2))
+
+
+class Corrupt(GatewayError):
+    """Stored weights or results failed their checksum or hold non-finite numbers; the run must be re-published."""
+
+    code = "CORRUPT"
 
 
 class Unavailable(GatewayError):

@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from services.gateway.common import Histogram, ctx, finite, loaders
 from services.gateway.errors import BadInput
+from services.gateway.explanations import Explanation, explanations_of
 from services.gateway.limits import check_page_size
 from shared.db.repositories.features import (
     ExampleRow,
@@ -100,7 +101,8 @@ class Feature:
     label: str | None
     label_source: str | None = strawberry.field(description="Where the label came from: auto | human.")
     grade: str | None = strawberry.field(
-        description="High | Medium | Low monosemanticity grade; null when unknown."
+        description="Legacy High | Medium | Low grade of the auto label's F1 (read explanations' named scores"
+        " instead); null when unknown or too few held-out firings."
     )
     label_score: float | None = strawberry.field(
         description="How well the label predicts firing on held-out tokens (F1 in [0, 1])."
@@ -135,6 +137,13 @@ class Feature:
     async def label_description(self, info: Info) -> str | None:
         extras = await loaders(info).extras.load(self._key)
         return None if extras is None else extras.label_description
+
+    @strawberry.field(
+        description="Every explanation of the feature (analyser's and users'), oldest first, each with its method,"
+        " model, named scores and sample."
+    )
+    async def explanations(self, info: Info) -> list[Explanation]:
+        return await explanations_of(info, str(self.run_id), self.index)
 
     @strawberry.field(
         description="Log-spaced histogram of the nonzero activations; zeroFraction = 1 - density."
@@ -233,6 +242,21 @@ class FeatureFilter:
             max_density=self.max_density,
             label_contains=(self.label_contains or "").strip() or None,
         )
+
+
+@strawberry.type(
+    description="A feature's place on the run's 2-D dictionary map (similar decoder directions lie close)."
+)
+class MapPoint:
+    index: int
+    x: float = strawberry.field(description="Horizontal position in [0, 1].")
+    y: float = strawberry.field(description="Vertical position in [0, 1].")
+    density: float = strawberry.field(
+        description="Fraction of analysed tokens on which it fired (the map's colour)."
+    )
+    dead: bool
+    dense: bool
+    label: str | None
 
 
 @strawberry.type

@@ -21,12 +21,13 @@ from services.gateway.feature_types import (
     FeatureFilter,
     FeatureRef,
     FeatureSort,
+    MapPoint,
     PageInfo,
     SearchHit,
     SimilarityKind,
     search_hit,
 )
-from services.gateway.limits import check_page_size
+from services.gateway.limits import check_page_size, check_unicode
 from shared.db.repositories.features import (
     FeatureFilter as RowFilter,
 )
@@ -34,6 +35,7 @@ from shared.db.repositories.features import (
     FeatureRow,
     count_features,
     extras_by_key,
+    feature_map,
     feature_order,
     features_by_key,
     features_page,
@@ -55,6 +57,10 @@ MAX_QUERY_CHARS = 200
 # --------------------------------------------------------------------------------------------------------------
 
 
+MAX_CURSOR_OFFSET = 2**31 - 1
+"""Largest offset a cursor may carry (a run has far fewer features; SQLite's integers end at 2^63)."""
+
+
 def encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -63,8 +69,10 @@ def decode_cursor(cursor: str) -> int:
     """The offset an ``endCursor`` points at; BAD_INPUT for anything this server did not hand out."""
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset" and value.isdigit():
-            return int(value)
+        if kind == "offset" and value.isdigit() and len(value) <= len(str(MAX_CURSOR_OFFSET)):
+            offset = int(value)
+            if offset <= MAX_CURSOR_OFFSET:
+                return offset
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise BadInput("after: not a cursor returned by this API (use pageInfo.endCursor)", field="after")
@@ -153,6 +161,7 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if not token:
             raise BadInput("token: empty", field="token")
+        check_unicode(token, "token")
         await require_run(info, str(run_id))
         entry = await loaders(info).query(token_features, str(run_id), token, first)
         if entry is None:
@@ -172,7 +181,16 @@ class FeatureQueries:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if len(query) > MAX_QUERY_CHARS:
             raise BadInput(f"query: at most {MAX_QUERY_CHARS} characters (got {len(query)})", field="query")
+        check_unicode(query, "query")
         return await loaders(info).query(_search, str(run_id), query, first)
+
+    @strawberry.field(
+        permission_classes=[ReadAccess],
+        description="Every feature's place on the run's 2-D map of decoder directions (UMAP-style, computed by the"
+        " analysis); empty when the analysis made no map.",
+    )
+    async def feature_map(self, info: Info, run_id: strawberry.ID) -> list[MapPoint]:
+        return await loaders(info).query(_feature_map, str(run_id))
 
     @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
     async def similar_features(
@@ -240,6 +258,16 @@ def _check_run(session: Session, run_id: str) -> None:
         raise NotFound(f"run {run_id!r} not found", runId=run_id)
 
 
+def _feature_map(session: Session, run_id: str) -> list[MapPoint]:
+    points = feature_map(session, run_id)
+    if not points:
+        _check_run(session, run_id)
+    return [
+        MapPoint(index=p.index, x=p.x, y=p.y, density=p.density, dead=p.dead, dense=p.dense, label=p.label)
+        for p in points
+    ]
+
+
 def _search(session: Session, run_id: str, query: str, first: int) -> list[SearchHit]:
     """Full-text search, then the hits' rows: one worker-thread hop, three statements."""
     scored = search_features(session, run_id, query, first)
@@ -266,6 +294,7 @@ class FeatureMutations:
             raise BadInput("label: empty", field="label")
         if len(text) > MAX_LABEL_CHARS:
             raise BadInput(f"label: at most {MAX_LABEL_CHARS} characters (got {len(text)})", field="label")
+        check_unicode(text, "label")
         await require_feature(info, str(run_id), index)
         row = await loaders(info).query(_relabel, str(run_id), index, text)
         ctx(info).state.analysis_changed()

@@ -7,16 +7,21 @@ thread, after the per-client rate limit and the prompt-length limit.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess
 from services.gateway.common import ctx, loaders, require_run
-from services.gateway.errors import BadInput
+from services.gateway.errors import BadInput, Corrupt
+from services.gateway.limits import check_unicode
 from services.gateway.live import LiveModel
 from shared.db import models as m
 from shared.db.repositories.labels import labels_of_run
+
+T = TypeVar("T")
 
 MAX_TOP_K = 50
 MAX_PROMPT_CHARS_PER_TOKEN = 64
@@ -56,13 +61,15 @@ class FeatureTrace:
     max_activation: float
 
 
-async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
-    """Rate-limit the client, check the run is trained, and get its (cached) LM + SAE."""
+async def live_model(info: Info, run_id: str, text: str, name: str = "text") -> LiveModel:
+    """Rate-limit the client, check the run is trained, and get its (cached) LM + SAE; ``name`` is the prompt
+    argument's name in errors."""
     context = ctx(info)
     settings = context.state.settings
     context.state.limiter.check(context.client)
+    check_unicode(text, name)
     if len(text) > settings.max_prompt_tokens * MAX_PROMPT_CHARS_PER_TOKEN:
-        raise BadInput(f"text: the prompt is longer than {settings.max_prompt_tokens} tokens", field="text")
+        raise BadInput(f"{name}: the prompt is longer than {settings.max_prompt_tokens} tokens", field=name)
     run = await require_run(info, run_id)
     if run.status != m.ArtifactStatus.ready.value:
         raise BadInput(f"runId: run {run_id!r} has no trained SAE yet (status {run.status})", field="runId")
@@ -70,7 +77,16 @@ async def _live_model(info: Info, run_id: str, text: str) -> LiveModel:
     return loaded if loaded is not None else await asyncio.to_thread(context.state.models.get, run_id)
 
 
-async def _labels(info: Info, run_id: str, indices: set[int]) -> dict[int, str | None]:
+async def run_live(info: Info, run_id: str, call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` on a worker thread; a model that answers with non-finite numbers leaves the cache."""
+    try:
+        return await asyncio.to_thread(call, *args)
+    except Corrupt:
+        ctx(info).state.models.evict(run_id)
+        raise
+
+
+async def labels_of(info: Info, run_id: str, indices: set[int]) -> dict[int, str | None]:
     """Labels of these features: from the run's cached labels (response cache on: one query per run and TTL,
     cleared by relabels), else one query for just these indices."""
     if not indices:
@@ -97,10 +113,10 @@ class InferenceQueries:
     ) -> PromptAnalysis:
         if not 1 <= top_k <= MAX_TOP_K:
             raise BadInput(f"topK: must be between 1 and {MAX_TOP_K} (got {top_k})", field="topK")
-        model = await _live_model(info, str(run_id), text)
+        model = await live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
-        top = await asyncio.to_thread(model.top_features, text, top_k, max_tokens)
-        labels = await _labels(info, str(run_id), {i for row in top.indices for i in row})
+        top = await run_live(info, str(run_id), model.top_features, text, top_k, max_tokens)
+        labels = await labels_of(info, str(run_id), {i for row in top.indices for i in row})
         tokens = [
             PromptToken(
                 position=pos,
@@ -122,9 +138,9 @@ class InferenceQueries:
     async def feature_activations(
         self, info: Info, run_id: strawberry.ID, index: int, text: str
     ) -> FeatureTrace:
-        model = await _live_model(info, str(run_id), text)
+        model = await live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
-        tokens, acts = await asyncio.to_thread(model.feature_trace, text, index, max_tokens)
+        tokens, acts = await run_live(info, str(run_id), model.feature_trace, text, index, max_tokens)
         return FeatureTrace(
             run_id=run_id, index=index, tokens=tokens, activations=acts, max_activation=max(acts, default=0.0)
         )

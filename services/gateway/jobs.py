@@ -18,20 +18,30 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy.exc import IntegrityError, OperationalError
 from strawberry.types import Info
 
 from services.gateway.auth import ReadAccess, TokenRequired
 from services.gateway.common import JSON, Listening, ctx, loaders, require_run
-from services.gateway.errors import BadInput, NotFound, Unavailable
+from services.gateway.errors import BadInput, Conflict, NotFound, Unavailable
 from services.gateway.limits import check_page_size
 from services.gateway.submission import (
+    evaluate_choice,
     fenced_collect,
     fenced_corpus,
     import_source,
     submission_name,
     validated,
 )
-from shared.config import AnalyseConfig, CollectConfig, ConfigError, EvaluateConfig, ImportConfig, TrainConfig
+from shared.config import (
+    AnalyseConfig,
+    CollectConfig,
+    ConfigError,
+    EvaluateConfig,
+    ImportConfig,
+    SweepConfig,
+    TrainConfig,
+)
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
@@ -62,6 +72,7 @@ class JobKind(enum.Enum):
     EVALUATE = "evaluate"
     ANALYSE = "analyse"
     IMPORT = "import"
+    SWEEP = "sweep"
 
 
 @strawberry.type
@@ -102,11 +113,73 @@ class Job:
         return [job_from_row(row) for row in self._stages or []]
 
     @strawberry.field(
+        description="The runs a sweep trains (a SWEEP job, or a pipeline with a sweep stage), in member order; "
+        "empty otherwise. Each run is evaluated and analysed by its own child pipeline."
+    )
+    async def sweep_runs(self, info: Info) -> list[SweepRun]:
+        config = await _sweep_stage(info, self)
+        if config is None or self.dataset_id is None:
+            return []
+        ids = pipelines.sweep_runs(str(self.dataset_id), config)
+        lo = loaders(info)
+        out = []
+        for member, run_id in ids.items():
+            row = await lo.runs.load(run_id)
+            if row is not None:
+                out.append(SweepRun.from_row(member, row))
+        return out
+
+    @strawberry.field(
         description="The config of this job (snake_case keys; a pipeline: collect/train/analyse)."
     )
     async def config(self, info: Info) -> JSON | None:
         config = await _job_config(info, self)
         return None if config is None else JSON(public_json(config))
+
+
+@strawberry.type(description="One member of a sweep and the run it trains (query run(id) for the rest).")
+class SweepRun:
+    member: str
+    run_id: strawberry.ID
+    name: str
+    architecture: str
+    d_sae: int
+    steps_done: int = strawberry.field(
+        description="Training steps recorded when the run finished (0 before)."
+    )
+    trained: bool
+    evaluated: bool
+    analysed: bool
+
+    @classmethod
+    def from_row(cls, member: str, row: m.Run) -> SweepRun:
+        return cls(
+            member=member,
+            run_id=strawberry.ID(row.id),
+            name=row.name or row.id[:8],
+            architecture=row.architecture or str(row.config.get("architecture", "")),
+            d_sae=int(row.d_sae or row.config.get("d_sae", 0)),
+            steps_done=row.steps_done,
+            trained=row.status == m.ArtifactStatus.ready.value,
+            evaluated=row.eval is not None,
+            analysed=row.analysed_at is not None,
+        )
+
+
+async def _sweep_stage(info: Info, job: Job) -> dict[str, Any] | None:
+    """The sweep stage config of a SWEEP job or of a pipeline holding one."""
+    lo = loaders(info)
+    if job.kind == JobKind.PIPELINE:
+        pipeline = await lo.pipelines.load(str(job.id))
+    elif job.kind == JobKind.SWEEP:
+        row = await lo.jobs.load(str(job.id))
+        pipeline = await lo.pipelines.load(row.pipeline_id) if row and row.pipeline_id else None
+    else:
+        return None
+    for stage in pipeline.stages if pipeline else []:
+        if stage["kind"] == "sweep":
+            return dict(stage.get("config") or {})
+    return None
 
 
 def _id(value: str | None) -> strawberry.ID | None:
@@ -176,12 +249,15 @@ async def _job_config(info: Info, job: Job) -> dict[str, Any] | None:
     lo = loaders(info)
     run = await lo.runs.load(str(job.run_id)) if job.run_id else None
     dataset = await lo.datasets.load(str(job.dataset_id)) if job.dataset_id else None
+    sweep = await _sweep_stage(info, job)
+    if job.kind == JobKind.SWEEP:
+        return sweep
     if job.kind == JobKind.PIPELINE:
         return {
             "collect": dataset.config if dataset else None,
             "train": run.config if run else None,
             "analyse": run.analyse_config if run else None,
-        }
+        } | ({"sweep": sweep} if sweep is not None else {})
     by_kind = {
         JobKind.COLLECT: dataset.config if dataset else None,
         JobKind.TRAIN: run.config if run else None,
@@ -252,8 +328,12 @@ class PipelineInput:
     analyse: JSON | None = strawberry.field(
         default=None, description="AnalyseConfig keys; defaults when omitted."
     )
-    evaluate: bool = strawberry.field(
-        default=True, description="Evaluate the SAE (EV, L0, CE loss) after training."
+    evaluate: JSON = strawberry.field(
+        default=True,
+        description=(
+            "Evaluate the SAE (EV, L0, CE loss) after training: true (default settings), false (skip), or "
+            "EvaluateConfig keys (n_tokens, ce_contexts, ...)."
+        ),
     )
 
 
@@ -278,9 +358,53 @@ class ImportSaeInput:
     analyse: JSON | None = strawberry.field(
         default=None, description="AnalyseConfig keys; defaults when omitted."
     )
-    evaluate: bool = strawberry.field(
-        default=True, description="Evaluate the SAE (EV, L0, CE loss recovered) on the collected corpus."
+    evaluate: JSON = strawberry.field(
+        default=True,
+        description="Evaluate the SAE (EV, L0, CE loss recovered) on the collected corpus: true, false or "
+        "EvaluateConfig keys.",
     )
+
+
+@strawberry.input(description="A sweep: several SAEs trained together on one activation stream.")
+class SweepInput:
+    name: str | None = None
+    dataset_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Train on this collected dataset (or give `collect`)."
+    )
+    collect: JSON | None = strawberry.field(
+        default=None, description="CollectConfig keys: collect a dataset first (or give `datasetId`)."
+    )
+    common: JSON | None = strawberry.field(
+        default=None,
+        description="TrainConfig keys every SAE shares (batch_size, n_steps, seed, ... must be shared).",
+    )
+    saes: list[JSON] = strawberry.field(
+        description="One object per SAE: TrainConfig keys (architecture, d_sae, k, l1_coefficient, ...) and an "
+        "optional `name`."
+    )
+    evaluate: JSON | None = strawberry.field(
+        default=None, description="EvaluateConfig keys for every run; defaults when omitted."
+    )
+    analyse: JSON | None = strawberry.field(
+        default=None, description="AnalyseConfig keys for every run; no analysis when omitted."
+    )
+
+
+def _sweep_config(input: SweepInput, name: str) -> SweepConfig:
+    common: Any = input.common if input.common is not None else {}
+    if not isinstance(common, dict):
+        raise BadInput("common: expected an object of TrainConfig keys", field="common")
+    for key in ("activations", "output"):
+        if key in common or any(isinstance(s, dict) and key in s for s in input.saes):
+            raise BadInput(f"{key}: chosen by the server; leave it out", field=f"common.{key}")
+    if not all(isinstance(s, dict) for s in input.saes):
+        raise BadInput("saes: expected one object of TrainConfig keys per SAE", field="saes")
+    evaluate = validated("evaluate", EvaluateConfig, input.evaluate)
+    data = {"name": name or "sweep", "common": common, "saes": list(input.saes)}
+    data |= {"evaluate": evaluate.model_dump(mode="json")}
+    if input.analyse is not None:
+        data["analyse"] = validated("analyse", AnalyseConfig, input.analyse).model_dump(mode="json")
+    return validated("sweep", SweepConfig, data)  # type: ignore[return-value]
 
 
 async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
@@ -290,6 +414,11 @@ async def _submitted(info: Info, call: Any, *args: Any, **kwargs: Any) -> Job:
         submission = await asyncio.to_thread(call, *args, **kwargs)
     except ConfigError as err:
         raise BadInput(str(err)) from None
+    except (IntegrityError, OperationalError) as err:  # lost a race with an identical submission
+        log.warning("submission conflicted with a concurrent one: %s", type(err).__name__)
+        raise Conflict(
+            "A concurrent submission of the same pipeline was being recorded; send it again"
+        ) from None
     except RuntimeError as err:  # the transport refused: no in-process worker, broker down
         log.warning("submission could not be enqueued: %s", err)
         raise Unavailable(
@@ -313,8 +442,9 @@ class JobMutations:
         collect = await asyncio.to_thread(fenced_collect, collect, ctx(info).state.shared)
         train = validated("train", TrainConfig, input.train)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
+        evaluate = evaluate_choice(input.evaluate)
         return await _submitted(
-            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=input.evaluate, name=name
+            info, pipelines.submit_pipeline, collect, train, analyse, evaluate=evaluate, name=name
         )
 
     @strawberry.mutation(
@@ -339,7 +469,7 @@ class JobMutations:
         if "corpus" in collect:
             collect["corpus"] = await asyncio.to_thread(fenced_corpus, str(collect["corpus"]), settings)
         analyse = validated("analyse", AnalyseConfig, input.analyse)
-        evaluate: EvaluateConfig | bool = input.evaluate
+        evaluate = evaluate_choice(input.evaluate)
         return await _submitted(
             info,
             pipelines.submit_import,
@@ -371,6 +501,30 @@ class JobMutations:
         return await _submitted(
             info, pipelines.submit_training, str(dataset_id), train, analysis, name=submission_name(name)
         )
+
+    @strawberry.mutation(
+        permission_classes=[TokenRequired],
+        description="Train several SAEs in one job on one activation stream (each batch read once, fed to all), "
+        "then evaluate (and analyse) each run; returns the pipeline as a PIPELINE job (see sweepRuns).",
+    )
+    async def submit_sweep(self, info: Info, input: SweepInput) -> Job:
+        name = submission_name(input.name)
+        if (input.dataset_id is None) == (input.collect is None):
+            raise BadInput("give exactly one of datasetId and collect", field="datasetId")
+        sweep = _sweep_config(input, name)
+        if input.collect is not None:
+            collect = validated("collect", CollectConfig, input.collect)
+            if isinstance(collect, CollectConfig) and not isinstance(collect.hook, str):
+                raise BadInput(pipelines.MULTI_HOOK_REFUSED, field="collect.hook")
+            return await _submitted(info, pipelines.submit_sweep, sweep, collect=collect)
+        dataset = await loaders(info).datasets.load(str(input.dataset_id))
+        if dataset is None:
+            raise NotFound(f"dataset {str(input.dataset_id)!r} not found", datasetId=str(input.dataset_id))
+        if dataset.status != m.ArtifactStatus.ready.value:
+            raise BadInput(
+                f"datasetId: dataset {str(input.dataset_id)!r} is not collected yet", field="datasetId"
+            )
+        return await _submitted(info, pipelines.submit_sweep, sweep, dataset_id=str(input.dataset_id))
 
     @strawberry.mutation(
         permission_classes=[TokenRequired], description="(Re-)analyse every feature of a run."

@@ -18,13 +18,23 @@ def check_page_size(first: int, max_page_size: int, name: str = "first") -> int:
     return first
 
 
-def check_prompt(text: str, n_tokens: int, max_tokens: int) -> None:
-    """Raise BAD_INPUT for an empty prompt or one longer than ``max_tokens`` model tokens."""
+def check_unicode(text: str, field: str) -> str:
+    """``text`` when it is valid Unicode text; BAD_INPUT naming ``field`` for an unpaired surrogate or a NUL
+    (both reach the tokenizer or the database only to fail there)."""
+    if "\x00" in text or any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        raise BadInput(f"{field}: contains an unpaired surrogate or a NUL (not valid text)", field=field)
+    return text
+
+
+def check_prompt(text: str, n_tokens: int, max_tokens: int, name: str = "text") -> None:
+    """Raise BAD_INPUT (naming the argument ``name``) for an empty prompt, one that is not valid text, or one longer
+    than ``max_tokens`` model tokens."""
     if not text.strip():
-        raise BadInput("text: the prompt is empty", field="text")
+        raise BadInput(f"{name}: the prompt is empty", field=name)
+    check_unicode(text, name)
     if n_tokens > max_tokens:
         raise BadInput(
-            f"text: the prompt is {n_tokens} tokens; the limit is {max_tokens} tokens", field="text"
+            f"{name}: the prompt is {n_tokens} tokens; the limit is {max_tokens} tokens", field=name
         )
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from services.gateway.errors import BadInput, Unavailable
+from services.gateway.errors import BadInput, Corrupt, Unavailable
+from shared.store import ArtifactNotFound, ChecksumMismatch, IncompleteDirectory
 
 if TYPE_CHECKING:
     import torch
@@ -75,6 +76,8 @@ class LiveModel:
         input_ids = torch.tensor([full], dtype=torch.long, device=self.lm.device)
         with self.lock, torch.inference_mode():
             acts = self.sae.encode(self.lm.activations(input_ids, self.hook).to(self._sae_dtype()))[0]
+        if not bool(torch.isfinite(acts).all()):
+            raise Corrupt("The model of this run produced non-finite activations; it was unloaded, try again")
         acts = acts[1:] if bos else acts
         return Encoded(tokens=list(self.lm.token_strings(ids)), acts=acts.float().cpu())
 
@@ -103,6 +106,54 @@ class LiveModel:
         enc = self.encode(text, max_tokens)
         return enc.tokens, enc.acts[:, index].tolist()
 
+    def prompt_ids(self, text: str, max_tokens: int) -> list[int]:
+        """The prompt's token ids (no BOS); BAD_INPUT (field ``prompt``) when empty or too long."""
+        from services.gateway.limits import check_prompt
+
+        ids = list(self.lm.tokenizer(text, add_special_tokens=False)["input_ids"])
+        check_prompt(text, len(ids), min(max_tokens, self.max_positions - int(self.prepend_bos)), "prompt")
+        return ids
+
+    def steer(self, text: str, interventions: list[Any], max_new_tokens: int, temperature: float, seed: int,
+              top_k: int, max_tokens: int) -> Any:  # fmt: skip
+        """``shared.interventions.steer`` on ``text``: the clean and intervened continuations side by side."""
+        from shared.interventions import steer
+
+        ids = self.prompt_ids(text, max_tokens)
+        if len(ids) + max_new_tokens + int(self.prepend_bos) > self.max_positions:
+            raise BadInput(
+                f"maxNewTokens: the prompt plus {max_new_tokens} new tokens exceed the model's "
+                f"{self.max_positions} positions", field="maxNewTokens",
+            )  # fmt: skip
+        with self.lock:
+            return steer(self.lm, self.sae, ids, interventions, max_new_tokens, temperature, seed, top_k,
+                         self.prepend_bos)  # fmt: skip
+
+    def attribute(
+        self, text: str, target: str | None, position: int | None, top_k: int, max_tokens: int
+    ) -> Any:
+        """``shared.interventions.attribute`` on ``text``: features x their pull on ``target`` (one token's text;
+        None = the model's top prediction) at ``position`` (None = the last token)."""
+        from shared.interventions import attribute
+
+        ids = self.prompt_ids(text, max_tokens)
+        if position is not None and not 0 <= position < len(ids):
+            raise BadInput(
+                f"position: must be between 0 and {len(ids) - 1} (the prompt has {len(ids)} tokens)",
+                field="position",
+            )
+        target_id = None
+        if target is not None:
+            target_ids = self.lm.tokenizer(target, add_special_tokens=False)["input_ids"]
+            if len(target_ids) != 1:
+                raise BadInput(
+                    f"target: {target!r} is {len(target_ids)} tokens for this model; name exactly one token",
+                    field="target",
+                )
+            target_id = int(target_ids[0])
+        with self.lock:
+            return attribute(self.lm, self.sae, ids, target_id, position, top_k, self.prepend_bos)
+
     def _sae_dtype(self) -> torch.dtype:
         return next(self.sae.parameters()).dtype
 
@@ -126,16 +177,17 @@ SAE_FILES = ("cfg.json", "sae.safetensors")
 def run_sae_dir(run_id: str, session_factory: Callable[[], Any], store: Any) -> Path:
     """A local directory holding the run's ``cfg.json`` + ``sae.safetensors`` (fetched from S3 when needed)."""
     from shared.db import models as m
-    from shared.store import LocalStore, run_prefix
+    from shared.store import LocalStore, run_prefix, verify_file
 
     with session_factory() as session:
         run = session.get(m.Run, run_id)
         prefix = (run.store_prefix if run is not None else "") or run_prefix(run_id)
     directory = store.workdir(prefix)
-    if isinstance(store, LocalStore):
-        return directory
-    for name in SAE_FILES:
-        store.get_file(f"{prefix}/{name}", directory / name)
+    for name in SAE_FILES:  # verified on every load: in place (local store) or while downloading (S3)
+        if isinstance(store, LocalStore):
+            verify_file(store, f"{prefix}/{name}", directory / name)
+        else:
+            store.get_file(f"{prefix}/{name}", directory / name)
     return directory
 
 
@@ -148,6 +200,13 @@ def load_live_model(sae_dir: Path, device: str = "cpu") -> LiveModel:
     device = str(resolve_device(device))
     sae = load_sae(sae_dir, device=device)
     sae.eval()
+    import torch
+
+    bad = [name for name, p in sae.named_parameters() if not bool(torch.isfinite(p).all())]
+    if bad:
+        raise Corrupt(
+            f"The SAE weights hold non-finite numbers ({', '.join(bad)}); re-train or re-import the run"
+        )
     cfg = sae.cfg
     from shared.paths import local_source
 
@@ -192,6 +251,12 @@ class ModelCache:
             freeze_heap()  # after the eviction: an evicted model's reference cycles are collected here
             return model
 
+    def evict(self, run_id: str) -> None:
+        """Forget ``run_id``'s model (it answered with non-finite numbers): the next request loads it again."""
+        with self._lock:
+            if self._models.pop(run_id, None) is not None:
+                log.warning("live inference: evicted run %s from the model cache (broken results)", run_id)
+
     def loaded(self, run_id: str) -> LiveModel | None:
         """The model of ``run_id`` when it is already loaded (marked recently used), else None; never blocks on a
         load, so the event loop can call it without a thread hop."""
@@ -208,9 +273,14 @@ class ModelCache:
     def _load(self, run_id: str) -> LiveModel:
         try:
             return self._loader(run_id)
-        except (BadInput, Unavailable):
+        except (BadInput, Unavailable, Corrupt):
             raise
-        except FileNotFoundError as err:
+        except ChecksumMismatch as err:
+            log.warning("live inference: run %s: %s", run_id, err)
+            raise Corrupt(
+                f"The stored SAE of run {run_id} does not match its checksum (corrupted); re-publish the run"
+            ) from None
+        except (FileNotFoundError, ArtifactNotFound, IncompleteDirectory) as err:
             log.warning("live inference: files of run %s missing: %s", run_id, err)
             raise Unavailable(f"The SAE or language model files of run {run_id} are not available") from err
         except Exception as err:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from strawberry.dataloader import DataLoader
 
 from shared.db.repositories.datasets import datasets_by_id
+from shared.db.repositories.explanations import explanations_by_key
 from shared.db.repositories.features import (
     examples_by_key,
     extras_by_key,
@@ -38,7 +39,7 @@ _Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 
 class _Lazy(Generic[K, T]):
     """A DataLoader attribute over a batch function, created on first use per ``Loaders`` (a request touches two
-    or three of the fourteen)."""
+    or three of the fifteen)."""
 
     def __init__(self, batch: Callable[[Session, Sequence[K]], Sequence[T]]) -> None:
         self.batch = batch
@@ -76,6 +77,7 @@ class Loaders:
     logits = _Lazy(logits_by_key)
     labels = _Lazy(labels_by_key)
     extras = _Lazy(extras_by_key)
+    explanations = _Lazy(explanations_by_key)
 
     def forget_job(self, job_id: str) -> None:
         """Drop cached rows of a job or pipeline so the next load reads the database again."""
@@ -120,7 +122,11 @@ class Loaders:
                 try:
                     outcomes.append((True, fn(session, *args)))
                 except Exception as err:  # noqa: BLE001 - handed to that call's awaiting resolver
-                    session.rollback()  # a failed statement must not poison the next call's transaction
+                    # a failed statement must not poison the next call's transaction; rows already handed to
+                    # other calls leave the session first, so the rollback cannot expire them (one field's
+                    # error never nulls its siblings)
+                    session.expunge_all()
+                    session.rollback()
                     outcomes.append((False, err))
         return outcomes
 

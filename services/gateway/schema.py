@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import inspect
 import logging
+import re
 import sys
+import warnings
 from collections.abc import Awaitable
 from functools import partial
 from typing import Any
@@ -21,17 +24,19 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionResult, Info
 
 from services.gateway.common import ctx
+from services.gateway.compare import CompareQueries
+from services.gateway.documents import CachedDocuments, DocumentCache
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
+from services.gateway.explanations import ExplanationMutations, ExplanationQueries
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
+from services.gateway.interventions import InterventionQueries
 from services.gateway.jobs import JobMutations, JobQueries, JobSubscriptions
 from services.gateway.runs import RunQueries, RunSubscriptions
 from services.gateway.settings import GatewaySettings, get_gateway_settings
@@ -75,12 +80,21 @@ class ServerQueries:
 
 
 @strawberry.type
-class Query(ServerQueries, RunQueries, JobQueries, FeatureQueries, InferenceQueries):
+class Query(
+    ServerQueries,
+    RunQueries,
+    JobQueries,
+    FeatureQueries,
+    ExplanationQueries,
+    InferenceQueries,
+    InterventionQueries,
+    CompareQueries,
+):
     pass
 
 
 @strawberry.type
-class Mutation(JobMutations, FeatureMutations):
+class Mutation(JobMutations, FeatureMutations, ExplanationMutations):
     pass
 
 
@@ -133,12 +147,21 @@ async def _within(run: Awaitable[ExecutionResult], timeout_s: float) -> Executio
     return await asyncio.wait_for(run, timeout_s)
 
 
+ABANDONED_BRANCHES = r"coroutine '(Executor\.|GraphQLCoreConverter\.from_resolver)"
+ABANDONED_QUALNAMES = r"(Executor\.|GraphQLCoreConverter\.from_resolver)"
+"""graphql-core creates the coroutines of sibling fields before it awaits them; when an error in a non-null
+field nulls their parent, it drops the ones it had not started yet, and Python warns once per dropped coroutine
+when it is collected. Nothing ran in them, so the warning is noise under bad input; it is silenced for these
+graphql-core and Strawberry coroutines only (any other never-awaited coroutine still warns)."""
+
+
 def build_schema(settings: GatewaySettings) -> GatewaySchema:
     """The schema with ``settings``' limits."""
     limits = [
         *QueryDepthLimiter(max_depth=settings.max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
+    documents = DocumentCache(settings.document_cache_bytes, settings.max_tokens)
     fast = (
         settings.fast_paths
     )  # the speed layer; off: Strawberry's stock execution context and name converter
@@ -153,12 +176,31 @@ def build_schema(settings: GatewaySettings) -> GatewaySchema:
         extensions=[
             ClientErrors,
             partial(AddValidationRules, limits),
-            partial(ParserCache, maxsize=256),
-            partial(ValidationCache, maxsize=256),
+            partial(CachedDocuments, documents),
         ],
     )
     schema.timeout_s = settings.request_timeout_s
+    _quiet_abandoned_branches()
     return schema
+
+
+def _quiet_abandoned_branches() -> None:
+    """Silence the warnings of ``ABANDONED_BRANCHES`` and, when the collector finalises one of those coroutines in
+    a frame without builtins (it then fails to warn: "Exception ignored in <coroutine ...> KeyError:
+    '__import__'"), that report too. Anything else reaches the previous hook unchanged."""
+    warnings.filterwarnings("ignore", message=ABANDONED_BRANCHES, category=RuntimeWarning)
+    previous = sys.unraisablehook
+    if getattr(previous, "saelab_quiet", False):
+        return
+
+    def hook(info: Any) -> None:
+        name = getattr(info.object, "__qualname__", "")
+        if inspect.iscoroutine(info.object) and re.match(ABANDONED_QUALNAMES, name):
+            return
+        previous(info)
+
+    hook.saelab_quiet = True  # type: ignore[attr-defined]
+    sys.unraisablehook = hook
 
 
 schema = build_schema(get_gateway_settings())

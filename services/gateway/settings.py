@@ -31,6 +31,16 @@ class GatewaySettings(BaseSettings):
     """Live-inference requests per client per minute (token bucket refill rate)."""
     inference_burst: Annotated[int, Field(ge=1)] = 20
     """Live-inference requests a client may send at once before the rate applies."""
+    max_body_bytes: Annotated[int, Field(ge=1024)] = 256 * 1024
+    """Largest request body (and websocket message) in bytes; larger is refused (413) before it is parsed."""
+    max_document_bytes: Annotated[int, Field(ge=1024)] = 32 * 1024
+    """Largest GraphQL document (``query``) in bytes (the web client's largest is ~1 kB)."""
+    max_tokens: Annotated[int, Field(ge=100)] = 2000
+    """Most GraphQL tokens (names, punctuation, values) in one document, counted before parsing."""
+    max_json_depth: Annotated[int, Field(ge=4, le=512)] = 32
+    """Deepest nesting of a JSON request body (variables, extensions)."""
+    document_cache_bytes: Annotated[int, Field(ge=0)] = 32 * 1024 * 1024
+    """Memory budget of the parsed + validated document cache (estimated from each document's size)."""
     request_timeout_s: Annotated[float, Field(gt=0)] = 30.0
     """An operation running longer than this is abandoned with code UNAVAILABLE."""
     fast_paths: bool = True

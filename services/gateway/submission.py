@@ -12,13 +12,15 @@ import re
 from typing import Any
 
 from services.gateway.errors import BadInput
-from shared.config import CollectConfig, ConfigError, StrictModel, validate_config
+from services.gateway.limits import check_unicode
+from shared.config import CollectConfig, ConfigError, EvaluateConfig, StrictModel, validate_config
 from shared.paths import PathRefused, data_roots, fence_model, hub_or_path
 from shared.settings import Settings
 
 SERVER_PATH_KEYS: dict[str, tuple[str, ...]] = {
     "collect": ("output",),
     "train": ("activations", "output"),
+    "evaluate": ("run",),
     "analyse": ("run",),
     "import.collect": ("output", "model", "gguf_file", "hook"),
 }
@@ -47,12 +49,23 @@ def validated(section: str, cls: type[StrictModel], value: Any) -> StrictModel:
         raise BadInput(message, field=".".join(head[:2]) if len(head) > 2 else section) from None
 
 
+def evaluate_choice(value: Any) -> bool | StrictModel:
+    """``evaluate``: true (default settings), false (no evaluation) or an object of EvaluateConfig keys."""
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        raise BadInput(
+            "evaluate: expected true, false or an object of config keys, got null", field="evaluate"
+        )
+    return validated("evaluate", EvaluateConfig, value)
+
+
 def submission_name(name: str | None) -> str:
     """The name with its whitespace collapsed; BAD_INPUT when too long."""
     text = " ".join((name or "").split())
     if len(text) > MAX_NAME_CHARS:
         raise BadInput(f"name: at most {MAX_NAME_CHARS} characters (got {len(text)})", field="name")
-    return text
+    return check_unicode(text, "name")
 
 
 def fenced_collect(collect: CollectConfig, settings: Settings) -> CollectConfig:

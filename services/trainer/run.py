@@ -31,8 +31,15 @@ CONFIG_FILE = "train_config.yaml"
 STATE_TENSORS, STATE_INFO = "state.safetensors", "state.json"
 KEEP_CHECKPOINTS = 2
 INIT_SAMPLE_TOKENS = 16_384
-_STEP_DIR = re.compile(r"^step-(\d+)$")
-_RESUMABLE_CHANGES = {"checkpoint_every", "log_every", "device", "cache_in_ram", "wandb_project"}
+STEP_DIR = re.compile(r"^step-(\d+)$")
+_RESUMABLE_CHANGES = {
+    "checkpoint_every",
+    "checkpoint_minutes",
+    "log_every",
+    "device",
+    "cache_in_ram",
+    "wandb_project",
+}
 
 
 def train(
@@ -45,9 +52,9 @@ def train(
     """Train (or resume) the run in ``cfg.output``; returns the run directory (final weights when finished)."""
     run_dir = Path(cfg.output)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_config(run_dir, cfg)
+    write_config(run_dir, cfg)
     device = resolve_device(cfg.device)
-    _configure_backends(cfg, device)
+    configure_backends(cfg, device)
     aset = ActivationSet.open(cfg.activations, require_complete=True)
     data = training_data(aset, cfg)
     batches = data.batches(cfg.batch_size, cfg.seed, cfg.shuffle_buffer_tokens)
@@ -59,7 +66,7 @@ def train(
         cfg,
         batches,
         device=device,
-        checkpoint=lambda t: _save_checkpoint(run_dir, t, batches, on_checkpoint),
+        checkpoint=lambda t: save_checkpoint(run_dir, t, batches, on_checkpoint),
         on_metrics=metrics,
         progress=progress,
         should_stop=should_stop,
@@ -71,7 +78,7 @@ def train(
     finally:
         metrics.close()
     if finished:
-        _save_checkpoint(run_dir, trainer, batches, on_checkpoint)
+        save_checkpoint(run_dir, trainer, batches, on_checkpoint)
         export(trainer, data, run_dir)
     return run_dir
 
@@ -104,13 +111,13 @@ def sae_config(cfg: TrainConfig, aset: ActivationSet) -> SAEConfig:
     )
 
 
-def _configure_backends(cfg: TrainConfig, device: torch.device) -> None:
+def configure_backends(cfg: TrainConfig, device: torch.device) -> None:
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
         torch.backends.cudnn.allow_tf32 = cfg.tf32
 
 
-def _write_config(run_dir: Path, cfg: TrainConfig) -> None:
+def write_config(run_dir: Path, cfg: TrainConfig) -> None:
     """Save train_config.yaml; resuming with settings that change the trajectory is an error naming them."""
     path = run_dir / CONFIG_FILE
     if path.is_file() and latest_checkpoint(run_dir) is not None:
@@ -180,12 +187,12 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
     found = [
         (int(m.group(1)), p)
         for p in root.iterdir()
-        if (m := _STEP_DIR.match(p.name)) and (p / STATE_INFO).is_file() and (p / STATE_TENSORS).is_file()
+        if (m := STEP_DIR.match(p.name)) and (p / STATE_INFO).is_file() and (p / STATE_TENSORS).is_file()
     ]
     return max(found)[1] if found else None
 
 
-def _save_checkpoint(
+def save_checkpoint(
     run_dir: Path, trainer: SAETrainer, batches: BatchIterator, on_checkpoint: Callable[[Path], None] | None
 ) -> Path:
     root = run_dir / CHECKPOINTS
@@ -208,7 +215,7 @@ def _save_checkpoint(
 
 
 def _prune(root: Path) -> None:
-    steps = sorted((int(m.group(1)), p) for p in root.iterdir() if (m := _STEP_DIR.match(p.name)))
+    steps = sorted((int(m.group(1)), p) for p in root.iterdir() if (m := STEP_DIR.match(p.name)))
     for _, old in steps[:-KEEP_CHECKPOINTS]:
         shutil.rmtree(old)
 

@@ -19,16 +19,17 @@ from typing import Any
 import yaml
 
 from services.trainer.celery_app import app
-from shared.config import EvaluateConfig, TrainConfig, validate_config
+from shared.config import EvaluateConfig, SweepConfig, TrainConfig, validate_config
 from shared.db.repositories.runs import get_run, mark_run_trained, set_run_eval
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
-from shared.jobs.contracts import EVALUATE, TRAIN
+from shared.jobs.contracts import EVALUATE, SWEEP, TRAIN
 from shared.jobs.errors import PermanentError
 from shared.jobs.lifecycle import JobContext
-from shared.jobs.pipelines import stage_identity
+from shared.jobs.pipelines import stage_identity, submit_member_followups, sweep_runs
 from shared.store import (
     dataset_prefix,
+    fetch_checkpoints,
     fetch_dataset,
     fetch_latest_checkpoint,
     fetch_run,
@@ -128,6 +129,65 @@ def run_train(ctx: JobContext) -> str:
     return f"trained {steps} steps"
 
 
+def run_sweep(ctx: JobContext) -> str:
+    """Body of ``saelab.sweep``: train every member on one batch stream (each run's checkpoints, metrics and
+    weights stored as its own run's), then queue each run's evaluate/analyse pipeline as a child of this job."""
+    dataset_id = ctx.payload.dataset_id
+    store = get_store(ctx.settings)
+    runs = sweep_runs(dataset_id, ctx.config)
+    with session_scope() as s:
+        ready = all(get_run(s, r).status == "ready" for r in runs.values())
+    if ready and all(store.has_dir(run_prefix(r)) for r in runs.values()):
+        message = "skipped: every run of the sweep is already trained"
+    else:
+        message = _train_sweep(ctx, dataset_id, runs, store)
+        if message == "stopped":
+            return message
+    submit_member_followups(ctx.config, runs, ctx.job_id, ctx.settings)
+    return message
+
+
+def _train_sweep(ctx: JobContext, dataset_id: str, runs: dict[str, str], store: Any) -> str:
+    ctx.stage("download", "fetching the activation set")
+    dataset_dir = fetch_dataset(store, dataset_id)
+    run_dirs = {name: store.workdir(run_prefix(run_id)) for name, run_id in runs.items()}
+    steps = {name: fetch_checkpoints(store, runs[name], d) for name, d in run_dirs.items()}
+    sweep = validate_config(
+        SweepConfig,
+        ctx.config | {"activations": str(dataset_dir)},
+        source=f"pipeline {ctx.pipeline_id} sweep stage",
+    )
+    common = set.intersection(*(set(s) for s in steps.values()))
+    ctx.stage(
+        "train",
+        f"resuming {len(runs)} SAEs at step {max(common)}" if common else f"training {len(runs)} SAEs",
+    )
+    sinks = {name: ctx.metrics_sink(run_id) for name, run_id in runs.items()}
+    from services.trainer.sweep import train_sweep
+
+    result = train_sweep(
+        sweep,
+        progress=ctx.progress,
+        on_metrics=lambda name, row: sinks[name](row),
+        should_stop=ctx.should_stop,
+        on_checkpoint=lambda name, ckpt: upload_checkpoint(store, runs[name], ckpt),
+        run_dirs=run_dirs,
+    )
+    if not result.finished or ctx.should_stop():
+        return "stopped"
+    ctx.stage("upload", "uploading the trained SAEs")
+    for name, run_id in runs.items():
+        run_dir = run_dirs[name]
+        if not (run_dir / "sae.safetensors").is_file():
+            raise PermanentError(f"sweep member {name} (run {run_id}) ended without writing sae.safetensors")
+        relative_activations_path(run_dir, dataset_id)
+        publish_run(store, run_id, run_dir)
+        with session_scope() as s:
+            mark_run_trained(s, run_id, trained_steps(run_dir))
+    resumed = f" (resumed at step {max(common)})" if common else ""
+    return f"trained {len(runs)} SAEs for {result.steps} steps on one batch stream{resumed}"
+
+
 def run_evaluate(ctx: JobContext) -> str:
     """Body of ``saelab.evaluate``."""
     run_id = ctx.payload.run_id
@@ -169,6 +229,12 @@ def _headline(result: dict[str, Any]) -> dict[str, float]:
 def train_task(self, payload: dict) -> str:  # noqa: ANN001 - Celery's bound task
     """Celery entry: one delivery of ``saelab.train``."""
     return run_delivery(self, TRAIN, payload, run_train)
+
+
+@app.task(name=SWEEP, bind=True)
+def sweep_task(self, payload: dict) -> str:  # noqa: ANN001 - Celery's bound task
+    """Celery entry: one delivery of ``saelab.sweep``."""
+    return run_delivery(self, SWEEP, payload, run_sweep)
 
 
 @app.task(name=EVALUATE, bind=True)

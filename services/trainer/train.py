@@ -143,17 +143,19 @@ class SAETrainer:
         self.sum_x = torch.zeros(sae.cfg.d_in, dtype=torch.float64, device=self.device)
         self.last_metrics: dict[str, Any] = {}
         self._clock = time.perf_counter()
+        self._last_checkpoint = time.monotonic()
 
     # ---------------------------------------------------------------------------------------------- setup
 
     @torch.no_grad()
-    def initialise(self, sample: Tensor) -> None:
+    def initialise(self, sample: Tensor, median: Tensor | None = None) -> None:
         """Fresh run: start the encoder small, estimate the input scale, b_dec = geometric median of the sample.
 
         The SAE starts with unit-norm decoder rows and W_enc = W_dec^T; at that scale thousands of ReLU features
         fire at once and the first reconstructions are several times the input. So the encoder starts at
         INIT_SCALE x W_dec^T (with a unit-norm decoder), or, when the decoder is not constrained (L1 scaled by
         decoder norm), both start at INIT_SCALE (Anthropic's April 2024 recipe, SAELens's decoder_init_norm).
+        ``median``: the geometric median of the scaled sample when already computed (a sweep's members share it).
         """
         sae = self.sae
         if self.constrain_decoder:
@@ -163,7 +165,9 @@ class SAETrainer:
             sae.W_enc.copy_(sae.W_dec.T)
         if self.cfg.normalise_activations == "expected_norm":
             self.input_scale = estimate_input_scale(sample)
-        self.sae.b_dec.copy_(geometric_median(sample.float() * self.input_scale).to(self.device))
+        if median is None:
+            median = geometric_median(sample.float() * self.input_scale)
+        self.sae.b_dec.copy_(median.to(self.device))
         self.sae.init_training(self._loss_settings())
         log.info("input scale %.4g, |b_dec| %.4g", self.input_scale, float(self.sae.b_dec.norm()))
 
@@ -172,17 +176,27 @@ class SAETrainer:
     def fit(self) -> bool:
         """Train until ``n_steps`` (True) or until ``should_stop`` says so (False, after a checkpoint)."""
         self._clock = time.perf_counter()
+        self._last_checkpoint = time.monotonic()
         while self.step < self.cfg.n_steps:
             if self.should_stop is not None and self.should_stop():
                 self._checkpoint()
                 return False
-            x, out = self._train_step(next(self.batches))
-            self._track(x, out)
-            self._maybe_resample()
-            self._maybe_log()
-            self._maybe_checkpoint()
-            report(self.progress, self.step, self.cfg.n_steps, self._progress_message())
+            self.train_on(next(self.batches))
         return True
+
+    def train_on(self, batch: Tensor) -> None:
+        """One step on ``batch`` with its bookkeeping (tracking, resampling, metrics, checkpoint, progress); a
+        sweep (``services.trainer.sweep``) calls it on every member with the same batch."""
+        x, out = self._train_step(batch)
+        self._track(x, out)
+        self._maybe_resample()
+        self._maybe_log()
+        self._maybe_checkpoint()
+        report(self.progress, self.step, self.cfg.n_steps, self._progress_message())
+
+    def start_clock(self) -> None:
+        """Start the throughput clock of the first metrics window (``fit`` does it itself)."""
+        self._clock = time.perf_counter()
 
     def _train_step(self, batch: Tensor) -> tuple[Tensor, LossOutput]:
         x = batch.to(self.device, non_blocking=True) * self.input_scale
@@ -312,11 +326,18 @@ class SAETrainer:
     # ---------------------------------------------------------------------------------------------- state
 
     def _maybe_checkpoint(self) -> None:
-        every = self.cfg.checkpoint_every
-        if every and self.step % every == 0 and self.step < self.cfg.n_steps:
+        """Checkpoint every ``checkpoint_steps`` steps, or once ``checkpoint_minutes`` passed since the last one."""
+        if self.step >= self.cfg.n_steps:
+            return  # the final checkpoint is written by the caller, after the loop
+        every = self.cfg.checkpoint_steps
+        minutes = self.cfg.checkpoint_minutes
+        due_by_steps = bool(every) and self.step % every == 0
+        due_by_time = bool(minutes) and time.monotonic() - self._last_checkpoint >= 60 * minutes
+        if due_by_steps or due_by_time:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
+        self._last_checkpoint = time.monotonic()
         if self.checkpoint_fn is not None:
             self.checkpoint_fn(self)
 

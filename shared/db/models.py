@@ -87,6 +87,7 @@ class JobKind(str, enum.Enum):
     evaluate = "evaluate"
     analyse = "analyse"
     import_sae = "import"
+    sweep = "sweep"
 
 
 class ArtifactStatus(str, enum.Enum):
@@ -257,6 +258,8 @@ class Feature(Base):
     label_score: Mapped[float | None] = mapped_column(Float, default=None)
     grade: Mapped[str | None] = mapped_column(String(8), default=None)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    map_x: Mapped[float | None] = mapped_column(Float, default=None)
+    map_y: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class FeatureExample(Base):
@@ -331,6 +334,30 @@ class FeatureLabel(Base):
     score: Mapped[float | None] = mapped_column(Float, default=None)
     grade: Mapped[str | None] = mapped_column(String(8), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FeatureExplanation(Base):
+    """One explanation of a feature: its text, the method and model that made it, its named scores and sample.
+
+    ``author`` is ``analyser`` for rows an analysis writes (replaced when the run is re-analysed) or the user who
+    wrote it (kept across re-analysis). ``scores`` is a list of ``shared.explanations.Score`` dicts."""
+
+    __tablename__ = "feature_explanations"
+    __table_args__ = (Index("ix_feature_explanations_lookup", "run_id", "feature_index", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    feature_index: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    method: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(200), default=None)
+    author: Mapped[str] = mapped_column(String(64))
+    scores: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    sample_size: Mapped[int | None] = mapped_column(Integer, default=None)
+    sample_unit: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class TokenFeatureRow(Base):

@@ -23,6 +23,7 @@ TRAIN = "saelab.train"
 EVALUATE = "saelab.evaluate"
 ANALYSE = "saelab.analyse"
 IMPORT = "saelab.import"
+SWEEP = "saelab.sweep"
 
 QUEUES: dict[str, str] = {
     COLLECT: "collector",
@@ -30,6 +31,7 @@ QUEUES: dict[str, str] = {
     EVALUATE: "trainer",
     ANALYSE: "analyser",
     IMPORT: "collector",
+    SWEEP: "trainer",
 }
 """Task name -> Celery queue (the trainer queue is the GPU queue; an import reads files, like a collection)."""
 
@@ -39,6 +41,7 @@ KIND_TASKS: dict[str, str] = {
     "evaluate": EVALUATE,
     "analyse": ANALYSE,
     "import": IMPORT,
+    "sweep": SWEEP,
 }
 """Job kind (``jobs.kind``) -> task name."""
 
@@ -87,12 +90,20 @@ class ImportPayload(TaskPayload):
     """The ``runs`` row the SAE becomes."""
 
 
+class SweepPayload(TaskPayload):
+    """Train every SAE of a sweep on one dataset (each member's run row exists; see ``pipelines.sweep_runs``)."""
+
+    dataset_id: str
+    """The ``datasets`` row; the sweep config comes from the job's pipeline stage."""
+
+
 PAYLOADS: dict[str, type[TaskPayload]] = {
     COLLECT: CollectPayload,
     TRAIN: TrainPayload,
     EVALUATE: EvaluatePayload,
     ANALYSE: AnalysePayload,
     IMPORT: ImportPayload,
+    SWEEP: SweepPayload,
 }
 
 

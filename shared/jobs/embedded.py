@@ -29,6 +29,7 @@ from shared.jobs.contracts import (
     COLLECT,
     EVALUATE,
     IMPORT,
+    SWEEP,
     TRAIN,
     TaskPayload,
     set_local_dispatcher,
@@ -45,6 +46,7 @@ TASK_BODIES: dict[str, tuple[str, str]] = {
     COLLECT: ("services.collector.tasks", "run_collect"),
     TRAIN: ("services.trainer.tasks", "run_train"),
     EVALUATE: ("services.trainer.tasks", "run_evaluate"),
+    SWEEP: ("services.trainer.tasks", "run_sweep"),
     ANALYSE: ("services.analyser.tasks", "run_analyse"),
     IMPORT: ("services.collector.import_task", "run_import"),
 }
@@ -237,7 +239,10 @@ submit_evaluation = _with_worker(pipelines.submit_evaluation)
 """Evaluate an existing trained run."""
 submit_import = _with_worker(pipelines.submit_import)
 """Import an SAE, collect activations for its model and hook, evaluate and analyse it."""
+submit_sweep = _with_worker(pipelines.submit_sweep)
+"""Train the SAEs of a sweep in one job (then evaluate / analyse each run in a child pipeline)."""
 wait_for_pipeline = pipelines.wait_for_pipeline
+wait_for_sweep = pipelines.wait_for_sweep
 
 
 def cancel_job(job_id: str) -> Job:
@@ -262,6 +267,8 @@ __all__: list[str] = [
     "submit_evaluation",
     "submit_import",
     "submit_pipeline",
+    "submit_sweep",
     "submit_training",
     "wait_for_pipeline",
+    "wait_for_sweep",
 ]

@@ -225,7 +225,7 @@ def payload_for(job: Job) -> TaskPayload:
     """The task payload that executes ``job``."""
     name = KIND_TASKS[job.kind]
     fields: dict[str, Any] = {"job_id": job.id}
-    if job.kind == "collect":
+    if job.kind in ("collect", "sweep"):
         fields["dataset_id"] = job.dataset_id
     else:
         fields["run_id"] = job.run_id

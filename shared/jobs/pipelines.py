@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from shared.config import (
     AnalyseConfig,
@@ -23,13 +27,14 @@ from shared.config import (
     EvaluateConfig,
     ImportConfig,
     StrictModel,
+    SweepConfig,
     TrainConfig,
     validate_config,
 )
-from shared.db.models import Job, JobStatus
+from shared.db.models import Dataset, Job, JobStatus, Run
 from shared.db.repositories.datasets import get_dataset, get_or_create_dataset
-from shared.db.repositories.jobs import create_job, request_cancel
-from shared.db.repositories.pipelines import create_pipeline, get_pipeline, pipeline_jobs
+from shared.db.repositories.jobs import child_jobs, create_job, request_cancel
+from shared.db.repositories.pipelines import active_pipeline, create_pipeline, get_pipeline, pipeline_jobs
 from shared.db.repositories.runs import get_or_create_run, get_run
 from shared.db.session import session_scope
 from shared.jobs.lifecycle import dispatch_job, publish_row
@@ -47,7 +52,17 @@ CONFIG_CLASSES: dict[str, type[StrictModel]] = {
 LOCAL_KEYS: dict[str, frozenset[str]] = {
     "import": frozenset(),
     "collect": frozenset({"output", "device", "batch_size", "compression"}),
-    "train": frozenset({"activations", "output", "device", "checkpoint_every", "log_every", "cache_in_ram"}),
+    "train": frozenset(
+        {
+            "activations",
+            "output",
+            "device",
+            "checkpoint_every",
+            "checkpoint_minutes",
+            "log_every",
+            "cache_in_ram",
+        }
+    ),
     "evaluate": frozenset({"run", "device", "batch_size"}),
     "analyse": frozenset({"run", "device", "batch_tokens"}),
 }
@@ -111,15 +126,48 @@ def _stages(configs: dict[str, StrictModel]) -> list[dict[str, Any]]:
     ]
 
 
+_SUBMIT_LOCK = threading.Lock()
+"""Serialises check-then-create of pipelines in this process (SQLite has no row locks; PostgreSQL also locks the
+run or dataset row, so gateway replicas serialise too)."""
+
+
 def _start(
-    stages: list[dict[str, Any]], dataset_id: str | None, run_id: str | None, settings: Settings | None
+    stages: list[dict[str, Any]],
+    dataset_id: str | None,
+    run_id: str | None,
+    settings: Settings | None,
+    parent_id: str | None = None,
 ) -> Submission:
-    with session_scope() as s:
+    """Create the pipeline and its first job and enqueue it; or, when the very same pipeline is still queued or
+    running, return that one (an idempotent submission: the same pipeline submitted twice at once runs once)."""
+    kinds = tuple(st["kind"] for st in stages)
+    with _SUBMIT_LOCK, session_scope() as s:
+        _lock_target(s, dataset_id, run_id)
+        active = active_pipeline(s, stages, dataset_id, run_id)
+        if active is not None:
+            pipeline, current = active
+            return Submission(pipeline.id, dataset_id, run_id, current.id, kinds)
         pipeline = create_pipeline(s, stages, dataset_id, run_id)
-        job = create_job(s, stages[0]["kind"], pipeline_id=pipeline.id, dataset_id=dataset_id, run_id=run_id)
-        submission = Submission(pipeline.id, dataset_id, run_id, job.id, tuple(st["kind"] for st in stages))
+        job = create_job(
+            s,
+            stages[0]["kind"],
+            pipeline_id=pipeline.id,
+            parent_id=parent_id,
+            dataset_id=dataset_id,
+            run_id=run_id,
+        )
+        submission = Submission(pipeline.id, dataset_id, run_id, job.id, kinds)
     dispatch_job(job, settings)
     return submission
+
+
+def _lock_target(session: Session, dataset_id: str | None, run_id: str | None) -> None:
+    """``SELECT ... FOR UPDATE`` the run (else the dataset) row: concurrent submissions over it queue up here
+    (PostgreSQL; SQLite ignores it and relies on ``_SUBMIT_LOCK`` and its single writer)."""
+    if run_id is not None:
+        session.execute(select(Run.id).where(Run.id == run_id).with_for_update())
+    elif dataset_id is not None:
+        session.execute(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update())
 
 
 def submit_pipeline(
@@ -232,6 +280,82 @@ def submit_import(
     return _start(stages, dataset_id, run_id, settings)
 
 
+def sweep_config(data: ConfigLike) -> SweepConfig:
+    """A sweep config validated strictly (errors name ``saes.<i>.<key>``)."""
+    if isinstance(data, SweepConfig):
+        return data
+    if isinstance(data, StrictModel):
+        raise TypeError(f"sweep config: expected SweepConfig, got {type(data).__name__}")
+    return validate_config(SweepConfig, data, source="sweep config")
+
+
+def sweep_runs(dataset_id: str, sweep: ConfigLike) -> dict[str, str]:
+    """Member name -> run id of a sweep on a dataset (content-addressed like a single run: a member trained in a
+    sweep is the run its own train config gives)."""
+    return {name: run_id_for(dataset_id, cfg) for name, cfg in sweep_config(sweep).members()}
+
+
+def submit_sweep(
+    sweep: ConfigLike,
+    *,
+    dataset_id: str | None = None,
+    collect: ConfigLike | None = None,
+    settings: Settings | None = None,
+) -> Submission:
+    """Train every SAE of ``sweep`` in one job on an existing dataset, or after collecting ``collect``; then each
+    member's run is evaluated and analysed by its own child pipeline (``sweep.evaluate`` / ``sweep.analyse``).
+    One run row per member, named ``<sweep name>/<member>``."""
+    cfg = sweep_config(sweep)
+    if (dataset_id is None) == (collect is None):
+        raise ValueError("submit_sweep: give exactly one of dataset_id (an existing dataset) and collect")
+    stages: list[dict[str, Any]] = []
+    collect_dump: dict[str, Any] | None = None
+    if collect is not None:
+        collect_cfg = _validated("collect", collect)
+        if isinstance(collect_cfg, CollectConfig) and not isinstance(collect_cfg.hook, str):
+            raise ConfigError(MULTI_HOOK_REFUSED)
+        dataset_id = dataset_id_for(collect_cfg)
+        collect_dump = collect_cfg.model_dump(mode="json")
+        stages.append({"kind": "collect", "config": collect_dump})
+    assert dataset_id is not None
+    runs = sweep_runs(dataset_id, cfg)
+    repeated = sorted({r for r in runs.values() if list(runs.values()).count(r) > 1})
+    if repeated:
+        same = [n for n, r in runs.items() if r in repeated]
+        raise ConfigError(f"sweep config: saes: {', '.join(same)} have the same training config")
+    stages.append({"kind": "sweep", "config": cfg.model_dump(mode="json")})
+    with session_scope() as s:
+        if collect_dump is not None:
+            get_or_create_dataset(s, dataset_id, collect_dump, name=cfg.name)
+        else:
+            get_dataset(s, dataset_id)
+        for (name, member), run_id in zip(cfg.members(), runs.values(), strict=True):
+            get_or_create_run(
+                s, run_id, dataset_id, member.model_dump(mode="json"), name=f"{cfg.name}/{name}"
+            )
+    return _start(stages, dataset_id, None, settings)
+
+
+def submit_member_followups(
+    sweep: ConfigLike, run_ids: dict[str, str], parent_id: str, settings: Settings | None = None
+) -> list[Submission]:
+    """Evaluate (then analyse) each member's run in its own pipeline, child of the sweep job ``parent_id``."""
+    cfg = sweep_config(sweep)
+    configs: dict[str, StrictModel] = {}
+    if cfg.evaluate is not None:
+        configs["evaluate"] = cfg.evaluate
+    if cfg.analyse is not None:
+        configs["analyse"] = cfg.analyse
+    if not configs:
+        return []
+    out = []
+    for run_id in run_ids.values():
+        with session_scope() as s:
+            dataset_id = get_run(s, run_id).dataset_id
+        out.append(_start(_stages(configs), dataset_id, run_id, settings, parent_id=parent_id))
+    return out
+
+
 def submit_evaluation(
     run_id: str, evaluate: ConfigLike | None = None, settings: Settings | None = None
 ) -> Submission:
@@ -284,6 +408,23 @@ def pipeline_done(pipeline_id: str) -> tuple[bool, list[Job]]:
         return True, jobs
     finished = len(jobs) == n_stages and all(j.status == JobStatus.succeeded.value for j in jobs)
     return finished, jobs
+
+
+def child_pipelines(job_id: str) -> list[str]:
+    """Ids of the pipelines a job started (a sweep: one evaluate/analyse pipeline per member)."""
+    with session_scope() as s:
+        return [j.pipeline_id for j in child_jobs(s, job_id) if j.pipeline_id is not None]
+
+
+def wait_for_sweep(pipeline_id: str, timeout: float = 3600.0, poll: float = 0.5) -> list[Job]:
+    """Block until a sweep pipeline and the per-run pipelines its sweep job started have finished; all their jobs
+    (the sweep pipeline's first). Raises TimeoutError like ``wait_for_pipeline``."""
+    deadline = time.monotonic() + timeout
+    jobs = wait_for_pipeline(pipeline_id, timeout, poll)
+    sweep = [j for j in jobs if j.kind == "sweep" and j.status == JobStatus.succeeded.value]
+    for child in child_pipelines(sweep[0].id) if sweep else []:
+        jobs += wait_for_pipeline(child, max(deadline - time.monotonic(), 0.0), poll)
+    return jobs
 
 
 def wait_for_pipeline(pipeline_id: str, timeout: float = 3600.0, poll: float = 0.5) -> list[Job]:

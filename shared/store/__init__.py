@@ -38,12 +38,14 @@ from shared.store.base import (
     results_prefix,
     run_prefix,
     sha256_file,
+    verify_file,
 )
 from shared.store.local import LocalStore
 from shared.store.s3 import S3Store
 from shared.store.transfer import (
     RUN_EXCLUDE,
     checkpoint_step,
+    fetch_checkpoints,
     fetch_dataset,
     fetch_latest_checkpoint,
     fetch_run,
@@ -67,6 +69,7 @@ __all__ = [
     "checkpoints_prefix",
     "dataset_prefix",
     "fetch_dataset",
+    "fetch_checkpoints",
     "fetch_latest_checkpoint",
     "fetch_run",
     "get_store",
@@ -74,6 +77,7 @@ __all__ = [
     "results_prefix",
     "run_prefix",
     "sha256_file",
+    "verify_file",
     "upload_checkpoint",
 ]
 

@@ -80,6 +80,17 @@ def check_key(key: str) -> str:
 # --------------------------------------------------------------------------------------------------------------
 
 
+def verify_file(store: ArtifactStore, key: str, path: Path) -> Path:
+    """``path`` (a local copy of ``key``, or the object itself in a local store) when its sha256 matches the one
+    recorded for ``key``; ArtifactNotFound when nothing is recorded, ChecksumMismatch naming the key otherwise."""
+    info = store.stat(key)
+    if info is None or not path.is_file():
+        raise ArtifactNotFound(f"{store.uri(key)}: not in the store")
+    if info.sha256 is not None and sha256_file(path) != info.sha256:
+        raise ChecksumMismatch(f"{store.uri(key)}: content does not match its recorded sha256 (corrupted)")
+    return path
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's content."""
     digest = hashlib.sha256()

@@ -48,6 +48,16 @@ def fetch_latest_checkpoint(store: ArtifactStore, run_id: str, run_dir: Path) ->
     return step
 
 
+def fetch_checkpoints(store: ArtifactStore, run_id: str, run_dir: Path) -> list[int]:
+    """Download every stored checkpoint of a run into ``run_dir/checkpoints`` (a sweep resumes from the newest step
+    all its members have); their steps, ascending."""
+    prefix = checkpoints_prefix(run_id)
+    steps = {step: name for name in store.subdirs(prefix) if (step := checkpoint_step(name)) is not None}
+    for name in steps.values():
+        store.get_dir(f"{prefix}/{name}", Path(run_dir) / "checkpoints" / name)
+    return sorted(steps)
+
+
 def upload_checkpoint(store: ArtifactStore, run_id: str, ckpt_dir: Path) -> None:
     """Upload one checkpoint directory, then drop stored checkpoints the trainer no longer keeps locally."""
     ckpt_dir = Path(ckpt_dir)

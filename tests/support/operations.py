@@ -32,3 +32,21 @@ ANALYSE_PROMPT = """query AnalysePrompt($runId: ID!, $text: String!, $topK: Int!
     tokens { position token l0 maxActivation features { index label activation } }
   }
 }"""
+
+STEER = """query Steer($runId: ID!, $prompt: String!, $interventions: [InterventionInput!]!, $maxNewTokens: Int!,
+  $temperature: Float!, $seed: Int!) {
+  steer(runId: $runId, prompt: $prompt, interventions: $interventions, maxNewTokens: $maxNewTokens,
+    temperature: $temperature, seed: $seed) {
+    promptTokens baselineText steeredText
+    steps { position kl changed baseline { token probability } steered { token probability }
+      baselineTop { token probability } steeredTop { token probability } }
+  }
+}"""
+
+ATTRIBUTE = """query Attribute($runId: ID!, $prompt: String!, $target: String, $position: Int) {
+  attribute(runId: $runId, prompt: $prompt, target: $target, position: $position) {
+    position target logit probability
+    tokens { position token positive { index label activation attribution } negative { index label activation attribution } }
+    check { position predictedChange actualChange agrees feature { index label activation attribution } }
+  }
+}"""

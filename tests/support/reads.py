@@ -148,6 +148,8 @@ def feature_record(session: Session, run_id: str, index: int) -> FeatureRecord |
         label_description=row.label_description,
         label_score=row.label_score,
         grade=row.grade,  # type: ignore[arg-type]
+        map_x=row.map_x,
+        map_y=row.map_y,
     )
 
 

@@ -219,6 +219,13 @@ const root = {
   datasets: () => [{ id: "ds-tiny", name: "tiny", model: "tiny-gpt2", hook: "blocks.1.hook_resid_pre", corpus: "tinystories", contextLength: 32, dIn: 64, nContexts: 100, nTokens: 3200, complete: true, config: {}, createdAt: "2025-01-01T00:00:00Z" }],
   jobs: ({ status, kind, first = 50 }) => [...jobs.values()].filter((j) => (!status || j.status === status) && (!kind || j.kind === kind)).reverse().slice(0, first).map(jobView),
   job: ({ id }) => (jobs.has(id) ? jobView(jobs.get(id)) : null),
+  // every mock run on the one mock dataset, with its eval card as the Pareto point (no sweeps in the mock)
+  compareRuns: ({ runIds }) => ({
+    datasetId: "ds-tiny",
+    points: [...runs.values()]
+      .filter((r) => !runIds || runIds.includes(r.id))
+      .map((r) => ({ runId: r.id, name: r.name, architecture: r.architecture, dSae: r.dSae, k: r.config?.k ?? null, sparsityCoefficient: r.config?.l1_coefficient ?? null, l0: r.eval?.l0 ?? null, explainedVariance: r.eval?.explainedVariance ?? null, ceLossRecovered: r.eval?.ceLossRecovered ?? null, deadFraction: r.eval?.deadFraction ?? null, denseFraction: r.eval?.denseFraction ?? null, evalTokens: 2048, evaluated: !!r.eval, onEvFront: true, onCeFront: true, run: runView(r) })),
+  }),
   features: featuresQuery,
   feature: ({ runId, index }) => {
     runOr404(runId);
@@ -234,6 +241,31 @@ const root = {
       acts.sort((a, b) => b.activation - a.activation);
       return { position, token, l0: acts.length, maxActivation: acts[0]?.activation ?? 0, features: acts.slice(0, topK) };
     }) };
+  },
+  // steering and attribution: fake but shaped like the gateway's answers (a steered side differs on odd steps)
+  steer: ({ runId, prompt, interventions, maxNewTokens = 16 }) => {
+    runOr404(runId);
+    const words = [" the", " cat", " sat", " on", " a", " mat"];
+    const top = (t) => [{ token: t, probability: 0.6 }, { token: " and", probability: 0.2 }];
+    const steps = Array.from({ length: maxNewTokens }, (_, i) => {
+      const base = words[i % words.length];
+      const steered = interventions.length && i % 2 ? ` f${interventions[0].feature}` : base;
+      return { position: tokensOf(prompt).length + i, kl: steered === base ? 0 : 0.8, changed: steered !== base,
+        baseline: { token: base, probability: 0.6 }, steered: { token: steered, probability: 0.6 },
+        baselineTop: top(base), steeredTop: top(steered) };
+    });
+    return { runId, promptTokens: tokensOf(prompt), baselineText: steps.map((s) => s.baseline.token).join(""),
+      steeredText: steps.map((s) => s.steered.token).join(""), steps };
+  },
+  attribute: ({ runId, prompt, target }) => {
+    runOr404(runId);
+    const toks = tokensOf(prompt);
+    const f = features[0];
+    const score = (sign, p) => ({ index: f.index, label: f.label, activation: 1 + p, attribution: sign * (1 + p) / 10 });
+    return { runId, position: toks.length - 1, target: target ?? " the", targetId: 0, logit: 2, probability: 0.3,
+      tokens: toks.map((token, position) => ({ position, token, positive: [score(1, position)], negative: [score(-1, 0)] })),
+      check: { position: toks.length - 1, predictedChange: -0.1 * toks.length, actualChange: -0.08 * toks.length, agrees: true,
+        feature: score(1, toks.length - 1) } };
   },
   featureActivations: ({ runId, index, text }) => {
     runOr404(runId);

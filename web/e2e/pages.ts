@@ -59,15 +59,18 @@ export function targets(ids: Ids): Target[] {
     { name: "explorer", path: `/?run=${run}`, ready: (p) => expect(p.getByTestId("feature-row").first()).toBeVisible(), title: /^Explorer · / },
     { name: "feature", path: `/runs/${run}/features/${ids.feature}`, ready: (p) => expect(p.getByTestId("feature-page")).toBeVisible(), title: new RegExp(`^#${ids.feature}\\b`) },
     { name: "feature-not-found", path: `/runs/${run}/features/${ids.dSae + 5}`, ready: (p) => expect(p.getByTestId("feature-range")).toBeVisible(), title: new RegExp(`^#${ids.dSae + 5}`) },
+    { name: "map", path: `/runs/${run}/map`, ready: (p) => expect(p.getByTestId("feature-map")).toBeVisible(), title: /^Dictionary map/ },
     { name: "run", path: `/runs/${run}`, ready: (p) => expect(p.getByTestId("training-curves")).toBeVisible(), title: /run summary/ },
     {
       name: "prompt",
       path: `/prompt?run=${run}&text=${enc(PROMPT)}&tok=8`,
-      ready: (p) => expect(p.getByTestId("token-features")).toBeVisible(),
+      // the first analysePrompt of a fresh gateway loads the LM (20-40 s on a loaded 2-core machine)
+      ready: (p) => expect(p.getByTestId("token-features")).toBeVisible({ timeout: 60_000 }),
       title: /^Prompt “Once upon/,
     },
     { name: "search", path: `/search?run=${run}&q=the`, ready: (p) => expect(p.getByTestId("search-results").or(p.getByTestId("empty-state"))).toBeVisible(), title: /^Search “the”/ },
     { name: "jobs", path: "/jobs", ready: (p) => expect(p.getByTestId("job-list")).toBeVisible(), title: /^Jobs — saelab$/ },
+    { name: "compare", path: `/compare?runs=${run}`, ready: (p) => expect(p.getByTestId("compare-row").first()).toBeVisible(), title: /^Compare runs/ },
     { name: "bookmarks", path: "/bookmarks", ready: (p) => expect(p.getByTestId("bookmarks-page")).toBeVisible(), title: /^Bookmarks/ },
     { name: "not-found", path: "/no/such/page", ready: (p) => expect(p.getByText("Page not found")).toBeVisible(), title: /^Page not found/ },
   ];

@@ -30,9 +30,16 @@ CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "simila
 """Root fields whose results depend only on analysis results (and labels)."""
 
 
+MAX_CACHEABLE_QUERY_CHARS = 8192
+"""Longest query text whose answer may be cached (the web client's queries are ~1 kB)."""
+
+
 @lru_cache(maxsize=512)
 def cacheable_query(query: str, operation_name: str | None) -> bool:
-    """True when the (single) operation is a query and every root field is in ``CACHEABLE``."""
+    """True when the (single) operation is a query and every root field is in ``CACHEABLE`` (documents longer
+    than ``MAX_CACHEABLE_QUERY_CHARS`` never are: this memo stays small)."""
+    if len(query) > MAX_CACHEABLE_QUERY_CHARS:
+        return False
     try:
         document = parse(query)
     except GraphQLError:

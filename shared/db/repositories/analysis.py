@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from shared.db.models import (
     Feature,
     FeatureExample,
+    FeatureExplanation,
     FeatureLabel,
     FeatureLogit,
     FeatureNeighbour,
@@ -23,6 +24,7 @@ from shared.db.models import (
     utcnow,
 )
 from shared.db.repositories.common import batched, insert_all
+from shared.db.repositories.explanations import analyser_rows, delete_analyser_explanations
 from shared.db.repositories.labels import reapply_human_labels
 from shared.db.repositories.runs import get_run
 from shared.features import ExampleRecord, FeatureRecord, RunSummary, TokenIndexRecord
@@ -77,6 +79,8 @@ def _feature_row(run_id: str, rec: FeatureRecord, snippets: list[str]) -> dict[s
         "label_score": rec.label_score,
         "grade": rec.grade,
         "search_text": _search_text(rec, snippets),
+        "map_x": rec.map_x,
+        "map_y": rec.map_y,
     }
 
 
@@ -110,10 +114,11 @@ def _child_rows(run_id: str, rec: FeatureRecord) -> tuple[list[dict[str, Any]], 
 
 
 def delete_run_analysis(session: Session, run_id: str) -> None:
-    """Remove a run's analysis rows (human labels are kept in the label history)."""
+    """Remove a run's analysis rows (human labels and users' explanations are kept)."""
     for model in (FeatureExample, FeatureNeighbour, FeatureLogit, TokenFeatureRow, Feature):
         session.execute(delete(model).where(model.run_id == run_id))
     session.execute(delete(FeatureLabel).where(FeatureLabel.run_id == run_id, FeatureLabel.source != "human"))
+    delete_analyser_explanations(session, run_id)
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,13 @@ def replace_run_analysis(
             for r in batch
             if r.label is not None and r.label_source != "human"
         ]
-        for model, rows in ((FeatureNeighbour, neighbours), (FeatureLogit, logits), (FeatureLabel, labels)):
+        explained = analyser_rows(run_id, batch)
+        for model, rows in (
+            (FeatureNeighbour, neighbours),
+            (FeatureLogit, logits),
+            (FeatureLabel, labels),
+            (FeatureExplanation, explained),
+        ):
             if rows:
                 session.execute(insert(model), rows)
         n_features += len(batch)

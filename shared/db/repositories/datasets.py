@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Dataset, utcnow
@@ -31,8 +32,13 @@ def get_or_create_dataset(
             hook=str(config.get("hook", "")),
             store_prefix=f"datasets/{dataset_id}",
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # a concurrent submission may insert the same id first
+                session.add(row)
+        except IntegrityError:
+            row = session.get(Dataset, dataset_id)
+            if row is None:
+                raise
     return row
 
 

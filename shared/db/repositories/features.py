@@ -329,3 +329,31 @@ def logits_by_key(session: Session, keys: Sequence[FeatureKey]) -> list[dict[str
     """Per feature: ``{"top": [...], "bottom": [...]}`` logit-lens tokens by rank."""
     rows = keyed(session, _LOGITS_BY_KEY, keys)
     return _grouped(rows, keys, ("top", "bottom"), lambda _kind, *f: LogitRow(*f))
+
+
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    """A feature's place on the run's 2-D dictionary map, with what the map colours it by."""
+
+    index: int
+    x: float
+    y: float
+    density: float
+    dead: bool
+    dense: bool
+    label: str | None
+
+
+def feature_map(session: Session, run_id: str) -> list[MapPoint]:
+    """Every mapped feature of ``run_id`` (an analysis with the map off gives none), by index."""
+    f = m.Feature
+    rows = session.execute(
+        select(f.feature_index, f.map_x, f.map_y, f.density, f.dead, f.dense, f.label)
+        .where(f.run_id == run_id, f.map_x.is_not(None), f.map_y.is_not(None))
+        .order_by(f.feature_index)
+    )
+    return [
+        MapPoint(i, x, y, density, dead, dense, label)
+        for i, x, y, density, dead, dense, label in rows
+        if x is not None and y is not None  # the WHERE clause already ensures it; this tells the type checker
+    ]

@@ -224,6 +224,12 @@ def jobs_by_id(session: Session, ids: Sequence[str]) -> list[Job | None]:
     return rows_by_id(session, Job, ids)
 
 
+def child_jobs(session: Session, parent_id: str) -> list[Job]:
+    """Jobs started by job ``parent_id`` (a sweep's per-run pipelines), oldest first."""
+    stmt = select(Job).where(Job.parent_id == parent_id).order_by(Job.created_at, Job.id)
+    return list(session.scalars(stmt))
+
+
 def latest_train_jobs(session: Session, run_ids: Sequence[str]) -> list[Job | None]:
     """The newest training job of each run (its status is the run's status)."""
     stmt = (

@@ -81,3 +81,19 @@ def jobs_of_pipelines(session: Session, pipeline_ids: Sequence[str]) -> list[lis
     for job in session.scalars(stmt):
         grouped[job.pipeline_id or ""].append(job)
     return [grouped.get(i, []) for i in pipeline_ids]
+
+
+def active_pipeline(
+    session: Session, stages: list[dict[str, Any]], dataset_id: str | None, run_id: str | None
+) -> tuple[Pipeline, Job] | None:
+    """An unfinished pipeline with exactly these stages over this dataset and run, with its current job.
+
+    Unfinished: its newest job is queued or running (a pipeline between stages has its next job queued)."""
+    stmt = select(Pipeline).where(Pipeline.dataset_id == dataset_id, Pipeline.run_id == run_id)
+    for pipeline in session.scalars(stmt.order_by(Pipeline.created_at.desc())):
+        if pipeline.stages != stages:
+            continue
+        jobs = pipeline_jobs(session, pipeline.id)
+        if jobs and jobs[-1].status in ("queued", "running"):
+            return pipeline, jobs[-1]
+    return None

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Run, utcnow
@@ -32,8 +33,13 @@ def get_or_create_run(
             d_sae=config.get("d_sae"),
             store_prefix=f"runs/{run_id}",
         )
-        session.add(row)
-        session.flush()
+        try:
+            with session.begin_nested():  # a concurrent submission may insert the same id first
+                session.add(row)
+        except IntegrityError:
+            row = session.get(Run, run_id)
+            if row is None:
+                raise
     return row
 
 

@@ -58,6 +58,14 @@ def test_cat_feature_density_label_and_grade(results: Results, planted) -> None:
     assert rec.density == pytest.approx((body == planted.cat).mean(), rel=1e-12)
     assert rec.label is not None and "cat" in rec.label
     assert rec.grade == "High" and rec.label_score == pytest.approx(1.0)
+    scores = {s.name: s for s in rec.label_scores}
+    every = _config(planted).heldout_every
+    held = np.arange(len(planted.tokens)) % every == every - 1
+    held_cats = int((planted.tokens[held][kept[held]] == planted.cat).sum())
+    # one token that always fires: every sample is the held-out cats
+    assert scores["F1"].n == scores["recall"].n == held_cats == scores["precision"].n
+    assert scores["F1"].value == pytest.approx(1.0) and scores["F1"].ci_low < 1.0 == scores["F1"].ci_high
+    assert rec.label_method == "offline token-list labeller" and rec.label_model is None
     assert rec.top_tokens[0].token == " cat" and rec.top_tokens[0].value == pytest.approx(1.0)
     assert results.summary.n_tokens == body.size
 
@@ -65,6 +73,12 @@ def test_cat_feature_density_label_and_grade(results: Results, planted) -> None:
 def test_twin_is_first_decoder_neighbour(results: Results, planted) -> None:
     first = results.features[planted.F].decoder_neighbours[0]
     assert first.index == planted.G and first.score == pytest.approx(1.0, abs=1e-5)
+    # ... and among its three nearest points on the dictionary map (16 random directions: chance is 3 in 14)
+    xy = np.array([(f.map_x, f.map_y) for f in results.features])
+    assert ((xy >= 0) & (xy <= 1)).all()
+    dist = ((xy - xy[planted.F]) ** 2).sum(axis=1)
+    dist[planted.F] = np.inf
+    assert planted.G in np.argsort(dist)[:3].tolist()
     assert all(n.index != planted.F for n in results.features[planted.F].decoder_neighbours)
 
 

@@ -10,7 +10,6 @@ from services.analyser.labels import (
     LLMLabeller,
     OfflineLabeller,
     TokenEvidence,
-    display_token,
     f1,
     grade_of,
 )
@@ -29,21 +28,23 @@ def _evidence(*tokens: tuple[str, int, int], contexts=(), n_fires: int | None = 
 
 def test_single_token_feature_gets_that_token() -> None:
     label = OfflineLabeller().label(_evidence((" cat", 40, 40), (" the", 1, 500)))
-    assert label.text == "cat" and label.token_ids == frozenset({0})
-    assert "' cat'" in label.description
+    assert label.text == '"␣cat"' and label.token_ids == frozenset({0})
+    assert label.method == "offline token-list labeller" and label.model is None
+    assert label.description.startswith('Token rule: fires on the token "␣cat" (exact tokens;')
 
 
 def test_concept_feature_collects_tokens_while_f1_improves() -> None:
     ev = _evidence((" mouse", 20, 22), (" mice", 15, 16), (" rat", 10, 10), (" the", 3, 900))
     label = OfflineLabeller().label(ev)
-    assert label.text == "mouse, mice, rat"
+    assert label.text == '"␣mouse" or "␣mice" or "␣rat"'
     assert label.token_ids == frozenset({0, 1, 2})
 
 
 def test_common_preceding_token_is_named() -> None:
     ctx = [(["Once", " upon", " a", " time"], 3)] * 4 + [(["In", " no", " time"], 2)]
     label = OfflineLabeller().label(_evidence((" time", 30, 35), contexts=ctx))
-    assert label.text == "time (after 'a')"
+    assert label.text == '"␣time" after "␣a"'
+    assert 'Context: in 4 of 5 top examples (label split) the token before is "␣a"' in label.description
 
 
 def test_f1_and_grades() -> None:
@@ -52,8 +53,10 @@ def test_f1_and_grades() -> None:
     assert grade_of(0.9, 2) is None and grade_of(None, 10) is None
 
 
-def test_whitespace_tokens_are_spelled_out() -> None:
-    assert display_token("\n") == "\\n" and display_token(" ") == "␣" and display_token(" Cat ") == "Cat"
+def test_punctuation_and_subword_items_stay_unambiguous() -> None:
+    label = OfflineLabeller().label(_evidence((",", 30, 31), (".", 20, 22), ("\n", 10, 10), ("ash", 9, 9)))
+    assert label.text == '"," or "." or "\\n" or "ash"'
+    assert label.text.count('"') == 8  # every item quoted, so a comma token never splits the list
 
 
 def test_llm_labeller_uses_the_completion_and_scores_literal_tokens() -> None:

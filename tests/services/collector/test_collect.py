@@ -118,6 +118,27 @@ def test_float16_storage(make_cfg: MakeConfig, tmp_path: Path) -> None:
     np.testing.assert_allclose(half[0], full[0], rtol=2e-3, atol=2e-3)
 
 
+def test_bf16_autocast_is_close_to_float32_and_recorded_as_its_own_data(
+    make_cfg: MakeConfig, tmp_path: Path
+) -> None:
+    full = _all(ActivationSet.open(collect(make_cfg(output=str(tmp_path / "f32")))))
+    ds = ActivationSet.open(collect(make_cfg(output=str(tmp_path / "bf16"), autocast_bf16=True)))
+    fast = _all(ds)
+    np.testing.assert_array_equal(fast[1], full[1])
+    rel = np.linalg.norm(fast[0] - full[0], axis=-1) / np.linalg.norm(full[0], axis=-1)
+    assert 1e-4 < rel.mean() < 0.02, rel.mean()  # really computed in bfloat16, and close to float32
+    assert fast[0].dtype == np.float32 and ds.meta.config["autocast_bf16"] is True
+    with pytest.raises(CollectError, match=r"autocast_bf16 \(False -> True\)"):
+        collect(make_cfg(output=str(tmp_path / "f32"), n_tokens=640, autocast_bf16=True))
+
+
+def test_collections_from_before_autocast_keep_their_fingerprint(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    before = {key: getattr(cfg, key) for key in collect_module.DATA_KEYS if key != "autocast_bf16"}
+    assert collect_module.data_config(cfg) == before
+    assert collect_module.data_config(make_cfg(autocast_bf16=True)) == before | {"autocast_bf16": True}
+
+
 def test_interrupted_collection_resumes_without_recomputing(
     make_cfg: MakeConfig, tmp_path: Path, forward_counter: list[int]
 ) -> None:

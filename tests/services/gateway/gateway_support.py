@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from support.servers import free_port
 
+from shared.explanations import OFFLINE_METHOD, token_rule_scores
 from shared.features import (
     ExampleRecord,
     FeatureRecord,
@@ -89,6 +90,10 @@ def feature_record(i: int) -> FeatureRecord:
         label=_label(i),
         label_score=None if dead else round(i / N_FEATURES, 4),
         grade=None if dead else GRADES[i % 3],
+        label_method=None if dead else OFFLINE_METHOD,
+        map_x=i / (N_FEATURES - 1),
+        map_y=1 - i / (N_FEATURES - 1),
+        label_scores=[] if dead else token_rule_scores(true_pos=i, predicted=i + 2, firings=2 * i + 1),
     )
 
 

@@ -3,6 +3,7 @@ live data (jobs, runs, prompt inference) and errors are never cached."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import httpx
@@ -70,8 +71,11 @@ def test_live_data_errors_and_mutations_are_not_cached(server: Server, seeded: S
 def test_a_large_request_body_passes_through_the_cache_intact(server: Server, seeded: Seeded) -> None:
     from services.gateway.speed.cache import MAX_CACHED_REQUEST_BYTES
 
-    padding = " " * (MAX_CACHED_REQUEST_BYTES + 10)  # insignificant whitespace: the same query, only longer
-    answer = _post(server, PAGE + padding, {"run": seeded.run_id})
+    padding = " " * (
+        MAX_CACHED_REQUEST_BYTES + 10
+    )  # insignificant JSON whitespace: the same request, only longer
+    body = json.dumps({"query": PAGE, "variables": {"run": seeded.run_id}}) + padding
+    answer = httpx.post(f"{server.url}/graphql", content=body, headers={"Content-Type": "application/json"})
     assert answer.json()["data"]["features"]["nodes"][CAT]["label"] == "cat tokens"
     assert len(server.state.responses) == 0
 

@@ -4,11 +4,15 @@ and cancellation (with a recording dispatcher standing in for the worker)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from gateway_support import CAT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
 
+from shared.db.repositories.pipelines import get_pipeline
+from shared.db.session import session_scope
 from shared.jobs.contracts import set_local_dispatcher
 
 RELABEL = "mutation($run: ID!, $i: Int!, $l: String!) { relabelFeature(runId: $run, index: $i, label: $l) { label labelSource } }"
@@ -201,3 +205,55 @@ def test_private_queries_need_the_token_but_server_info_stays_public(
     assert gql.error("{ runs { id } }").extensions["code"] == "UNAUTHENTICATED"
     assert len(gql.data("{ runs { id } }", token=TOKEN)["runs"]) == 2
     assert gql.data("{ serverInfo { publicQueries } }")["serverInfo"]["publicQueries"] is False
+
+
+PIPELINE_YAML = Path(__file__).resolve().parents[3] / "configs" / "pipeline_tiny.yaml"
+
+
+def _stages(pipeline_id: str) -> dict[str, dict[str, Any]]:
+    with session_scope() as s:
+        return {st["kind"]: dict(st.get("config") or {}) for st in get_pipeline(s, pipeline_id).stages}
+
+
+def test_the_readme_pipeline_yaml_is_a_valid_pipeline_input(mutable: GraphQL, recorder: Recorder) -> None:
+    """configs/pipeline_tiny.yaml (the README's example) as GraphQL variables, evaluate mapping included."""
+    spec = yaml.safe_load(PIPELINE_YAML.read_text())
+    assert isinstance(spec["evaluate"], dict), "the example must keep showing an evaluate mapping"
+    job = mutable.data(SUBMIT, {"input": spec}, token=TOKEN)["submitPipeline"]
+    stages = _stages(job["id"])
+    assert list(stages) == ["collect", "train", "evaluate", "analyse"]
+    assert stages["evaluate"]["n_tokens"] == spec["evaluate"]["n_tokens"] == 2048
+    assert stages["evaluate"]["ce_contexts"] == spec["evaluate"]["ce_contexts"]
+
+
+@pytest.mark.parametrize(("evaluate", "stages"), [(True, 4), (False, 3)])
+def test_evaluate_true_and_false_still_work(
+    mutable: GraphQL, recorder: Recorder, evaluate: bool, stages: int
+) -> None:
+    payload = {
+        "collect": {**COLLECT, "n_tokens": 40 + stages},
+        "train": TRAIN,
+        "analyse": {},
+        "evaluate": evaluate,
+    }
+    job = mutable.data(SUBMIT, {"input": payload}, token=TOKEN)["submitPipeline"]
+    assert len(_stages(job["id"])) == stages and ("evaluate" in _stages(job["id"])) is evaluate
+
+
+@pytest.mark.parametrize(
+    ("evaluate", "field", "words"),
+    [
+        ({"n_tokens": -5}, "evaluate.n_tokens", "n_tokens"),
+        ({"n_tokenz": 5}, "evaluate.n_tokenz", "n_tokenz"),
+        ({"run": "/etc"}, "evaluate.run", "chosen by the server"),
+        ("yes", "evaluate", "expected an object"),
+    ],
+)
+def test_a_bad_evaluate_config_is_refused_naming_the_key(
+    mutable: GraphQL, recorder: Recorder, evaluate: Any, field: str, words: str
+) -> None:
+    err = mutable.error(
+        SUBMIT, {"input": {"collect": COLLECT, "train": TRAIN, "evaluate": evaluate}}, token=TOKEN
+    )
+    assert err.extensions == {"code": "BAD_INPUT", "field": field} and words in err.message, err.message
+    assert recorder.sent == []

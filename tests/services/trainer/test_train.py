@@ -138,6 +138,29 @@ def test_run_directory_layout_metrics_and_progress(tmp_path: Path, synthetic, tr
     assert cfg["saelab"]["norm_threshold"] > 0
 
 
+def test_the_defaults_checkpoint_every_tenth_of_the_run(tmp_path: Path, synthetic, train_cfg):
+    """No checkpoint setting at all: a checkpoint every 10 % of the steps, each handed over as it is written."""
+    cfg = train_cfg(synthetic, tmp_path / "run", n_steps=35)
+    assert "checkpoint_every" not in cfg.model_fields_set and cfg.checkpoint_steps == 4
+    seen: list[int] = []
+    train(cfg, on_checkpoint=lambda p: seen.append(int(p.name.split("-")[1])))
+    assert seen == [4, 8, 12, 16, 20, 24, 28, 32, 35]
+    assert TrainConfig.model_fields["checkpoint_minutes"].default == 5.0
+
+
+def test_time_based_checkpoints_fire_between_step_checkpoints(
+    tmp_path: Path, synthetic, train_cfg, monkeypatch
+):
+    """checkpoint_minutes: with a clock that moves 2 minutes per step, a 5-minute interval checkpoints every
+    third step even with step-based checkpoints off."""
+    clock = iter(range(0, 10**6, 120))
+    monkeypatch.setattr("services.trainer.train.time.monotonic", lambda: float(next(clock)))
+    cfg = train_cfg(synthetic, tmp_path / "run", n_steps=12, checkpoint_every=0, checkpoint_minutes=5)
+    seen: list[int] = []
+    train(cfg, on_checkpoint=lambda p: seen.append(int(p.name.split("-")[1])))
+    assert seen == [3, 6, 9, 12]
+
+
 def test_saved_sae_works_on_raw_activations(tmp_path: Path, synthetic, train_cfg):
     cfg = train_cfg(synthetic, tmp_path / "run", n_steps=20)
     data = ActivationDataset(synthetic, split_segments(synthetic, cfg.eval_fraction)[0])

@@ -49,7 +49,7 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     wait_for_database(db_url, timeout=10)
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == "0003"
+    assert current_revision(db_url) == "0005"
     assert _tables(db_url) >= TABLES
     downgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
@@ -110,5 +110,5 @@ def test_prestart_command_migrates_to_head(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "shared.db.prestart", "--timeout", "5"], env=env,
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "at revision 0003" in done.stdout
-    assert current_revision(url) == "0003"
+    assert "at revision 0005" in done.stdout
+    assert current_revision(url) == "0005"

@@ -84,6 +84,8 @@ def feature(i: int, word: str, label: str | None = None) -> FeatureRecord:
         label_description=None if dead else f"fires on {word}",
         label_score=None if dead else 0.1 * i,
         grade=None if dead else ("High" if i % 2 else "Low"),
+        map_x=i / 10,
+        map_y=1 - i / 10,
     )  # fmt: skip
 
 
@@ -264,3 +266,30 @@ def test_json_columns_decode_fast_and_keep_what_orjson_refuses(url: str) -> None
         config = s.get(m.Run, "r1").config  # type: ignore[union-attr]
         assert config["lr"] == 3e-4 and config["eps"] == [1e-8] and config["name"] == "ü"
         assert url.startswith("postgresql") or math.isnan(config["nan"])
+
+
+def test_get_or_create_survives_losing_the_insert_race(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two submissions of the same pipeline: both look, both miss, the second insert must not fail (issue 17)."""
+    from shared.db.models import Dataset, Run
+
+    with session_scope(url) as winner:
+        get_or_create_dataset(winner, "d-race", {"model": "tiny"}, name="first")
+        get_or_create_run(winner, "r-race", "d-race", {"architecture": "relu"}, name="first")
+    with session_scope(url) as loser:
+        real_get = loser.get
+        missed: set[type] = set()
+
+        def stale_get(cls: type, key: str) -> object:  # the loser looked before the winner committed
+            if cls not in missed:
+                missed.add(cls)
+                return None
+            return real_get(cls, key)
+
+        monkeypatch.setattr(loser, "get", stale_get)
+        dataset = get_or_create_dataset(loser, "d-race", {"model": "tiny"}, name="second")
+        run = get_or_create_run(loser, "r-race", "d-race", {"architecture": "relu"}, name="second")
+        assert missed == {Dataset, Run}
+        assert (dataset.name, run.name) == ("first", "first")
+        get_or_create_run(loser, "r-other", "d-race", {"architecture": "relu"})  # the session still works
+    with session_scope(url) as s:
+        assert s.get(Run, "r-other") is not None

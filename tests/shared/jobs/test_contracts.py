@@ -15,6 +15,7 @@ from shared.jobs.contracts import (
     EVALUATE,
     IMPORT,
     QUEUES,
+    SWEEP,
     TRAIN,
     CollectPayload,
     TrainPayload,
@@ -27,14 +28,17 @@ pytestmark = pytest.mark.services
 
 
 def test_task_names_and_queues_are_the_contract() -> None:
-    assert QUEUES == {COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser",
-                      IMPORT: "collector"}  # fmt: skip
-    assert (COLLECT, TRAIN, EVALUATE, ANALYSE, IMPORT) == (
+    assert QUEUES == {
+        COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser", IMPORT: "collector",
+        SWEEP: "trainer",
+    }  # fmt: skip
+    assert (COLLECT, TRAIN, EVALUATE, ANALYSE, IMPORT, SWEEP) == (
         "saelab.collect",
         "saelab.train",
         "saelab.evaluate",
         "saelab.analyse",
         "saelab.import",
+        "saelab.sweep",
     )
 
 

@@ -58,6 +58,22 @@ export function featureDetail(summary, features) {
   return {
     ...summary,
     labelDescription: summary.label ? `fires on tokens about ${summary.label.replace(/ \d+$/, "")}` : null,
+    explanations: summary.label
+      ? [
+          {
+            id: String(summary.index + 1),
+            text: summary.label,
+            description: `Token rule: fires on tokens about ${summary.label.replace(/ \d+$/, "")}.`,
+            method: "offline token-list labeller",
+            model: null,
+            author: "analyser",
+            editable: false,
+            sampleSize: 40,
+            sampleUnit: "held-out firings",
+            scores: [{ name: "F1", value: summary.labelScore, ciLow: null, ciHigh: null, n: 40, unit: "held-out firings", reason: null, help: "F1 of the token rule on held-out contexts." }],
+          },
+        ]
+      : [],
     topTokens: m > 0 ? WORDS.slice(summary.index % 20, (summary.index % 20) + 4).map((token, k) => ({ token, value: 0.4 / (k + 1) })) : [],
     histogram: { edges, counts, zeroFraction: 1 - summary.density },
     topExamples: m > 0 ? Array.from({ length: 8 }, (_, k) => example(r, m * (1 - k * 0.06))) : [],

@@ -17,6 +17,7 @@ async function seriousViolations(page: Page) {
 
 for (const theme of ["dark", "light"] as const) {
   test(`no serious or critical axe violation on any page (${theme} theme)`, async ({ page }) => {
+    test.slow(); // a dozen pages scanned, and the first visit to the prompt page may load the LM
     await page.addInitScript((t) => localStorage.setItem("saelab.theme", t), theme);
     // a bookmark, so the bookmarks page shows its table rather than the empty state
     await page.addInitScript(

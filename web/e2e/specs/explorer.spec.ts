@@ -75,9 +75,12 @@ test("dead features are hidden by default; hiding dense ones narrows the list; e
   } else await expect(page.getByTestId("empty-state")).toContainText("No feature matches");
 
   await openExplorer(page);
-  for (const header of ["Density", "Label score", "Max act."])
+  for (const header of ["Density", "F1 \\(held-out\\)", "Max act."])
     expect(await page.getByRole("columnheader", { name: new RegExp(`^${header}`) }).getAttribute("title")).toBeTruthy();
+  // flags, not a grade: a dense feature is named as such before any score
+  await expect(page.getByRole("columnheader", { name: /^Grade/ })).toHaveCount(0);
+  await expect(page.getByRole("columnheader", { name: /^Flags/ })).toHaveCount(1);
   await page.getByTestId("column-legend").locator("summary").click();
-  await expect(page.getByTestId("column-legend")).toContainText("Label score");
+  await expect(page.getByTestId("column-legend")).toContainText("F1 (held-out)");
   await expect(page.getByTestId("column-legend")).toContainText("held-out");
 });

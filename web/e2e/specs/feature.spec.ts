@@ -32,10 +32,10 @@ test("open a feature and see its examples shaded, with the max token marked and 
   const groups = page.getByTestId("quantile-group").locator("h3");
   if (await groups.count()) for (const h of await groups.allInnerTexts()) expect(h).toMatch(/^(Samples at|Activations) [\d.]+/);
   await expect(page.getByTestId("quantile-samples")).not.toContainText(/Bin \d+ of/);
-  // logit-lens tokens show their leading spaces; the histogram card does not repeat the grade
+  // logit-lens tokens show their leading spaces; no grade badge anywhere (named scores replaced it)
   const lens = await page.getByTestId("logit-lens").locator(".tokchip").allInnerTexts();
   expect(lens.some((t) => t.includes("␣"))).toBe(true);
-  await expect(page.locator("section", { hasText: "Activation histogram" }).getByTestId("grade-badge")).toHaveCount(0);
+  await expect(page.getByText(/^(High|Medium|Low)$/)).toHaveCount(0);
   await shot(page, "feature");
   await docShot(page, "feature");
 

@@ -1,7 +1,7 @@
 /** Reading gateway errors: the stable `extensions.code`, a readable message, and "is the API down?". */
 import type { CombinedError } from "@urql/core";
 
-export type ErrorCode = "NOT_FOUND" | "BAD_INPUT" | "UNAUTHENTICATED" | "RATE_LIMITED" | "UNAVAILABLE" | "NETWORK";
+export type ErrorCode = "NOT_FOUND" | "BAD_INPUT" | "UNKNOWN_FEATURE" | "DEAD_FEATURE" | "UNAUTHENTICATED" | "RATE_LIMITED" | "UNAVAILABLE" | "NETWORK";
 
 export function errorCode(error: CombinedError | null | undefined): ErrorCode | null {
   if (!error) return null;

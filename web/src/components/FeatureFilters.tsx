@@ -1,9 +1,8 @@
-/** Explorer filters: label text (debounced by the page), grade, hide dead / dense, density range (log10). */
+/** Explorer filters: label text (debounced by the page), hide dead / dense, density range (log10). */
 import { hideParam, type ExplorerState, type HideGroup } from "../lib/explorerParams";
 
 interface Props {
   state: ExplorerState;
-  grades: readonly string[];
   labelDraft: string;
   onLabelDraft: (text: string) => void;
   onChange: (updates: Record<string, string | null>) => void;
@@ -22,11 +21,7 @@ const DENSITY_STEPS = [
   { v: "0", text: "100%" },
 ];
 
-export function FeatureFilters({ state, grades, labelDraft, onLabelDraft, onChange, denseThreshold }: Props) {
-  const toggleGrade = (g: string) => {
-    const next = state.grades.includes(g) ? state.grades.filter((x) => x !== g) : [...state.grades, g];
-    onChange({ grade: next.length ? next.join(",") : null });
-  };
+export function FeatureFilters({ state, labelDraft, onLabelDraft, onChange, denseThreshold }: Props) {
   const toggleHide = (g: HideGroup) => {
     const next = state.hide.includes(g) ? state.hide.filter((x) => x !== g) : [...state.hide, g];
     onChange({ hide: hideParam(next) });
@@ -40,17 +35,6 @@ export function FeatureFilters({ state, grades, labelDraft, onLabelDraft, onChan
         value={labelDraft}
         onChange={(e) => onLabelDraft(e.target.value)}
       />
-      {grades.length > 0 && (
-        <fieldset className="row small inline-fieldset">
-          <legend className="muted">Grade</legend>
-          {grades.map((g) => (
-            <label key={g} className="row small" style={{ gap: "0.2rem" }}>
-              <input type="checkbox" checked={state.grades.includes(g)} onChange={() => toggleGrade(g)} />
-              {g}
-            </label>
-          ))}
-        </fieldset>
-      )}
       <fieldset className="row small inline-fieldset">
         <legend className="muted">Hide</legend>
         <label className="row small" style={{ gap: "0.2rem" }} title="Features that never fired on the analysed tokens">

@@ -3,11 +3,10 @@ import { Link } from "react-router";
 import type { SortParam } from "../lib/explorerParams";
 import { fmtNumber } from "../lib/format";
 import { featurePath } from "../lib/routes";
-import { labelScoreCaveat } from "../lib/scores";
+import { fmtScoreValue, labelScoreCaveat } from "../lib/scores";
 import { COLUMN_HELP } from "./ColumnLegend";
 import { DensityBar } from "./DensityBar";
 import { DensityScale } from "./DensityScale";
-import { GradeBadge } from "./GradeBadge";
 import { SortHeader } from "./SortHeader";
 
 export interface FeatureRow {
@@ -19,6 +18,15 @@ export interface FeatureRow {
   density: number;
   maxActivation: number;
   nActive?: number | null;
+  dead?: boolean | null;
+  dense?: boolean | null;
+}
+
+/** Dead / dense flags, in words (read before any score: a dense feature's token-rule score says little). */
+function FeatureFlags({ dead, dense }: { dead?: boolean | null; dense?: boolean | null }) {
+  if (dead) return <span className="badge bad" data-glyph="✕">dead</span>;
+  if (dense) return <span className="badge warn" data-glyph="≋" data-testid="dense-flag">dense</span>;
+  return <span className="muted" aria-label="no flag">—</span>;
 }
 
 interface Props {
@@ -45,10 +53,10 @@ export function FeatureTable({ runId, rows, sort, order, onSort, densityFloor, d
           <tr>
             {header("index", "#")}
             <th title={COLUMN_HELP.label}>Label</th>
-            <th title={COLUMN_HELP.grade}>Grade</th>
+            <th title={COLUMN_HELP.flags}>Flags</th>
             {header("density", "Density")}
             {header("maxActivation", "Max act.", "num")}
-            {header("labelScore", "Label score", "num hide-narrow")}
+            {header("labelScore", "F1 (held-out)", "num hide-narrow")}
           </tr>
           <tr className="axis-row" aria-hidden="true">
             <td colSpan={3} />
@@ -60,7 +68,7 @@ export function FeatureTable({ runId, rows, sort, order, onSort, densityFloor, d
         </thead>
         <tbody>
           {rows.map((f) => {
-            const caveat = f.labelScore != null ? labelScoreCaveat(f.nActive, f.labelSource) : null;
+            const caveat = f.labelScore != null ? labelScoreCaveat(f.labelSource) : null;
             return (
               <tr key={f.index} data-testid="feature-row">
                 <td className="num mono">
@@ -73,14 +81,14 @@ export function FeatureTable({ runId, rows, sort, order, onSort, densityFloor, d
                   {f.labelSource === "human" && <span className="small muted"> (human)</span>}
                 </td>
                 <td>
-                  <GradeBadge grade={f.grade} />
+                  <FeatureFlags dead={f.dead} dense={f.dense} />
                 </td>
                 <td>
                   <DensityBar density={f.density} floor={densityFloor} />
                 </td>
                 <td className="num">{fmtNumber(f.maxActivation, 2)}</td>
-                <td className="num hide-narrow" title={caveat ?? undefined}>
-                  {fmtNumber(f.labelScore, 2)}
+                <td className="num hide-narrow" title={caveat ?? undefined} data-testid="row-f1">
+                  {f.labelScore == null ? <span className="muted" title="No score: too few held-out firings, or dead">—</span> : fmtScoreValue(f.labelScore)}
                   {caveat && (
                     <>
                       <span className="warn-text" aria-hidden="true"> ⚠</span>

@@ -9,6 +9,7 @@ const LINKS = [
   { to: "/search", label: "Search" },
   { to: "/prompt", label: "Prompt" },
   { to: "/jobs", label: "Jobs" },
+  { to: "/compare", label: "Compare" },
   { to: "/bookmarks", label: "Bookmarks" },
 ];
 

@@ -2,7 +2,6 @@
 import { Link } from "react-router";
 import { fmtDensity, fmtNumber } from "../lib/format";
 import { featurePath } from "../lib/routes";
-import { GradeBadge } from "./GradeBadge";
 import { Highlight } from "./Highlight";
 
 export interface Hit {
@@ -25,7 +24,6 @@ export function SearchResultItem({ runId, hit, query }: { runId: string; hit: Hi
         <Link to={featurePath(runId, hit.index)} style={{ fontWeight: 600 }}>
           <Highlight text={hit.label || "unlabelled"} query={query} />
         </Link>
-        <GradeBadge grade={hit.grade} />
         <span className="badge">{hit.field.toLowerCase()}</span>
         <span className="small muted">density {fmtDensity(hit.density)}</span>
         <span className="small muted" title="relevance">

@@ -23,6 +23,27 @@ export const FeatureDetailQuery = graphql(`
         token
         value
       }
+      explanations {
+        id
+        text
+        description
+        method
+        model
+        author
+        editable
+        sampleSize
+        sampleUnit
+        scores {
+          name
+          value
+          ciLow
+          ciHigh
+          n
+          unit
+          reason
+          help
+        }
+      }
       histogram {
         edges
         counts

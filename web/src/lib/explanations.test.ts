@@ -1,20 +1,17 @@
-import { explanationsOf, OFFLINE_METHOD } from "./explanations";
+import { methodText, offlineF1, OFFLINE_METHOD, type ExplanationView } from "./explanations";
 
-describe("explanations from today's label fields", () => {
-  it("names the offline labeller as the method of an auto label, with its held-out score", () => {
-    const [e] = explanationsOf({ label: "' cat', ' dog'", labelSource: "auto", labelDescription: "fires on animals", labelScore: 0.8, nActive: 400 });
-    expect(e).toMatchObject({ text: "' cat', ' dog'", method: OFFLINE_METHOD, model: null, detail: "fires on animals" });
-    expect(e.scores).toEqual([expect.objectContaining({ name: "label F1 (held-out)", value: 0.8, caveat: null })]);
+const score = (name: string, value: number | null) => ({ name, value, n: 40, unit: "held-out firings", help: name });
+const offline: ExplanationView = { id: "1", text: '"␣cat"', method: OFFLINE_METHOD, author: "analyser", editable: false, scores: [score("F1", 0.8), score("recall", 0.9)] };
+const human: ExplanationView = { id: "2", text: "cats", method: "human", author: "user", editable: true, scores: [] };
+
+describe("explanations", () => {
+  it("finds the offline labeller's F1, whatever the order", () => {
+    expect(offlineF1([human, offline])?.value).toBe(0.8);
+    expect(offlineF1([human])).toBeNull();
   });
 
-  it("flags a score from a handful of firings, and one that belonged to a replaced label", () => {
-    expect(explanationsOf({ label: "ash", labelSource: "auto", labelScore: 1, nActive: 3 })[0].scores[0].caveat).toMatch(/too few/);
-    const human = explanationsOf({ label: "leash", labelSource: "human", labelScore: 0.5, nActive: 500 })[0];
-    expect(human.method).toBe("human");
-    expect(human.scores[0].name).toMatch(/replaced auto label/);
-  });
-
-  it("has nothing to list for an unlabelled feature", () => {
-    expect(explanationsOf({ label: null })).toEqual([]);
+  it("names the method with its model", () => {
+    expect(methodText(offline)).toBe(OFFLINE_METHOD);
+    expect(methodText({ method: "llm explainer", model: "SmolLM2-135M" })).toBe("llm explainer · SmolLM2-135M");
   });
 });

@@ -99,10 +99,10 @@ export function curvePlan(points: readonly CurvePointLike[], architecture: strin
   const enough = points.length >= MIN_POINTS_TO_MERGE;
   const same = enough && loss.length === points.length && mse.length === points.length && points.every((p) => close(p.loss!, p.mse!));
   if (same) {
-    charts.push({ metric: "mse", title: "Loss = MSE", logY: true });
+    charts.push({ metric: "mse", title: "Loss = MSE (normalised inputs, sum over d_in)", logY: true });
     notes.push("Loss and MSE are equal at every logged step (no sparsity penalty in the loss), so they share one chart.");
   } else {
-    charts.push({ metric: "loss", title: "Loss", logY: true }, { metric: "mse", title: "MSE", logY: true });
+    charts.push({ metric: "loss", title: "Loss", logY: true }, { metric: "mse", title: "MSE (normalised inputs, sum over d_in)", logY: true });
   }
   if (architecture === "relu" && series(points, "l1").length) charts.push({ metric: "l1", title: "L1 (sparsity penalty, before its coefficient)" });
   const l0 = series(points, "l0");
@@ -113,7 +113,7 @@ export function curvePlan(points: readonly CurvePointLike[], architecture: strin
   } else {
     charts.push({ metric: "l0", title: "L0 (active features / token)" });
   }
-  charts.push({ metric: "explainedVariance", title: "Explained variance", fraction: true }, { metric: "deadFraction", title: "Dead fraction (silent > dead_feature_threshold tokens)", fraction: true });
+  charts.push({ metric: "explainedVariance", title: "Explained variance (training window)", fraction: true }, { metric: "deadFraction", title: "Dead fraction (training: silent > dead_feature_threshold tokens)", fraction: true });
   return { charts, notes };
 }
 

@@ -21,7 +21,7 @@ import { useServerInfo } from "../hooks/useServerInfo";
 import { isNarrowed } from "../lib/explorerParams";
 import { densityFloor } from "../lib/format";
 import { pageTitle } from "../lib/pageTitle";
-import { runPath } from "../lib/routes";
+import { mapPath, runPath } from "../lib/routes";
 
 export const PAGE_SIZE = 50;
 
@@ -61,9 +61,12 @@ export function ExplorerPage() {
           <Link to={runPath(current.runId)} className="small">
             Run summary →
           </Link>
+          <Link to={mapPath(current.runId)} className="small">
+            Map →
+          </Link>
         </div>
       </div>
-      <FeatureFilters state={ex.state} grades={facts.grades} labelDraft={labelDraft} onLabelDraft={setLabelDraft} onChange={(u) => ex.setFilters(u)} denseThreshold={facts.analysis.denseThreshold} />
+      <FeatureFilters state={ex.state} labelDraft={labelDraft} onLabelDraft={setLabelDraft} onChange={(u) => ex.setFilters(u)} denseThreshold={facts.analysis.denseThreshold} />
       <PageTools query={page.apiQuery}>
         <ExportListButtons runId={current.runId} sort={ex.sort} order={ex.order} filter={ex.filter} maxPageSize={server.info?.maxPageSize} />
       </PageTools>
@@ -74,7 +77,7 @@ export function ExplorerPage() {
           <SkeletonLines lines={14} label="Loading features" />
         ) : page.features.length === 0 ? (
           <EmptyState title={narrowed ? "No feature matches these filters" : hiddenDead ? "No live feature to show" : "This run has no analysed features yet"}>
-            {narrowed ? "Widen the density range, clear the grade, hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : "Submit an analysis job for it on the Jobs page."}
+            {narrowed ? "Widen the density range, clear the hide or label filter." : hiddenDead ? "Untick “Hide dead” to list the dead ones." : "Submit an analysis job for it on the Jobs page."}
           </EmptyState>
         ) : (
           <div className="stack">

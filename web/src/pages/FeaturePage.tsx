@@ -10,7 +10,6 @@ import { ExplanationList } from "../components/ExplanationList";
 import { ExportFeatureButton } from "../components/ExportFeatureButton";
 import { FeatureNav } from "../components/FeatureNav";
 import { FeatureNotFound } from "../components/FeatureNotFound";
-import { GradeBadge } from "../components/GradeBadge";
 import { HistogramChart } from "../components/HistogramChart";
 import { LabelEditor } from "../components/LabelEditor";
 import { LogitLensTable } from "../components/LogitLensTable";
@@ -18,19 +17,22 @@ import { NeighbourList } from "../components/NeighbourList";
 import { PageTools } from "../components/PageTools";
 import { PromptTester } from "../components/PromptTester";
 import { QuantileSamples } from "../components/QuantileSamples";
+import { ScoreLegend } from "../components/ScoreLegend";
 import { Section } from "../components/Section";
 import { SkeletonBlock, SkeletonLines } from "../components/Skeleton";
 import { StatCards } from "../components/StatCards";
+import { SteerPanel } from "../components/SteerPanel";
 import { StaticNotice } from "../components/StaticNotice";
 import { TopTokens } from "../components/TopTokens";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
+import { useExplanationEdits } from "../hooks/useExplanations";
 import { useFeature } from "../hooks/useFeature";
 import { useRelabel } from "../hooks/useRelabel";
 import { useRunFacts } from "../hooks/useRunFacts";
-import { explanationsOf } from "../lib/explanations";
+import { offlineF1 } from "../lib/explanations";
 import { fmtDensity, fmtNumber } from "../lib/format";
 import { pageTitle } from "../lib/pageTitle";
-import { DENSITY_HELP, GRADE_HELP, labelScoreCaveat, LABEL_SCORE_HELP } from "../lib/scores";
+import { DENSE_HELP, DENSITY_HELP, F1_HELP, fmtScore, scoreTitle } from "../lib/scores";
 
 function parseIndex(raw: string | undefined): number | null {
   return raw !== undefined && /^\d+$/.test(raw) ? Number.parseInt(raw, 10) : null;
@@ -42,6 +44,7 @@ export function FeaturePage() {
   const { feature, notFound, fetching, error, retry, apiQuery } = useFeature(runId, index);
   const facts = useRunFacts(runId);
   const { relabel, saving } = useRelabel();
+  const explanationEdits = useExplanationEdits();
   const runName = facts.run?.name;
   useDocumentTitle(pageTitle(index === null ? "Feature" : `#${index}${feature?.label ? ` ${feature.label}` : ""}`, runName ?? runId));
 
@@ -72,7 +75,21 @@ export function FeaturePage() {
     const r = await relabel(runId, feature.index, label);
     return r.error ? actionableMessage(r.error) : null;
   };
-  const caveat = labelScoreCaveat(feature.nActive, feature.labelSource);
+  const explanations = feature.explanations ?? [];
+  const f1 = offlineF1(explanations);
+  const edits = isStaticMode()
+    ? null
+    : {
+        saving: explanationEdits.saving,
+        add: async (text: string, description: string | null) => {
+          const r = await explanationEdits.add(runId, feature.index, text, description);
+          return r.error ? actionableMessage(r.error) : null;
+        },
+        edit: async (id: string, text: string, description: string | null) => {
+          const r = await explanationEdits.edit(id, text, description);
+          return r.error ? actionableMessage(r.error) : null;
+        },
+      };
 
   return (
     <div className="stack" data-testid="feature-page">
@@ -85,11 +102,10 @@ export function FeaturePage() {
         <div className="row small">
           {feature.dead && <span className="badge bad" data-glyph="✕">dead: never fired</span>}
           {feature.dense && (
-            <span className="badge warn" data-glyph="≋" data-testid="dense-flag">
+            <span className="badge warn" data-glyph="≋" data-testid="dense-flag" title={DENSE_HELP}>
               dense: fires on {fmtDensity(feature.density)} of tokens
             </span>
           )}
-          <GradeBadge grade={feature.grade} />
         </div>
         <PageTools query={apiQuery}>
           <BookmarkButton runId={runId} index={feature.index} label={feature.label} />
@@ -103,12 +119,16 @@ export function FeaturePage() {
           { name: "tokens fired on", value: (feature.nActive ?? 0).toLocaleString("en"), hint: "analysed tokens on which it fired" },
           { name: "mean activation", value: fmtNumber(feature.meanActivation, 3), hint: "mean over the tokens where it fires" },
           { name: "max activation", value: fmtNumber(feature.maxActivation, 3), hint: "largest activation on the analysed tokens" },
-          { name: feature.dense ? "grade (dense feature)" : "grade", value: feature.grade ?? "—", hint: GRADE_HELP },
-          { name: caveat ? "label score ⚠" : "label score", value: fmtNumber(feature.labelScore, 2), hint: caveat ? `${LABEL_SCORE_HELP} ${caveat}` : LABEL_SCORE_HELP },
+          {
+            name: feature.dense ? "F1 of the offline label (held-out; dense feature)" : "F1 of the offline label (held-out)",
+            value: f1 ? fmtScore(f1) : "—",
+            hint: f1 ? scoreTitle(f1) : F1_HELP,
+          },
         ]}
       />
-      <Section title="Explanations">
-        <ExplanationList explanations={explanationsOf(feature)} />
+      <Section title="Explanations" testId="explanations-section">
+        <ExplanationList explanations={explanations} edits={edits} />
+        <ScoreLegend />
       </Section>
       <div className="grid-2">
         <Section title="Activation histogram">
@@ -126,6 +146,15 @@ export function FeaturePage() {
         <TopTokens tokens={feature.topTokens ?? []} />
       </Section>
       <Section title="Test a prompt">{isStaticMode() ? <StaticNotice feature="Testing a prompt" /> : <PromptTester runId={runId} index={feature.index} scale={scale} />}</Section>
+      <Section title="Steer">
+        {isStaticMode() ? (
+          <StaticNotice feature="Steering" />
+        ) : feature.dead ? (
+          <div className="small muted">A dead feature cannot be steered: it never fired, so it has no activation scale.</div>
+        ) : (
+          <SteerPanel runId={runId} index={feature.index} maxActivation={feature.maxActivation} />
+        )}
+      </Section>
       <Section title="Top activating examples" testId="top-examples">
         <ExampleList examples={feature.topExamples} scale={scale} testId="top-examples-list" />
       </Section>

@@ -1,4 +1,4 @@
-/** `/jobs/:id` Job: live status, progress, stages, training curves over the subscription, error, cancel. */
+/** `/jobs/:id` Job: live status, progress, stages, training curves over the subscription (a sweep: its runs), error, cancel. */
 import { Link, useParams } from "react-router";
 import { actionableMessage } from "../api/errors";
 import { isStaticMode } from "../api/staticMode";
@@ -11,6 +11,7 @@ import { Section } from "../components/Section";
 import { SkeletonBlock, SkeletonLines } from "../components/Skeleton";
 import { StaticNotice } from "../components/StaticNotice";
 import { StatusBadge } from "../components/StatusBadge";
+import { SweepRuns } from "../components/SweepRuns";
 import { TrainingCurves } from "../components/TrainingCurves";
 import { TERMINAL_STATUSES } from "../hooks/jobFields";
 import { useCancelJob } from "../hooks/useCancelJob";
@@ -91,6 +92,11 @@ function LiveJobPage() {
           <JobStages stages={job.children} />
         </div>
       </Section>
+      {isSweep(job) ? (
+        <Section title="Runs of this sweep">
+          <SweepRuns jobId={job.id} jobStatus={job.status} expectAnalysis={sweepAnalyses(job.config)} />
+        </Section>
+      ) : (
       <Section
         title={imported ? "Imported SAE" : "Training curves"}
         actions={trainRunId && (
@@ -110,6 +116,7 @@ function LiveJobPage() {
           <TrainingCurves points={curves.points} architecture={configArchitecture(job.config)} caption={trainingWindowText(trainConfigOf(job.config))} />
         )}
       </Section>
+      )}
       {job.config != null && (
         <Section title="Config">
           <ConfigTable config={job.config} />
@@ -117,4 +124,17 @@ function LiveJobPage() {
       )}
     </div>
   );
+}
+
+/** A sweep job, or a pipeline whose stages include one. */
+function isSweep(job: { kind: string; children: readonly { kind: string }[] }): boolean {
+  return job.kind === "SWEEP" || job.children.some((c) => c.kind === "SWEEP");
+}
+
+/** Whether the sweep asked for feature analysis of each run (its config's `analyse`). */
+function sweepAnalyses(config: unknown): boolean {
+  if (!config || typeof config !== "object") return false;
+  const c = config as Record<string, unknown>;
+  const sweep = (c.sweep ?? c) as Record<string, unknown> | null;
+  return !!sweep && typeof sweep === "object" && sweep.analyse != null;
 }

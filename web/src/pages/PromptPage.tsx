@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useState } from "react";
 import { Link } from "react-router";
 import { isStaticMode } from "../api/staticMode";
+import { AttributionPanel } from "../components/AttributionPanel";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { PageTools } from "../components/PageTools";
@@ -111,6 +112,11 @@ function LivePromptPage() {
       {sel && (
         <Section title="Token">
           <TokenFeatureList runId={current.runId} token={sel.token} position={sel.position} l0={sel.l0} features={sel.features} cap={PROMPT_TOP_K} shading={state.features} onToggleShade={toggleShadeFeature} />
+        </Section>
+      )}
+      {sel && tokens && (
+        <Section title="What predicts this token" testId="token-attribution">
+          <AttributionPanel key={`${debounced}\u0000${sel.position}`} runId={current.runId} tokens={tokens.map((t) => t.token)} position={sel.position} />
         </Section>
       )}
       {tokens && ranked.length > 0 && (

@@ -1,5 +1,6 @@
 /** `/runs/:id` Run summary: eval card, density histogram, config and training curves, each saying which split and tokens it uses. */
 import { Link, useParams } from "react-router";
+import { AnalysisCard, analysisSummary } from "../components/AnalysisCard";
 import { ConfigTable } from "../components/ConfigTable";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
@@ -16,7 +17,7 @@ import { analysisFacts } from "../hooks/useRunFacts";
 import { useTrainingCurves } from "../hooks/useTrainingCurves";
 import { displayPath, fmtDate, fmtLog10Density } from "../lib/format";
 import { pageTitle } from "../lib/pageTitle";
-import { explorerPath, searchPath } from "../lib/routes";
+import { explorerPath, mapPath, searchPath } from "../lib/routes";
 import { trainingWindowText } from "../lib/runView";
 
 export function RunPage() {
@@ -39,6 +40,7 @@ export function RunPage() {
   const config = (run.config ?? {}) as Record<string, unknown>;
   const k = typeof config.k === "number" ? config.k : null;
   const analysis = analysisFacts(run.summary);
+  const summary = analysisSummary(run.summary);
   return (
     <div className="stack" data-testid="run-page">
       <div className="page-head">
@@ -57,6 +59,9 @@ export function RunPage() {
               <Link to={explorerPath(run.id)} className="button">
                 Explore {run.featureCount.toLocaleString("en")} features →
               </Link>
+              <Link to={mapPath(run.id)} className="small">
+                Map
+              </Link>
               <Link to={searchPath(run.id, "")} className="small">
                 Search
               </Link>
@@ -66,6 +71,11 @@ export function RunPage() {
       </div>
       <PageTools query={apiQuery} />
       <Section title="Evaluation (held-out)">{run.eval ? <EvalCard evaluation={run.eval} /> : <EmptyState title="Not evaluated yet" />}</Section>
+      {summary && (
+        <Section title="Features (analysis)">
+          <AnalysisCard summary={summary} />
+        </Section>
+      )}
       <div className="grid-2">
         <Section title="Feature density (analysis)">
           {run.densityHistogram ? (

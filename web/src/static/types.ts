@@ -50,6 +50,19 @@ export interface StaticExample {
   quantile?: number | null;
 }
 
+export interface StaticExplanation {
+  id: string;
+  text: string;
+  description: string | null;
+  method: string;
+  model: string | null;
+  author: string;
+  editable: boolean;
+  sampleSize: number | null;
+  sampleUnit: string | null;
+  scores: { name: string; value: number | null; ciLow: number | null; ciHigh: number | null; n: number; unit: string; reason: string | null; help: string }[];
+}
+
 export interface StaticFeatureRef {
   index: number;
   label: string | null;
@@ -65,6 +78,8 @@ export interface StaticFeature extends StaticFeatureSummary {
   dense: boolean;
   /** Tokens it fires on most; value = share of its firings on that token. */
   topTokens: { token: string; value: number }[];
+  /** Explanations with method, model and named scores (exports made before explanations existed have none). */
+  explanations?: StaticExplanation[];
   histogram: StaticHistogram | null;
   topExamples: StaticExample[];
   quantileSamples: StaticExample[];

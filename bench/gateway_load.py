@@ -1,0 +1,161 @@
+"""Gateway load: 50 users mixing the explorer's operations for 60 s against a real uvicorn gateway.
+
+Seeds a run like ``bench.gateway_latency`` (``dev_seed``; ``--model tiny`` by default here, or reuse ``--db``), starts
+the gateway as a subprocess with the response cache at its default, warms it up, then runs N closed-loop keep-alive
+users for ``--duration`` seconds; each request picks one operation with the weights of a browsing session:
+features page 40 %, feature detail 30 %, search 20 %, analysePrompt 10 % (the web client's own queries, with the
+``__typename`` fields urql adds). Reports per operation the requests, errors, p50/p95/p99, and the server's resident
+memory after the warm-up and after the run (growth must stay <= 10 %). Exit status 1 when any request failed or
+memory grew more than that. One JSON line per operation plus a summary line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.gateway_latency import (
+    MIN_FEATURES,
+    Body,
+    HttpConnection,
+    Seeded,
+    answer_error,
+    gateway,
+    load_model,
+    make_prompt,
+    operations,
+    percentile,
+    pick_run,
+    seed,
+    warm_up,
+)
+
+WEIGHTS = {"features_page": 40, "feature_detail": 30, "search": 20, "analysePrompt": 10}
+MAX_GROWTH = 0.10
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of process ``pid`` in MiB (Linux /proc)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+async def mixed_load(port: int, bodies: dict[str, Body], users: int, duration_s: float) -> dict[str, Any]:
+    """``users`` closed-loop users, each request a weighted random operation; latencies and errors per operation."""
+    names, weights = list(WEIGHTS), list(WEIGHTS.values())
+    latencies: dict[str, list[float]] = {name: [] for name in names}
+    errors: dict[str, int] = dict.fromkeys(names, 0)
+    first_error: dict[str, str] = {}
+    deadline = time.perf_counter() + duration_s
+
+    async def user(seed_: int) -> None:
+        rng = random.Random(seed_)
+        conn = HttpConnection(port)
+        try:
+            while time.perf_counter() < deadline:
+                name = rng.choices(names, weights)[0]
+                _, body = bodies[name](rng)
+                start = time.perf_counter()
+                try:
+                    status, answer = await conn.post(body)
+                except (OSError, RuntimeError, asyncio.IncompleteReadError) as err:
+                    errors[name] += 1
+                    first_error.setdefault(name, f"{type(err).__name__}: {err}")
+                    continue
+                latencies[name].append(time.perf_counter() - start)
+                failure = answer_error(status, answer)
+                if failure is not None:
+                    errors[name] += 1
+                    first_error.setdefault(name, failure)
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(user(i) for i in range(users)))
+    return {"latencies": latencies, "errors": errors, "first_error": first_error}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
+    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
+    parser.add_argument("--run-id", help="run to load (default: the newest with >= 6144 features)")
+    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    parser.add_argument("--model", default="tiny", help="LM of the seeded run: 'tiny' (default) or 'smollm2'")
+    parser.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    rows: list[dict[str, Any]] = []
+
+    def emit(row: dict[str, Any]) -> None:
+        rows.append(row)
+        line = json.dumps(row)
+        print(line, flush=True)
+        if args.out is not None:
+            with args.out.open("a") as out:
+                out.write(line + "\n")
+
+    workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-load-"))
+    try:
+        if args.db is not None:
+            artifacts = args.artifacts or args.db.parent / "artifacts"
+            seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
+        else:
+            seeded = seed(workdir, args.d_sae, None if args.model == "tiny" else args.model)
+        with gateway(seeded, None, workdir, "load") as server:
+            run_id, n_features = pick_run(server.port, args.run_id)
+            prompt = make_prompt(load_model(seeded, run_id))
+            bodies = operations(run_id, n_features, prompt)
+            warm_up(server.port, bodies, set())
+            rss_before = rss_mib(server.process.pid)
+            wall0 = time.perf_counter()
+            result = asyncio.run(mixed_load(server.port, bodies, args.users, args.duration))
+            wall = time.perf_counter() - wall0
+            rss_after = rss_mib(server.process.pid)
+        total_errors = 0
+        for name in WEIGHTS:
+            lat = sorted(result["latencies"][name])
+            total_errors += result["errors"][name]
+            row: dict[str, Any] = {
+                "benchmark": "gateway_load",
+                "operation": name,
+                "users": args.users,
+                "requests": len(lat),
+                "errors": result["errors"][name],
+                "p50_ms": round(percentile(lat, 50) * 1000, 1) if lat else None,
+                "p95_ms": round(percentile(lat, 95) * 1000, 1) if lat else None,
+                "p99_ms": round(percentile(lat, 99) * 1000, 1) if lat else None,
+            }
+            if name in result["first_error"]:
+                row["first_error"] = result["first_error"][name][:300]
+            emit(row)
+        growth = rss_after / rss_before - 1
+        emit({
+            "benchmark": "gateway_load", "operation": "all", "users": args.users, "duration_s": round(wall, 1),
+            "requests": sum(len(v) for v in result["latencies"].values()), "errors": total_errors,
+            "rss_before_mib": round(rss_before, 1), "rss_after_mib": round(rss_after, 1),
+            "rss_growth_pct": round(100 * growth, 1), "ok": total_errors == 0 and growth <= MAX_GROWTH,
+        })  # fmt: skip
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if not rows[-1]["ok"]:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Attribution of a target logit to SAE features: activation x gradient, through the rest of the model.
+
+At the SAE's hook the activation becomes ``x + dec(f~) - dec(f)`` with ``f~`` a copy of ``f = encode(x)`` that
+carries the gradient (the forward is unchanged: the two decodings are equal). Feature i at position p contributes
+``f[p, i] * d logit[q, target] / d f~[p, i]``: the first-order change of the target logit when that activation is
+removed, negated. The check beside it ablates the feature with the largest |attribution| at its position and
+measures the real change of the target logit: its sign should be the opposite of the attribution's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from shared.interventions.spec import Intervention, Positions
+from shared.interventions.splice import InterventionHook, decoder_delta, last_logits_only
+
+
+@dataclass(frozen=True)
+class FeatureScore:
+    feature: int
+    activation: float
+    attribution: float
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Per prompt position (0 = first token after BOS, up to ``position``): the top positive and negative features."""
+
+    tokens: list[str]
+    position: int
+    """The position whose next-token logit is attributed."""
+    target_id: int
+    target: str
+    logit: float
+    """The clean target logit at ``position``."""
+    prob: float
+    positive: list[list[FeatureScore]]
+    negative: list[list[FeatureScore]]
+    scores: Tensor
+    """All attributions [position + 1, d_sae] (float32, CPU)."""
+    check_position: int
+    check_feature: int
+    check_activation: float
+    predicted_change: float
+    """Minus the attribution of the checked feature: the first-order change of the logit when it is ablated."""
+    actual_change: float
+    """The target logit's real change when that feature is ablated at that position."""
+
+    @property
+    def check_agrees(self) -> bool:
+        return (self.predicted_change > 0) == (self.actual_change > 0)
+
+
+def attribution_scores(
+    lm: Any, sae: Any, ids: Tensor, position: int, target: int | None
+) -> tuple[Tensor, Tensor, Tensor, Any]:
+    """(activations f [T, d_sae], attributions [T, d_sae], clean logits at ``position`` [V], the forward's KV
+    cache) for one sequence ``ids`` [1, T] (positions counted in ``ids`` here); target None = the clean top token
+    at ``position``."""
+    held: dict[str, Tensor] = {}
+
+    def hook(x: Tensor) -> Tensor:
+        xs = x.detach().to(sae.W_dec.dtype)
+        with torch.no_grad():
+            f = sae.encode(xs)
+        leaf = f.clone().requires_grad_(True)
+        held["f"], held["leaf"] = f, leaf
+        every = torch.arange(f.shape[-1], device=f.device)
+        return x.detach() + decoder_delta(sae, xs, leaf - f, every).to(x.dtype)
+
+    with torch.enable_grad(), lm.patching(sae.cfg.hook_name, hook):
+        out = lm.model(input_ids=ids[:, : position + 1], use_cache=True, **last_logits_only(lm))
+        logits = out.logits[0, -1]
+        target_id = int(logits.argmax()) if target is None else target
+        (grad,) = torch.autograd.grad(logits[target_id], held["leaf"])
+    f = held["f"][0]
+    return f, (f * grad[0]).float(), logits.detach(), getattr(out, "cache", None)
+
+
+def _croppable(cache: Any) -> bool:
+    """A plain dynamic cache of full-attention layers (cropping others, e.g. sliding windows, is not exact)."""
+    layers = getattr(cache, "layers", None) or []
+    return (
+        type(cache).__name__ == "DynamicCache"
+        and len(layers) > 0
+        and all(type(layer).__name__ == "DynamicLayer" for layer in layers)
+    )
+
+
+@torch.inference_mode()
+def ablated_logit(
+    lm: Any, sae: Any, ids: Tensor, check: Intervention, first: int, bos: bool, cache: Any, target: int
+) -> float:
+    """The target's logit at the last of ``ids`` [1, T] with ``check`` ablating a feature from position ``first``
+    (after BOS) on: the clean cache of the positions before it is reused when it can be cropped exactly, so only
+    the positions from ``first`` on run again."""
+    start = first + int(bos)
+    hook = InterventionHook(sae, [check], bos=bos)
+    kwargs = last_logits_only(lm)
+    if cache is not None and _croppable(cache):
+        cache.crop(start - ids.shape[1])  # a negative count: remove the positions from start on
+        hook.offset = first
+        kwargs["cache"] = cache
+        ids = ids[:, start:]
+    with lm.patching(sae.cfg.hook_name, hook):
+        logits = lm.model(input_ids=ids, use_cache=cache is not None, **kwargs).logits
+    return float(logits[0, -1, target].float())
+
+
+def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[FeatureScore]:
+    values, indices = (sign * scores).topk(min(k, scores.numel()))
+    return [
+        FeatureScore(feature=i, activation=float(f[i]), attribution=sign * v)
+        for i, v in zip(indices.tolist(), values.tolist(), strict=True)
+        if v > 0
+    ]
+
+
+def attribute(
+    lm: Any,
+    sae: Any,
+    prompt_ids: Sequence[int],
+    target: int | None = None,
+    position: int | None = None,
+    top_k: int = 5,
+    prepend_bos: bool = True,
+) -> Attribution:
+    """Attribute the logit of ``target`` (default: the clean top token) at ``position`` (default: the last prompt
+    token) to every feature at every position up to it; BOS (prepended as in training) is left out."""
+    n = len(prompt_ids)
+    if n == 0:
+        raise ValueError("prompt_ids: the prompt is empty")
+    position = n - 1 if position is None else position
+    if not 0 <= position < n:
+        raise ValueError(f"position: must be between 0 and {n - 1} (got {position})")
+    vocab = int(lm.model.get_output_embeddings().weight.shape[0])
+    if target is not None and not 0 <= target < vocab:
+        raise ValueError(f"target: token id {target} is outside the vocabulary (0..{vocab - 1})")
+    shift = int(prepend_bos and lm.bos_token_id is not None)
+    ids = torch.tensor([([lm.bos_token_id] if shift else []) + list(prompt_ids)], device=lm.device)
+    f, scores, logits, cache = attribution_scores(lm, sae, ids, position + shift, target)
+    f, scores = f[shift:].float().cpu(), scores[shift:].cpu()
+    target_id = int(logits.argmax()) if target is None else target
+    logit = float(logits[target_id])
+    flat = int(scores.abs().argmax())
+    check_pos, check_feat = divmod(flat, scores.shape[1])
+    ablate = Intervention(check_feat, "ablate", positions=Positions.at(check_pos))
+    prefix = ids[:, : position + shift + 1]
+    ablated = ablated_logit(lm, sae, prefix, ablate, check_pos, bool(shift), cache, target_id)
+    return Attribution(
+        tokens=lm.token_strings(list(prompt_ids)),
+        position=position,
+        target_id=target_id,
+        target=lm.token_strings([target_id])[0],
+        logit=logit,
+        prob=float(torch.softmax(logits, -1)[target_id]),
+        positive=[_top(f[p], scores[p], top_k, 1) for p in range(position + 1)],
+        negative=[_top(f[p], scores[p], top_k, -1) for p in range(position + 1)],
+        scores=scores[: position + 1],
+        check_position=check_pos,
+        check_feature=check_feat,
+        check_activation=float(f[check_pos, check_feat]),
+        predicted_change=-float(scores[check_pos, check_feat]),
+        actual_change=ablated - logit,
+    )

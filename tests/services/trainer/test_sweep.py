@@ -1,0 +1,124 @@
+"""Sweeps: N SAEs on one batch stream end exactly as their own runs; a stopped sweep resumes bit-identical."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from services.trainer.run import train
+from services.trainer.sweep import checkpoint_steps, common_step, train_sweep
+from shared.config import ConfigError, SweepConfig, TrainConfig, validate_config
+from shared.sae import load_sae
+
+COMMON = dict(
+    d_sae=32,
+    batch_size=64,
+    n_steps=30,
+    lr=3e-3,
+    log_every=10,
+    device="cpu",
+    shuffle_buffer_tokens=256,
+    eval_fraction=0.25,
+)
+MEMBERS: list[dict[str, Any]] = [
+    {"name": "relu", "architecture": "relu", "l1_coefficient": 0.5},
+    {"name": "topk", "architecture": "topk", "k": 4, "d_sae": 48},
+    {"name": "batchtopk", "architecture": "batchtopk", "k": 6},
+    {"name": "jumprelu", "architecture": "jumprelu", "l0_coefficient": 0.01, "lr": 1e-3},
+]
+
+
+def sweep_cfg(aset: Any, out: Path, **common: Any) -> SweepConfig:
+    return SweepConfig(activations=str(aset.path), output=str(out), common=COMMON | common, saes=MEMBERS)
+
+
+def rows(run: Path) -> list[dict]:
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "tokens_per_s"} for line in lines]
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    sa, sb = load_sae(a).state_dict(), load_sae(b).state_dict()
+    assert sa.keys() == sb.keys()
+    for name, t in sa.items():
+        assert torch.equal(t, sb[name]), f"{a.name}: {name} differs"
+    assert rows(a) == rows(b)
+
+
+class StopAfter:
+    def __init__(self, n: int) -> None:
+        self.calls, self.n = 0, n
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self.calls > self.n
+
+
+def test_each_member_ends_exactly_as_its_own_run(tmp_path: Path, synthetic):
+    sweep = sweep_cfg(synthetic, tmp_path / "sweep")
+    seen: list[tuple[str, int]] = []
+    result = train_sweep(sweep, on_metrics=lambda name, row: seen.append((name, row["step"])))
+    assert result.finished and result.steps == 30
+    assert set(result.run_dirs) == {"relu", "topk", "batchtopk", "jumprelu"}
+    assert seen[:4] == [("relu", 10), ("topk", 10), ("batchtopk", 10), ("jumprelu", 10)]
+    for name, cfg in sweep.members():
+        alone = train(cfg.model_copy(update={"output": str(tmp_path / "alone" / name)}))
+        assert_same_run(result.run_dirs[name], alone)
+        assert load_sae(result.run_dirs[name]).cfg.architecture == cfg.architecture
+    assert load_sae(result.run_dirs["topk"]).cfg.d_sae == 48
+    assert result.data_s > 0 and all(s > 0 for s in result.member_s.values())
+
+
+def test_a_sweep_stopped_mid_way_resumes_bit_identical(tmp_path: Path, synthetic):
+    full = train_sweep(sweep_cfg(synthetic, tmp_path / "full", checkpoint_every=10))
+    split_cfg = sweep_cfg(synthetic, tmp_path / "split", checkpoint_every=10)
+    stored: list[tuple[str, str]] = []
+    first = train_sweep(
+        split_cfg, should_stop=StopAfter(17), on_checkpoint=lambda n, p: stored.append((n, p.name))
+    )
+    assert not first.finished and first.steps == 17
+    assert ("jumprelu", "step-00000017") in stored and ("relu", "step-00000010") in stored
+    assert not any((d / "sae.safetensors").exists() for d in first.run_dirs.values())
+    second = train_sweep(split_cfg)
+    assert second.finished
+    for name in full.run_dirs:
+        assert_same_run(full.run_dirs[name], second.run_dirs[name])
+
+
+def test_resume_goes_back_to_the_newest_step_every_member_has(tmp_path: Path, synthetic):
+    full = train_sweep(sweep_cfg(synthetic, tmp_path / "full", checkpoint_every=10))
+    cfg = sweep_cfg(synthetic, tmp_path / "split", checkpoint_every=10)
+    train_sweep(cfg, should_stop=StopAfter(25))
+    dirs = [tmp_path / "split" / m["name"] for m in MEMBERS]
+    assert all(checkpoint_steps(d) == {20, 25} for d in dirs)
+    shutil.rmtree(dirs[2] / "checkpoints" / "step-00000025")  # killed while checkpointing the third member
+    assert common_step(dirs) == 20
+    resumed = train_sweep(cfg)
+    for name in full.run_dirs:
+        assert_same_run(full.run_dirs[name], resumed.run_dirs[name])
+
+
+def test_sweep_config_errors_name_the_member_and_key(tmp_path: Path):
+    base: dict[str, Any] = {"activations": "a", "common": {"d_sae": 16, "batch_size": 32}}
+    with pytest.raises(ConfigError, match=r"s.yaml: saes.1.k: 40 is larger than d_sae \(16\)"):
+        validate_config(
+            SweepConfig,
+            base | {"saes": [{"architecture": "relu"}, {"architecture": "topk", "k": 40}]},
+            "s.yaml",
+        )
+    with pytest.raises(ConfigError, match=r"saes.1.batch_size: 64 differs from 32 .*set them under common"):
+        validate_config(SweepConfig, base | {"saes": [{}, {"batch_size": 64}]}, "s.yaml")
+    with pytest.raises(ConfigError, match="saes.0.bogus: unknown key"):
+        validate_config(SweepConfig, base | {"saes": [{"bogus": 1}]}, "s.yaml")
+    with pytest.raises(ConfigError, match="repeated: a"):
+        validate_config(SweepConfig, base | {"saes": [{"name": "a"}, {"name": "a", "lr": 1e-3}]}, "s.yaml")
+    with pytest.raises(ConfigError, match="saes: .*at least 1"):
+        validate_config(SweepConfig, base | {"saes": []}, "s.yaml")
+    names = SweepConfig.model_validate(base | {"saes": [{}, {"architecture": "topk", "k": 2}]}).member_names()
+    assert names == ["00-relu-16", "01-topk-16"]
+    assert isinstance(SweepConfig.model_validate(base | {"saes": [{}]}).members()[0][1], TrainConfig)

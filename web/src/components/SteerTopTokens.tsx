@@ -1,0 +1,51 @@
+/** Per generated position: the clean and the steered model's top tokens with probabilities, and the KL between them. */
+import type { SteerQuery } from "../gql/graphql";
+import { fmtNumber } from "../lib/format";
+import { TokenChip } from "./TokenChip";
+
+type Steps = SteerQuery["steer"]["steps"];
+
+function Top({ tokens }: { tokens: Steps[number]["baselineTop"] }) {
+  return (
+    <span className="row" style={{ gap: "0.4rem" }}>
+      {tokens.slice(0, 3).map((t, i) => (
+        <span key={i} className="nowrap">
+          <TokenChip token={t.token} /> <span className="muted small">{(100 * t.probability).toFixed(1)}%</span>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function SteerTopTokens({ steps }: { steps: Steps }) {
+  return (
+    <div className="table-wrap">
+      <table data-testid="steer-top-tokens">
+        <thead>
+          <tr>
+            <th className="num">position</th>
+            <th>clean: top tokens</th>
+            <th>steered: top tokens</th>
+            <th className="num" title="KL(clean ‖ steered) of the next-token distributions, in nats">KL</th>
+          </tr>
+        </thead>
+        <tbody>
+          {steps.map((s) => (
+            <tr key={s.position} data-changed={s.changed}>
+              <td className="num">{s.position}</td>
+              <td>
+                <Top tokens={s.baselineTop} />
+              </td>
+              <td>
+                <Top tokens={s.steeredTop} />
+              </td>
+              <td className="num" data-testid="steer-kl">
+                {fmtNumber(s.kl, 3)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

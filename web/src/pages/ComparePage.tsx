@@ -1,0 +1,126 @@
+/** `/compare` Compare runs: evaluated runs of one dataset (a sweep) on L0-EV and L0-CE scatters, with a table. */
+import { Link, useNavigate, useSearchParams } from "react-router";
+import { isStaticMode } from "../api/staticMode";
+import { EmptyState } from "../components/EmptyState";
+import { ErrorState } from "../components/ErrorState";
+import { ParetoChart } from "../components/ParetoChart";
+import { Section } from "../components/Section";
+import { SkeletonBlock } from "../components/Skeleton";
+import { StaticNotice } from "../components/StaticNotice";
+import { useCompareRuns } from "../hooks/useCompareRuns";
+import { useDatasets } from "../hooks/useDatasets";
+import { useDocumentTitle } from "../hooks/useDocumentTitle";
+import { parseCompareParams, sparsityKnob, type ComparePointView } from "../lib/compare";
+import { fmtNumber, fmtPercent } from "../lib/format";
+import { pageTitle } from "../lib/pageTitle";
+import { comparePath, runPath } from "../lib/routes";
+
+export function ComparePage() {
+  useDocumentTitle(pageTitle("Compare runs"));
+  if (isStaticMode())
+    return (
+      <div className="stack">
+        <h1>Compare runs</h1>
+        <StaticNotice feature="Comparing runs" />
+      </div>
+    );
+  return <LiveComparePage />;
+}
+
+function DatasetPicker({ current }: { current: string | null }) {
+  const { datasets } = useDatasets();
+  const navigate = useNavigate();
+  return (
+    <label className="row small" style={{ gap: "0.4rem" }}>
+      Dataset
+      <select value={current ?? ""} onChange={(e) => e.target.value && navigate(comparePath({ datasetId: e.target.value }))}>
+        <option value="">Choose a dataset…</option>
+        {(datasets ?? []).map((d) => (
+          <option key={d.id} value={d.id}>
+            {d.name} · {d.model} · {d.hook}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function CompareTable({ points }: { points: readonly ComparePointView[] }) {
+  const rows = [...points].sort((a, b) => a.architecture.localeCompare(b.architecture) || (a.l0 ?? Infinity) - (b.l0 ?? Infinity));
+  return (
+    <table data-testid="compare-table">
+      <thead>
+        <tr>
+          <th>run</th>
+          <th>architecture</th>
+          <th className="num">d_sae</th>
+          <th>sparsity</th>
+          <th className="num">L0</th>
+          <th className="num">EV</th>
+          <th className="num">CE recovered</th>
+          <th className="num">dead</th>
+          <th className="num">dense</th>
+          <th title="on the L0-EV / L0-CE Pareto front">front</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((p) => (
+          <tr key={p.runId} data-testid="compare-row">
+            <td>
+              <Link to={runPath(p.runId)}>{p.name}</Link>
+            </td>
+            <td>{p.architecture}</td>
+            <td className="num">{p.dSae ?? "–"}</td>
+            <td>{sparsityKnob(p)}</td>
+            <td className="num">{p.evaluated ? fmtNumber(p.l0) : "not evaluated"}</td>
+            <td className="num">{fmtNumber(p.explainedVariance)}</td>
+            <td className="num">{fmtPercent(p.ceLossRecovered)}</td>
+            <td className="num">{fmtPercent(p.deadFraction)}</td>
+            <td className="num">{fmtPercent(p.denseFraction)}</td>
+            <td>{[p.onEvFront ? "EV" : "", p.onCeFront ? "CE" : ""].filter(Boolean).join(" · ") || "–"}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function LiveComparePage() {
+  const [params] = useSearchParams();
+  const { datasetId, runIds } = parseCompareParams(params);
+  const { comparison, fetching, error, retry } = useCompareRuns(datasetId, runIds);
+  return (
+    <div className="stack" data-testid="compare-page">
+      <div className="page-head">
+        <h1 style={{ marginBottom: 0 }}>Compare runs</h1>
+        <DatasetPicker current={comparison?.datasetId ?? datasetId} />
+      </div>
+      {!datasetId && !runIds ? (
+        <EmptyState title="Pick a dataset">Every run trained on it is plotted (a sweep's runs share one).</EmptyState>
+      ) : error && !comparison ? (
+        <ErrorState what="the comparison" error={error} onRetry={retry} />
+      ) : fetching || !comparison ? (
+        <SkeletonBlock height={320} />
+      ) : comparison.points.length === 0 ? (
+        <EmptyState title="No runs on this dataset yet" />
+      ) : (
+        <>
+          {runIds && datasetId === null && (
+            <Link to={comparePath({ datasetId: comparison.datasetId })} className="small">
+              Every run on this dataset
+            </Link>
+          )}
+          <Section title="Sparsity against reconstruction">
+            <div className="pareto-grid">
+              <ParetoChart points={comparison.points} metric="explainedVariance" title="explained variance" />
+              <ParetoChart points={comparison.points} metric="ceLossRecovered" title="CE loss recovered" />
+            </div>
+          </Section>
+          <Section title="Runs">
+            <CompareTable points={comparison.points} />
+          </Section>
+        </>
+      )}
+    </div>
+  );
+}
