@@ -191,6 +191,10 @@ def test_imported_sae_is_collected_evaluated_analysed_and_served(
     feature = gql(gateway, "query($r: ID!, $i: Int!) { feature(runId: $r, index: $i) { index maxActivation } }",
                   {"r": run_id, "i": top["index"]})["feature"]  # fmt: skip
     assert feature["index"] == top["index"] and feature["maxActivation"] > 0
+    word = re.findall(r"\w+", " ".join(n["label"] or "" for n in page["features"]["nodes"]))[0]
+    hits = gql(gateway, "query($r: ID!, $q: String!) { search(runId: $r, query: $q) { index } }",
+               {"r": run_id, "q": word})["search"]  # fmt: skip
+    assert hits, f"searching {word!r} (from a label of the imported SAE's features) found nothing"
     analysis = gql(gateway, "query($r: ID!) { analysePrompt(runId: $r, text: \"Once upon a time\", topK: 3) "
                    "{ tokens { token l0 } } }", {"r": run_id})  # fmt: skip
     assert [t["token"] for t in analysis["analysePrompt"]["tokens"]] == ["Once", " upon", " a", " time"]
