@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from services.collector.byo import collect_keys_for
+from sqlalchemy.orm import Session
+
+from services.collector.byo import FROM_SAE, collect_keys_for
 from services.collector.celery_app import app
 from shared.config import CollectConfig, ImportConfig, validate_config
 from shared.db.repositories.datasets import set_dataset_config
@@ -23,9 +25,10 @@ from shared.jobs.contracts import IMPORT
 from shared.jobs.errors import PermanentError
 from shared.jobs.lifecycle import JobContext
 from shared.paths import PathRefused, data_roots, fence_model, local_source
+from shared.sae.base import SAEConfig
 from shared.sae.imports import ImportSAEError, ImportSource, import_sae
 from shared.sae.io import read_config, set_activations_path, update_config
-from shared.store import dataset_prefix, get_store, publish_run, run_prefix
+from shared.store import dataset_prefix, fetch_run, get_store, publish_run, run_prefix
 
 
 def packaged_name(model: str, gguf_file: str | None) -> str | None:
@@ -49,9 +52,13 @@ def run_import(ctx: JobContext) -> str:
     with session_scope() as s:
         run = get_run(s, run_id)
         dataset_id, ready = run.dataset_id, run.status == "ready"
-    if ready and store.exists(f"{run_prefix(run_id)}/sae.safetensors"):
-        return "skipped: the SAE is already imported"
     cfg = validate_config(ImportConfig, ctx.config, source=f"pipeline {ctx.pipeline_id} import stage")
+    if ready and store.exists(f"{run_prefix(run_id)}/sae.safetensors"):
+        # a resubmission (say after a failed collection): its own collect stage still needs the SAE's model/hook
+        imported = read_config(fetch_run(store, run_id))
+        with session_scope() as s:
+            _complete_collect_stage(s, ctx.pipeline_id, dataset_id, imported, cfg.label)
+        return "skipped: the SAE is already imported"
     ctx.stage("import", f"reading {cfg.label}")
     run_dir = store.workdir(run_prefix(run_id))
     source = ImportSource(
@@ -76,18 +83,12 @@ def run_import(ctx: JobContext) -> str:
         ) from None
     update_config(run_dir, model_name=model, model_gguf_file=gguf_file)
     sae = read_config(run_dir)
-    from_sae = collect_keys_for(sae, cfg.label)
+    collect_keys_for(sae, cfg.label)  # refuses an SAE that names no model or hook before anything is uploaded
     set_activations_path(run_dir, os.path.relpath(f"/{dataset_prefix(dataset_id)}", f"/{run_prefix('x')}"))
     ctx.stage("upload", "uploading the imported SAE")
     publish_run(store, run_id, run_dir)
     with session_scope() as s:
-        pipeline = get_pipeline(s, ctx.pipeline_id) if ctx.pipeline_id else None
-        if pipeline is not None and any(st["kind"] == "collect" for st in pipeline.stages):
-            chosen = stage_config(pipeline, "collect")
-            collect = validate_config(CollectConfig, from_sae | chosen, source=f"{cfg.label}: collect stage")
-            full = collect.model_dump(mode="json")
-            set_stage_config(s, pipeline.id, "collect", full)
-            set_dataset_config(s, dataset_id, full)
+        _complete_collect_stage(s, ctx.pipeline_id, dataset_id, sae, cfg.label)
         info = {"architecture": sae.architecture, "d_in": sae.d_in, "d_sae": sae.d_sae, "k": sae.k,
                 "model": sae.model_name, "hook": sae.hook_name, "normalize_activations": sae.normalize_activations,
                 "source": cfg.label}  # fmt: skip
@@ -95,6 +96,23 @@ def run_import(ctx: JobContext) -> str:
     return (
         f"imported a {sae.architecture} SAE with {sae.d_sae} features for {sae.model_name} at {sae.hook_name}"
     )
+
+
+def _complete_collect_stage(
+    session: Session, pipeline_id: str | None, dataset_id: str, sae: SAEConfig, label: str
+) -> None:
+    """Fill the pipeline's collect stage (and its dataset row) with the SAE's model and hook; the submitter's keys
+    (corpus, n_tokens, a context length of their own) stay as they chose them."""
+    pipeline = get_pipeline(session, pipeline_id) if pipeline_id else None
+    if pipeline is None or not any(st["kind"] == "collect" for st in pipeline.stages):
+        return
+    chosen = {k: v for k, v in stage_config(pipeline, "collect").items() if k not in FROM_SAE}
+    collect = validate_config(
+        CollectConfig, collect_keys_for(sae, label) | chosen, source=f"{label}: collect stage"
+    )
+    full = collect.model_dump(mode="json")
+    set_stage_config(session, pipeline.id, "collect", full)
+    set_dataset_config(session, dataset_id, full)
 
 
 @app.task(name=IMPORT, bind=True)

@@ -464,7 +464,7 @@ class JobMutations:
             "revision": input.revision,
         }
         imp = validated("import", ImportConfig, {k: v for k, v in spec.items() if v is not None})
-        collect = dict(input.collect) if isinstance(input.collect, dict) else {}
+        collect: dict[str, Any] = dict(input.collect) if isinstance(input.collect, dict) else {}
         validated("import.collect", CollectConfig, input.collect)
         if "corpus" in collect:
             collect["corpus"] = await asyncio.to_thread(fenced_corpus, str(collect["corpus"]), settings)

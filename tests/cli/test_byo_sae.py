@@ -135,3 +135,24 @@ def test_import_analyse_refuses_a_model_outside_the_data_roots(
     assert main(["import", str(src), "--analyse", "--corpus", str(small_corpus), "--n-tokens", "64"]) == 2
     err = capsys.readouterr().err
     assert "import failed" in err and "names a model the server may not read" in err, err
+
+
+def test_a_resubmitted_import_whose_sae_is_in_already_collects_for_its_model(
+    embedded_with_roots, tiny_gpt2_dir, small_corpus, capsys
+):
+    from shared.db.repositories.jobs import list_jobs
+    from shared.db.session import session_scope
+
+    src = saelens_folder(embedded_with_roots / "src", tiny_gpt2_dir)
+    corpus = embedded_with_roots / "later.txt"  # missing at first: the collection fails after the import
+    args = ["import", str(src), "--analyse", "--corpus", str(corpus), "--n-tokens", "640"]
+    assert main(args) == 2
+    assert "collect failed" in capsys.readouterr().err
+    corpus.write_text(small_corpus.read_text())
+    assert main(args) == 0, (
+        capsys.readouterr().err
+    )  # same ids: the import stage skips, collect still gets the hook
+    with session_scope() as s:
+        imports = list_jobs(s, kind="import")
+        assert [j.message for j in imports][:1] == ["skipped: the SAE is already imported"]
+        assert {j.status for j in list_jobs(s, kind="analyse")} == {"succeeded"}
