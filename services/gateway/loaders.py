@@ -37,6 +37,15 @@ _Call = tuple[Callable[..., Any], tuple[Any, ...], "asyncio.Future[Any]"]
 """A pending query: the function, its arguments after the session, the caller's future."""
 
 
+class _SharedLoader(DataLoader[K, T]):
+    """A DataLoader whose cached futures survive a cancelled caller: two fields awaiting the same key share one
+    future, and when graphql-core cancels one of them (a sibling's error nulled its parent), the other must still
+    get its row, not a CancelledError it never asked for (which escaped as an HTTP 500)."""
+
+    def load(self, key: K) -> asyncio.Future[T]:  # type: ignore[override]
+        return asyncio.shield(super().load(key))
+
+
 class _Lazy(Generic[K, T]):
     """A DataLoader attribute over a batch function, created on first use per ``Loaders`` (a request touches two
     or three of the fifteen)."""
@@ -144,4 +153,4 @@ class Loaders:
         async def load(keys: list[K]) -> Sequence[T]:
             return await self.query(batch, keys)
 
-        return DataLoader(load_fn=load)
+        return _SharedLoader(load_fn=load)
