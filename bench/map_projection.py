@@ -29,7 +29,9 @@ def main() -> None:
         mid = time.perf_counter()
         project_2d(w, epochs=args.epochs, neighbours=idx)
         end = time.perf_counter()
-        print(f"d_sae {n:>6} d_in {d}: neighbours {mid - start:.2f} s, map ({args.epochs} epochs) {end - mid:.2f} s")
+        print(
+            f"d_sae {n:>6} d_in {d}: neighbours {mid - start:.2f} s, map ({args.epochs} epochs) {end - mid:.2f} s"
+        )
 
 
 if __name__ == "__main__":
