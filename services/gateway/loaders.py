@@ -9,7 +9,7 @@ GIL hand-offs, session checkout) cost more CPU than the small indexed reads it c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -142,4 +142,13 @@ class Loaders:
         async def load(keys: list[K]) -> Sequence[T]:
             return await self.query(batch, keys)
 
-        return DataLoader(load_fn=load)
+        return _SharedLoader(load_fn=load)
+
+
+class _SharedLoader(DataLoader[K, T]):
+    """A DataLoader whose ``load`` hands each caller a shield of the shared future: a caller that is cancelled (a
+    sibling field failed and graphql-core cancelled its branch) no longer cancels the future every other caller of
+    the same key awaits (their CancelledError escaped GraphQL as an HTTP 500)."""
+
+    def load(self, key: K) -> Awaitable[T]:  # type: ignore[override]
+        return asyncio.shield(super().load(key))
