@@ -1,11 +1,12 @@
 """Gateway load: 50 users mixing the explorer's operations for 60 s against a real uvicorn gateway.
 
 Seeds a run like ``bench.gateway_latency`` (``dev_seed``; ``--model tiny`` by default here, or reuse ``--db``), starts
-the gateway as a subprocess with the response cache at its default, warms it up, then runs N closed-loop keep-alive
-users for ``--duration`` seconds; each request picks one operation with the weights of a browsing session:
+the gateway as a subprocess with the response cache at its default, warms it up (each operation once, then
+``--warmup`` seconds of the same load, so the bounded caches are full), then runs N closed-loop keep-alive users for
+``--duration`` seconds; each request picks one operation with the weights of a browsing session:
 features page 40 %, feature detail 30 %, search 20 %, analysePrompt 10 % (the web client's own queries, with the
 ``__typename`` fields urql adds). Reports per operation the requests, errors, p50/p95/p99, and the server's resident
-memory after the warm-up and after the run (growth must stay <= 10 %). Exit status 1 when any request failed or
+memory after the warm-up and after the run (growth must stay <= 10 %: the caches are bounded, so growth is a leak). Exit status 1 when any request failed or
 memory grew more than that. One JSON line per operation plus a summary line.
 """
 
@@ -96,6 +97,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="tiny", help="LM of the seeded run: 'tiny' (default) or 'smollm2'")
     parser.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
+    parser.add_argument(
+        "--warmup", type=float, default=20.0, help="seconds of the same load first (default 20)"
+    )
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
             prompt = make_prompt(load_model(seeded, run_id))
             bodies = operations(run_id, n_features, prompt)
             warm_up(server.port, bodies, set())
+            # the same mix for a while first: caches fill to their bounds, so the run measures growth, not fill
+            asyncio.run(mixed_load(server.port, bodies, args.users, args.warmup))
             rss_before = rss_mib(server.process.pid)
             wall0 = time.perf_counter()
             result = asyncio.run(mixed_load(server.port, bodies, args.users, args.duration))

@@ -142,7 +142,7 @@ def local_source(value: str | None, settings: Settings | None = None, field: str
     return resolve_reference(value, data_roots(settings or get_settings()), field)
 
 
-_ABSOLUTE = re.compile(r"(?<![\w:/.~@-])(?:~|/)[^\s'\"`,;:()\[\]{}<>|]*")
+_ABSOLUTE = re.compile(r"(?<![\w:/.~@-])(?:~|/)[^\s'\"`,;:()\[\]{}<>|]+")
 
 
 def public_text(text: str, settings: Settings | None = None) -> str:

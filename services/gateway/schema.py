@@ -129,6 +129,17 @@ class GatewaySchema(strawberry.Schema):
             return ExecutionResult(
                 data=None, errors=[GraphQLError(message, extensions={"code": "UNAVAILABLE"})]
             )
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is None or getattr(task, "cancelling", lambda: 1)():
+                raise  # the request itself was cancelled (client gone, server stopping)
+            log.warning("an operation was interrupted by a stray cancellation; answered UNAVAILABLE")
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError("The request was interrupted; try again", extensions={"code": "UNAVAILABLE"})
+                ],
+            )
         if result.errors:  # errors raised before the extensions ran (e.g. a parse error in the parser cache)
             result.errors = [
                 e if (e.extensions or {}).get("code") else to_client_error(e) for e in result.errors

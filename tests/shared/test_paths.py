@@ -166,3 +166,4 @@ def test_public_text_keeps_no_absolute_server_path(root: Path, tmp_path: Path) -
         "hub roneneldan/TinyStories, redis://h:6379/0, 3/4 done, 12 tokens/s"
     )
     assert public_text("no paths here", settings) == "no paths here"
+    assert public_text("loss 1.2 / 3 and ~ alone", settings) == "loss 1.2 / 3 and ~ alone"

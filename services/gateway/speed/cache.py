@@ -53,16 +53,22 @@ def cacheable_query(query: str, operation_name: str | None) -> bool:
     return all(isinstance(s, FieldNode) and s.name.value in CACHEABLE for s in selections)
 
 
+MAX_CACHE_BYTES = 32 * 1024 * 1024
+"""Bytes of answers (and their keys) the response cache holds at most."""
+
 Key = tuple[str, bytes, str | None, bool]
 """(query text, canonical variables JSON, operation name, authenticated)."""
 
 
 class ResponseCache:
-    """A thread-safe LRU of encoded answers with a time-to-live; ``clear()`` drops everything."""
+    """A thread-safe LRU of encoded answers with a time-to-live, bounded by entries and by bytes (answers plus
+    keys); expired entries at the old end leave on every put; ``clear()`` drops everything."""
 
-    def __init__(self, ttl_s: float, max_entries: int = 8192) -> None:
+    def __init__(self, ttl_s: float, max_entries: int = 8192, max_bytes: int = MAX_CACHE_BYTES) -> None:
         self.ttl_s = ttl_s
         self._max = max_entries
+        self._max_bytes = max_bytes
+        self.used = 0
         self._entries: OrderedDict[Key, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -90,24 +96,39 @@ class ResponseCache:
                 return None
             if entry[0] < now:
                 del self._entries[key]
+                self.used -= _cost(key, entry[1])
                 return None
             self._entries.move_to_end(key)
             return entry[1]
 
     def put(self, key: Key, value: bytes) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._entries[key] = (time.monotonic() + self.ttl_s, value)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max:
-                self._entries.popitem(last=False)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.used -= _cost(key, old[1])
+            self._entries[key] = (now + self.ttl_s, value)
+            self.used += _cost(key, value)
+            while self._entries and (
+                len(self._entries) > self._max
+                or self.used > self._max_bytes
+                or next(iter(self._entries.values()))[0] < now
+            ):
+                oldest, (_, answer) = self._entries.popitem(last=False)
+                self.used -= _cost(oldest, answer)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self.used = 0
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
+
+
+def _cost(key: Key, value: bytes) -> int:
+    return len(value) + len(key[0]) + len(key[1]) + 200
 
 
 # --------------------------------------------------------------------------------------------------------------

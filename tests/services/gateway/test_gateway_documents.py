@@ -44,3 +44,24 @@ def test_the_guard_remembers_accepted_documents_within_a_bound_and_never_a_refus
         with pytest.raises(Refused):
             guard.check_document(many)
     assert many not in guard._accepted
+
+
+def test_the_response_cache_is_bounded_by_bytes_and_drops_expired_entries() -> None:
+    import time
+
+    from services.gateway.speed.cache import ResponseCache
+
+    cache = ResponseCache(ttl_s=60, max_entries=10_000, max_bytes=1_000_000)
+    for i in range(500):
+        cache.put((f"q{i}", b"{}", None, False), b"x" * 10_000)
+        assert cache.used <= 1_000_000
+    assert 50 < len(cache) < 100 and cache.get(("q499", b"{}", None, False)) is not None
+    assert cache.get(("q0", b"{}", None, False)) is None  # the oldest went first
+    short = ResponseCache(ttl_s=0.01, max_entries=10_000, max_bytes=10**9)
+    for i in range(100):
+        short.put((f"q{i}", b"{}", None, False), b"x")
+    time.sleep(0.02)
+    short.put(("new", b"{}", None, False), b"x")
+    assert len(short) == 1  # the expired ones left on the put, not only when read again
+    short.clear()
+    assert short.used == 0

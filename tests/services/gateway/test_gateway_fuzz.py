@@ -195,14 +195,3 @@ def test_fuzzing_the_whole_schema_finds_no_5xx_no_internal_no_codeless_answer_an
     log = fuzz_gateway.log.read_text()
     noise = [line for line in log.splitlines() if any(n in line for n in (*NOISE, "ERROR", "Traceback"))]
     assert noise == [], "\n".join(noise[:20])
-
-
-def test_a_field_sharing_a_loader_future_with_a_cancelled_branch_still_answers(fuzz_gateway: Gateway) -> None:
-    """Found by this fuzz: ``runs.metrics(every: 0)`` fails, graphql-core cancels the rest of ``runs``, and
-    ``run.hook``, awaiting the same cached dataset future as ``runs.model``, got its CancelledError: HTTP 500."""
-    run = fuzz_gateway.db.run_id
-    query = f'{{ runs {{ model metrics(every: 0) {{ mse }} }} run(id: "{run}") {{ hook }} }}'
-    answer = httpx.post(f"{fuzz_gateway.url}/graphql", json={"query": query}, timeout=60)
-    assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_INPUT"]

@@ -475,3 +475,23 @@ def test_get_queries_are_held_to_the_same_document_limits(server: Server) -> Non
         f"{server.url}/graphql", params={"query": "{ runs { id } }"}, headers={"Accept": "application/json"}
     )
     assert ok.status_code == 200 and ok.json()["data"]["runs"]
+
+
+def test_a_cancelled_branch_does_not_cancel_a_sibling_waiting_on_the_same_loader_key(seeded: Seeded) -> None:
+    """Found by the fuzz: when a failing field cancelled one branch, the DataLoader future it shared with a
+    sibling was cancelled too, and the sibling's CancelledError escaped GraphQL as an HTTP 500."""
+    import asyncio
+
+    from services.gateway.loaders import Loaders
+    from shared.db.session import get_sessionmaker
+
+    async def both() -> Any:
+        loaders = Loaders(get_sessionmaker(seeded.url), inline=True)
+        first = asyncio.ensure_future(loaders.datasets.load(seeded.dataset_id))
+        second = asyncio.ensure_future(loaders.datasets.load(seeded.dataset_id))
+        await asyncio.sleep(0)  # both are waiting on the batch
+        first.cancel()
+        return await second
+
+    row = asyncio.run(both())
+    assert row is not None and row.id == seeded.dataset_id
