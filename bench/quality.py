@@ -108,7 +108,7 @@ class Data:
     n_train: int
 
 
-def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None) -> Data:
+def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None, out_dir: Path = OUT) -> Data:
     """Collect (once) and split; write the scaled, shuffled training array; keep the held-out segments raw."""
     from services.trainer.data import ActivationDataset, split_segments
     from shared.shards import ActivationSet
@@ -120,7 +120,7 @@ def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None) -> D
     aset = ActivationSet.open(activations, require_complete=True)
     train_segs, held = split_segments(aset, plan.eval_fraction)
     data = ActivationDataset(aset, train_segs)  # the trainer's defaults: BOS and norm > 10x median dropped
-    folder = OUT / "quality" / f"{Path(activations).name}-{plan.eval_fraction}"
+    folder = out_dir / "quality" / f"{Path(activations).name}-{plan.eval_fraction}"
     train_path = folder / "train.npy"
     meta_path = folder / "meta.json"
     if train_path.is_file() and meta_path.is_file():
@@ -292,10 +292,13 @@ def matched_relu(
     return best[1], best[2], trials
 
 
-def compare(plan: Plan, data: Data, out: Path | None, archs: list[str], sides: list[str]) -> list[dict]:
+def compare(
+    plan: Plan, data: Data, out: Path | None, archs: list[str], sides: list[str], with_ce: bool = True
+) -> list[dict]:
+    """Train and evaluate every architecture in ``archs`` on every side in ``sides``; one JSON record each."""
     train = load_matrix(data.train_path)
     steps = math.ceil(plan.budget / plan.batch)
-    evaluate = Evaluator(data, plan)
+    evaluate = Evaluator(data, plan, with_ce=with_ce)
     records = []
     with tempfile.TemporaryDirectory(prefix="saelab-quality-") as tmp:
         workdir = Path(tmp)
@@ -353,6 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sides", default="ours,saelens", help="comma-separated: ours, saelens")
     parser.add_argument("--corpus", type=Path, default=default_corpus(), help="TinyStories text")
     parser.add_argument("--activations", type=Path, help="an existing activation set instead of collecting")
+    parser.add_argument("--no-ce", action="store_true", help="leave out CE loss recovered (no LM forwards)")
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -365,7 +369,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"--archs/--sides: unknown {', '.join(bad)}")
     plan = QUICK if args.quick else FULL
     data = prepare_data(args.corpus, plan, args.activations)
-    compare(plan, data, args.out, archs, sides)
+    compare(plan, data, args.out, archs, sides, with_ce=not args.no_ce)
 
 
 if __name__ == "__main__":
