@@ -100,6 +100,8 @@ class Spec:
 @dataclass
 class Data:
     train_path: Path
+    held_path: Path
+    """The held-out kept tokens, scaled like the training array (for the peer's own EV, a cross-check only)."""
     scale: float
     """Training arrays = raw activations x ``scale``."""
     aset: Any
@@ -121,20 +123,20 @@ def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None, out_
     train_segs, held = split_segments(aset, plan.eval_fraction)
     data = ActivationDataset(aset, train_segs)  # the trainer's defaults: BOS and norm > 10x median dropped
     folder = out_dir / "quality" / f"{Path(activations).name}-{plan.eval_fraction}"
-    train_path = folder / "train.npy"
-    meta_path = folder / "meta.json"
-    if train_path.is_file() and meta_path.is_file():
+    train_path, held_path, meta_path = folder / "train.npy", folder / "held.npy", folder / "meta.json"
+    if train_path.is_file() and held_path.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        return Data(train_path, meta["scale"], aset, held, data.exclusion, meta["n_train"])
+        return Data(train_path, held_path, meta["scale"], aset, held, data.exclusion, meta["n_train"])
     x = data.kept_tokens(train_segs).float()
     scale = math.sqrt(x.shape[1]) / float(x.norm(dim=1).mean())
     x = x * scale
     x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))]
     folder.mkdir(parents=True, exist_ok=True)
     np.save(train_path, x.numpy())
+    np.save(held_path, (data.kept_tokens(held).float() * scale).numpy())
     meta_path.write_text(json.dumps({"scale": scale, "n_train": len(x)}))
     log.info("wrote %d training tokens (scale %.4f) to %s", len(x), scale, train_path)
-    return Data(train_path, scale, aset, held, data.exclusion, len(x))
+    return Data(train_path, held_path, scale, aset, held, data.exclusion, len(x))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def train_ours(spec: Spec, train: torch.Tensor, d_in: int) -> tuple[Any, float]:
     return trainer.sae, time.perf_counter() - start
 
 
-def train_saelens(spec: Spec, train_path: Path, save_dir: Path) -> tuple[Any, float, dict]:
+def train_saelens(spec: Spec, data: Data, save_dir: Path) -> tuple[Any, float, dict]:
     """SAELens's SAETrainer in .bench/saelens; its SAE read back by our SAELens reader, its seconds, its record."""
     from shared.sae.saelens import read_saelens
 
@@ -180,7 +182,8 @@ def train_saelens(spec: Spec, train_path: Path, save_dir: Path) -> tuple[Any, fl
         raise FileNotFoundError(
             f"{SAELENS_PY}: the SAELens bench venv is missing; run bench/peers/setup_venvs.sh"
         )
-    cmd = [str(SAELENS_PY), "-m", "bench.peers.saelens_train", "--train", str(train_path)]
+    cmd = [str(SAELENS_PY), "-m", "bench.peers.saelens_train", "--train", str(data.train_path)]
+    cmd += ["--eval", str(data.held_path)]
     cmd += ["--spec", json.dumps(asdict(spec)), "--save", str(save_dir)]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
@@ -242,14 +245,17 @@ def raw_input_sae(sae: Any, scale: float) -> Any:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def train_side(side: str, spec: Spec, data: Data, train: torch.Tensor, workdir: Path) -> tuple[Any, float]:
+def train_side(
+    side: str, spec: Spec, data: Data, train: torch.Tensor, workdir: Path
+) -> tuple[Any, float, dict]:
+    """``side``'s SAE (taking raw activations), its wall seconds, and the peer's own EV/L0 (SAELens only)."""
+    peer: dict = {}
     if side == "ours":
         sae, seconds = train_ours(spec, train, train.shape[1])
     else:
-        sae, seconds, _ = train_saelens(
-            spec, data.train_path, workdir / f"{spec.config}-{spec.l1_coefficient:g}"
-        )
-    return raw_input_sae(sae, data.scale), seconds
+        sae, seconds, record = train_saelens(spec, data, workdir / f"{spec.config}-{spec.l1_coefficient:g}")
+        peer = {"peer_own_ev": round(record["ev"], 4), "peer_own_l0": round(record["l0"], 2)}
+    return raw_input_sae(sae, data.scale), seconds, peer
 
 
 def matched_relu(
@@ -261,16 +267,16 @@ def matched_relu(
     train: torch.Tensor,
     evaluate: Evaluator,
     workdir: Path,
-) -> tuple[Any, float, list[dict]]:
+) -> tuple[Any, float, dict, list[dict]]:
     """Bisect (log scale) the L1 coefficient of ``side``'s ReLU SAE until its held-out L0 is within tolerance of
     ``target_l0``; the closest SAE, its wall seconds and every trial (coefficient, L0, EV)."""
     lo, hi = None, None  # coefficients known to give L0 above / below the target
     coef = base.l1_coefficient
     trials: list[dict] = []
-    best: tuple[float, Any, float] | None = None
+    best: tuple[float, Any, float, dict] | None = None
     for _ in range(plan.bisect_steps):
         spec = replace(base, l1_coefficient=coef)
-        sae, seconds = train_side(side, spec, data, train, workdir)
+        sae, seconds, peer = train_side(side, spec, data, train, workdir)
         metrics = evaluate(sae, with_ce=False)
         l0 = metrics["l0"]
         trials.append(
@@ -279,7 +285,7 @@ def matched_relu(
         log.info("%s relu l1 %.4g -> L0 %.1f (target %.1f)", side, coef, l0, target_l0)
         miss = abs(l0 - target_l0) / target_l0
         if best is None or miss < best[0]:
-            best = (miss, sae, seconds, coef)
+            best = (miss, sae, seconds, peer)
         if miss <= plan.l0_tolerance:
             break
         if l0 > target_l0:
@@ -289,7 +295,7 @@ def matched_relu(
             hi = coef
             coef = coef / 4 if lo is None else math.sqrt(coef * lo)
     assert best is not None
-    return best[1], best[2], trials
+    return best[1], best[2], best[3], trials
 
 
 def compare(
@@ -309,16 +315,18 @@ def compare(
             row: dict[str, Any] = {"architecture": arch}
             for side in sides:
                 if arch == "relu":
-                    sae, seconds, trials = matched_relu(
+                    sae, seconds, peer, trials = matched_relu(
                         side, base, float(plan.k), plan, data, train, evaluate, workdir
                     )
                     row[f"{side}_l1_trials"] = trials
                 else:
-                    sae, seconds = train_side(side, base, data, train, workdir)
+                    sae, seconds, peer = train_side(side, base, data, train, workdir)
                 metrics = evaluate(sae)
-                row[side] = {key: _round(value) for key, value in metrics.items()} | {
-                    "seconds": round(seconds, 1)
-                }
+                row[side] = (
+                    {key: _round(value) for key, value in metrics.items()}
+                    | {"seconds": round(seconds, 1)}
+                    | peer
+                )
             if "ours" in row and "saelens" in row:
                 row["ev_gap"] = round(
                     row["ours"]["explained_variance"] - row["saelens"]["explained_variance"], 4

@@ -63,7 +63,7 @@ def test_topk_and_matched_relu_evaluated_on_raw_held_out_tokens(data: quality.Da
 
 def test_evaluator_is_our_evaluation_code(data: quality.Data) -> None:
     """The reported EV equals a direct computation on the held-out kept tokens."""
-    sae, _ = quality.train_side("ours", replace(quality.Spec("t", "topk", 64, 4, 256, 8)), data,
+    sae, _, _ = quality.train_side("ours", replace(quality.Spec("t", "topk", 64, 4, 256, 8)), data,
                                 quality.load_matrix(data.train_path), Path("."))  # fmt: skip
     got = quality.Evaluator(data, TINY, with_ce=False)(sae, with_ce=False)
     acts, _ = data.aset.read_shard(data.held[0].shard)
