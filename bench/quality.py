@@ -73,7 +73,7 @@ class Plan:
 
 
 FULL = Plan(1_120_000, 0.05, 1_000_000, 4096, 4608, 32, 4e-4, 64, 6)
-QUICK = Plan(12_800, 0.2, 40_960, 512, 768, 16, 1e-3, 4, 3)
+QUICK = Plan(12_800, 0.2, 40_960, 512, 768, 16, 1e-3, 4, 5)
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,9 @@ class Evaluator:
 
     def __init__(self, data: Data, plan: Plan, with_ce: bool = True) -> None:
         self.data, self.plan = data, plan
+        self.n_held = len(
+            load_matrix(data.held_path)
+        )  # every held-out kept token (no "fewer than asked" warning)
         self.lm = None
         if with_ce:
             from services.trainer.evaluate import _ce_contexts
@@ -222,7 +225,7 @@ class Evaluator:
         sae.cfg.hook_name = DATA_HOOK
         device = torch.device("cpu")
         result = reconstruction_metrics(
-            sae, self.data.aset, self.data.held, self.data.exclusion, 10**9, device
+            sae, self.data.aset, self.data.held, self.data.exclusion, self.n_held, device
         )
         result.pop("warnings", None)
         result.pop("n_tokens_requested", None)
