@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: create the peer venvs if missing, run the benchmarks, write bench/out/*.jsonl, print the JSON lines.
-# Usage: bench/run.sh [train] [collect] [analysis] [gateway] [load] [sweep]   (default: all but sweep;
+# Usage: bench/run.sh [train] [collect] [analysis] [gateway] [load] [sweep] [quality]   (default: all but sweep
+# and quality;
 # BENCH_GATEWAY=0 leaves gateway and load out). Extra flags per benchmark: BENCH_TRAIN_ARGS, BENCH_COLLECT_ARGS,
-# BENCH_ANALYSIS_ARGS, BENCH_GATEWAY_ARGS, BENCH_LOAD_ARGS, BENCH_SWEEP_ARGS.
+# BENCH_ANALYSIS_ARGS, BENCH_GATEWAY_ARGS, BENCH_LOAD_ARGS, BENCH_SWEEP_ARGS, BENCH_QUALITY_ARGS (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -14,10 +15,13 @@ if [ ${#benches[@]} -eq 0 ]; then
   [ "${BENCH_GATEWAY:-1}" = 0 ] || benches+=(gateway load)
 fi
 for name in "${benches[@]}"; do
-  case "$name" in train | collect | analysis | gateway | load | sweep) ;; *) echo "bench: unknown benchmark '$name'" >&2; exit 2 ;; esac
+  case "$name" in train | collect | analysis | gateway | load | sweep | quality) ;; *) echo "bench: unknown benchmark '$name'" >&2; exit 2 ;; esac
 done
 
-case " ${benches[*]} " in *" train "* | *" analysis "*) bench/peers/setup_venvs.sh ;; esac
+case " ${benches[*]} " in
+  *" train "* | *" analysis "*) bench/peers/setup_venvs.sh ;;
+  *" quality "*) bench/peers/setup_venvs.sh saelens ;;
+esac
 mkdir -p bench/out
 for name in "${benches[@]}"; do
   out="bench/out/${name}.jsonl"
@@ -25,6 +29,7 @@ for name in "${benches[@]}"; do
   module="bench.${name}_throughput"
   [ "$name" = gateway ] && module=bench.gateway_latency
   [ "$name" = load ] && module=bench.gateway_load
+  [ "$name" = quality ] && module=bench.quality
   extra_var="BENCH_${name^^}_ARGS"
   echo "bench: $module (JSON lines -> $out)" >&2
   # shellcheck disable=SC2086  # the extra flags are meant to split

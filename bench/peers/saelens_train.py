@@ -15,6 +15,7 @@ from typing import Any
 import sae_lens
 import torch
 from sae_lens.config import SAETrainerConfig
+from sae_lens.saes.batchtopk_sae import BatchTopKTrainingSAE, BatchTopKTrainingSAEConfig
 from sae_lens.saes.standard_sae import StandardTrainingSAE, StandardTrainingSAEConfig
 from sae_lens.saes.topk_sae import TopKTrainingSAE, TopKTrainingSAEConfig
 from sae_lens.training.sae_trainer import SAETrainer
@@ -23,12 +24,15 @@ from bench.peers.common import TimedBatches, explained_variance, load_matrix
 
 
 def build_sae(spec: dict[str, Any], d_in: int) -> torch.nn.Module:
-    """SAELens's ``standard`` (ReLU + L1 scaled by decoder norm) or ``topk`` training SAE, defaults otherwise."""
+    """SAELens's ``standard`` (ReLU + L1 scaled by decoder norm), ``topk`` or ``batchtopk`` training SAE, its
+    defaults otherwise."""
     common = {"d_in": d_in, "d_sae": spec["d_sae"], "dtype": "float32", "device": "cpu"}
     if spec["architecture"] == "relu":
         return StandardTrainingSAE(StandardTrainingSAEConfig(l1_coefficient=spec["l1_coefficient"], **common))
     if spec["architecture"] == "topk":
         return TopKTrainingSAE(TopKTrainingSAEConfig(k=spec["k"], **common))
+    if spec["architecture"] == "batchtopk":
+        return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(k=spec["k"], **common))
     raise ValueError(f"architecture: {spec['architecture']!r} is not benchmarked against SAELens")
 
 
@@ -44,14 +48,19 @@ def evaluate(sae: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--train", type=Path, required=True)
-    parser.add_argument("--eval", type=Path, required=True)
+    parser.add_argument("--eval", type=Path, help="held-out array: EV and L0 in the result line")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        help="write the trained SAE here in SAELens's inference layout (save_inference_model)",
+    )
     parser.add_argument(
         "--spec", required=True, help="JSON: architecture, d_sae, k, batch, steps, warmup, ..."
     )
     args = parser.parse_args()
     spec = json.loads(args.spec)
     torch.manual_seed(spec["seed"])
-    train, held = load_matrix(args.train), load_matrix(args.eval)
+    train = load_matrix(args.train)
     sae = build_sae(spec, train.shape[1])
     batch, total = spec["batch"], spec["warmup"] + spec["steps"]
     batches = TimedBatches(train, batch, spec["warmup"])
@@ -67,17 +76,18 @@ def main() -> None:
     trainer.fit()
     tokens_per_s = batches.tokens_per_s()
     seconds = time.perf_counter() - start
-    ev, l0 = evaluate(trainer.sae, held)
-    result = {
+    result: dict[str, Any] = {
         "tokens_per_s": tokens_per_s,
         "seconds": seconds,
-        "ev": ev,
-        "l0": l0,
         "steps_run": batches.requests,
         "sae_lens": sae_lens.__version__,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
+    if args.eval is not None:
+        result["ev"], result["l0"] = evaluate(trainer.sae, load_matrix(args.eval))
+    if args.save is not None:
+        trainer.sae.save_inference_model(args.save)
     print(json.dumps(result), flush=True)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Create the bench-only peer virtualenvs (.bench/saelens, .bench/dashboard); never touches the product .venv.
+# Usage: bench/peers/setup_venvs.sh [saelens] [dashboard]   (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
@@ -25,5 +26,6 @@ mkvenv() {  # mkvenv NAME REQUIREMENTS_FILE IMPORT_CHECK
   cp "$req" "$dir/.ready"
 }
 
-mkvenv saelens requirements-saelens.txt "import sae_lens"
-mkvenv dashboard requirements-dashboard.txt "import sae_dashboard.sae_vis_runner"
+wanted=" ${*:-saelens dashboard} "
+case "$wanted" in *" saelens "*) mkvenv saelens requirements-saelens.txt "import sae_lens" ;; esac
+case "$wanted" in *" dashboard "*) mkvenv dashboard requirements-dashboard.txt "import sae_dashboard.sae_vis_runner" ;; esac

@@ -1,0 +1,74 @@
+"""bench/quality.py's own path (our side only, no peer venv, no LM) on a tiny synthetic activation set."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bench import quality
+from shared.shards import write_activation_set
+
+TINY = quality.Plan(
+    collect_tokens=0, eval_fraction=0.25, budget=24_576, batch=256, d_sae=64, k=4, lr=3e-3, ce_contexts=0,
+    bisect_steps=6, l0_tolerance=0.25,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> quality.Data:
+    """Sparse codes (3 of 48 directions per token, d_in 16) at a raw scale of ~50: learnable to a high EV."""
+    root = tmp_path_factory.mktemp("quality")
+    rng = np.random.default_rng(0)
+    n, t, d, atoms = 64, 32, 16, 48
+    dictionary = rng.normal(size=(atoms, d))
+    codes = np.zeros((n * t, atoms))
+    for row in codes:
+        row[rng.choice(atoms, 3, replace=False)] = rng.uniform(1, 3, 3)
+    acts = (50 * codes @ dictionary).reshape(n, t, d).astype(np.float32)
+    tokens = rng.integers(5, 1000, size=(n, t)).astype(np.int64)
+    aset = write_activation_set(
+        root / "acts", acts, tokens, shard_contexts=32, model="tiny", hook=quality.DATA_HOOK, layer=15,
+        hook_kind="resid_pre", seed=0,
+    )  # fmt: skip
+    return quality.prepare_data(root, TINY, aset.path, out_dir=root)
+
+
+def test_training_array_is_scaled_and_held_out_tokens_stay_raw(data: quality.Data) -> None:
+    train = quality.load_matrix(data.train_path)
+    assert train.norm(dim=1).mean() == pytest.approx(4.0, rel=1e-3)  # sqrt(d_in 16)
+    assert data.n_train == len(train) == 48 * 31  # the training contexts less their BOS position
+    raw = np.concatenate([data.aset.read_shard(i)[0][:, 1:] for i in (0, 1)])[:48].reshape(-1, 16)
+    assert data.scale == pytest.approx(4.0 / float(np.linalg.norm(raw, axis=1).mean()), rel=1e-4)
+
+
+def test_topk_and_matched_relu_evaluated_on_raw_held_out_tokens(data: quality.Data) -> None:
+    rows = quality.compare(TINY, data, None, ["topk", "relu"], ["ours"], with_ce=False)
+    topk, relu = rows
+    assert topk["ours"]["n_tokens"] == 16 * 31 == topk["heldout_tokens"]
+    assert topk["ours"]["l0"] == pytest.approx(4.0)
+    assert (
+        topk["ours"]["explained_variance"] > 0.6
+    )  # only if the training scale is folded back for raw inputs
+    assert topk["training_tokens"] == TINY.budget
+    trials = relu["ours_l1_trials"]
+    assert abs(relu["ours"]["l0"] - TINY.k) <= TINY.l0_tolerance * TINY.k, trials
+    assert len(trials) >= 2  # the default coefficient misses: the bisection moved it
+    by_coefficient = sorted(trials, key=lambda t: t["l1_coefficient"])
+    assert [t["l0"] for t in by_coefficient] == sorted((t["l0"] for t in trials), reverse=True)
+
+
+def test_evaluator_is_our_evaluation_code(data: quality.Data) -> None:
+    """The reported EV equals a direct computation on the held-out kept tokens."""
+    sae, _, _ = quality.train_side("ours", replace(quality.Spec("t", "topk", 64, 4, 256, 8)), data,
+                                quality.load_matrix(data.train_path), Path("."))  # fmt: skip
+    got = quality.Evaluator(data, TINY, with_ce=False)(sae, with_ce=False)
+    acts, _ = data.aset.read_shard(data.held[0].shard)
+    x = torch.from_numpy(acts[data.held[0].start : data.held[0].stop, 1:].reshape(-1, 16)).double()
+    with torch.no_grad():
+        recon = sae(x.float()).double()
+    direct = 1 - (x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum()
+    assert got["explained_variance"] == pytest.approx(float(direct), abs=1e-6)
