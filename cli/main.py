@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,24 @@ def cmd_analyse(args: argparse.Namespace) -> None:
 # --------------------------------------------------------------------------------------------------------------
 
 
+class _StageClock:
+    """Wall time of each demo stage, printed as it ends and summed at the end."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((stage, now - self.last))
+        self.last = now
+        print(f"      {stage}: {self.laps[-1][1]:.0f} s")
+
+    def summary(self) -> str:
+        stages = ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in self.laps)
+        return f"wall time {time.perf_counter() - self.start:.0f} s ({stages})"
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from cli.presets import default_out, load_preset
     from cli.sources import resolve_demo_sources
@@ -118,15 +137,21 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from services.trainer.run import train
 
     print(f"preset {preset.name} ({preset.path})")
+    clock = _StageClock()
     print(f"[1/4] collect {collect_cfg.n_tokens:,} tokens of {sources.model} at {sources.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
+    clock.lap("collect")
     print(f"[2/4] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
+    clock.lap("train")
     print("[3/4] evaluate on held-out tokens")
     result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(preset.evaluate, progress=bar))
+    clock.lap("evaluate")
     print(format_eval_table(result))
     print("[4/4] analyse every feature")
     results = _with_bar("analyse", "tok", lambda bar: analyse_run(preset.analyse, progress=bar))
+    clock.lap("analyse")
+    print(clock.summary())
     print(f"done: run {run_dir}, feature results in {results}")
 
 
