@@ -5,8 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Offline demo knobs: MODEL=<hub name | dir | .gguf> CORPUS=<hub dataset | .txt/.jsonl file or folder>
+# PRESET=<name of configs/demo_NAME.yaml>
 MODEL ?= auto
 CORPUS ?= auto
+PRESET ?= default
 
 .DEFAULT_GOAL := help
 .PHONY: help setup web-setup chromium demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
@@ -24,8 +26,8 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 
 setup: $(STAMP) ## create .venv and install everything (torch pinned first)
 
-demo: setup ## collect -> train -> evaluate -> analyse on the default preset (MODEL=/CORPUS= for offline copies)
-	$(BIN)/saelab demo --model $(MODEL) --corpus $(CORPUS)
+demo: setup ## collect -> train -> evaluate -> analyse (PRESET=spec for the spec's toy run; MODEL=/CORPUS= for offline copies)
+	$(BIN)/saelab demo --preset $(PRESET) --model $(MODEL) --corpus $(CORPUS)
 
 up: setup ## serve the gateway + dashboard on :8000 (embedded mode; prints an API token)
 	$(BIN)/saelab up
