@@ -5,8 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # Offline demo knobs: MODEL=<hub name | dir | .gguf> CORPUS=<hub dataset | .txt/.jsonl file or folder>
+# PRESET=<name of configs/demo_NAME.yaml>
 MODEL ?= auto
 CORPUS ?= auto
+PRESET ?= default
 
 .DEFAULT_GOAL := help
 .PHONY: help setup web-setup web chromium demo up test check format bench flower compose-up k8s-render deploy-check constraints clean
@@ -24,8 +26,8 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 
 setup: $(STAMP) ## create .venv and install everything (torch pinned first)
 
-demo: setup ## collect -> train -> evaluate -> analyse on the default preset, register it, build the web client
-	$(BIN)/saelab demo --model $(MODEL) --corpus $(CORPUS)
+demo: setup ## collect -> train -> evaluate -> analyse on a preset (PRESET=spec: the spec's toy run), register it, build the web client
+	$(BIN)/saelab demo --preset $(PRESET) --model $(MODEL) --corpus $(CORPUS)
 
 WEB_INDEX := web/dist/index.html
 $(WEB_INDEX):

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,24 @@ def _stage_overrides(items: list[str] | None) -> dict[str, dict[str, Any]]:
     return out
 
 
+class _StageClock:
+    """Wall time of each demo stage, printed as it ends and summed at the end."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((stage, now - self.last))
+        self.last = now
+        print(f"      {stage}: {self.laps[-1][1]:.0f} s")
+
+    def summary(self) -> str:
+        stages = ", ".join(f"{stage} {seconds:.0f} s" for stage, seconds in self.laps)
+        return f"wall time {time.perf_counter() - self.start:.0f} s ({stages})"
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from cli.presets import default_out, load_preset
     from cli.sources import resolve_demo_sources
@@ -230,22 +249,33 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from services.trainer.run import train
 
     print(f"preset {preset.name} ({preset.path})")
+    clock = _StageClock()
     print(f"[1/5] collect {collect_cfg.n_tokens:,} tokens of {collect_cfg.model} at {collect_cfg.hook}")
     _with_bar("collect", "tok", lambda bar: collect(collect_cfg, progress=bar))
+    clock.lap("collect")
     print(f"[2/5] train a {train_cfg.architecture} SAE, d_sae {train_cfg.d_sae}, {train_cfg.n_steps} steps")
     run_dir = _with_bar("train", "step", lambda bar: train(train_cfg, progress=bar))
+    clock.lap("train")
     print("[3/5] evaluate on held-out tokens")
     result = _with_bar("evaluate", "tok", lambda bar: evaluate_run(preset.evaluate, progress=bar))
+    clock.lap("evaluate")
     print(format_eval_table(result))
     print("[4/5] analyse every feature")
     results = _with_bar("analyse", "tok", lambda bar: analyse_run(preset.analyse, progress=bar))
+    clock.lap("analyse")
     print(f"done: run {run_dir}, feature results in {results}")
-    _open_the_dashboard(run_dir, Path(collect_cfg.output))
+    run_id = _register_for_the_dashboard(run_dir, Path(collect_cfg.output))
+    clock.lap("register")
+    print(clock.summary())
+    print()
+    print("The dashboard is ready. Start it with:")
+    print("    make up        (the same as: .venv/bin/saelab up)")
+    print(f"then open http://127.0.0.1:8000/?run={run_id}")
 
 
-def _open_the_dashboard(run_dir: Path, activations: Path) -> None:
-    """The demo's end: register the run in the database `saelab up` serves, build the web client when missing,
-    and say what to run to browse it."""
+def _register_for_the_dashboard(run_dir: Path, activations: Path) -> str:
+    """The demo's end: register the run in the database `saelab up` serves and build the web client when missing;
+    returns the run's id."""
     from cli.register import describe, register_run
     from cli.webclient import ensure_web_client
 
@@ -254,10 +284,7 @@ def _open_the_dashboard(run_dir: Path, activations: Path) -> None:
     for line in describe(reg):
         print(line)
     ensure_web_client(say=print)  # a clear error naming the fix when Node.js is missing
-    print()
-    print("The dashboard is ready. Start it with:")
-    print("    make up        (the same as: .venv/bin/saelab up)")
-    print(f"then open http://127.0.0.1:8000/?run={reg.run_id}")
+    return reg.run_id
 
 
 # --------------------------------------------------------------------------------------------------------------
