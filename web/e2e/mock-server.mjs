@@ -242,14 +242,16 @@ const root = {
       return { position, token, l0: acts.length, maxActivation: acts[0]?.activation ?? 0, features: acts.slice(0, topK) };
     }) };
   },
-  // steering and attribution: fake but shaped like the gateway's answers (a steered side differs on odd steps)
+  // steering and attribution: fake but shaped like the gateway's answers (the steered side differs on every step
+  // unless every intervention is a zero steer)
   steer: ({ runId, prompt, interventions, maxNewTokens = 16 }) => {
     runOr404(runId);
+    const effective = interventions.some((iv) => iv.kind !== "STEER" || iv.value !== 0);
     const words = [" the", " cat", " sat", " on", " a", " mat"];
     const top = (t) => [{ token: t, probability: 0.6 }, { token: " and", probability: 0.2 }];
     const steps = Array.from({ length: maxNewTokens }, (_, i) => {
       const base = words[i % words.length];
-      const steered = interventions.length && i % 2 ? ` f${interventions[0].feature}` : base;
+      const steered = effective ? ` f${interventions[0].feature}` : base;
       return { position: tokensOf(prompt).length + i, kl: steered === base ? 0 : 0.8, changed: steered !== base,
         baseline: { token: base, probability: 0.6 }, steered: { token: steered, probability: 0.6 },
         baselineTop: top(base), steeredTop: top(steered) };

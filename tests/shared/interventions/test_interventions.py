@@ -260,9 +260,8 @@ def test_attribution_names_a_target_and_position_and_checks_its_sign(lm: Languag
     signs = set()
     for word in (" dog", " cat", " the", ".", " and", " happy", " ran", " big"):
         other = attribute(lm, sae, prompt, target=ids_of(lm, word)[0])
-        assert abs(other.predicted_change) == float(
-            other.scores.abs().max()
-        )  # the largest |attribution| is checked
+        # the largest |attribution| is the one checked
+        assert abs(other.predicted_change) == float(other.scores.abs().max())
         signs.add(other.predicted_change > 0)
     assert signs == {True, False}  # ... whichever its sign
 

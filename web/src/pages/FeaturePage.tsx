@@ -148,7 +148,7 @@ export function FeaturePage() {
       <Section title="Test a prompt">{isStaticMode() ? <StaticNotice feature="Testing a prompt" /> : <PromptTester runId={runId} index={feature.index} scale={scale} />}</Section>
       <Section title="Steer">
         {isStaticMode() ? (
-          <StaticNotice feature="Steering" />
+          <div className="small muted">Steering needs the live gateway (like testing a prompt, above).</div>
         ) : feature.dead ? (
           <div className="small muted">A dead feature cannot be steered: it never fired, so it has no activation scale.</div>
         ) : (
