@@ -83,15 +83,14 @@ def _connect_worker_signals() -> None:
             )
         for module in getattr(getattr(sender, "app", None), "conf", {}).get("saelab_preload", []):
             importlib.import_module(module)
+        _show_job_lines()  # before the pool forks its processes, which run the tasks
 
     def on_process_init(**_: Any) -> None:
         dispose_engines()  # never share pooled connections across a fork
+        _show_job_lines()
 
     def on_ready(sender: Any = None, **_: Any) -> None:
-        for name in JOB_LOGGERS:  # Celery's default level is WARNING: the job lines must still show
-            logger = logging.getLogger(name)
-            if logger.getEffectiveLevel() > logging.INFO:
-                logger.setLevel(logging.INFO)
+        _show_job_lines()
         settings = get_settings()
         state["reaper"] = Reaper(settings).start()
         log.info(
@@ -111,6 +110,14 @@ def _connect_worker_signals() -> None:
     worker_ready.connect(on_ready, weak=False)
     worker_shutdown.connect(on_shutdown, weak=False)
     _signals_connected = True
+
+
+def _show_job_lines() -> None:
+    """Celery's default level is WARNING: the job lines (INFO) of saelab's loggers must still show."""
+    for name in JOB_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
 
 
 def run_delivery(task: Any, name: str, payload: dict[str, Any], body: Any) -> str:
