@@ -336,6 +336,10 @@ def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
             publish_row(ctx.job_id, ctx.settings)
             return Outcome("failed", text)
         return Outcome("retry", outcome.message, countdown)
+    if is_transient(
+        exc
+    ):  # a dependency stayed down through every attempt: worth resubmitting once it is back
+        text = f"retryable: a transient error persisted through {ctx.attempt} attempts: {text}"
     log.error("%s: job %s failed: %s", ctx.name, ctx.job_id, text, exc_info=exc)
     return _finish(ctx, JobStatus.failed, f"failed: {text}", error=text)
 

@@ -151,6 +151,7 @@ def test_transient_errors_fail_the_job_after_max_attempts(sent: Recorder) -> Non
     assert outcomes == ["retry", "retry", "failed"]
     job = _job(sub.job_id)
     assert job.status == "failed" and job.attempts == 3 and "refused the connection" in (job.error or "")
+    assert (job.error or "").startswith("retryable: a transient error persisted through 3 attempts: ")
 
 
 def test_permanent_error_fails_with_a_readable_message_and_stops_the_pipeline(sent: Recorder) -> None:
