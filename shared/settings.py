@@ -74,18 +74,21 @@ class Settings(BaseSettings):
     """Bearer token required by the gateway's mutations."""
     progress_interval: float = Field(default=1.0, ge=0)
     """Seconds between progress writes of one job to the database (live events follow the same rate)."""
-    heartbeat_interval: float = Field(default=10.0, gt=0)
+    heartbeat_interval: float = Field(default=3.0, gt=0)
     """Seconds between heartbeats of a running job."""
-    heartbeat_timeout: float = Field(default=120.0, gt=0)
-    """A running job without a heartbeat for this long is considered lost (requeued or failed)."""
+    heartbeat_timeout: float = Field(default=15.0, gt=0)
+    """A running job without a heartbeat for this long is considered lost (requeued or failed). With the default
+    sweep (a third of this), a lost job is requeued within 20 s of its worker's death."""
     reaper_interval: float = Field(default=0.0, ge=0)
-    """Seconds between a worker's sweeps for lost jobs (0 = half the heartbeat timeout)."""
+    """Seconds between a worker's sweeps for lost jobs (0 = a third of the heartbeat timeout)."""
     max_attempts: int = Field(default=3, ge=1)
     """Deliveries of one job before a lost or transiently failing job is failed for good."""
     retry_backoff: float = Field(default=2.0, gt=0)
     """Base seconds of the exponential backoff between retries of transient errors."""
-    broker_visibility_timeout: int = Field(default=3600, ge=1)
-    """Seconds before an unacknowledged task (its worker died) is redelivered by the Redis broker."""
+    broker_visibility_timeout: int = Field(default=60, ge=1)
+    """Seconds before an unacknowledged task (its worker died) is redelivered by the Redis broker. Short on
+    purpose: a redelivered message whose job is still running elsewhere (fresh heartbeat) or already finished is
+    dropped at once, so a long task is never run twice, and nothing stays stranded in the broker."""
     broker_restore_interval: int = Field(default=10, ge=1)
     """Seconds between the worker's sweeps for unacknowledged tasks past their visibility timeout."""
 

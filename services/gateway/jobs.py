@@ -558,7 +558,8 @@ class JobSubscriptions:
     @strawberry.subscription(
         permission_classes=[ReadAccess],
         description="The job's current state, then every change (status, progress, message) until it ends; "
-        "a pipeline id follows all its stages; no jobId = every job's changes.",
+        "a pipeline id follows all its stages (each stage's own update, then the pipeline's); no jobId = every "
+        "job's changes.",
     )
     async def job_updates(self, info: Info, job_id: strawberry.ID | None = None) -> AsyncGenerator[Job, None]:
         if job_id is None:
@@ -595,6 +596,8 @@ async def _one_job_updates(info: Info, job_id: str) -> AsyncGenerator[Job, None]
                 continue
             if pipeline and event.pipeline_id != job_id:
                 continue
+            if pipeline:  # the stage's own update (its id, kind, progress, message), then the pipeline's
+                yield await _job_after_event(info, event)
             job = (
                 await _fresh_job(info, job_id)
                 if pipeline

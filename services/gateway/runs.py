@@ -331,9 +331,11 @@ class RunSubscriptions:
     async def training_metrics(self, info: Info, run_id: strawberry.ID) -> AsyncGenerator[MetricPoint, None]:
         await require_run(info, str(run_id))
         stream = await Listening(events.subscribe_metrics(str(run_id), ctx(info).state.shared)).started()
+        last = -1  # steps only move forward on one subscription, even if a resumed run re-logs some
         try:
             async for event in stream:
-                if isinstance(event, events.MetricsEvent):
+                if isinstance(event, events.MetricsEvent) and event.step > last:
+                    last = event.step
                     yield MetricPoint.from_values(event.run_id, event.step, event.values)
         finally:
             await stream.aclose()

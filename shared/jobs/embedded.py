@@ -14,6 +14,7 @@ import importlib
 import itertools
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from shared.jobs.contracts import (
 from shared.jobs.errors import backoff, describe_error, is_transient
 from shared.jobs.lifecycle import dispatch_job, execute_job, publish_row
 from shared.jobs.pipelines import Submission
-from shared.jobs.reaper import Reaper
+from shared.jobs.reaper import Reaper, reap_orphans
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class EmbeddedWorker:
         self.settings = settings or get_settings()
         self.migrate = migrate
         self.queue = LocalQueue()
-        self.name = f"embedded/{os.getpid()}"
+        self.name = f"embedded/{socket.gethostname()}/{os.getpid()}"
         self._stop = threading.Event()
         self._busy = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,9 +130,29 @@ class EmbeddedWorker:
         self._thread = threading.Thread(target=self._loop, name="saelab-embedded-worker", daemon=True)
         self._thread.start()
         self._reaper = Reaper(self.settings).start()
+        reap_orphans(self._gone, self.settings)
         self._resume_queued()
         log.info("embedded worker %s started", self.name)
         return self
+
+    def _gone(self, worker: str) -> bool:
+        """True when ``worker`` is an embedded worker of a process on this host that no longer exists (a server
+        that was killed: its running job is orphaned now, not after the heartbeat timeout)."""
+        parts = worker.split("/")
+        if parts[0] != "embedded" or worker == self.name:
+            return False
+        if len(parts) == 3 and parts[1] != socket.gethostname():
+            return False  # another host's process: only its heartbeat can tell
+        pid = parts[-1]
+        if not pid.isdigit():
+            return False
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     def _resume_queued(self) -> None:
         """Jobs left queued by a previous process lost their in-memory queue: enqueue them again."""

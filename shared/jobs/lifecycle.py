@@ -34,7 +34,7 @@ from shared.db.repositories.jobs import (
     heartbeat_job,
     update_job_progress,
 )
-from shared.db.repositories.metrics import upsert_metrics
+from shared.db.repositories.metrics import last_metric_step, upsert_metrics
 from shared.db.repositories.pipelines import get_pipeline, next_stage, stage_config
 from shared.db.session import session_scope
 from shared.jobs.contracts import KIND_TASKS, PAYLOADS, TaskPayload, enqueue
@@ -161,13 +161,21 @@ class JobContext:
     # --- metrics --------------------------------------------------------------------------------------
 
     def metrics_sink(self, run_id: str) -> Callable[[dict[str, Any]], None]:
-        """An ``on_metrics`` callback: one row per (run, step, name) in the database, and a live event."""
+        """An ``on_metrics`` callback: one row per (run, step, name) in the database, and a live event.
+
+        A resumed run re-logs the steps between its checkpoint and where its lost worker stopped: their rows are
+        overwritten (same values), but no live event is sent again for a step that already had one, so a
+        client never receives a step twice."""
+        with session_scope() as s:
+            published = last_metric_step(s, run_id)
+        already_sent = -1 if published is None else published
 
         def on_metrics(row: dict[str, Any]) -> None:
             step = int(row["step"])
             with session_scope() as s:
                 upsert_metrics(s, run_id, step, row)
-            publish_metrics(run_id, step, row, self.settings)
+            if step > already_sent:
+                publish_metrics(run_id, step, row, self.settings)
 
         return on_metrics
 
@@ -281,12 +289,27 @@ def execute_job(
         message = f"gave up after {ctx.attempt - 1} attempts (its workers were lost or errors kept recurring)"
         return _finish(ctx, JobStatus.failed, message, error=message)
     publish_row(ctx.job_id, settings)
-    log.info("%s: job %s attempt %d on %s", name, ctx.job_id, ctx.attempt, worker)
+    log.info("%s: job %s started (attempt %d on %s)", name, ctx.job_id, ctx.attempt, worker)
+    started = time.monotonic()
+    outcome = _run_body(ctx, body)
+    log.info(
+        "%s: job %s ended %s in %.1fs (attempt %d): %s",
+        name,
+        ctx.job_id,
+        outcome.status,
+        time.monotonic() - started,
+        ctx.attempt,
+        outcome.message,
+    )
+    return outcome
+
+
+def _run_body(ctx: JobContext, body: Callable[[JobContext], str]) -> Outcome:
     try:
         with Heartbeat(ctx):
             message = body(ctx)
     except JobLost as exc:
-        log.warning("%s: %s; leaving it to its new holder", name, exc)
+        log.warning("%s: %s; leaving it to its new holder", ctx.name, exc)
         return Outcome("dropped", str(exc))
     except JobCancelled:
         return _finish(ctx, JobStatus.cancelled, "cancelled")
@@ -317,6 +340,10 @@ def _handle_error(ctx: JobContext, exc: Exception) -> Outcome:
             publish_row(ctx.job_id, ctx.settings)
             return Outcome("failed", text)
         return Outcome("retry", outcome.message, countdown)
+    if is_transient(
+        exc
+    ):  # a dependency stayed down through every attempt: worth resubmitting once it is back
+        text = f"retryable: a transient error persisted through {ctx.attempt} attempts: {text}"
     log.error("%s: job %s failed: %s", ctx.name, ctx.job_id, text, exc_info=exc)
     return _finish(ctx, JobStatus.failed, f"failed: {text}", error=text)
 
@@ -353,7 +380,6 @@ def _succeed(ctx: JobContext, message: str) -> Outcome:
     publish_row(ctx.job_id, ctx.settings)
     if next_job is not None:
         dispatch_job(next_job, ctx.settings)
-    log.info("%s: job %s succeeded: %s", ctx.name, ctx.job_id, message)
     return Outcome("succeeded", message)
 
 

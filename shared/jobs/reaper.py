@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from shared.db.models import JobStatus, utcnow
+from shared.db.models import Job, JobStatus, utcnow
 from shared.db.repositories.jobs import reap_job, stale_jobs
 from shared.db.session import session_scope
 from shared.jobs.lifecycle import dispatch_job, publish_row
@@ -29,30 +30,56 @@ def reap_stale_jobs(settings: Settings | None = None) -> list[tuple[str, str]]:
     stale_before = utcnow() - timedelta(seconds=settings.heartbeat_timeout)
     with session_scope() as s:
         stale = stale_jobs(s, stale_before)
-    done: list[tuple[str, str]] = []
-    for job in stale:
-        last = job.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S UTC") if job.heartbeat_at else "never"
-        requeue = job.attempts < settings.max_attempts
-        if requeue:
-            status = JobStatus.queued
-            message = f"requeued: worker {job.worker} stopped heartbeating (last heartbeat {last})"
-        else:
-            status = JobStatus.failed
-            message = (
-                f"worker {job.worker} vanished (no heartbeat since {last}) and the job had used all "
-                f"{job.attempts} attempts"
-            )
-        with session_scope() as s:
-            moved = reap_job(s, job.id, stale_before, status, message)
-        if not moved:
-            continue
-        log.warning("reaper: job %s %s: %s", job.id, "requeued" if requeue else "failed", message)
-        done.append((job.id, "requeued" if requeue else "failed"))
-        if requeue:
-            dispatch_job(job, settings)
-        else:
-            publish_row(job.id, settings)
-    return done
+    return [
+        moved
+        for job in stale
+        if (moved := _reap(job, stale_before, "stopped heartbeating", settings, dispatch=True)) is not None
+    ]
+
+
+def reap_orphans(is_gone: Callable[[str], bool], settings: Settings | None = None) -> list[tuple[str, str]]:
+    """At once, without waiting for the heartbeat timeout: requeue or fail the running jobs whose worker
+    ``is_gone(worker)`` says no longer exists (the embedded mode's previous server process). Rows and events
+    only: the caller enqueues the queued jobs (``EmbeddedWorker`` resumes every queued job when it starts)."""
+    settings = settings or get_settings()
+    now = utcnow() + timedelta(seconds=1)  # any heartbeat so far is older than this
+    with session_scope() as s:
+        running = stale_jobs(s, now)
+    return [
+        moved
+        for job in running
+        if job.worker is not None
+        and is_gone(job.worker)
+        and (moved := _reap(job, now, "is gone (its process no longer exists)", settings, dispatch=False))
+        is not None
+    ]
+
+
+def _reap(
+    job: Job, stale_before: datetime, why: str, settings: Settings, dispatch: bool
+) -> tuple[str, str] | None:
+    """Move one orphaned job: queued again ("orphaned, requeued: ...") or failed; publish it as it happens."""
+    last = job.heartbeat_at.strftime("%Y-%m-%d %H:%M:%S UTC") if job.heartbeat_at else "never"
+    requeue = job.attempts < settings.max_attempts
+    if requeue:
+        status = JobStatus.queued
+        message = f"orphaned, requeued: worker {job.worker} {why} (last heartbeat {last})"
+    else:
+        status = JobStatus.failed
+        message = (
+            f"orphaned: worker {job.worker} {why} (last heartbeat {last}) and the job had used all "
+            f"{job.attempts} attempts"
+        )
+    with session_scope() as s:
+        moved = reap_job(s, job.id, stale_before, status, message)
+    if not moved:
+        return None
+    log.warning("reaper: job %s (%s): %s", job.id, job.kind, message)
+    if requeue and dispatch:
+        dispatch_job(job, settings)
+    else:
+        publish_row(job.id, settings)
+    return job.id, "requeued" if requeue else "failed"
 
 
 class Reaper:
@@ -61,7 +88,7 @@ class Reaper:
     def __init__(self, settings: Settings | None = None, interval: float | None = None) -> None:
         self.settings = settings or get_settings()
         self.interval = (
-            interval or self.settings.reaper_interval or max(self.settings.heartbeat_timeout / 2, 1.0)
+            interval or self.settings.reaper_interval or max(self.settings.heartbeat_timeout / 3, 1.0)
         )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="saelab-reaper", daemon=True)

@@ -95,7 +95,8 @@ def test_demo_runs_a_preset_file_end_to_end(tmp_path, tiny_gpt2_dir, small_corpu
     assert f"preset tiny ({preset})" in printed and "train a topk SAE, d_sae 32, 20 steps" in printed
     assert "at blocks.2.hook_resid_pre" in printed
     assert re.search(
-        r"wall time \d+ s \(collect \d+ s, train \d+ s, evaluate \d+ s, analyse \d+ s, register \d+ s\)", printed
+        r"wall time \d+ s \(collect \d+ s, train \d+ s, evaluate \d+ s, analyse \d+ s, register \d+ s\)",
+        printed,
     )
     result = json.loads((out / "run" / "eval.json").read_text())
     assert result["n_tokens"] == 200 and result["ce_contexts"] == 2 and result["sae"]["k"] == 4

@@ -42,13 +42,42 @@ class Contract:
             "HF_HOME",
         }
     )
+    # A worker container is named worker@<container host> (its health check pings that node); without -n a
+    # worker names itself <service>-<pid>@<host>, unique when several share a host.
     commands: dict[str, list[str]] = field(
         default_factory=lambda: {
             "migrate": ["python", "-m", "shared.db.prestart"],
             "gateway": ["uvicorn", "services.gateway.app:app", "--host", "0.0.0.0", "--port", "8000"],
-            "collector": ["celery", "-A", "services.collector.celery_app", "worker", "-Q", "collector"],
-            "trainer": ["celery", "-A", "services.trainer.celery_app", "worker", "-Q", "trainer"],
-            "analyser": ["celery", "-A", "services.analyser.celery_app", "worker", "-Q", "analyser"],
+            "collector": [
+                "celery",
+                "-A",
+                "services.collector.celery_app",
+                "worker",
+                "-Q",
+                "collector",
+                "-n",
+                "worker@%h",
+            ],
+            "trainer": [
+                "celery",
+                "-A",
+                "services.trainer.celery_app",
+                "worker",
+                "-Q",
+                "trainer",
+                "-n",
+                "worker@%h",
+            ],
+            "analyser": [
+                "celery",
+                "-A",
+                "services.analyser.celery_app",
+                "worker",
+                "-Q",
+                "analyser",
+                "-n",
+                "worker@%h",
+            ],
             "flower": ["celery", "--broker=$SAELAB_BROKER_URL", "flower", "--port=5555"],
         }
     )

@@ -128,9 +128,15 @@ def test_s3_large_file_goes_up_in_parts_and_bucket_is_created(s3_server, tmp_pat
     assert out.stat().st_size == info.size and out.read_bytes() == big.read_bytes()
 
 
-def test_s3_bad_credentials_are_rejected(s3_server, tmp_path: Path) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("access", "secret", "code"),
+    [(None, "wrong-secret", "SignatureDoesNotMatch"), ("wrong-access-key", None, "InvalidAccessKeyId")],
+)
+def test_s3_bad_credentials_are_rejected(s3_server, tmp_path: Path, access, secret, code) -> None:  # noqa: ANN001
     with pytest.raises(StoreError, match="credentials rejected") as err:
-        S3Store(s3_server.endpoint, s3_server.access_key, "wrong-secret", "saelab", cache_dir=tmp_path)
+        S3Store(s3_server.endpoint, access or s3_server.access_key, secret or s3_server.secret_key, "saelab",
+                cache_dir=tmp_path)  # fmt: skip
+    assert f"({code})" in str(err.value) and "SAELAB_S3_SECRET_KEY" in str(err.value)
     assert "wrong-secret" not in str(err.value)
 
 
@@ -154,3 +160,16 @@ def test_mirror_dir_stores_exactly_the_source_keeping_excluded_parts(
     (src / "cfg.json").write_text('{"changed": 1}')
     store.put_dir("runs/r", mirror_dir(store, "runs/r", src, link=True, exclude=skip), exclude=skip)
     assert store.get_bytes("runs/r/cfg.json") == b'{"changed": 1}'
+
+
+def test_the_test_s3_server_refuses_anonymous_requests(s3_server, tmp_path: Path) -> None:  # noqa: ANN001
+    """Authentication is on: with the right keys an object is readable, without any signature it is not."""
+    import httpx
+
+    store = S3Store(
+        s3_server.endpoint, s3_server.access_key, s3_server.secret_key, "saelab-auth", cache_dir=tmp_path
+    )
+    store.put_bytes("runs/r/secret.json", b"{}")
+    assert store.get_bytes("runs/r/secret.json") == b"{}"
+    anonymous = httpx.get(f"http://{s3_server.endpoint}/saelab-auth/runs/r/secret.json", timeout=10)
+    assert anonymous.status_code == 403 and "AccessDenied" in anonymous.text, anonymous.text

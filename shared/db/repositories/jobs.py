@@ -84,6 +84,8 @@ def claim_job(session: Session, job_id: str, worker: str, stale_before: datetime
             heartbeat_at=now,
             started_at=func.coalesce(Job.started_at, now),
             error=None,
+            progress=0.0,  # a new attempt starts over (a resumed one jumps to its checkpoint at once)
+            message="",  # "orphaned, requeued: ..." or a retry's reason was about the previous attempt
             updated_at=now,
         )
         .execution_options(synchronize_session=False)

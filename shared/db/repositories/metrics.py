@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.db.models import Metric
@@ -43,6 +43,11 @@ def upsert_metrics(session: Session, run_id: str, step: int, values: dict[str, A
     )
     session.execute(stmt, rows)
     return len(rows)
+
+
+def last_metric_step(session: Session, run_id: str) -> int | None:
+    """The highest step with a stored metric of ``run_id`` (None when none is stored)."""
+    return session.scalar(select(func.max(Metric.step)).where(Metric.run_id == run_id))
 
 
 def metrics_of_runs(session: Session, run_ids: Sequence[str]) -> list[list[dict[str, Any]]]:

@@ -199,6 +199,9 @@ def test_training_metrics_stream_each_logged_step(ws: ClientConnection, seeded: 
             and point["loss"] == pytest.approx(1 / step)
         )
         assert point["values"]["lr"] == pytest.approx(4e-4)
+    for step in (25, 50, 75):  # a resumed run re-logging steps this client already has: only 75 is new
+        events.publish_metrics(seeded.run_id, step, {"step": step, "loss": 2.0, "l0": 3.0, "lr": 4e-4})
+    assert receive(ws)["payload"]["data"]["trainingMetrics"]["step"] == 75
     ws.send(json.dumps({"id": "1", "type": "complete"}))
 
 

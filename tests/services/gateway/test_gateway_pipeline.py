@@ -116,7 +116,7 @@ def _collect_messages(conn: ClientConnection, until_complete: str, deadline: flo
 
 
 SUBMIT = "mutation($input: PipelineInput!) { submitPipeline(input: $input) { id kind status runId } }"
-JOB_UPDATES = "subscription($id: ID) { jobUpdates(jobId: $id) { id kind status progress stage children { kind status } } }"
+JOB_UPDATES = "subscription($id: ID) { jobUpdates(jobId: $id) { id kind status progress stage parentId children { kind status } } }"
 METRICS = "subscription($run: ID!) { trainingMetrics(runId: $run) { step loss l0 explainedVariance } }"
 
 
@@ -159,8 +159,15 @@ def test_pipeline_submitted_over_graphql_streams_progress_then_serves_its_featur
         _subscribe(conn, "job", JOB_UPDATES, {"id": job["id"]})
         seen = _collect_messages(conn, "job", deadline)
 
-    updates = [m["jobUpdates"] for m in seen["job"]]
+    every = [m["jobUpdates"] for m in seen["job"]]
+    updates = [u for u in every if u["kind"] == "PIPELINE"]
+    stages = [u for u in every if u["kind"] != "PIPELINE"]  # the stages' own updates ride along
     assert updates[-1]["status"] == "SUCCEEDED", (updates[-1], gateway.log.read_text()[-3000:])
+    assert all(u["parentId"] == job["id"] for u in stages)
+    assert {u["kind"] for u in stages} == {"COLLECT", "TRAIN", "ANALYSE"}
+    for kind in ("COLLECT", "TRAIN", "ANALYSE"):
+        statuses = [u["status"] for u in stages if u["kind"] == kind]
+        assert "RUNNING" in statuses and statuses[-1] == "SUCCEEDED", (kind, statuses)
     assert [c["kind"] for c in updates[-1]["children"]] == ["COLLECT", "TRAIN", "ANALYSE"]
     progress = [u["progress"] for u in updates]
     assert len(updates) >= 3 and progress == sorted(progress) and progress[-1] == 1.0

@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import json
+import re
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,7 +51,9 @@ class Cluster:
     workers: dict[str, CeleryWorker]
 
     def start_worker(self, service: str, name: str) -> CeleryWorker:
-        worker = CeleryWorker(service, name, worker_env(self.settings, self.root / name), self.root / name)
+        """A worker started as a new user would: no -n, Celery's default log level."""
+        env = worker_env(self.settings, self.root / name)
+        worker = CeleryWorker(service, name, env, self.root / name, defaults=True)
         self.workers[name] = worker.start()
         return worker
 
@@ -116,8 +120,15 @@ def test_full_pipeline_through_celery_workers(
     assert [(j.kind, j.status) for j in jobs] == [
         ("collect", "succeeded"), ("train", "succeeded"), ("evaluate", "succeeded"), ("analyse", "succeeded")
     ], f"{[j.error for j in jobs]}\n{cluster.logs()}"  # fmt: skip
-    workers = [j.worker.split("@")[0] for j in jobs]  # type: ignore[union-attr]
-    assert workers == ["collector1", "trainer1", "trainer1", "analyser1"]
+    nodes = {name: w.node for name, w in cluster.workers.items()}
+    workers = [j.worker.rsplit("/", 1)[0] for j in jobs]  # type: ignore[union-attr]
+    assert workers == [nodes["collector1"], nodes["trainer1"], nodes["trainer1"], nodes["analyser1"]]
+    for job, name in zip(jobs, ["collector1", "trainer1", "trainer1", "analyser1"], strict=True):
+        log = cluster.workers[
+            name
+        ].log.read_text()  # one INFO line as each job starts and ends, at the default level
+        assert f"job {job.id} started (attempt 1 on {job.worker})" in log, log[-2000:]
+        assert re.search(rf"job {job.id} ended succeeded in \d+\.\ds \(attempt 1\)", log), log[-2000:]
 
     with session_scope() as s:
         dataset = get_dataset(s, sub.dataset_id)  # type: ignore[arg-type]
@@ -144,6 +155,22 @@ def test_full_pipeline_through_celery_workers(
     redo = _wait(again.pipeline_id, cluster, timeout=120)
     assert [j.status for j in redo] == ["succeeded"] * 4
     assert all(j.message.startswith("skipped") for j in redo), [j.message for j in redo]
+
+
+def test_workers_on_one_host_get_unique_node_names_by_default(cluster: Cluster) -> None:
+    """Three workers started without -n: three node names (not three celery@host), each answering a ping."""
+    from celery import Celery
+
+    nodes = {w.node for w in cluster.workers.values()}
+    host = socket.gethostname()
+    assert len(nodes) == len(cluster.workers) and all(n.endswith(f"@{host}") for n in nodes), nodes
+    assert not any(n.startswith("celery@") for n in nodes)
+    probe = Celery(broker=cluster.settings["broker_url"])
+    try:
+        replies = probe.control.ping(timeout=3)
+    finally:
+        probe.close()
+    assert nodes <= {name for reply in replies for name in reply}, replies
 
 
 def test_sigkilled_trainer_is_redelivered_and_resumes_from_the_stored_checkpoint(
@@ -175,7 +202,7 @@ def test_sigkilled_trainer_is_redelivered_and_resumes_from_the_stored_checkpoint
 
     (job,) = jobs
     assert job.status == "succeeded", f"{job.error}\n{cluster.logs()}"
-    assert job.attempts == 2 and job.worker.startswith("trainer2@")  # type: ignore[union-attr]
+    assert job.attempts == 2 and job.worker.startswith(f"{replacement.node}/")  # type: ignore[union-attr]
     resumed = [
         e.message for e in events.of_type("job") if e.message.startswith("resuming from the checkpoint")
     ]

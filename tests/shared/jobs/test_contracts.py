@@ -92,3 +92,21 @@ def test_embedded_mode_without_a_worker_says_how_to_get_one(monkeypatch: pytest.
     use_settings(monkeypatch, broker_url="")
     with pytest.raises(RuntimeError, match="EmbeddedWorker"):
         enqueue(TRAIN, TrainPayload(job_id="j", run_id="r"))
+
+
+def test_a_worker_without_n_gets_a_node_name_of_its_own() -> None:
+    """Celery's default node name (celery@<host>) is the same for every worker on a host; saelab's is not."""
+    import socket
+
+    from shared.jobs.celery_app import unique_nodename
+
+    host = socket.gethostname()
+    assert unique_nodename(None, "trainer", pid=42) == f"trainer-42@{host}"
+    assert unique_nodename(f"celery@{host}", "collector", pid=7) == f"collector-7@{host}"  # Celery's default
+    assert unique_nodename("worker@pod-1", "trainer", pid=42) == "worker@pod-1"  # an explicit -n is kept
+    names = {
+        unique_nodename(None, service, pid)
+        for service in ("collector", "trainer", "analyser")
+        for pid in (1, 2)
+    }
+    assert len(names) == 6

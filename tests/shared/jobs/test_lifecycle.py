@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -20,7 +24,7 @@ from shared.db.session import session_scope
 from shared.jobs import pipelines
 from shared.jobs.contracts import COLLECT, TRAIN, TaskPayload, set_local_dispatcher
 from shared.jobs.lifecycle import JobContext, execute_job
-from shared.jobs.reaper import reap_stale_jobs
+from shared.jobs.reaper import reap_orphans, reap_stale_jobs
 from shared.settings import get_settings
 
 pytestmark = pytest.mark.services
@@ -147,6 +151,7 @@ def test_transient_errors_fail_the_job_after_max_attempts(sent: Recorder) -> Non
     assert outcomes == ["retry", "retry", "failed"]
     job = _job(sub.job_id)
     assert job.status == "failed" and job.attempts == 3 and "refused the connection" in (job.error or "")
+    assert (job.error or "").startswith("retryable: a transient error persisted through 3 attempts: ")
 
 
 def test_permanent_error_fails_with_a_readable_message_and_stops_the_pipeline(sent: Recorder) -> None:
@@ -240,11 +245,13 @@ def test_reaper_requeues_a_job_whose_worker_vanished_then_fails_it(sent: Recorde
         job = _job(sub.job_id)
         if attempt < settings.max_attempts:
             assert reaped == [(sub.job_id, "requeued")] and job.status == "queued"
-            assert f"worker dead-{attempt} stopped heartbeating" in job.message
+            assert job.message.startswith(f"orphaned, requeued: worker dead-{attempt} stopped heartbeating")
+            assert job.message.count("requeued") == 1, job.message
             assert sent.sent[-1][0] == COLLECT and sent.sent[-1][1].job_id == sub.job_id
         else:
             assert reaped == [(sub.job_id, "failed")] and job.status == "failed"
-            assert "vanished" in (job.error or "") and "dead-3" in (job.error or "")
+            assert (job.error or "").startswith("orphaned: worker dead-3 stopped heartbeating")
+            assert "used all 3 attempts" in (job.error or "")
 
 
 def test_a_worker_whose_job_was_taken_over_stops_without_touching_it(sent: Recorder) -> None:
@@ -262,3 +269,63 @@ def test_a_worker_whose_job_was_taken_over_stops_without_touching_it(sent: Recor
     assert taken.is_set() and outcome.status == "dropped"
     job = _job(sub.job_id)
     assert (job.status, job.worker) == ("running", "w-new")
+
+
+def test_a_killed_embedded_servers_job_is_orphaned_the_moment_the_next_server_starts(sent: Recorder) -> None:
+    """Embedded mode: the job of a server process that no longer exists is requeued at once (no heartbeat
+    timeout), and clients hear "orphaned, requeued" as it happens; a live process's job is left alone."""
+    from support.recorder import EventRecorder
+
+    from shared.jobs.embedded import EmbeddedWorker
+    from shared.jobs.events import JOBS_CHANNEL
+
+    orphan = _submit(sent)
+    kept = pipelines.submit_pipeline({"model": "m", "corpus": "other.txt", "n_tokens": 256})
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    with session_scope() as s:
+        assert claim_job(s, orphan.job_id, f"embedded/{host}/{dead.pid}", utcnow()) is not None
+        assert claim_job(s, kept.job_id, f"embedded/{host}/{os.getppid()}", utcnow()) is not None
+    with EventRecorder(JOBS_CHANNEL) as events:
+        moved = reap_orphans(EmbeddedWorker(get_settings(), migrate=False)._gone)
+        deadline = time.monotonic() + 10
+        while not any(getattr(e, "job_id", None) == orphan.job_id for e in events.events):
+            assert time.monotonic() < deadline, "no live event for the orphaned job"
+            time.sleep(0.05)
+    assert moved == [(orphan.job_id, "requeued")]
+    job = _job(orphan.job_id)
+    assert job.status == "queued" and job.worker is None
+    assert job.message.startswith(f"orphaned, requeued: worker embedded/{host}/{dead.pid} is gone")
+    assert [e.message for e in events.of_type("job") if e.job_id == orphan.job_id] == [job.message]
+    assert _job(kept.job_id).status == "running"
+
+
+def test_a_resumed_run_never_sends_a_logged_step_twice(sent: Recorder) -> None:
+    """Steps re-logged after a resume overwrite their rows but are not published again; new steps are."""
+    from support.recorder import EventRecorder
+
+    from shared.db.repositories.metrics import metrics_of_runs
+    from shared.jobs.events import metrics_channel
+
+    sub = _submit(sent)
+    run_id = sub.run_id
+    assert run_id is not None
+
+    def ctx() -> JobContext:
+        return JobContext(name=TRAIN, payload=None, job_id=sub.job_id, kind="train", pipeline_id=None,
+                          attempt=1, config={}, worker="w", settings=get_settings())  # fmt: skip
+
+    with EventRecorder(metrics_channel(run_id)) as events:
+        first = ctx().metrics_sink(run_id)
+        for step in (10, 20, 30):
+            first({"step": step, "loss": 1.0})
+        resumed = ctx().metrics_sink(
+            run_id
+        )  # the lost worker's replacement, resumed at the step-10 checkpoint
+        for step in (20, 30, 40):
+            resumed({"step": step, "loss": 2.0})
+    assert [e.step for e in events.of_type("metrics")] == [10, 20, 30, 40]
+    with session_scope() as s:
+        (rows,) = metrics_of_runs(s, [run_id])
+    assert [(r["step"], r["loss"]) for r in rows] == [(10, 1.0), (20, 2.0), (30, 2.0), (40, 2.0)]
