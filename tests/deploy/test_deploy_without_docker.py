@@ -75,6 +75,7 @@ def test_distributed_mode_without_docker_as_documented(  # noqa: PLR0915 - one u
         "SAELAB_S3_SECRET_KEY": s3_server.secret_key,
         "SAELAB_API_TOKEN": token,
         "SAELAB_ARTIFACTS_DIR": str(tmp_path / "cache"),
+        "SAELAB_DATA_ROOTS": f"{small_corpus.parent}:{tiny_gpt2_dir}",  # the corpus and model the test submits
     }
     assert sorted(keys) == sorted(values), "the documented saelab.env and this test's differ"
     (tmp_path / "saelab.env").write_text("".join(f"{k}={v}\n" for k, v in values.items()))

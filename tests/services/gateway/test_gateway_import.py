@@ -164,6 +164,11 @@ def test_imported_sae_is_collected_evaluated_analysed_and_served(
                 break
             else:
                 raise AssertionError(message)
+    stages = {
+        u["kind"] for u in updates if u["kind"] != "PIPELINE"
+    }  # a pipeline's stream carries its stages too
+    assert stages == {"IMPORT", "COLLECT", "EVALUATE", "ANALYSE"}, stages
+    updates = [u for u in updates if u["kind"] == "PIPELINE"]
     last = updates[-1]
     assert last["status"] == "SUCCEEDED", (last, gateway.log.read_text()[-4000:])
     assert [c["kind"] for c in last["children"]] == ["IMPORT", "COLLECT", "EVALUATE", "ANALYSE"]
