@@ -61,7 +61,9 @@ export function AttributionPanel({ runId, tokens, position }: { runId: string; t
             {rows.map((r) => (
               <tr key={`${r.position}-${r.index}`} data-testid="attribution-row">
                 <td>
-                  <Link to={`/runs/${encodeURIComponent(runId)}/features/${r.index}`}>#{r.index}</Link> <span className="muted small">{r.label ?? ""}</span>
+                  <Link to={`/runs/${encodeURIComponent(runId)}/features/${r.index}`} style={{ textDecoration: "underline" }}>
+                    #{r.index}
+                  </Link> <span className="muted small">{r.label ?? ""}</span>
                 </td>
                 <td>
                   <TokenChip token={tokens[r.position]} /> <span className="muted small">@{r.position}</span>
