@@ -384,8 +384,14 @@ def _succeed(ctx: JobContext, message: str) -> Outcome:
 
 
 def dispatch_job(job: Job, settings: Settings | None = None) -> None:
-    """Enqueue the task that runs a queued ``job``; if the transport refuses, fail the job with the reason."""
+    """Publish a queued ``job`` as it is, then enqueue the task that runs it; if the transport refuses, fail the
+    job with the reason.
+
+    Published first: once enqueued, an idle worker may claim the job at once, and a row read after that would
+    carry its "running" state, never the queued one (a requeue's "orphaned, requeued" message would be lost).
+    """
     settings = settings or get_settings()
+    publish_row(job.id, settings)
     try:
         enqueue(KIND_TASKS[job.kind], payload_for(job), settings=settings)
     except Exception as err:
@@ -397,4 +403,3 @@ def dispatch_job(job: Job, settings: Settings | None = None) -> None:
             )
         publish_row(job.id, settings)
         raise
-    publish_row(job.id, settings)
