@@ -126,14 +126,14 @@ export type AttributeQueryVariables = Exact<{
 }>;
 
 
-export type AttributeQuery = { attribute: { position: number, target: string, logit: number, probability: number, tokens: Array<{ position: number, token: string, positive: Array<{ index: number, label: string | null, activation: number, attribution: number }>, negative: Array<{ index: number, label: string | null, activation: number, attribution: number }> }>, check: { position: number, predictedChange: number, actualChange: number, agrees: boolean, feature: { index: number, label: string | null, activation: number, attribution: number } } } };
+export type AttributeQuery = { attribute: { position: number, target: string, logit: number, probability: number, tokens: Array<{ position: number, token: string, positive: Array<{ index: number, label: string | null, activation: number, attribution: number }>, negative: Array<{ index: number, label: string | null, activation: number, attribution: number }> }>, check: { position: number, predictedChange: number, actualChange: number, agrees: boolean, feature: { index: number, label: string | null, activation: number, attribution: number } } } | null };
 
 export type CancelJobMutationVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type CancelJobMutation = { cancelJob: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } };
+export type CancelJobMutation = { cancelJob: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } | null };
 
 export type CompareRunsQueryVariables = Exact<{
   datasetId?: string | number | null | undefined;
@@ -141,12 +141,12 @@ export type CompareRunsQueryVariables = Exact<{
 }>;
 
 
-export type CompareRunsQuery = { compareRuns: { datasetId: string, points: Array<{ runId: string, name: string, architecture: string, dSae: number | null, k: number | null, sparsityCoefficient: number | null, l0: number | null, explainedVariance: number | null, ceLossRecovered: number | null, deadFraction: number | null, denseFraction: number | null, evalTokens: number | null, evaluated: boolean, onEvFront: boolean, onCeFront: boolean }> } };
+export type CompareRunsQuery = { compareRuns: { datasetId: string, points: Array<{ runId: string, name: string, architecture: string, dSae: number | null, k: number | null, sparsityCoefficient: number | null, l0: number | null, explainedVariance: number | null, ceLossRecovered: number | null, deadFraction: number | null, denseFraction: number | null, evalTokens: number | null, evaluated: boolean, onEvFront: boolean, onCeFront: boolean }> } | null };
 
 export type DatasetsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type DatasetsQuery = { datasets: Array<{ id: string, name: string, model: string, hook: string, nTokens: number | null, complete: boolean }> };
+export type DatasetsQuery = { datasets: Array<{ id: string, name: string, model: string, hook: string, nTokens: number | null, complete: boolean }> | null };
 
 export type AddExplanationMutationVariables = Exact<{
   runId: string | number;
@@ -156,7 +156,7 @@ export type AddExplanationMutationVariables = Exact<{
 }>;
 
 
-export type AddExplanationMutation = { addExplanation: { id: string, text: string } };
+export type AddExplanationMutation = { addExplanation: { id: string, text: string } | null };
 
 export type EditExplanationMutationVariables = Exact<{
   id: string | number;
@@ -165,7 +165,7 @@ export type EditExplanationMutationVariables = Exact<{
 }>;
 
 
-export type EditExplanationMutation = { editExplanation: { id: string, text: string } };
+export type EditExplanationMutation = { editExplanation: { id: string, text: string } | null };
 
 export type FeatureDetailQueryVariables = Exact<{
   runId: string | number;
@@ -180,7 +180,7 @@ export type FeatureMapQueryVariables = Exact<{
 }>;
 
 
-export type FeatureMapQuery = { featureMap: Array<{ index: number, x: number, y: number, density: number, dead: boolean, dense: boolean, label: string | null }> };
+export type FeatureMapQuery = { featureMap: Array<{ index: number, x: number, y: number, density: number, dead: boolean, dense: boolean, label: string | null }> | null };
 
 export type FeatureTraceQueryVariables = Exact<{
   runId: string | number;
@@ -189,7 +189,7 @@ export type FeatureTraceQueryVariables = Exact<{
 }>;
 
 
-export type FeatureTraceQuery = { featureActivations: { index: number, tokens: Array<string>, activations: Array<number>, maxActivation: number } };
+export type FeatureTraceQuery = { featureActivations: { index: number, tokens: Array<string>, activations: Array<number>, maxActivation: number } | null };
 
 export type FeaturesPageQueryVariables = Exact<{
   runId: string | number;
@@ -201,14 +201,14 @@ export type FeaturesPageQueryVariables = Exact<{
 }>;
 
 
-export type FeaturesPageQuery = { features: { totalCount: number, page: number | null, pageSize: number, nodes: Array<{ index: number, label: string | null, grade: string | null, labelScore: number | null, density: number, log10Density: number | null, meanActivation: number, maxActivation: number, nActive: number, dead: boolean, dense: boolean, labelSource: string | null }> } };
+export type FeaturesPageQuery = { features: { totalCount: number, page: number | null, pageSize: number, nodes: Array<{ index: number, label: string | null, grade: string | null, labelScore: number | null, density: number, log10Density: number | null, meanActivation: number, maxActivation: number, nActive: number, dead: boolean, dense: boolean, labelSource: string | null }> } | null };
 
 export type ImportSaeMutationVariables = Exact<{
   input: ImportSaeInput;
 }>;
 
 
-export type ImportSaeMutation = { importSae: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } };
+export type ImportSaeMutation = { importSae: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } | null };
 
 export type JobQueryVariables = Exact<{
   id: string | number;
@@ -222,7 +222,7 @@ export type JobsQueryVariables = Exact<{
 }>;
 
 
-export type JobsQuery = { pipelines: Array<{ id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null }>, jobs: Array<{ id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null }> };
+export type JobsQuery = { pipelines: Array<{ id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null }> | null, jobs: Array<{ id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null }> | null };
 
 export type AnalysePromptQueryVariables = Exact<{
   runId: string | number;
@@ -231,7 +231,7 @@ export type AnalysePromptQueryVariables = Exact<{
 }>;
 
 
-export type AnalysePromptQuery = { analysePrompt: { tokens: Array<{ position: number, token: string, l0: number, maxActivation: number, features: Array<{ index: number, label: string | null, activation: number }> }> } };
+export type AnalysePromptQuery = { analysePrompt: { tokens: Array<{ position: number, token: string, l0: number, maxActivation: number, features: Array<{ index: number, label: string | null, activation: number }> }> } | null };
 
 export type RelabelFeatureMutationVariables = Exact<{
   runId: string | number;
@@ -240,7 +240,7 @@ export type RelabelFeatureMutationVariables = Exact<{
 }>;
 
 
-export type RelabelFeatureMutation = { relabelFeature: { runId: string, index: number, label: string | null, labelSource: string | null } };
+export type RelabelFeatureMutation = { relabelFeature: { runId: string, index: number, label: string | null, labelSource: string | null } | null };
 
 export type RunQueryVariables = Exact<{
   id: string | number;
@@ -259,7 +259,7 @@ export type RunFactsQuery = { run: { id: string, name: string, architecture: str
 export type RunsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type RunsQuery = { runs: Array<{ id: string, name: string, status: JobStatus, createdAt: string, model: string, hook: string, architecture: string, dSae: number, analysed: boolean, featureCount: number }> };
+export type RunsQuery = { runs: Array<{ id: string, name: string, status: JobStatus, createdAt: string, model: string, hook: string, architecture: string, dSae: number, analysed: boolean, featureCount: number }> | null };
 
 export type SearchQueryVariables = Exact<{
   runId: string | number;
@@ -268,12 +268,12 @@ export type SearchQueryVariables = Exact<{
 }>;
 
 
-export type SearchQuery = { search: Array<{ index: number, label: string | null, grade: string | null, density: number, score: number, field: SearchField, snippet: string }> };
+export type SearchQuery = { search: Array<{ index: number, label: string | null, grade: string | null, density: number, score: number, field: SearchField, snippet: string }> | null };
 
 export type ServerInfoQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ServerInfoQuery = { serverInfo: { version: string, mode: string, authRequired: boolean, maxPromptTokens: number, maxPageSize: number } };
+export type ServerInfoQuery = { serverInfo: { version: string, mode: string, authRequired: boolean, maxPromptTokens: number, maxPageSize: number } | null };
 
 export type SteerQueryVariables = Exact<{
   runId: string | number;
@@ -285,14 +285,14 @@ export type SteerQueryVariables = Exact<{
 }>;
 
 
-export type SteerQuery = { steer: { promptTokens: Array<string>, baselineText: string, steeredText: string, steps: Array<{ position: number, kl: number, changed: boolean, baseline: { token: string, probability: number } | null, steered: { token: string, probability: number } | null, baselineTop: Array<{ token: string, probability: number }>, steeredTop: Array<{ token: string, probability: number }> }> } };
+export type SteerQuery = { steer: { promptTokens: Array<string>, baselineText: string, steeredText: string, steps: Array<{ position: number, kl: number, changed: boolean, baseline: { token: string, probability: number } | null, steered: { token: string, probability: number } | null, baselineTop: Array<{ token: string, probability: number }>, steeredTop: Array<{ token: string, probability: number }> }> } | null };
 
 export type SubmitPipelineMutationVariables = Exact<{
   input: PipelineInput;
 }>;
 
 
-export type SubmitPipelineMutation = { submitPipeline: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } };
+export type SubmitPipelineMutation = { submitPipeline: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } | null };
 
 export type SubmitTrainingMutationVariables = Exact<{
   datasetId: string | number;
@@ -301,14 +301,14 @@ export type SubmitTrainingMutationVariables = Exact<{
 }>;
 
 
-export type SubmitTrainingMutation = { submitTraining: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } };
+export type SubmitTrainingMutation = { submitTraining: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } | null };
 
 export type SubmitSweepMutationVariables = Exact<{
   input: SweepInput;
 }>;
 
 
-export type SubmitSweepMutation = { submitSweep: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } };
+export type SubmitSweepMutation = { submitSweep: { id: string, kind: JobKind, status: JobStatus, name: string | null, progress: number, stage: string, message: string, attempts: number, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, parentId: string | null, runId: string | null, datasetId: string | null } | null };
 
 export type SweepRunsQueryVariables = Exact<{
   id: string | number;
