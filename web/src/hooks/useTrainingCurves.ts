@@ -1,7 +1,8 @@
 /** A run's logged training steps: fetched once, then appended live from the trainingMetrics subscription. */
 import { useEffect, useMemo, useRef } from "react";
-import { useQuery, useSubscription } from "urql";
+import { useSubscription } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 import { isStaticMode } from "../api/staticMode";
 
 export const RunMetricsQuery = graphql(`
@@ -55,7 +56,7 @@ export function mergeCurves(fetched: readonly CurvePoint[], live: readonly Curve
 }
 
 export function useTrainingCurves(runId: string | null, { live = true, refetchKey = "" } = {}) {
-  const [result, reexecute] = useQuery({ query: RunMetricsQuery, variables: { id: runId ?? "" }, pause: !runId });
+  const { data, status, reexecute } = useQueryState({ query: RunMetricsQuery, variables: { id: runId ?? "" }, pause: !runId });
   const [sub] = useSubscription(
     { query: TrainingMetricsSubscription, variables: { runId: runId ?? "" }, pause: !runId || !live || isStaticMode() },
     (acc: CurvePoint[] | undefined, data) => [...(acc ?? []), data.trainingMetrics],
@@ -70,14 +71,8 @@ export function useTrainingCurves(runId: string | null, { live = true, refetchKe
     if (!first && runId && refetchKey) reexecute({ requestPolicy: "network-only" });
   }, [runId, refetchKey, reexecute]);
   const points = useMemo(
-    () => mergeCurves(result.data?.run?.metrics ?? [], sub.data ?? []),
-    [result.data, sub.data],
+    () => mergeCurves(data?.run?.metrics ?? [], sub.data ?? []),
+    [data, sub.data],
   );
-  return {
-    points,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    liveError: sub.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  return { points, ...status, liveError: sub.error };
 }
