@@ -6,19 +6,8 @@ export const FeatureDetailQuery = graphql(`
   query FeatureDetail($runId: ID!, $index: Int!) {
     feature(runId: $runId, index: $index) {
       runId
-      index
-      label
-      labelSource
+      ...FeatureStats
       labelDescription
-      grade
-      labelScore
-      density
-      log10Density
-      meanActivation
-      maxActivation
-      nActive
-      dead
-      dense
       topTokens {
         token
         value

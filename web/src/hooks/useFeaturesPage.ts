@@ -17,18 +17,7 @@ export const FeaturesPageQuery = graphql(`
       page
       pageSize
       nodes {
-        index
-        label
-        grade
-        labelScore
-        density
-        log10Density
-        meanActivation
-        maxActivation
-        nActive
-        dead
-        dense
-        labelSource
+        ...FeatureStats
       }
     }
   }

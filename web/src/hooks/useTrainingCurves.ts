@@ -4,6 +4,20 @@ import { useSubscription } from "urql";
 import { graphql } from "../gql";
 import { useQueryState } from "./queryState";
 import { isStaticMode } from "../api/staticMode";
+import type { CurvePointLike } from "../lib/runView";
+
+/** The numbers of one logged step, the same whether fetched or live. */
+export const MetricFields = graphql(`
+  fragment MetricFields on MetricPoint {
+    step
+    loss
+    mse
+    l1
+    l0
+    explainedVariance
+    deadFraction
+  }
+`);
 
 export const RunMetricsQuery = graphql(`
   query RunMetrics($id: ID!) {
@@ -11,13 +25,7 @@ export const RunMetricsQuery = graphql(`
       id
       status
       metrics {
-        step
-        loss
-        mse
-        l1
-        l0
-        explainedVariance
-        deadFraction
+        ...MetricFields
       }
     }
   }
@@ -26,26 +34,13 @@ export const RunMetricsQuery = graphql(`
 export const TrainingMetricsSubscription = graphql(`
   subscription TrainingMetrics($runId: ID!) {
     trainingMetrics(runId: $runId) {
-      step
-      loss
-      mse
-      l1
-      l0
-      explainedVariance
-      deadFraction
+      ...MetricFields
     }
   }
 `);
 
-export interface CurvePoint {
-  step: number;
-  loss?: number | null;
-  mse?: number | null;
-  l1?: number | null;
-  l0?: number | null;
-  explainedVariance?: number | null;
-  deadFraction?: number | null;
-}
+/** One step of a training curve (the shape lib/runView plans charts from). */
+export type CurvePoint = CurvePointLike;
 
 /** Fetched and live points merged by step (live wins), sorted by step. */
 export function mergeCurves(fetched: readonly CurvePoint[], live: readonly CurvePoint[]): CurvePoint[] {
