@@ -87,7 +87,7 @@ class CompareQueries:
     )
     async def compare_runs(
         self, info: Info, dataset_id: strawberry.ID | None = None, run_ids: list[strawberry.ID] | None = None
-    ) -> Comparison:
+    ) -> Comparison | None:
         if (dataset_id is None) == (run_ids is None):
             raise BadInput("give exactly one of datasetId and runIds", field="datasetId")
         lo = loaders(info)

@@ -140,7 +140,7 @@ def _edit(session: Session, explanation_id: int, text: str, description: str | N
 @strawberry.type
 class ExplanationQueries:
     @strawberry.field(description="Constants behind the explanation scores (what the legends quote).")
-    def explanation_info(self) -> ExplanationInfo:
+    def explanation_info(self) -> ExplanationInfo | None:
         return ExplanationInfo(min_heldout_firings=MIN_HELDOUT_FIRINGS)
 
 
@@ -151,7 +151,7 @@ class ExplanationMutations:
     )
     async def add_explanation(
         self, info: Info, run_id: strawberry.ID, index: int, text: str, description: str | None = None
-    ) -> Explanation:
+    ) -> Explanation | None:
         row = await loaders(info).query(_add, str(run_id), index, text, description)
         ctx(info).state.analysis_changed()
         return Explanation.from_row(row)
@@ -161,7 +161,7 @@ class ExplanationMutations:
     )
     async def edit_explanation(
         self, info: Info, id: strawberry.ID, text: str, description: str | None = None
-    ) -> Explanation:
+    ) -> Explanation | None:
         row = await loaders(info).query(_edit, _parse_id(id), text, description)
         ctx(info).state.analysis_changed()
         return Explanation.from_row(row)

@@ -122,7 +122,7 @@ class FeatureQueries:
         sort: FeatureSort = FeatureSort.INDEX,
         order: SortOrder = SortOrder.ASC,
         filter: FeatureFilter | None = None,
-    ) -> FeatureConnection:
+    ) -> FeatureConnection | None:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         offset, page_number = _page_window(first, after, page)
         flt = filter.to_data() if filter is not None else None
@@ -157,7 +157,7 @@ class FeatureQueries:
     )
     async def token_features(
         self, info: Info, run_id: strawberry.ID, token: str, first: int = 20
-    ) -> list[FeatureRef]:
+    ) -> list[FeatureRef] | None:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if not token:
             raise BadInput("token: empty", field="token")
@@ -177,7 +177,9 @@ class FeatureQueries:
         permission_classes=[ReadAccess],
         description="Keyword search over labels, tokens and example text of a run's features, best first.",
     )
-    async def search(self, info: Info, run_id: strawberry.ID, query: str, first: int = 20) -> list[SearchHit]:
+    async def search(
+        self, info: Info, run_id: strawberry.ID, query: str, first: int = 20
+    ) -> list[SearchHit] | None:
         check_page_size(first, ctx(info).state.settings.max_page_size)
         if len(query) > MAX_QUERY_CHARS:
             raise BadInput(f"query: at most {MAX_QUERY_CHARS} characters (got {len(query)})", field="query")
@@ -189,7 +191,7 @@ class FeatureQueries:
         description="Every feature's place on the run's 2-D map of decoder directions (UMAP-style, computed by the"
         " analysis); empty when the analysis made no map.",
     )
-    async def feature_map(self, info: Info, run_id: strawberry.ID) -> list[MapPoint]:
+    async def feature_map(self, info: Info, run_id: strawberry.ID) -> list[MapPoint] | None:
         return await loaders(info).query(_feature_map, str(run_id))
 
     @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
@@ -200,7 +202,7 @@ class FeatureQueries:
         index: int,
         by: SimilarityKind = SimilarityKind.DECODER,
         first: int = 10,
-    ) -> list[FeatureRef]:
+    ) -> list[FeatureRef] | None:
         row = await require_feature(info, str(run_id), index)
         return await Feature.from_row(row)._neighbours(info, by, first)
 
@@ -288,7 +290,9 @@ def _search(session: Session, run_id: str, query: str, first: int) -> list[Searc
 @strawberry.type
 class FeatureMutations:
     @strawberry.mutation(permission_classes=[TokenRequired], description="Set a human label on a feature.")
-    async def relabel_feature(self, info: Info, run_id: strawberry.ID, index: int, label: str) -> Feature:
+    async def relabel_feature(
+        self, info: Info, run_id: strawberry.ID, index: int, label: str
+    ) -> Feature | None:
         text = " ".join(label.split())
         if not text:
             raise BadInput("label: empty", field="label")

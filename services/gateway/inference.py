@@ -110,7 +110,7 @@ class InferenceQueries:
     )
     async def analyse_prompt(
         self, info: Info, run_id: strawberry.ID, text: str, top_k: int = 5
-    ) -> PromptAnalysis:
+    ) -> PromptAnalysis | None:
         if not 1 <= top_k <= MAX_TOP_K:
             raise BadInput(f"topK: must be between 1 and {MAX_TOP_K} (got {top_k})", field="topK")
         model = await live_model(info, str(run_id), text)
@@ -137,7 +137,7 @@ class InferenceQueries:
     )
     async def feature_activations(
         self, info: Info, run_id: strawberry.ID, index: int, text: str
-    ) -> FeatureTrace:
+    ) -> FeatureTrace | None:
         model = await live_model(info, str(run_id), text)
         max_tokens = ctx(info).state.settings.max_prompt_tokens
         tokens, acts = await run_live(info, str(run_id), model.feature_trace, text, index, max_tokens)

@@ -188,7 +188,7 @@ class InterventionQueries:
         temperature: float = 0.0,
         seed: int = 0,
         top_k: int = 5,
-    ) -> SteerResult:
+    ) -> SteerResult | None:
         if not 1 <= max_new_tokens <= MAX_NEW_TOKENS:
             raise BadInput(f"maxNewTokens: must be between 1 and {MAX_NEW_TOKENS} (got {max_new_tokens})",
                            field="maxNewTokens")  # fmt: skip
@@ -248,7 +248,7 @@ class InterventionQueries:
         target: str | None = None,
         position: int | None = None,
         top_k: int = 5,
-    ) -> AttributionResult:
+    ) -> AttributionResult | None:
         if not 1 <= top_k <= MAX_TOP_K:
             raise BadInput(f"topK: must be between 1 and {MAX_TOP_K} (got {top_k})", field="topK")
         if target is not None and not target:

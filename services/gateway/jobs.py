@@ -299,7 +299,7 @@ class JobQueries:
     )
     async def jobs(
         self, info: Info, status: JobStatus | None = None, kind: JobKind | None = None, first: int = 50
-    ) -> list[Job]:
+    ) -> list[Job] | None:
         check_page_size(first, info.context.state.settings.max_page_size)
         lo = loaders(info)
         if kind == JobKind.PIPELINE:
@@ -433,7 +433,7 @@ class JobMutations:
         permission_classes=[TokenRequired],
         description="Collect -> train -> evaluate -> analyse; returns the pipeline as a PIPELINE job.",
     )
-    async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job:
+    async def submit_pipeline(self, info: Info, input: PipelineInput) -> Job | None:
         name = submission_name(input.name)
         collect = validated("collect", CollectConfig, input.collect)
         assert isinstance(collect, CollectConfig)
@@ -452,7 +452,7 @@ class JobMutations:
         description="Import an SAE (server folder, Hub id or SAELens release), collect activations for its model "
         "and hook, evaluate and analyse it; returns the pipeline as a PIPELINE job.",
     )
-    async def import_sae(self, info: Info, input: ImportSaeInput) -> Job:
+    async def import_sae(self, info: Info, input: ImportSaeInput) -> Job | None:
         settings = ctx(info).state.shared
         source = (
             await asyncio.to_thread(import_source, "source", input.source, settings) if input.source else None
@@ -490,7 +490,7 @@ class JobMutations:
         config: JSON,
         name: str | None = None,
         analyse: JSON | None = None,
-    ) -> Job:
+    ) -> Job | None:
         train = validated("train", TrainConfig, config)
         analysis = validated("analyse", AnalyseConfig, analyse)
         dataset = await loaders(info).datasets.load(str(dataset_id))
@@ -507,7 +507,7 @@ class JobMutations:
         description="Train several SAEs in one job on one activation stream (each batch read once, fed to all), "
         "then evaluate (and analyse) each run; returns the pipeline as a PIPELINE job (see sweepRuns).",
     )
-    async def submit_sweep(self, info: Info, input: SweepInput) -> Job:
+    async def submit_sweep(self, info: Info, input: SweepInput) -> Job | None:
         name = submission_name(input.name)
         if (input.dataset_id is None) == (input.collect is None):
             raise BadInput("give exactly one of datasetId and collect", field="datasetId")
@@ -529,7 +529,9 @@ class JobMutations:
     @strawberry.mutation(
         permission_classes=[TokenRequired], description="(Re-)analyse every feature of a run."
     )
-    async def submit_analysis(self, info: Info, run_id: strawberry.ID, options: JSON | None = None) -> Job:
+    async def submit_analysis(
+        self, info: Info, run_id: strawberry.ID, options: JSON | None = None
+    ) -> Job | None:
         analyse = validated("analyse", AnalyseConfig, options)
         run = await require_run(info, str(run_id))
         if run.status != m.ArtifactStatus.ready.value:
@@ -540,7 +542,7 @@ class JobMutations:
         permission_classes=[TokenRequired],
         description="Cancel a job or a whole pipeline: queued jobs at once, running ones at their next progress report.",
     )
-    async def cancel_job(self, info: Info, id: strawberry.ID) -> Job:
+    async def cancel_job(self, info: Info, id: strawberry.ID) -> Job | None:
         job = await require_job(info, str(id))
         shared = ctx(info).state.shared
         if job.kind == JobKind.PIPELINE:

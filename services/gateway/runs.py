@@ -302,7 +302,7 @@ def log_density_histogram(log10: list[float | None], bins: int) -> Histogram | N
 @strawberry.type
 class RunQueries:
     @strawberry.field(permission_classes=[ReadAccess], description="Every training run, newest first.")
-    async def runs(self, info: Info) -> list[Run]:
+    async def runs(self, info: Info) -> list[Run] | None:
         rows = await loaders(info).query(list_runs)
         return [Run.from_row(row) for row in rows]
 
@@ -312,7 +312,7 @@ class RunQueries:
         return None if row is None else Run.from_row(row)
 
     @strawberry.field(permission_classes=[ReadAccess], description="Every activation set, newest first.")
-    async def datasets(self, info: Info) -> list[Dataset]:
+    async def datasets(self, info: Info) -> list[Dataset] | None:
         rows = await loaders(info).query(list_datasets)
         return [Dataset.from_row(row) for row in rows]
 

@@ -67,7 +67,7 @@ def _version() -> str:
 @strawberry.type
 class ServerQueries:
     @strawberry.field(description="Server version, mode and limits (always public).")
-    def server_info(self, info: Info) -> ServerInfo:
+    def server_info(self, info: Info) -> ServerInfo | None:
         state = ctx(info).state
         return ServerInfo(
             version=_version(),

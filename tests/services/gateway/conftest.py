@@ -48,9 +48,7 @@ def gql(state: Any) -> GraphQL:
     return GraphQL(state)
 
 
-@pytest.fixture
-def server(state: Any) -> Iterator[Server]:
-    """The real app (no worker) served by uvicorn on a free port."""
+def _serving(state: Any) -> Iterator[Server]:
     from services.gateway.app import create_app
 
     uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
@@ -59,3 +57,16 @@ def server(state: Any) -> Iterator[Server]:
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(state: Any) -> Iterator[Server]:
+    """The real app (no worker) served by uvicorn on a free port."""
+    yield from _serving(state)
+
+
+@pytest.fixture
+def mutable_server(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """The real app over a database of this test alone (for mutations)."""
+    use_database(monkeypatch, fresh)
+    yield from _serving(make_state(fresh))

@@ -3,7 +3,8 @@
 hypothesis-graphql writes queries and mutations from the schema itself (every root field, argument and input
 type), with IDs drawn from the seeded database, JSON configs mixing real keys, hostile values and server paths,
 and every string Unicode allows. Each answer must be an HTTP status below 500 and JSON whose errors all carry an
-``extensions.code`` other than INTERNAL, with no internals in it (tracebacks, server paths, SQL); the gateway's log
+``extensions.code`` other than INTERNAL, with no internals in it (tracebacks, server paths, SQL), and ``data`` never
+null when a field failed (root fields are nullable: one field's error never nulls its siblings); the gateway's log
 must stay free of errors, tracebacks, "never awaited" and unraisable-exception noise; it is healthy afterwards. ``FUZZ_QUERIES`` and
 ``FUZZ_MUTATIONS`` set the number of examples (CI: 2,000 and 300; the seed is fixed, so a run is reproducible).
 """
@@ -130,6 +131,9 @@ def _check(query: str, answer: httpx.Response, fresh: Seeded, counts: dict[str, 
     counts["requests"] += 1
     assert answer.status_code < 500, (answer.status_code, query, answer.text[:500])
     body = answer.json()
+    if any(error.get("path") for error in body.get("errors") or []):  # a field failed while executing
+        assert body.get("data") is not None, ("a field's error nulled its siblings", query, body)
+        counts["partial"] = counts.get("partial", 0) + 1
     for error in body.get("errors") or []:
         code = (error.get("extensions") or {}).get("code")
         assert code, ("an error without a code", query, error)

@@ -111,7 +111,7 @@ def gql(gw: Gateway, query: str, variables: dict[str, Any] | None = None) -> Any
 
 def refused(gw: Gateway, source_input: dict[str, Any]) -> dict[str, Any]:
     body = post(gw, IMPORT, {"input": source_input}, gw.token)
-    assert body.get("data") is None and len(body["errors"]) == 1, body
+    assert body.get("data") == {"importSae": None} and len(body["errors"]) == 1, body  # refused: no job
     return body["errors"][0]
 
 

@@ -286,20 +286,6 @@ def test_an_oversized_websocket_message_closes_the_socket(server: Server) -> Non
 # --------------------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def mutable_server(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    from services.gateway.app import create_app
-
-    use_database(monkeypatch, fresh)
-    state = make_state(fresh)
-    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
-    try:
-        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-
-
 def test_identical_concurrent_submissions_give_one_pipeline_never_internal(
     mutable_server: Server, recorder: Recorder
 ) -> None:
@@ -326,6 +312,7 @@ def test_one_failing_field_does_not_poison_its_siblings_rows(gql: GraphQL, seede
     """The probe: a failing search rolled back the shared session and expired the runs already read (INTERNAL)."""
     result = gql.run('{ runs { id summary } search(runId: "nope", query: "x") { index } }')
     assert [(e.extensions["code"], e.path) for e in result.errors] == [("NOT_FOUND", ["search"])]
+    assert result.data["search"] is None and len(result.data["runs"]) == 2  # siblings kept (nullable roots)
     # the same failure beside a nullable field: only the failing field is null
     result = gql.run(
         f'{{ runs {{ id summary }} a: feature(runId: "{seeded.run_id}", index: 0) {{ index }} }}'

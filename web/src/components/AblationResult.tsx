@@ -1,9 +1,9 @@
 /** The next-token prediction before and after ablating one feature (step 0 of a one-token steer). */
-import type { SteerQuery } from "../gql/graphql";
+import type { SteerSteps } from "../hooks/useSteer";
 import { fmtNumber } from "../lib/format";
 import { TokenChip } from "./TokenChip";
 
-type Step = SteerQuery["steer"]["steps"][number];
+type Step = SteerSteps[number];
 
 function TopList({ title, tokens, testId }: { title: string; tokens: Step["baselineTop"]; testId: string }) {
   return (

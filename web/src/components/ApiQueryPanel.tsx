@@ -4,6 +4,7 @@ import { GRAPHQL_PATH } from "../api/client";
 import { isStaticMode } from "../api/staticMode";
 import { useCopy } from "../hooks/useCopy";
 import { curlCommand, queryText, type ApiQuery } from "../lib/apiQuery";
+import { CopyStatus } from "./CopyStatus";
 
 export function ApiQueryPanel({ query }: { query: ApiQuery }) {
   const [open, setOpen] = useState(false);
@@ -40,9 +41,7 @@ export function ApiQueryPanel({ query }: { query: ApiQuery }) {
             <button type="button" className="small" onClick={() => void copy(curl, "curl command copied")}>
               Copy curl
             </button>
-            <span role="status" className={`small ${status && !status.ok ? "error-text" : "muted"}`}>
-              {status?.text ?? ""}
-            </span>
+            <CopyStatus status={status} />
           </div>
         </div>
       )}

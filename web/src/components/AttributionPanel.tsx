@@ -10,6 +10,7 @@ import { useSteer } from "../hooks/useSteer";
 import { fmtNumber } from "../lib/format";
 import { topAttributions } from "../lib/attribution";
 import { AblationResult } from "./AblationResult";
+import { InlineError } from "./InlineError";
 import { SkeletonLines } from "./Skeleton";
 import { TokenChip } from "./TokenChip";
 
@@ -22,15 +23,7 @@ export function AttributionPanel({ runId, tokens, position }: { runId: string; t
   const ablation = useSteer(runId);
   const [ablated, setAblated] = useState<number | null>(null);
   if (prefix === null) return <div className="small muted">The first token has no earlier context: pick a later one to see what predicts it.</div>;
-  if (error)
-    return (
-      <div className="error-text small" role="alert">
-        {actionableMessage(error)}{" "}
-        <button type="button" onClick={retry}>
-          Retry
-        </button>
-      </div>
-    );
+  if (error) return <InlineError error={error} onRetry={retry} />;
   if (!attribution || fetching) return <SkeletonLines lines={4} label="Attributing" />;
   const rows = topAttributions(attribution.tokens, SHOWN);
   const check = attribution.check;

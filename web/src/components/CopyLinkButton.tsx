@@ -1,5 +1,6 @@
 /** Copies the page's address (every view is a URL: filters, prompt and shading included). */
 import { useCopy } from "../hooks/useCopy";
+import { CopyStatus } from "./CopyStatus";
 
 export function CopyLinkButton() {
   const { copy, status } = useCopy();
@@ -8,9 +9,7 @@ export function CopyLinkButton() {
       <button type="button" className="small" onClick={() => void copy(window.location.href, "Link copied")} data-testid="copy-link">
         Copy link
       </button>
-      <span role="status" className={`small ${status && !status.ok ? "error-text" : "muted"}`}>
-        {status?.text ?? ""}
-      </span>
+      <CopyStatus status={status} />
     </span>
   );
 }

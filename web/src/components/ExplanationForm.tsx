@@ -1,5 +1,6 @@
 /** Write or change an explanation (text + optional description); shows the server's error, if any. */
 import { useState, type FormEvent } from "react";
+import { EditorActions } from "./EditorActions";
 
 interface Props {
   initialText?: string;
@@ -29,19 +30,7 @@ export function ExplanationForm({ initialText = "", initialDescription = null, s
     <form className="stack" onSubmit={submit} aria-label={submitText} style={{ gap: "0.4rem" }} data-testid="explanation-form">
       <input aria-label="Explanation" placeholder="What does this feature detect?" value={text} onChange={(e) => setText(e.target.value)} maxLength={500} autoFocus />
       <textarea aria-label="Details (optional)" placeholder="Details (optional)" value={description} onChange={(e) => setDescription(e.target.value)} rows={2} maxLength={4000} />
-      <div className="row">
-        <button type="submit" className="primary" disabled={saving}>
-          {saving ? "Saving…" : submitText}
-        </button>
-        <button type="button" onClick={onCancel} disabled={saving}>
-          Cancel
-        </button>
-      </div>
-      {error && (
-        <div className="error-text small" role="alert">
-          {error}
-        </div>
-      )}
+      <EditorActions saving={saving} onCancel={onCancel} error={error} submitText={submitText} />
     </form>
   );
 }

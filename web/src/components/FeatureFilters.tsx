@@ -26,6 +26,15 @@ export function FeatureFilters({ state, labelDraft, onLabelDraft, onChange, dens
     const next = state.hide.includes(g) ? state.hide.filter((x) => x !== g) : [...state.hide, g];
     onChange({ hide: hideParam(next) });
   };
+  const densitySelect = (label: string, param: "dmin" | "dmax", log10: number | null) => (
+    <select aria-label={label} value={log10 === null ? "" : String(log10)} onChange={(e) => onChange({ [param]: e.target.value || null })}>
+      {DENSITY_STEPS.map((s) => (
+        <option key={s.v} value={s.v}>
+          {s.text}
+        </option>
+      ))}
+    </select>
+  );
   return (
     <div className="row" role="group" aria-label="Filters">
       <input
@@ -48,29 +57,9 @@ export function FeatureFilters({ state, labelDraft, onLabelDraft, onChange, dens
       </fieldset>
       <label className="row small muted">
         Density from
-        <select
-          aria-label="Minimum density"
-          value={state.minLog10 === null ? "" : String(state.minLog10)}
-          onChange={(e) => onChange({ dmin: e.target.value || null })}
-        >
-          {DENSITY_STEPS.map((s) => (
-            <option key={s.v} value={s.v}>
-              {s.text}
-            </option>
-          ))}
-        </select>
+        {densitySelect("Minimum density", "dmin", state.minLog10)}
         to
-        <select
-          aria-label="Maximum density"
-          value={state.maxLog10 === null ? "" : String(state.maxLog10)}
-          onChange={(e) => onChange({ dmax: e.target.value || null })}
-        >
-          {DENSITY_STEPS.map((s) => (
-            <option key={s.v} value={s.v}>
-              {s.text}
-            </option>
-          ))}
-        </select>
+        {densitySelect("Maximum density", "dmax", state.maxLog10)}
       </label>
     </div>
   );

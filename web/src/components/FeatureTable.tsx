@@ -2,6 +2,7 @@
 import { Link } from "react-router";
 import type { SortParam } from "../lib/explorerParams";
 import { fmtNumber } from "../lib/format";
+import type { ListRow } from "../lib/featureExport";
 import { featurePath } from "../lib/routes";
 import { fmtScoreValue, labelScoreCaveat } from "../lib/scores";
 import { COLUMN_HELP } from "./ColumnLegend";
@@ -9,18 +10,8 @@ import { DensityBar } from "./DensityBar";
 import { DensityScale } from "./DensityScale";
 import { SortHeader } from "./SortHeader";
 
-export interface FeatureRow {
-  index: number;
-  label?: string | null;
-  labelSource?: string | null;
-  grade?: string | null;
-  labelScore?: number | null;
-  density: number;
-  maxActivation: number;
-  nActive?: number | null;
-  dead?: boolean | null;
-  dense?: boolean | null;
-}
+/** A table row: an exported feature row less the columns the table leaves to the export. */
+export type FeatureRow = Omit<ListRow, "log10Density" | "meanActivation">;
 
 /** Dead / dense flags, in words (read before any score: a dense feature's token-rule score says little). */
 function FeatureFlags({ dead, dense }: { dead?: boolean | null; dense?: boolean | null }) {

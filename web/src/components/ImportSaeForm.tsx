@@ -1,7 +1,7 @@
 /** "Import an SAE": a server folder, a Hub id or a SAELens release, plus the corpus its activations come from. */
-import { useState, type FormEvent } from "react";
-import { buildImportInput, DEFAULT_IMPORT_FORM, validateImportForm, type ImportFieldErrors, type ImportFormField, type ImportFormValues, type ImportSaeInput, type ImportServerValidation } from "../lib/importForm";
-import { FormField } from "./FormField";
+import { useCheckedForm } from "../hooks/useCheckedForm";
+import { buildImportInput, DEFAULT_IMPORT_FORM, validateImportForm, type ImportFormField, type ImportSaeInput, type ImportServerValidation } from "../lib/importForm";
+import { TextField } from "./TextField";
 
 interface Props {
   submitting: boolean;
@@ -10,34 +10,10 @@ interface Props {
 }
 
 export function ImportSaeForm({ submitting, onSubmit }: Props) {
-  const [values, setValues] = useState<ImportFormValues>(DEFAULT_IMPORT_FORM);
-  const [errors, setErrors] = useState<ImportFieldErrors>({});
-  const [general, setGeneral] = useState<string[]>([]);
-
-  const set = (key: ImportFormField, value: string) => {
-    setValues((v) => ({ ...v, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: undefined }));
-  };
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const local = validateImportForm(values);
-    setErrors(local);
-    setGeneral([]);
-    if (Object.keys(local).length) return;
-    const server = await onSubmit(buildImportInput(values));
-    if (server) {
-      setErrors(server.fields);
-      setGeneral(server.general);
-    }
-  }
+  const { values, errors, general, setField: set, submit } = useCheckedForm(DEFAULT_IMPORT_FORM, validateImportForm, buildImportInput, onSubmit);
 
   const text = (field: ImportFormField, label: string, hint?: string, inputMode?: "numeric") => (
-    <FormField label={label} error={errors[field]} hint={hint}>
-      {({ id, describedBy, invalid }) => (
-        <input id={id} name={`import-${field}`} aria-describedby={describedBy} aria-invalid={invalid} inputMode={inputMode} value={values[field]} onChange={(e) => set(field, e.target.value)} />
-      )}
-    </FormField>
+    <TextField label={label} name={`import-${field}`} error={errors[field]} hint={hint} inputMode={inputMode} value={values[field]} onChange={(v) => set(field, v)} />
   );
 
   return (

@@ -1,15 +1,12 @@
 /** Submit a pipeline (collect → train → analyse) or a training run; shows client and server validation messages. */
-import { useState, type FormEvent } from "react";
-import { ARCHITECTURES, buildSubmission, DEFAULT_JOB_FORM, HOOK_KINDS, usesK, usesL1, validateJobForm, type FieldErrors, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { useCheckedForm } from "../hooks/useCheckedForm";
+import { buildSubmission, DEFAULT_JOB_FORM, HOOK_KINDS, usesK, usesL1, validateJobForm, type JobFormField, type JobFormValues, type JobSubmission, type ServerValidation } from "../lib/jobForm";
+import { ArchitectureSelect } from "./ArchitectureSelect";
+import { DatasetSelect, type DatasetOption } from "./DatasetSelect";
 import { FormField } from "./FormField";
+import { TextField } from "./TextField";
 
-export interface DatasetOption {
-  id: string;
-  name: string;
-  model: string;
-  hook: string;
-  complete: boolean;
-}
+export type { DatasetOption };
 
 interface Props {
   datasets: readonly DatasetOption[];
@@ -18,37 +15,13 @@ interface Props {
   onSubmit: (s: JobSubmission) => Promise<ServerValidation | null>;
 }
 
-type TextField = Exclude<JobFormField, "hookKind" | "architecture">;
+type TextInput = Exclude<JobFormField, "hookKind" | "architecture">;
 
 export function JobForm({ datasets, submitting, onSubmit }: Props) {
-  const [values, setValues] = useState<JobFormValues>(DEFAULT_JOB_FORM);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [general, setGeneral] = useState<string[]>([]);
+  const { values, errors, general, setField: set, submit, reset } = useCheckedForm(DEFAULT_JOB_FORM, validateJobForm, buildSubmission, onSubmit);
 
-  const set = <K extends keyof JobFormValues>(key: K, value: JobFormValues[K]) => {
-    setValues((v) => ({ ...v, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: undefined }));
-  };
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const local = validateJobForm(values);
-    setErrors(local);
-    setGeneral([]);
-    if (Object.keys(local).length) return;
-    const server = await onSubmit(buildSubmission(values));
-    if (server) {
-      setErrors(server.fields);
-      setGeneral(server.general);
-    }
-  }
-
-  const text = (field: TextField, label: string, opts: { hint?: string; inputMode?: "numeric" | "decimal" } = {}) => (
-    <FormField label={label} error={errors[field]} hint={opts.hint}>
-      {({ id, describedBy, invalid }) => (
-        <input id={id} name={field} aria-describedby={describedBy} aria-invalid={invalid} inputMode={opts.inputMode} value={values[field]} onChange={(e) => set(field, e.target.value)} />
-      )}
-    </FormField>
+  const text = (field: TextInput, label: string, opts: { hint?: string; inputMode?: "numeric" | "decimal" } = {}) => (
+    <TextField label={label} name={field} error={errors[field]} hint={opts.hint} inputMode={opts.inputMode} value={values[field]} onChange={(v) => set(field, v)} />
   );
 
   const pipeline = values.kind === "pipeline";
@@ -91,34 +64,12 @@ export function JobForm({ datasets, submitting, onSubmit }: Props) {
           </div>
         </fieldset>
       ) : (
-        <FormField label="Dataset" error={errors.datasetId}>
-          {({ id, describedBy, invalid }) => (
-            <select id={id} aria-describedby={describedBy} aria-invalid={invalid} value={values.datasetId} onChange={(e) => set("datasetId", e.target.value)}>
-              <option value="">{datasets.length ? "Choose a dataset…" : "No dataset collected yet"}</option>
-              {datasets.map((d) => (
-                <option key={d.id} value={d.id} disabled={!d.complete}>
-                  {d.name} · {d.model} · {d.hook}
-                  {d.complete ? "" : " (incomplete)"}
-                </option>
-              ))}
-            </select>
-          )}
-        </FormField>
+        <DatasetSelect label="Dataset" datasets={datasets} value={values.datasetId} onChange={(id) => set("datasetId", id)} error={errors.datasetId} />
       )}
       <fieldset>
         <legend>SAE training</legend>
         <div className="form-grid">
-          <FormField label="Architecture">
-            {({ id }) => (
-              <select id={id} value={values.architecture} onChange={(e) => set("architecture", e.target.value as JobFormValues["architecture"])}>
-                {ARCHITECTURES.map((a) => (
-                  <option key={a.value} value={a.value}>
-                    {a.label}
-                  </option>
-                ))}
-              </select>
-            )}
-          </FormField>
+          <ArchitectureSelect label="Architecture" value={values.architecture} onChange={(a) => set("architecture", a)} />
           {text("dSae", "d_sae", { inputMode: "numeric" })}
           {usesK(values.architecture) && text("k", "k", { inputMode: "numeric", hint: values.architecture === "topk" ? undefined : "on average per token" })}
           {usesL1(values.architecture) && text("l1Coefficient", "L1 coefficient", { inputMode: "decimal" })}
@@ -135,7 +86,7 @@ export function JobForm({ datasets, submitting, onSubmit }: Props) {
         <button type="submit" className="primary" disabled={submitting}>
           {submitting ? "Submitting…" : pipeline ? "Submit pipeline" : "Submit training"}
         </button>
-        <button type="button" onClick={() => { setValues(DEFAULT_JOB_FORM); setErrors({}); setGeneral([]); }}>
+        <button type="button" onClick={reset}>
           Reset
         </button>
       </div>

@@ -1,5 +1,6 @@
 /** A feature's label with an edit mode; saving calls relabelFeature and shows the server's error if any. */
 import { useState, type FormEvent } from "react";
+import { EditorActions } from "./EditorActions";
 
 interface Props {
   label: string | null | undefined;
@@ -50,20 +51,9 @@ export function LabelEditor({ label, source, editable, saving, onSave }: Props) 
 
   return (
     <form className="stack" onSubmit={submit} aria-label="Edit label" style={{ gap: "0.4rem" }}>
-      <div className="row">
+      <EditorActions saving={saving} onCancel={() => setEditing(false)} error={error}>
         <input aria-label="Label" value={draft} onChange={(e) => setDraft(e.target.value)} maxLength={200} autoFocus style={{ flex: 1, minWidth: "12rem", fontSize: "1.1rem" }} />
-        <button type="submit" className="primary" disabled={saving}>
-          {saving ? "Saving…" : "Save"}
-        </button>
-        <button type="button" onClick={() => setEditing(false)} disabled={saving}>
-          Cancel
-        </button>
-      </div>
-      {error && (
-        <div className="error-text small" role="alert">
-          {error}
-        </div>
-      )}
+      </EditorActions>
     </form>
   );
 }

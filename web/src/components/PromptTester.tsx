@@ -1,6 +1,6 @@
 /** "Test a prompt": this feature's activation on every token of the typed text, refreshed as you type (debounced). */
 import { useState } from "react";
-import { actionableMessage } from "../api/errors";
+import { InlineError } from "./InlineError";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
 import { useFeatureTrace } from "../hooks/useFeatureTrace";
 import { fmtNumber } from "../lib/format";
@@ -15,12 +15,7 @@ export function PromptTester({ runId, index, scale }: { runId: string; index: nu
     <div className="stack" style={{ gap: "0.5rem" }} data-testid="prompt-tester">
       <textarea rows={2} placeholder="Type a prompt to see this feature's activation on each token…" aria-label="Test a prompt" value={text} onChange={(e) => setText(e.target.value)} />
       {error ? (
-        <div className="error-text small" role="alert">
-          {actionableMessage(error)}{" "}
-          <button type="button" onClick={retry}>
-            Retry
-          </button>
-        </div>
+        <InlineError error={error} onRetry={retry} />
       ) : trace ? (
         <div style={{ opacity: pending ? 0.6 : 1 }}>
           <ShadedText tokens={trace.tokens} activations={trace.activations} scale={Math.max(scale, trace.maxActivation)} label="Prompt activations" />

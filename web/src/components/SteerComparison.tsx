@@ -1,7 +1,7 @@
 /** The clean and the steered continuation side by side; tokens where the two differ are marked. */
-import type { SteerQuery } from "../gql/graphql";
+import type { SteerSteps } from "../hooks/useSteer";
 
-type Steps = SteerQuery["steer"]["steps"];
+type Steps = SteerSteps;
 
 function Continuation({ steps, side, label }: { steps: Steps; side: "baseline" | "steered"; label: string }) {
   return (

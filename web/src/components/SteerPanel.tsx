@@ -3,7 +3,7 @@
  * the slider) and continue a prompt, beside the clean model.
  */
 import { useState } from "react";
-import { actionableMessage } from "../api/errors";
+import { InlineError } from "./InlineError";
 import { MAX_NEW_TOKENS, useSteer } from "../hooks/useSteer";
 import { fmtNumber } from "../lib/format";
 import { SteerComparison } from "./SteerComparison";
@@ -49,12 +49,7 @@ export function SteerPanel({ runId, index, maxActivation }: { runId: string; ind
         </button>
       </div>
       {error ? (
-        <div className="error-text small" role="alert">
-          {actionableMessage(error)}{" "}
-          <button type="button" onClick={retry}>
-            Retry
-          </button>
-        </div>
+        <InlineError error={error} onRetry={retry} />
       ) : result ? (
         <div className="stack" style={{ gap: "0.6rem", opacity: fetching ? 0.6 : 1 }}>
           <SteerComparison promptTokens={result.promptTokens} steps={result.steps} />

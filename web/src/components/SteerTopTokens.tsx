@@ -1,9 +1,9 @@
 /** Per generated position: the clean and the steered model's top tokens with probabilities, and the KL between them. */
-import type { SteerQuery } from "../gql/graphql";
+import type { SteerSteps } from "../hooks/useSteer";
 import { fmtNumber } from "../lib/format";
 import { TokenChip } from "./TokenChip";
 
-type Steps = SteerQuery["steer"]["steps"];
+type Steps = SteerSteps;
 
 function Top({ tokens }: { tokens: Steps[number]["baselineTop"] }) {
   return (

@@ -1,8 +1,9 @@
 /** Submit a sweep: shared training keys, then one row per SAE (architecture, width, its sparsity knob). */
-import { useState, type FormEvent } from "react";
-import { ARCHITECTURES, buildSweepInput, DEFAULT_MEMBER, DEFAULT_SWEEP_FORM, MAX_SWEEP_SAES, usesK, usesL1, validateSweepForm, type SweepErrors, type SweepFormValues, type SweepMember, type SweepSubmission } from "../lib/sweepForm";
-import type { DatasetOption } from "./JobForm";
-import { FormField } from "./FormField";
+import { useCheckedForm } from "../hooks/useCheckedForm";
+import { buildSweepInput, DEFAULT_MEMBER, DEFAULT_SWEEP_FORM, MAX_SWEEP_SAES, usesK, usesL1, validateSweepForm, type SweepErrors, type SweepMember, type SweepSubmission } from "../lib/sweepForm";
+import { ArchitectureSelect } from "./ArchitectureSelect";
+import { DatasetSelect, type DatasetOption } from "./DatasetSelect";
+import { TextField } from "./TextField";
 
 interface Props {
   datasets: readonly DatasetOption[];
@@ -14,14 +15,7 @@ interface Props {
 type SharedField = "name" | "nSteps" | "batchSize" | "lr" | "seed";
 
 export function SweepForm({ datasets, submitting, onSubmit }: Props) {
-  const [values, setValues] = useState<SweepFormValues>(DEFAULT_SWEEP_FORM);
-  const [errors, setErrors] = useState<SweepErrors>({});
-  const [general, setGeneral] = useState<string[]>([]);
-
-  const set = (key: Exclude<keyof SweepFormValues, "members" | "analyse">, value: string) => {
-    setValues((v) => ({ ...v, [key]: value }));
-    setErrors((e) => ({ ...e, [key]: "" }));
-  };
+  const { values, setValues, errors, setErrors, general, setField: set, submit } = useCheckedForm(DEFAULT_SWEEP_FORM, validateSweepForm, buildSweepInput, onSubmit);
   const setMember = (i: number, key: keyof SweepMember, value: string) => {
     setValues((v) => ({ ...v, members: v.members.map((m, j) => (j === i ? { ...m, [key]: value } : m)) }));
     setErrors((e) => ({ ...e, [`members.${i}.${key}`]: "" }));
@@ -32,28 +26,11 @@ export function SweepForm({ datasets, submitting, onSubmit }: Props) {
     setErrors({});
   };
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const local = validateSweepForm(values);
-    setErrors(local);
-    setGeneral([]);
-    if (Object.keys(local).length) return;
-    const server = await onSubmit(buildSweepInput(values));
-    if (server) {
-      setErrors(server.fields);
-      setGeneral(server.general);
-    }
-  }
-
   const shared = (field: SharedField, label: string, inputMode?: "numeric" | "decimal") => (
-    <FormField label={label} error={errors[field] || undefined}>
-      {({ id, describedBy, invalid }) => <input id={id} aria-describedby={describedBy} aria-invalid={invalid} inputMode={inputMode} value={values[field]} onChange={(e) => set(field, e.target.value)} />}
-    </FormField>
+    <TextField label={label} error={errors[field]} inputMode={inputMode} value={values[field]} onChange={(v) => set(field, v)} />
   );
   const cell = (i: number, field: Exclude<keyof SweepMember, "architecture">, label: string, inputMode: "numeric" | "decimal") => (
-    <FormField label={label} error={errors[`members.${i}.${field}`] || undefined}>
-      {({ id, describedBy, invalid }) => <input id={id} aria-describedby={describedBy} aria-invalid={invalid} inputMode={inputMode} value={values.members[i][field]} onChange={(e) => setMember(i, field, e.target.value)} />}
-    </FormField>
+    <TextField label={label} error={errors[`members.${i}.${field}`]} inputMode={inputMode} value={values.members[i][field]} onChange={(v) => setMember(i, field, v)} />
   );
 
   return (
@@ -65,19 +42,7 @@ export function SweepForm({ datasets, submitting, onSubmit }: Props) {
       )}
       <div className="form-grid">
         {shared("name", "Sweep name (optional)")}
-        <FormField label="Sweep dataset" error={errors.datasetId || undefined}>
-          {({ id, describedBy, invalid }) => (
-            <select id={id} aria-describedby={describedBy} aria-invalid={invalid} value={values.datasetId} onChange={(e) => set("datasetId", e.target.value)}>
-              <option value="">{datasets.length ? "Choose a dataset…" : "No dataset collected yet"}</option>
-              {datasets.map((d) => (
-                <option key={d.id} value={d.id} disabled={!d.complete}>
-                  {d.name} · {d.model} · {d.hook}
-                  {d.complete ? "" : " (incomplete)"}
-                </option>
-              ))}
-            </select>
-          )}
-        </FormField>
+        <DatasetSelect label="Sweep dataset" datasets={datasets} value={values.datasetId} onChange={(id) => set("datasetId", id)} error={errors.datasetId} />
         {shared("nSteps", "Sweep steps", "numeric")}
         {shared("batchSize", "Sweep batch (tokens)", "numeric")}
         {shared("lr", "Sweep learning rate", "decimal")}
@@ -92,17 +57,7 @@ export function SweepForm({ datasets, submitting, onSubmit }: Props) {
         <fieldset key={i} data-testid="sweep-member">
           <legend>SAE {i + 1}</legend>
           <div className="form-grid">
-            <FormField label={`SAE ${i + 1} architecture`}>
-              {({ id }) => (
-                <select id={id} value={m.architecture} onChange={(e) => setMember(i, "architecture", e.target.value)}>
-                  {ARCHITECTURES.map((a) => (
-                    <option key={a.value} value={a.value}>
-                      {a.label}
-                    </option>
-                  ))}
-                </select>
-              )}
-            </FormField>
+            <ArchitectureSelect label={`SAE ${i + 1} architecture`} value={m.architecture} onChange={(a) => setMember(i, "architecture", a)} />
             {cell(i, "dSae", `SAE ${i + 1} d_sae`, "numeric")}
             {usesK(m.architecture) && cell(i, "k", `SAE ${i + 1} k`, "numeric")}
             {usesL1(m.architecture) && cell(i, "l1Coefficient", `SAE ${i + 1} L1 coefficient`, "decimal")}

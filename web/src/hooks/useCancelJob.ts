@@ -1,6 +1,6 @@
 /** Cancel a queued or running job. */
-import { useMutation } from "urql";
 import { graphql } from "../gql";
+import { useJobMutation } from "./useJobMutation";
 
 export const CancelJobMutation = graphql(`
   mutation CancelJob($id: ID!) {
@@ -11,6 +11,6 @@ export const CancelJobMutation = graphql(`
 `);
 
 export function useCancelJob() {
-  const [state, run] = useMutation(CancelJobMutation);
-  return { cancelling: state.fetching, error: state.error, cancel: (id: string) => run({ id }) };
+  const { send, sending, error } = useJobMutation(CancelJobMutation, "cancelJob");
+  return { cancelling: sending, error, cancel: (id: string) => send({ id }) };
 }

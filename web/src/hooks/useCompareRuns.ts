@@ -1,6 +1,6 @@
 /** Evaluated runs of one dataset (or chosen runs) side by side, with their Pareto fronts (compareRuns). */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 
 export const CompareRunsQuery = graphql(`
   query CompareRuns($datasetId: ID, $runIds: [ID!]) {
@@ -30,11 +30,6 @@ export const CompareRunsQuery = graphql(`
 export function useCompareRuns(datasetId: string | null, runIds: string[] | null) {
   const pause = !datasetId && !runIds;
   const variables = runIds ? { runIds } : { datasetId };
-  const [result, reexecute] = useQuery({ query: CompareRunsQuery, variables, pause });
-  return {
-    comparison: result.data?.compareRuns ?? null,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  const { data, status } = useQueryState({ query: CompareRunsQuery, variables, pause });
+  return { comparison: data?.compareRuns ?? null, ...status };
 }

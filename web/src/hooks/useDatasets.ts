@@ -1,6 +1,6 @@
 /** Collected activation datasets (what a training job can train on). */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 
 export const DatasetsQuery = graphql(`
   query Datasets {
@@ -16,11 +16,6 @@ export const DatasetsQuery = graphql(`
 `);
 
 export function useDatasets(pause = false) {
-  const [result, reexecute] = useQuery({ query: DatasetsQuery, pause });
-  return {
-    datasets: result.data?.datasets ?? null,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  const { data, status } = useQueryState({ query: DatasetsQuery, pause });
+  return { datasets: data?.datasets ?? null, ...status };
 }

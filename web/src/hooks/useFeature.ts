@@ -1,24 +1,13 @@
 /** Everything the feature detail page shows about one feature. */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { isAbsent, useQueryState } from "./queryState";
 
 export const FeatureDetailQuery = graphql(`
   query FeatureDetail($runId: ID!, $index: Int!) {
     feature(runId: $runId, index: $index) {
       runId
-      index
-      label
-      labelSource
+      ...FeatureStats
       labelDescription
-      grade
-      labelScore
-      density
-      log10Density
-      meanActivation
-      maxActivation
-      nActive
-      dead
-      dense
       topTokens {
         token
         value
@@ -89,13 +78,12 @@ export const FeatureDetailQuery = graphql(`
 export function useFeature(runId: string | null, index: number | null) {
   const valid = runId !== null && index !== null && Number.isInteger(index) && index >= 0;
   const variables = { runId: runId ?? "", index: index ?? 0 };
-  const [result, reexecute] = useQuery({ query: FeatureDetailQuery, variables, pause: !valid });
+  const { data, status } = useQueryState({ query: FeatureDetailQuery, variables, pause: !valid });
+  const feature = data?.feature ?? null;
   return {
-    feature: result.data?.feature ?? null,
-    notFound: (!!result.data && result.data.feature === null) || (!valid && runId !== null),
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
+    feature,
+    notFound: isAbsent(!!data, feature, status.error) || (!valid && runId !== null),
+    ...status,
     apiQuery: { document: FeatureDetailQuery, variables },
   };
 }

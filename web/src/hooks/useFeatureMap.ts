@@ -1,6 +1,6 @@
 /** Every feature's place on a run's 2-D dictionary map (decoder directions laid out by the analysis). */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 
 export const FeatureMapQuery = graphql(`
   query FeatureMap($runId: ID!) {
@@ -18,12 +18,6 @@ export const FeatureMapQuery = graphql(`
 
 export function useFeatureMap(runId: string) {
   const variables = { runId };
-  const [result, reexecute] = useQuery({ query: FeatureMapQuery, variables, pause: !runId });
-  return {
-    points: result.data?.featureMap ?? [],
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-    apiQuery: { document: FeatureMapQuery, variables },
-  };
+  const { data, status } = useQueryState({ query: FeatureMapQuery, variables, pause: !runId });
+  return { points: data?.featureMap ?? [], ...status, apiQuery: { document: FeatureMapQuery, variables } };
 }

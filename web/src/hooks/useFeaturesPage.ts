@@ -1,6 +1,6 @@
 /** One server-side page of a run's features, sorted and filtered. */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 import type { FeatureFilter, FeatureSort, SortOrder } from "../gql/graphql";
 
 export const FeaturesPageQuery = graphql(`
@@ -17,18 +17,7 @@ export const FeaturesPageQuery = graphql(`
       page
       pageSize
       nodes {
-        index
-        label
-        grade
-        labelScore
-        density
-        log10Density
-        meanActivation
-        maxActivation
-        nActive
-        dead
-        dense
-        labelSource
+        ...FeatureStats
       }
     }
   }
@@ -45,8 +34,8 @@ export interface FeaturesPageArgs {
 
 export function useFeaturesPage(a: FeaturesPageArgs) {
   const variables = { runId: a.runId ?? "", page: a.page, first: a.pageSize, sort: a.sort, order: a.order, filter: a.filter };
-  const [result, reexecute] = useQuery({ query: FeaturesPageQuery, variables, pause: !a.runId });
-  const conn = result.data?.features ?? null;
+  const { data, status, result } = useQueryState({ query: FeaturesPageQuery, variables, pause: !a.runId });
+  const conn = data?.features ?? null;
   return {
     features: conn?.nodes ?? null,
     totalCount: conn?.totalCount ?? 0,
@@ -54,8 +43,8 @@ export function useFeaturesPage(a: FeaturesPageArgs) {
     page: conn?.page ?? a.page,
     fetching: result.fetching,
     stale: result.stale,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
+    error: status.error,
+    retry: status.retry,
     /** The query and variables behind this page ("show the API query"). */
     apiQuery: { document: FeaturesPageQuery, variables },
   };

@@ -1,7 +1,7 @@
 /** Import an SAE through the job system (importSae); returns the new pipeline job or the server's error. */
 import { useCallback } from "react";
-import { useMutation } from "urql";
 import { graphql } from "../gql";
+import { useJobMutation } from "./useJobMutation";
 import type { ImportSaeInput } from "../lib/importForm";
 
 export const ImportSaeMutation = graphql(`
@@ -13,13 +13,7 @@ export const ImportSaeMutation = graphql(`
 `);
 
 export function useImportSae() {
-  const [state, run] = useMutation(ImportSaeMutation);
-  const importSae = useCallback(
-    async (input: ImportSaeInput) => {
-      const r = await run({ input }, { additionalTypenames: ["Job"] });
-      return { job: r.data?.importSae ?? null, error: r.error ?? null };
-    },
-    [run],
-  );
-  return { importSae, importing: state.fetching };
+  const { send, sending } = useJobMutation(ImportSaeMutation, "importSae");
+  const importSae = useCallback((input: ImportSaeInput) => send({ input }), [send]);
+  return { importSae, importing: sending };
 }

@@ -1,7 +1,8 @@
 /** One job with its pipeline stages, kept live by the jobUpdates subscription. */
 import { useEffect, useMemo, useRef } from "react";
-import { useQuery, useSubscription } from "urql";
+import { useSubscription } from "urql";
 import { graphql } from "../gql";
+import { isAbsent, useQueryState } from "./queryState";
 import { JobUpdatesSubscription, TERMINAL_STATUSES, type JobSummary } from "./jobFields";
 
 export const JobQuery = graphql(`
@@ -17,13 +18,13 @@ export const JobQuery = graphql(`
 `);
 
 export function useJob(id: string) {
-  const [result, reexecute] = useQuery({ query: JobQuery, variables: { id } });
+  const { data, status, reexecute } = useQueryState({ query: JobQuery, variables: { id } });
   const [sub] = useSubscription({ query: JobUpdatesSubscription, variables: { jobId: id } }, (acc: Map<string, JobSummary> | undefined, data) => {
     const next = new Map(acc ?? []);
     next.set(data.jobUpdates.id, data.jobUpdates);
     return next;
   });
-  const fetched = result.data?.job ?? null;
+  const fetched = data?.job ?? null;
   const live = sub.data;
   const job = useMemo(() => {
     if (!fetched) return null;
@@ -50,10 +51,8 @@ export function useJob(id: string) {
   return {
     job,
     trainRunId,
-    notFound: !!result.data && result.data.job === null,
-    fetching: result.fetching && !result.data,
-    error: result.error,
+    notFound: isAbsent(!!data, fetched, status.error),
+    ...status,
     liveError: sub.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
   };
 }

@@ -1,7 +1,8 @@
 /** The job list, kept live by the jobUpdates subscription (all jobs). */
 import { useMemo } from "react";
-import { useQuery, useSubscription } from "urql";
+import { useSubscription } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 import { JobUpdatesSubscription, mergeJobs, type JobSummary } from "./jobFields";
 
 /** Pipelines and single jobs: asked for separately, since a gateway may list pipelines only by kind. */
@@ -24,7 +25,7 @@ export function topLevelJobs(lists: readonly (readonly JobSummary[])[], first: n
 }
 
 export function useJobs(first = 50, live = true) {
-  const [result, reexecute] = useQuery({ query: JobsQuery, variables: { first } });
+  const { data, status } = useQueryState({ query: JobsQuery, variables: { first } });
   const [sub] = useSubscription(
     { query: JobUpdatesSubscription, pause: !live },
     (acc: Map<string, JobSummary> | undefined, data) => {
@@ -34,15 +35,11 @@ export function useJobs(first = 50, live = true) {
     },
   );
   const jobs = useMemo(() => {
-    if (!result.data) return null;
-    const fetched = topLevelJobs([result.data.pipelines, result.data.jobs], first);
+    const { pipelines, jobs: single } = data ?? {};
+    // Either list missing (its root field failed: the error says why) would show a list that is silently short.
+    if (!pipelines || !single) return null;
+    const fetched = topLevelJobs([pipelines, single], first);
     return mergeJobs(fetched, sub.data ?? new Map()).filter((j) => !j.parentId);
-  }, [result.data, sub.data, first]);
-  return {
-    jobs,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    liveError: sub.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  }, [data, sub.data, first]);
+  return { jobs, ...status, liveError: sub.error };
 }

@@ -31,7 +31,7 @@ export function usePromptAnalysis(runId: string | null, text: string, topK = PRO
   const variables = { runId: runId ?? "", text, topK };
   const [result, reexecute] = useQuery({ query: AnalysePromptQuery, variables, pause: !active, requestPolicy: "cache-first" });
   return {
-    tokens: active ? (result.data?.analysePrompt.tokens ?? null) : null,
+    tokens: active ? (result.data?.analysePrompt?.tokens ?? null) : null,
     fetching: result.fetching,
     error: active ? result.error : undefined,
     retry: () => reexecute({ requestPolicy: "network-only" }),

@@ -1,6 +1,6 @@
 /** One run's summary: config, eval card and density histogram (curves come from useTrainingCurves). */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { isAbsent, useQueryState } from "./queryState";
 
 export const RunQuery = graphql(`
   query Run($id: ID!) {
@@ -41,13 +41,7 @@ export const RunQuery = graphql(`
 
 export function useRun(id: string | null) {
   const variables = { id: id ?? "" };
-  const [result, reexecute] = useQuery({ query: RunQuery, variables, pause: !id });
-  return {
-    run: result.data?.run ?? null,
-    notFound: !!result.data && result.data.run === null,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-    apiQuery: { document: RunQuery, variables },
-  };
+  const { data, status } = useQueryState({ query: RunQuery, variables, pause: !id });
+  const run = data?.run ?? null;
+  return { run, notFound: isAbsent(!!data, run, status.error), ...status, apiQuery: { document: RunQuery, variables } };
 }

@@ -1,6 +1,6 @@
 /** What the explorer and feature pages need to know about a run: name, size, grades, and its analysis summary. */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 import { DEFAULT_DENSE_THRESHOLD } from "../lib/explorerParams";
 
 export const RunFactsQuery = graphql(`
@@ -34,14 +34,14 @@ export function analysisFacts(summary: unknown): AnalysisFacts {
 }
 
 export function useRunFacts(id: string | null) {
-  const [result] = useQuery({ query: RunFactsQuery, variables: { id: id ?? "" }, pause: !id });
-  const run = result.data?.run ?? null;
+  const { data, status } = useQueryState({ query: RunFactsQuery, variables: { id: id ?? "" }, pause: !id });
+  const run = data?.run ?? null;
   return {
     run,
     grades: run?.grades ?? [],
     analysis: analysisFacts(run?.summary),
-    fetching: result.fetching && !result.data,
-    /** True once the server answered (run may still be null: no such run). */
-    answered: !!result.data,
+    fetching: status.fetching,
+    /** True once the server answered (run may still be null: no such run, or its error). */
+    answered: !!data,
   };
 }

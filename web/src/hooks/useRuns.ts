@@ -1,6 +1,6 @@
 /** The list of runs (for the run picker and the default run). */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 
 export const RunsQuery = graphql(`
   query Runs {
@@ -20,11 +20,6 @@ export const RunsQuery = graphql(`
 `);
 
 export function useRuns() {
-  const [result, reexecute] = useQuery({ query: RunsQuery });
-  return {
-    runs: result.data?.runs ?? null,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  const { data, status } = useQueryState({ query: RunsQuery });
+  return { runs: data?.runs ?? null, ...status };
 }

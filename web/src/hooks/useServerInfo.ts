@@ -1,6 +1,6 @@
 /** What the server is (version, embedded/distributed, whether mutations need a token, prompt limit). */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 
 export const ServerInfoQuery = graphql(`
   query ServerInfo {
@@ -15,6 +15,6 @@ export const ServerInfoQuery = graphql(`
 `);
 
 export function useServerInfo() {
-  const [result] = useQuery({ query: ServerInfoQuery });
-  return { info: result.data?.serverInfo ?? null, fetching: result.fetching, error: result.error };
+  const { data, result } = useQueryState({ query: ServerInfoQuery });
+  return { info: data?.serverInfo ?? null, fetching: result.fetching, error: result.error };
 }

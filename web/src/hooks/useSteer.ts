@@ -2,7 +2,7 @@
 import { useState } from "react";
 import { useQuery } from "urql";
 import { graphql } from "../gql";
-import type { InterventionInput } from "../gql/graphql";
+import type { InterventionInput, SteerQuery as SteerAnswer } from "../gql/graphql";
 
 export const SteerQuery = graphql(`
   query Steer($runId: ID!, $prompt: String!, $interventions: [InterventionInput!]!, $maxNewTokens: Int!, $temperature: Float!, $seed: Int!) {
@@ -37,6 +37,9 @@ export const SteerQuery = graphql(`
 
 /** The gateway's bounds (services/gateway/interventions.py). */
 export const MAX_NEW_TOKENS = 64;
+
+/** The generated positions of a steer answer (`steer` is null when it failed: its error says why). */
+export type SteerSteps = NonNullable<SteerAnswer["steer"]>["steps"];
 
 export interface SteerRequest {
   prompt: string;

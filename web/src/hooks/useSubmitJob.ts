@@ -1,7 +1,7 @@
 /** Submit a pipeline or a training job; returns the new job or the server's validation error. */
 import { useCallback } from "react";
-import { useMutation } from "urql";
 import { graphql } from "../gql";
+import { useJobMutation } from "./useJobMutation";
 import type { JobSubmission } from "../lib/jobForm";
 
 export const SubmitPipelineMutation = graphql(`
@@ -21,19 +21,13 @@ export const SubmitTrainingMutation = graphql(`
 `);
 
 export function useSubmitJob() {
-  const [pipeline, submitPipeline] = useMutation(SubmitPipelineMutation);
-  const [training, submitTraining] = useMutation(SubmitTrainingMutation);
+  const pipeline = useJobMutation(SubmitPipelineMutation, "submitPipeline");
+  const training = useJobMutation(SubmitTrainingMutation, "submitTraining");
+  const [sendPipeline, sendTraining] = [pipeline.send, training.send];
   const submit = useCallback(
-    async (s: JobSubmission) => {
-      const opts = { additionalTypenames: ["Job"] };
-      if (s.kind === "pipeline") {
-        const r = await submitPipeline({ input: s.input }, opts);
-        return { job: r.data?.submitPipeline ?? null, error: r.error ?? null };
-      }
-      const r = await submitTraining({ datasetId: s.datasetId, config: s.config, name: s.name }, opts);
-      return { job: r.data?.submitTraining ?? null, error: r.error ?? null };
-    },
-    [submitPipeline, submitTraining],
+    (s: JobSubmission) =>
+      s.kind === "pipeline" ? sendPipeline({ input: s.input }) : sendTraining({ datasetId: s.datasetId, config: s.config, name: s.name }),
+    [sendPipeline, sendTraining],
   );
-  return { submit, submitting: pipeline.fetching || training.fetching };
+  return { submit, submitting: pipeline.sending || training.sending };
 }

@@ -1,7 +1,7 @@
 /** Submit a sweep (several SAEs on one dataset); returns the new pipeline job or the server's validation error. */
 import { useCallback } from "react";
-import { useMutation } from "urql";
 import { graphql } from "../gql";
+import { useJobMutation } from "./useJobMutation";
 import type { SweepSubmission } from "../lib/sweepForm";
 
 export const SubmitSweepMutation = graphql(`
@@ -13,13 +13,7 @@ export const SubmitSweepMutation = graphql(`
 `);
 
 export function useSubmitSweep() {
-  const [state, run] = useMutation(SubmitSweepMutation);
-  const submit = useCallback(
-    async (s: SweepSubmission) => {
-      const r = await run({ input: s }, { additionalTypenames: ["Job"] });
-      return { job: r.data?.submitSweep ?? null, error: r.error ?? null };
-    },
-    [run],
-  );
-  return { submit, submitting: state.fetching };
+  const { send, sending } = useJobMutation(SubmitSweepMutation, "submitSweep");
+  const submit = useCallback((s: SweepSubmission) => send({ input: s }), [send]);
+  return { submit, submitting: sending };
 }

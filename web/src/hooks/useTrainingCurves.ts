@@ -1,8 +1,23 @@
 /** A run's logged training steps: fetched once, then appended live from the trainingMetrics subscription. */
 import { useEffect, useMemo, useRef } from "react";
-import { useQuery, useSubscription } from "urql";
+import { useSubscription } from "urql";
 import { graphql } from "../gql";
+import { useQueryState } from "./queryState";
 import { isStaticMode } from "../api/staticMode";
+import type { CurvePointLike } from "../lib/runView";
+
+/** The numbers of one logged step, the same whether fetched or live. */
+export const MetricFields = graphql(`
+  fragment MetricFields on MetricPoint {
+    step
+    loss
+    mse
+    l1
+    l0
+    explainedVariance
+    deadFraction
+  }
+`);
 
 export const RunMetricsQuery = graphql(`
   query RunMetrics($id: ID!) {
@@ -10,13 +25,7 @@ export const RunMetricsQuery = graphql(`
       id
       status
       metrics {
-        step
-        loss
-        mse
-        l1
-        l0
-        explainedVariance
-        deadFraction
+        ...MetricFields
       }
     }
   }
@@ -25,26 +34,13 @@ export const RunMetricsQuery = graphql(`
 export const TrainingMetricsSubscription = graphql(`
   subscription TrainingMetrics($runId: ID!) {
     trainingMetrics(runId: $runId) {
-      step
-      loss
-      mse
-      l1
-      l0
-      explainedVariance
-      deadFraction
+      ...MetricFields
     }
   }
 `);
 
-export interface CurvePoint {
-  step: number;
-  loss?: number | null;
-  mse?: number | null;
-  l1?: number | null;
-  l0?: number | null;
-  explainedVariance?: number | null;
-  deadFraction?: number | null;
-}
+/** One step of a training curve (the shape lib/runView plans charts from). */
+export type CurvePoint = CurvePointLike;
 
 /** Fetched and live points merged by step (live wins), sorted by step. */
 export function mergeCurves(fetched: readonly CurvePoint[], live: readonly CurvePoint[]): CurvePoint[] {
@@ -55,7 +51,7 @@ export function mergeCurves(fetched: readonly CurvePoint[], live: readonly Curve
 }
 
 export function useTrainingCurves(runId: string | null, { live = true, refetchKey = "" } = {}) {
-  const [result, reexecute] = useQuery({ query: RunMetricsQuery, variables: { id: runId ?? "" }, pause: !runId });
+  const { data, status, reexecute } = useQueryState({ query: RunMetricsQuery, variables: { id: runId ?? "" }, pause: !runId });
   const [sub] = useSubscription(
     { query: TrainingMetricsSubscription, variables: { runId: runId ?? "" }, pause: !runId || !live || isStaticMode() },
     (acc: CurvePoint[] | undefined, data) => [...(acc ?? []), data.trainingMetrics],
@@ -70,14 +66,8 @@ export function useTrainingCurves(runId: string | null, { live = true, refetchKe
     if (!first && runId && refetchKey) reexecute({ requestPolicy: "network-only" });
   }, [runId, refetchKey, reexecute]);
   const points = useMemo(
-    () => mergeCurves(result.data?.run?.metrics ?? [], sub.data ?? []),
-    [result.data, sub.data],
+    () => mergeCurves(data?.run?.metrics ?? [], sub.data ?? []),
+    [data, sub.data],
   );
-  return {
-    points,
-    fetching: result.fetching && !result.data,
-    error: result.error,
-    liveError: sub.error,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  return { points, ...status, liveError: sub.error };
 }

@@ -1,12 +1,11 @@
 /** `/compare` Compare runs: evaluated runs of one dataset (a sweep) on L0-EV and L0-CE scatters, with a table. */
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { isStaticMode } from "../api/staticMode";
+import { LiveOnly } from "../components/LiveOnly";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { ParetoChart } from "../components/ParetoChart";
 import { Section } from "../components/Section";
 import { SkeletonBlock } from "../components/Skeleton";
-import { StaticNotice } from "../components/StaticNotice";
 import { useCompareRuns } from "../hooks/useCompareRuns";
 import { useDatasets } from "../hooks/useDatasets";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
@@ -17,14 +16,11 @@ import { comparePath, runPath } from "../lib/routes";
 
 export function ComparePage() {
   useDocumentTitle(pageTitle("Compare runs"));
-  if (isStaticMode())
-    return (
-      <div className="stack">
-        <h1>Compare runs</h1>
-        <StaticNotice feature="Comparing runs" />
-      </div>
-    );
-  return <LiveComparePage />;
+  return (
+    <LiveOnly title="Compare runs" feature="Comparing runs">
+      <LiveComparePage />
+    </LiveOnly>
+  );
 }
 
 function DatasetPicker({ current }: { current: string | null }) {

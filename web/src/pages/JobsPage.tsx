@@ -1,7 +1,7 @@
 /** `/jobs` Jobs: submit a pipeline, training run or sweep, or import an SAE (server-validated); watch the live job list. */
 import { useNavigate } from "react-router";
 import { actionableMessage, errorCode, errorField, errorMessage } from "../api/errors";
-import { isStaticMode } from "../api/staticMode";
+import { LiveOnly } from "../components/LiveOnly";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { ImportSaeForm } from "../components/ImportSaeForm";
@@ -10,10 +10,11 @@ import { JobList } from "../components/JobList";
 import { Section } from "../components/Section";
 import { SkeletonLines } from "../components/Skeleton";
 import { SweepForm } from "../components/SweepForm";
-import { StaticNotice } from "../components/StaticNotice";
+import type { Problems } from "../hooks/useCheckedForm";
 import { useDatasets } from "../hooks/useDatasets";
 import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { useImportSae } from "../hooks/useImportSae";
+import type { JobAnswer } from "../hooks/useJobMutation";
 import { useJobs } from "../hooks/useJobs";
 import { useSubmitJob } from "../hooks/useSubmitJob";
 import { importServerErrors, type ImportSaeInput, type ImportServerValidation } from "../lib/importForm";
@@ -25,14 +26,11 @@ import { sweepServerErrors, type SweepSubmission } from "../lib/sweepForm";
 
 export function JobsPage() {
   useDocumentTitle(pageTitle("Jobs"));
-  if (isStaticMode())
-    return (
-      <div className="stack">
-        <h1>Jobs</h1>
-        <StaticNotice feature="Running jobs" />
-      </div>
-    );
-  return <LiveJobsPage />;
+  return (
+    <LiveOnly title="Jobs" feature="Running jobs">
+      <LiveJobsPage />
+    </LiveOnly>
+  );
 }
 
 function LiveJobsPage() {
@@ -43,35 +41,15 @@ function LiveJobsPage() {
   const sweep = useSubmitSweep();
   const navigate = useNavigate();
 
-  async function onImport(input: ImportSaeInput): Promise<ImportServerValidation | null> {
-    const { job, error: err } = await importSae(input);
-    if (err) {
-      if (errorCode(err) === "BAD_INPUT") return importServerErrors(errorMessage(err), errorField(err));
-      return { fields: {}, general: [actionableMessage(err)] };
-    }
+  /** A form's answer: the server's problems to show (BAD_INPUT names its field), or null once on the new job's page. */
+  function shown<P extends Problems<object>>({ job, error }: JobAnswer, fieldProblems: (message: string, field: string | null) => P): P | null {
+    if (error) return errorCode(error) === "BAD_INPUT" ? fieldProblems(errorMessage(error), errorField(error)) : ({ fields: {}, general: [actionableMessage(error)] } as unknown as P);
     if (job) navigate(jobPath(job.id));
     return null;
   }
-
-  async function onSweep(s: SweepSubmission) {
-    const { job, error: err } = await sweep.submit(s);
-    if (err) {
-      if (errorCode(err) === "BAD_INPUT") return sweepServerErrors(errorMessage(err), errorField(err));
-      return { fields: {}, general: [actionableMessage(err)] };
-    }
-    if (job) navigate(jobPath(job.id));
-    return null;
-  }
-
-  async function onSubmit(s: JobSubmission): Promise<ServerValidation | null> {
-    const { job, error: err } = await submit(s);
-    if (err) {
-      if (errorCode(err) === "BAD_INPUT") return serverFieldErrors(errorMessage(err), errorField(err));
-      return { fields: {}, general: [actionableMessage(err)] };
-    }
-    if (job) navigate(jobPath(job.id));
-    return null;
-  }
+  const onImport = async (input: ImportSaeInput): Promise<ImportServerValidation | null> => shown(await importSae(input), importServerErrors);
+  const onSweep = async (s: SweepSubmission) => shown(await sweep.submit(s), sweepServerErrors);
+  const onSubmit = async (s: JobSubmission): Promise<ServerValidation | null> => shown(await submit(s), serverFieldErrors);
 
   return (
     <div className="stack">

@@ -4,7 +4,7 @@
  * selected token and the ranking live in the URL.
  */
 import { useEffect, useMemo, useState } from "react";
-import { isStaticMode } from "../api/staticMode";
+import { LiveOnly } from "../components/LiveOnly";
 import { AttributionPanel } from "../components/AttributionPanel";
 import { EmptyState } from "../components/EmptyState";
 import { NoRuns } from "../components/NoRuns";
@@ -16,7 +16,6 @@ import { Section } from "../components/Section";
 import { ShadeControls } from "../components/ShadeControls";
 import { ShadedText } from "../components/ShadedText";
 import { SkeletonLines } from "../components/Skeleton";
-import { StaticNotice } from "../components/StaticNotice";
 import { TokenFeatureList } from "../components/TokenFeatureList";
 import { useCurrentRun } from "../hooks/useCurrentRun";
 import { useDebouncedValue } from "../hooks/useDebouncedValue";
@@ -28,14 +27,11 @@ import { pageTitle } from "../lib/pageTitle";
 import { defaultCountThreshold, listsComplete, rankPromptFeatures, shadeByCount, shadeByFeatures, shadeByMax, type Shading } from "../lib/promptFeatures";
 
 export function PromptPage() {
-  if (isStaticMode())
-    return (
-      <div className="stack">
-        <h1>Prompt analyser</h1>
-        <StaticNotice feature="The prompt analyser" />
-      </div>
-    );
-  return <LivePromptPage />;
+  return (
+    <LiveOnly title="Prompt analyser" feature="The prompt analyser">
+      <LivePromptPage />
+    </LiveOnly>
+  );
 }
 
 function LivePromptPage() {

@@ -1,0 +1,26 @@
+/** One query's answer with the state every page shows around it: first load, error, retry (the useFeature.ts pattern). */
+import { useCallback } from "react";
+import { useQuery, type AnyVariables, type UseQueryArgs } from "urql";
+
+export interface QueryStatus {
+  /** Loading with nothing to show yet (a refetch keeps the previous answer on screen). */
+  fetching: boolean;
+  error: ReturnType<typeof useQuery>[0]["error"];
+  /** Ask the server again, past the cache. */
+  retry: () => void;
+}
+
+export function useQueryState<Data, Variables extends AnyVariables>(args: UseQueryArgs<Variables, Data>) {
+  const [result, reexecute] = useQuery<Data, Variables>(args);
+  const retry = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
+  const status: QueryStatus = { fetching: result.fetching && !result.data, error: result.error, retry };
+  return { data: result.data, status, result, reexecute };
+}
+
+/**
+ * A nullable lookup (run, job, feature) the server answered as absent: null without an error. Every root field is
+ * nullable, so a null that comes with an error is a failure (show the error), never "not found".
+ */
+export function isAbsent(answered: boolean, value: unknown, error: unknown): boolean {
+  return answered && value === null && !error;
+}
