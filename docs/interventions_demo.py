@@ -44,7 +44,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sae", type=Path, help="a trained SAE directory (default: the word-direction SAE)")
     parser.add_argument("--features", type=int, nargs="+", default=[0, 1], help="feature indices to study")
+    parser.add_argument(
+        "--attr-prompt",
+        nargs="+",
+        help="one attribution prompt per feature (default: the park prompt for all)",
+    )
+    parser.add_argument(
+        "--attr-target",
+        choices=("lens", "top"),
+        default="lens",
+        help="the token attributed: the feature's logit-lens top token, or the model's own top next token",
+    )
     args = parser.parse_args()
+    prompts = args.attr_prompt or [ATTR_PROMPT] * len(args.features)
+    if len(prompts) != len(args.features):
+        parser.error(f"--attr-prompt: {len(prompts)} prompts for {len(args.features)} features")
     lm = load_lm(str(packaged_smollm2()))
     sae = load_sae(args.sae).eval() if args.sae else lens_sae(lm, WORDS)
     hook = sae.cfg.hook_name
@@ -73,17 +87,19 @@ def main() -> None:
             print(
                 f"  steered: {STEER_PROMPT}|{out.steered_text!r}  (max KL {max(s.kl for s in out.steps):.2f})"
             )
-    ids = lm.tokenizer(ATTR_PROMPT, add_special_tokens=False)["input_ids"]
-    tokens = lm.token_strings(ids)
-    for i in args.features:
-        target = lens[i][0]
+    for i, attr_prompt in zip(args.features, prompts, strict=True):
+        ids = lm.tokenizer(attr_prompt, add_special_tokens=False)["input_ids"]
+        tokens = lm.token_strings(ids)
+        full = torch.tensor([[lm.bos_token_id, *ids]])
+        before = torch.softmax(lm.logits_with_replacement(full, hook)[0, -1], -1)
+        target = lens[i][0] if args.attr_target == "lens" else int(before.argmax())
         att = attribute(lm, sae, ids, target=target, top_k=3)
         best = sorted(
             ((a.attribution, p, a.feature) for p, row in enumerate(att.positive + att.negative) for a in row),
             key=lambda t: -abs(t[0]),
         )[:3]
         print(
-            f"\n### attribution of {att.target!r} after {ATTR_PROMPT!r}: logit {att.logit:.2f}, p {att.prob:.2e}"
+            f"\n### attribution of {att.target!r} after {attr_prompt!r}: logit {att.logit:.2f}, p {att.prob:.2e}"
         )
         for score, p, f in best:
             pos = p % len(tokens)
@@ -93,8 +109,10 @@ def main() -> None:
             f"{att.check_position}): predicted {att.predicted_change:+.3f}, actual {att.actual_change:+.3f}"
         )
         every = [Intervention(i, "ablate", positions=Positions.all())]
-        full = torch.tensor([[lm.bos_token_id, *ids]])
-        before = torch.softmax(lm.logits_with_replacement(full, hook)[0, -1], -1)
+        with torch.no_grad():
+            acts_here = sae.encode(lm.activations(full, hook)[0, 1:])[:, i]
+        fired = [(tokens[p], round(float(a), 2)) for p, a in enumerate(acts_here) if a > 0]
+        print(f"- feature {i} fires on this prompt at {fired or 'no token'}")
         after = torch.softmax(intervened_logits(lm, sae, full, every)[0, -1], -1)
         print(
             f"- ablating feature {i} everywhere: P({att.target!r}) {float(before[target]):.2e} -> "
