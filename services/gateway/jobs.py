@@ -33,20 +33,14 @@ from services.gateway.submission import (
     submission_name,
     validated,
 )
-from shared.config import (
-    AnalyseConfig,
-    CollectConfig,
-    ConfigError,
-    EvaluateConfig,
-    ImportConfig,
-    SweepConfig,
-    TrainConfig,
-)
+from shared.config import AnalyseConfig, CollectConfig, ConfigError, EvaluateConfig, TrainConfig
 from shared.db import models as m
 from shared.db.repositories.jobs import list_jobs
 from shared.db.repositories.pipelines import list_pipelines
+from shared.import_config import ImportConfig
 from shared.jobs import events, pipelines
 from shared.paths import public_json, public_text
+from shared.sweep_config import SweepConfig
 
 log = logging.getLogger(__name__)
 

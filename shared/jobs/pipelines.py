@@ -25,9 +25,7 @@ from shared.config import (
     CollectConfig,
     ConfigError,
     EvaluateConfig,
-    ImportConfig,
     StrictModel,
-    SweepConfig,
     TrainConfig,
     validate_config,
 )
@@ -37,8 +35,10 @@ from shared.db.repositories.jobs import child_jobs, create_job, request_cancel
 from shared.db.repositories.pipelines import active_pipeline, create_pipeline, get_pipeline, pipeline_jobs
 from shared.db.repositories.runs import get_or_create_run, get_run
 from shared.db.session import session_scope
+from shared.import_config import ImportConfig
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings
+from shared.sweep_config import SweepConfig
 
 STAGE_ORDER = ("import", "collect", "train", "evaluate", "analyse")
 CONFIG_CLASSES: dict[str, type[StrictModel]] = {

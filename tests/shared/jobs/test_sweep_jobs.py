@@ -82,8 +82,8 @@ def test_a_cancelled_sweep_job_resumes_from_its_stored_checkpoints_bit_identical
     import torch
 
     from services.trainer.sweep import train_sweep
-    from shared.config import SweepConfig
     from shared.sae import load_sae
+    from shared.sweep_config import SweepConfig
 
     artifacts = tmp_path / "artifacts"
     use_settings(
