@@ -7,7 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GraphQL, Seeded, Server, make_state, seed_database, serve_in_thread, use_database
+from gateway_support import (
+    GraphQL,
+    Recorder,
+    Seeded,
+    Server,
+    make_state,
+    seed_database,
+    serving,
+    use_database,
+)
+
+from shared.jobs.contracts import set_local_dispatcher
 
 
 @pytest.fixture(scope="session")
@@ -51,11 +62,21 @@ def gql(state: Any) -> GraphQL:
 @pytest.fixture
 def server(state: Any) -> Iterator[Server]:
     """The real app (no worker) served by uvicorn on a free port."""
-    from services.gateway.app import create_app
+    with serving(state) as srv:
+        yield srv
 
-    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
-    try:
-        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+
+@pytest.fixture
+def mutable(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> GraphQL:
+    """GraphQL over a database of this test alone (for mutations)."""
+    use_database(monkeypatch, fresh)
+    return GraphQL(make_state(fresh))
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """The in-process dispatcher replaced by a recorder: submissions are recorded, nothing runs."""
+    rec = Recorder()
+    set_local_dispatcher(rec)
+    yield rec
+    set_local_dispatcher(None)

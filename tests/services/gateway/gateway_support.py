@@ -7,6 +7,9 @@ fires on " cat" and is graded High; the last feature is dead), so tests can asse
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from support.servers import free_port
 
@@ -31,6 +35,7 @@ from shared.features import (
     TokenValue,
 )
 
+REPO = Path(__file__).resolve().parents[3]
 N_FEATURES = 30
 CAT, DOG, DEAD = 3, 5, N_FEATURES - 1
 GRADES = ("High", "Medium", "Low")
@@ -312,6 +317,73 @@ def serve_in_thread(app: Any) -> tuple[Any, threading.Thread, int]:
             raise RuntimeError("the test gateway did not start")
         time.sleep(0.02)
     return server, thread, port
+
+
+@contextmanager
+def serving(state: Any) -> Iterator[Server]:
+    """The real app (no worker) over ``state``, served by uvicorn in a thread on a free port; stopped after."""
+    from services.gateway.app import create_app
+
+    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
+    try:
+        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The gateway as its own process
+# --------------------------------------------------------------------------------------------------------------
+
+UVICORN = [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", "127.0.0.1", "--port"]
+"""How a user starts the gateway (the port follows)."""
+
+
+def process_env(keep: tuple[str, ...] = (), **settings: str) -> dict[str, str]:
+    """This process's environment without its SAELAB_* variables (but ``keep``), with the hub offline, this checkout
+    importable, and ``settings`` added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAELAB_") or k in keep}
+    return env | {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)} | settings
+
+
+@contextmanager
+def gateway_process(argv: list[str], port: int, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, Path]]:
+    """Start a gateway process listening on ``port`` (its output in ``cwd/gateway.log``), wait until /healthz
+    answers (failing with the log when it exits or 120 s pass), yield its URL and log; terminate it after."""
+    log = cwd / "gateway.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, f"the gateway exited with {proc.returncode}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"the gateway did not become healthy:\n{log.read_text()}"
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        yield url, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+class Recorder:
+    """Stands in for the in-process worker: records what would run."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
+        self.sent.append((name, payload.model_dump()))
 
 
 @contextmanager

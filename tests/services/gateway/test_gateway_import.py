@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 import torch
+from gateway_support import UVICORN, gateway_process, process_env
 from support.servers import free_port
 from websockets.sync.client import connect
 
 from shared.sae import SAEConfig, create_sae
 from shared.sae.saelens import write_saelens
 
-REPO = Path(__file__).resolve().parents[3]
 HOOK = "blocks.2.hook_resid_pre"
 D_SAE = 48
 TIMEOUT_S = 600
@@ -57,43 +55,16 @@ def gateway(
     root = tmp_path_factory.mktemp("byosae")
     data = root / "data"
     data.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAELAB_")}
-    env |= {
-        "SAELAB_DATABASE_URL": f"sqlite:///{root / 'saelab.db'}",
-        "SAELAB_ARTIFACTS_DIR": str(root / "artifacts"),
-        "SAELAB_DATA_ROOTS": os.pathsep.join([str(data), str(small_corpus.parent), str(tiny_gpt2_dir)]),
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(REPO),
-    }
+    env = process_env(
+        SAELAB_DATABASE_URL=f"sqlite:///{root / 'saelab.db'}",
+        SAELAB_ARTIFACTS_DIR=str(root / "artifacts"),
+        SAELAB_DATA_ROOTS=os.pathsep.join([str(data), str(small_corpus.parent), str(tiny_gpt2_dir)]),
+    )
     port = free_port()
-    log = root / "gateway.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"the gateway exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"the gateway did not become healthy:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
+    with gateway_process([*UVICORN, str(port)], port, env, root) as (url, log):
         match = re.search(r"API token for mutations: (\S+)", log.read_text())
         assert match, log.read_text()
         yield Gateway(url, f"ws://127.0.0.1:{port}/graphql", match.group(1), log, data)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def post(gw: Gateway, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:

@@ -11,36 +11,21 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_support import TOKEN, TRAIN, GraphQL, Seeded, Server, make_state, serve_in_thread, use_database
-
-from shared.jobs.contracts import set_local_dispatcher
+from gateway_support import (
+    TOKEN,
+    TRAIN,
+    GraphQL,
+    Recorder,
+    Seeded,
+    Server,
+    make_state,
+    serve_in_thread,
+    serving,
+    use_database,
+)
 
 SUBMIT = "mutation($input: PipelineInput!) { submitPipeline(input: $input) { id datasetId } }"
 HOOK = "blocks.1.hook_resid_pre"
-
-
-class Recorder:
-    """Stands in for the in-process worker: records what would run."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
-        self.sent.append((name, payload.model_dump()))
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    set_local_dispatcher(rec)
-    yield rec
-    set_local_dispatcher(None)
-
-
-@pytest.fixture
-def mutable(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> GraphQL:
-    use_database(monkeypatch, fresh)
-    return GraphQL(make_state(fresh))
 
 
 def _submit_error(gql: GraphQL, collect: dict[str, Any]) -> Any:
@@ -288,16 +273,9 @@ def test_an_oversized_websocket_message_closes_the_socket(server: Server) -> Non
 
 @pytest.fixture
 def mutable_server(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
-    from services.gateway.app import create_app
-
     use_database(monkeypatch, fresh)
-    state = make_state(fresh)
-    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
-    try:
-        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
+    with serving(make_state(fresh)) as srv:
+        yield srv
 
 
 def test_identical_concurrent_submissions_give_one_pipeline_never_internal(
