@@ -75,14 +75,13 @@ def test_collection_keys_the_sae_decides_are_refused(tmp_path, tiny_gpt2_dir, sm
 @pytest.fixture
 def embedded_with_roots(tmp_path, monkeypatch, tiny_gpt2_dir):
     """Embedded mode (SQLite, local artifacts) whose data roots hold the tiny GPT-2 the SAE names."""
-    from support.fixtures import use_settings
+    from support.fixtures import use_embedded, use_settings
 
     from shared.db.prestart import upgrade
     from shared.jobs.embedded import stop_worker
 
     url = f"sqlite:///{tmp_path / 'saelab.db'}"
-    use_settings(monkeypatch, database_url=url, artifacts_dir=tmp_path / "artifacts", broker_url="",
-                 s3_endpoint="", data_roots=str(tiny_gpt2_dir))  # fmt: skip
+    use_embedded(monkeypatch, tmp_path, data_roots=str(tiny_gpt2_dir))
     upgrade(url)
     yield tmp_path
     stop_worker()
