@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -374,6 +375,33 @@ def gateway_process(argv: list[str], port: int, env: dict[str, str], cwd: Path) 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@dataclass
+class Gateway:
+    """A gateway process in embedded mode: its URLs, the token it printed, its log, its folder."""
+
+    url: str
+    ws_url: str
+    token: str
+    log: Path
+    root: Path
+
+
+@contextmanager
+def embedded_gateway(root: Path, data_roots: str) -> Iterator[Gateway]:
+    """``uvicorn services.gateway.app:app`` as a user starts it, in embedded mode (SQLite and artifacts under
+    ``root``) and without SAELAB_API_TOKEN, so it must generate and print one."""
+    env = process_env(
+        SAELAB_DATABASE_URL=f"sqlite:///{root / 'saelab.db'}",
+        SAELAB_ARTIFACTS_DIR=str(root / "artifacts"),
+        SAELAB_DATA_ROOTS=data_roots,
+    )
+    port = free_port()
+    with gateway_process([*UVICORN, str(port)], port, env, root) as (url, log):
+        match = re.search(r"API token for mutations: (\S+)", log.read_text())
+        assert match, f"embedded mode must print its token:\n{log.read_text()}"
+        yield Gateway(url, f"ws://127.0.0.1:{port}/graphql", match.group(1), log, root)
 
 
 class Recorder:

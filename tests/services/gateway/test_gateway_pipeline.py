@@ -8,14 +8,12 @@ import json
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from gateway_support import REPO, UVICORN, gateway_process, process_env
-from support.servers import free_port
+from gateway_support import REPO, Gateway, embedded_gateway
 from websockets.sync.client import ClientConnection, connect
 
 from shared.jobs.pipelines import dataset_id_for, run_id_for
@@ -25,28 +23,14 @@ D_SAE = 32
 TIMEOUT_S = 600
 
 
-@dataclass
-class Gateway:
-    url: str
-    ws_url: str
-    token: str
-    log: Path
-
-
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """The gateway as its own process, embedded mode, no SAELAB_API_TOKEN (so it generates and prints one)."""
     root = tmp_path_factory.mktemp("e2e")
-    env = process_env(
-        SAELAB_DATABASE_URL=f"sqlite:///{root / 'saelab.db'}",
-        SAELAB_ARTIFACTS_DIR=str(root / "artifacts"),
-        SAELAB_DATA_ROOTS=str(tmp_path_factory.getbasetemp()),  # the tiny model and corpus live there
-    )
-    port = free_port()
-    with gateway_process([*UVICORN, str(port)], port, env, root) as (url, log):
-        match = re.search(r"API token for mutations: (\S+)", log.read_text())
-        assert match, f"embedded mode must print its token:\n{log.read_text()}"
-        yield Gateway(url, f"ws://127.0.0.1:{port}/graphql", match.group(1), log)
+    with embedded_gateway(
+        root, str(tmp_path_factory.getbasetemp())
+    ) as gw:  # the tiny model and corpus live there
+        yield gw
 
 
 def gql(gw: Gateway, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
