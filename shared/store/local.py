@@ -21,6 +21,14 @@ from shared.store.base import (
 log = logging.getLogger(__name__)
 
 
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary sibling, so a reader sees the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
 class LocalStore(ArtifactStore):
     """Artifacts as plain files under ``root``; checksums in sidecar files under ``root/.checksums``."""
 
@@ -39,11 +47,7 @@ class LocalStore(ArtifactStore):
         return self._sums / f"{check_key(key)}.sha256"
 
     def _record(self, key: str, digest: str) -> None:
-        sidecar = self._sum_path(key)
-        sidecar.parent.mkdir(parents=True, exist_ok=True)
-        tmp = sidecar.with_name(sidecar.name + ".tmp")
-        tmp.write_text(digest)
-        os.replace(tmp, sidecar)
+        _write_atomically(self._sum_path(key), digest.encode())
 
     def put_file(self, key: str, path: Path) -> ObjectInfo:
         target = self.path(key)
@@ -60,11 +64,7 @@ class LocalStore(ArtifactStore):
         return ObjectInfo(check_key(key), target.stat().st_size, digest)
 
     def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        _write_atomically(self.path(key), data)
         digest = hashlib.sha256(data).hexdigest()
         self._record(key, digest)
         return ObjectInfo(check_key(key), len(data), digest)
