@@ -222,16 +222,16 @@ async def _fresh_job(info: Info, job_id: str) -> Job:
 async def _job_after_event(info: Info, event: events.JobEvent) -> Job:
     loaders(info).forget_job(event.job_id)
     job = await load_job(info, event.job_id)
-    if job is None:  # published before its row was committed: show the event alone
-        return Job(
+    if job is None:  # published before its row was committed: the event's job, its state the event's alone
+        job = Job(
             id=strawberry.ID(event.job_id),
             kind=JobKind(event.kind),
-            status=JobStatus(event.status),
-            progress=event.progress,
-            stage=event.stage,
-            message=public_text(event.message),
-            error=None if event.error is None else public_text(event.error),
-            attempts=event.attempts,
+            status=JobStatus.QUEUED,
+            progress=0.0,
+            stage="",
+            message="",
+            error=None,
+            attempts=0,
             created_at=datetime.fromtimestamp(event.ts),
             started_at=None,
             finished_at=None,

@@ -29,6 +29,14 @@ def _write_atomically(target: Path, data: bytes) -> None:
     os.replace(tmp, target)
 
 
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a temporary sibling, so a reader sees the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 class LocalStore(ArtifactStore):
     """Artifacts as plain files under ``root``; checksums in sidecar files under ``root/.checksums``."""
 
@@ -56,10 +64,7 @@ class LocalStore(ArtifactStore):
             raise StoreError(f"put {key}: {path} is not a file")
         digest = sha256_file(path)
         if path.resolve() != target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
+            _copy_atomically(path, target)
         self._record(key, digest)
         return ObjectInfo(check_key(key), target.stat().st_size, digest)
 
@@ -92,10 +97,7 @@ class LocalStore(ArtifactStore):
         source = self._verified(key)
         dest = Path(dest)
         if dest.resolve() != source:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(dest.name + ".tmp")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, dest)
+            _copy_atomically(source, dest)
         return dest
 
     def get_bytes(self, key: str) -> bytes:

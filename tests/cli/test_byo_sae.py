@@ -25,10 +25,16 @@ def saelens_folder(path: Path, model: Path, d_sae: int = 48) -> Path:
     return write_saelens(sae, path)
 
 
-def test_imported_sae_is_collected_for_analysed_and_evaluated(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
-    src = saelens_folder(tmp_path / "src", tiny_gpt2_dir)
+def imported_run(tmp_path: Path, model: Path) -> Path:
+    """A SAELens folder for ``model`` imported with ``saelab import`` into ``tmp_path/run``."""
+    src = saelens_folder(tmp_path / "src", model)
     run = tmp_path / "run"
     assert main(["import", str(src), "--out", str(run)]) == 0
+    return run
+
+
+def test_imported_sae_is_collected_for_analysed_and_evaluated(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
+    run = imported_run(tmp_path, tiny_gpt2_dir)
 
     # no activations yet: both stages say what to give
     assert main(["analyse", "--run", str(run), "--set", "device=cpu"]) == 2
@@ -60,9 +66,7 @@ def test_imported_sae_is_collected_for_analysed_and_evaluated(tmp_path, tiny_gpt
 
 
 def test_collection_keys_the_sae_decides_are_refused(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
-    src = saelens_folder(tmp_path / "src", tiny_gpt2_dir)
-    run = tmp_path / "run"
-    assert main(["import", str(src), "--out", str(run)]) == 0
+    run = imported_run(tmp_path, tiny_gpt2_dir)
     assert main(["analyse", "--run", str(run), "--n-tokens", "64"]) == 2
     assert "--n-tokens: goes with --corpus" in capsys.readouterr().err
     from services.collector.byo import collect_for_run

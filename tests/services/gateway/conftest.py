@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from gateway_support import (
+    HOOK,
+    N_FEATURES,
     GraphQL,
     Recorder,
     Seeded,
@@ -80,3 +82,18 @@ def recorder() -> Iterator[Recorder]:
     set_local_dispatcher(rec)
     yield rec
     set_local_dispatcher(None)
+
+
+@pytest.fixture(scope="session")
+def live_run(seeded: Seeded, tiny_gpt2_dir: Path) -> Seeded:
+    """The seeded run given a real (random) SAE over the tiny GPT-2's residual stream before block 1."""
+    import torch
+
+    from shared.sae import SAEConfig, create_sae, save_sae
+
+    torch.manual_seed(0)
+    cfg = SAEConfig(
+        architecture="relu", d_in=64, d_sae=N_FEATURES, hook_name=HOOK, model_name=str(tiny_gpt2_dir)
+    )
+    save_sae(create_sae(cfg), seeded.artifacts / "runs" / seeded.run_id)
+    return seeded

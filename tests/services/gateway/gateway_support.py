@@ -41,6 +41,8 @@ N_FEATURES = 30
 CAT, DOG, DEAD = 3, 5, N_FEATURES - 1
 GRADES = ("High", "Medium", "Low")
 TOKEN = "test-token-0123456789"
+HOOK = "blocks.1.hook_resid_pre"
+"""The seeded run's hook on the tiny GPT-2 (its residual stream before block 1)."""
 
 
 @dataclass
@@ -160,7 +162,7 @@ def _summary(run_id: str) -> RunSummary:
     )
 
 
-COLLECT = {"model": "tiny", "hook": "blocks.1.hook_resid_pre", "corpus": "stories.txt", "context_length": 16}
+COLLECT = {"model": "tiny", "hook": HOOK, "corpus": "stories.txt", "context_length": 16}
 TRAIN = {"architecture": "relu", "d_sae": N_FEATURES, "n_steps": 10}
 
 
