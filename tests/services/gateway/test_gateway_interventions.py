@@ -8,16 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import (
-    CAT,
-    DEAD,
-    N_FEATURES,
-    GraphQL,
-    Seeded,
-    feature_record,
-    make_state,
-    use_database,
-)
+from gateway_support import CAT, DEAD, N_FEATURES, GraphQL, Seeded, feature_record, make_state, use_database
 
 from services.gateway.live import ModelCache, load_live_model, run_sae_dir
 
