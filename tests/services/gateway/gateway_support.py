@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from support.servers import free_port
+from support.servers import free_port, stop_process
 
 from shared.explanations import OFFLINE_METHOD, token_rule_scores
 from shared.features import (
@@ -353,10 +353,13 @@ def process_env(keep: tuple[str, ...] = (), **settings: str) -> dict[str, str]:
 @contextmanager
 def gateway_process(argv: list[str], port: int, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, Path]]:
     """Start a gateway process listening on ``port`` (its output in ``cwd/gateway.log``), wait until /healthz
-    answers (failing with the log when it exits or 120 s pass), yield its URL and log; terminate it after."""
+    answers (failing with the log when it exits or 120 s pass), yield its URL and log; stop its process group
+    after."""
     log = cwd / "gateway.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -371,12 +374,7 @@ def gateway_process(argv: list[str], port: int, env: dict[str, str], cwd: Path) 
             time.sleep(0.3)
         yield url, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, timeout=30)
 
 
 @dataclass
