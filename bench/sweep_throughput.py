@@ -36,7 +36,7 @@ log = logging.getLogger("bench.sweep")
 
 
 def sweep_config(activations: Path, d_sae: int, steps: int, batch: int) -> Any:
-    from shared.config import SweepConfig
+    from shared.sweep_config import SweepConfig
 
     return SweepConfig(
         name="bench",

@@ -20,12 +20,12 @@ from shared.config import (
     CollectConfig,
     ConfigError,
     EvaluateConfig,
-    SweepConfig,
     TrainConfig,
     load_config,
     parse_override,
 )
 from shared.progress import TqdmProgress
+from shared.sweep_config import SweepConfig
 
 log = logging.getLogger("saelab")
 REPO_ROOT = Path(__file__).resolve().parents[1]

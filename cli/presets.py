@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cli.errors import CliError
+from cli.sections import read_sections
 from cli.sources import DemoSources
 from shared.config import (
     AnalyseConfig,
@@ -104,15 +103,7 @@ def load_preset(
 
 
 def _read_sections(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with sections {', '.join(SECTIONS)}")
-    unknown = sorted(set(data) - set(SECTIONS))
-    if unknown:
-        raise ConfigError(f"{path}: {unknown[0]}: unknown section (expected {', '.join(SECTIONS)})")
+    data = read_sections(path, SECTIONS)
     sections = {name: data.get(name) or {} for name in SECTIONS}
     for name, section in sections.items():
         if not isinstance(section, dict):

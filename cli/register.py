@@ -106,10 +106,9 @@ def _check_match(run_dir: Path, meta: Any, activations: Path) -> None:
 
 def register_run(run_dir: Path, activations: Path | None = None, name: str | None = None) -> Registration:
     """Register ``run_dir`` (and the activation set it was trained on) in the configured database and store."""
-    from services.analyser.results import load_results, load_summary
+    from services.analyser.results import index_results, load_summary
     from services.trainer.tasks import relative_activations_path, trained_steps
     from shared.db.prestart import upgrade
-    from shared.db.repositories.analysis import replace_run_analysis
     from shared.db.repositories.datasets import get_or_create_dataset, mark_dataset_ready
     from shared.db.repositories.metrics import upsert_metrics
     from shared.db.repositories.runs import get_or_create_run, mark_run_trained, set_run_eval
@@ -187,15 +186,7 @@ def register_run(run_dir: Path, activations: Path | None = None, name: str | Non
                 "analyse", run.analyse_config
             ) == stage_identity("analyse", analyse_cfg)
             if results_changed or run.analysed_at is None or not same_config:
-                results = load_results(results_dir)
-                counts = replace_run_analysis(
-                    s,
-                    run_id,
-                    features=results.features,
-                    examples=results.examples,
-                    token_index=results.token_index,
-                    summary=results.summary,
-                )
+                counts = index_results(s, run_id, results_dir)
                 run.analyse_config = analyse_cfg
                 reg.features_written = counts.features
             reg.analysed = True

@@ -88,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def _submit_import(args: argparse.Namespace) -> None:
     """``--analyse``: import -> collect -> evaluate -> analyse on the job system, so `saelab up` shows the run."""
-    from cli.service_commands import follow_pipeline
+    from cli.service_commands import follow_pipeline, raise_on_failure
     from shared.jobs import embedded
 
     local = Path(args.source).expanduser() if args.source else None
@@ -106,9 +106,7 @@ def _submit_import(args: argparse.Namespace) -> None:
         jobs = follow_pipeline(sub.pipeline_id)
     finally:
         embedded.stop_worker()
-    failed = [j for j in jobs if j.status == "failed"]
-    if failed:
-        raise CliError(f"pipeline {sub.pipeline_id}: {failed[0].kind} failed: {failed[0].error}")
+    raise_on_failure(sub.pipeline_id, jobs)
     print(f"run {sub.run_id}: browse it with `saelab up`, then open http://127.0.0.1:8000/?run={sub.run_id}")
 
 

@@ -7,9 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cli.errors import CliError
+from cli.sections import read_sections
 from shared.config import ConfigError
 
 PIPELINE_KEYS = ("name", "collect", "train", "evaluate", "analyse")
@@ -17,22 +16,17 @@ PIPELINE_KEYS = ("name", "collect", "train", "evaluate", "analyse")
 
 def load_pipeline_file(path: Path) -> dict[str, Any]:
     """Read a pipeline YAML (sections collect/train/evaluate/analyse + name); unknown sections are errors."""
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with sections {', '.join(PIPELINE_KEYS)}")
-    unknown = sorted(set(data) - set(PIPELINE_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{path}: {unknown[0]}: unknown section (expected one of {', '.join(PIPELINE_KEYS)})"
-        )
+    data = read_sections(path, PIPELINE_KEYS)
     if "collect" not in data:
         raise ConfigError(f"{path}: collect: required section")
     return data
+
+
+def raise_on_failure(pipeline_id: str, jobs: list[Any]) -> None:
+    """A CliError naming the first failed stage of a pipeline that was followed to its end, if one failed."""
+    failed = [j for j in jobs if j.status == "failed"]
+    if failed:
+        raise CliError(f"pipeline {pipeline_id}: {failed[0].kind} failed: {failed[0].error}")
 
 
 def follow_pipeline(pipeline_id: str, poll: float = 1.0) -> list[Any]:
@@ -79,9 +73,7 @@ def cmd_submit(args: argparse.Namespace) -> None:
         jobs = follow_pipeline(sub.pipeline_id)
     finally:
         embedded.stop_worker()
-    failed = [j for j in jobs if j.status == "failed"]
-    if failed:
-        raise CliError(f"pipeline {sub.pipeline_id}: {failed[0].kind} failed: {failed[0].error}")
+    raise_on_failure(sub.pipeline_id, jobs)
 
 
 def cmd_jobs(args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""Typed, strictly validated run configs (collect, train, analyse) and their YAML loader.
+"""Typed, strictly validated run configs (collect, train, evaluate, analyse) and their YAML loader.
 
 Every config is a pydantic model with ``extra="forbid"``: an unknown key, a wrong type or an impossible value is
 an error that names the key and the file. The CLI, the Celery tasks and the GraphQL gateway all validate through
@@ -7,7 +7,6 @@ these models, so a config means the same thing everywhere. This module imports n
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -349,36 +348,6 @@ class EvaluateConfig(StrictModel):
     """Where evaluation runs."""
 
 
-class ImportConfig(StrictModel):
-    """Where an SAE to import comes from (the first stage of an import pipeline): a folder or a Hub id, or a
-    SAELens release and an SAE id of it."""
-
-    source: str | None = None
-    """A folder on the server (SAELens layout, Gemma Scope ``params.npz``, or saelab's own) or a Hugging Face Hub
-    id ``org/name[:subfolder]``."""
-    release: str | None = None
-    """A SAELens release name (``saelab import --list``), with ``sae_id``."""
-    sae_id: str | None = None
-    """The SAE id within ``release``, e.g. ``blocks.8.hook_resid_pre``."""
-    revision: str | None = None
-    """Hub branch, tag or commit (Hub ids and releases)."""
-    norm_scaling_factor: float | None = Field(None, gt=0)
-    """For ``expected_average_only_in`` SAEs that store no scaling factor."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ImportConfig:
-        if self.source and (self.release or self.sae_id):
-            raise ValueError("source: give a folder / Hub id or a release with an SAE id, not both")
-        if not self.source and not (self.release and self.sae_id):
-            raise ValueError("source: required (a folder or org/name[:subfolder]), or release + sae_id")
-        return self
-
-    @property
-    def label(self) -> str:
-        """What the user named, for messages and run names."""
-        return self.source or f"{self.release}/{self.sae_id}"
-
-
 class AnalyseConfig(StrictModel):
     """One streaming pass of feature analysis over a run's activations."""
 
@@ -427,101 +396,6 @@ class AnalyseConfig(StrictModel):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Sweeps: several SAEs from one activation stream
-# --------------------------------------------------------------------------------------------------------------
-
-SWEEP_SHARED_KEYS = (
-    "activations",
-    "batch_size",
-    "n_steps",
-    "seed",
-    "shuffle_buffer_tokens",
-    "eval_fraction",
-    "exclude_bos",
-    "exclude_norm_multiple",
-    "cache_in_ram",
-    "device",
-    "checkpoint_every",
-)
-"""TrainConfig keys every member of a sweep shares: they define the one batch stream (and where and when it is
-checkpointed). Each member's trajectory is then exactly that of its own ``saelab train`` run."""
-MAX_SWEEP_SAES = 32
-_MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class SweepConfig(StrictModel):
-    """Train several SAEs (any mix of architectures, widths, k, L1 / L0 coefficients) on one activation stream:
-    each batch is read once and fed to every member; then each member is evaluated (and analysed) like a run."""
-
-    name: str = "sweep"
-    """Name of the sweep; each member's run is named ``<name>/<member name>``."""
-    activations: str = "artifacts/activations/default"
-    """Directory of activation shards written by ``saelab collect`` (the one stream every member trains on)."""
-    output: str = "artifacts/sweeps/default"
-    """Sweep directory: each member's run directory is ``<output>/<member name>``."""
-    common: dict[str, Any] = Field(default_factory=dict)
-    """TrainConfig keys every member starts from (a member's own keys override them). The data keys
-    (``SWEEP_SHARED_KEYS``: batch_size, n_steps, seed, ...) must end up equal in every member."""
-    saes: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_SWEEP_SAES)
-    """The members: TrainConfig keys each, plus an optional ``name`` (default ``<i>-<architecture>-<d_sae>``)."""
-    evaluate: EvaluateConfig | None = None
-    """Evaluate every member after training with these settings (``run`` is set per member); None = skip."""
-    analyse: AnalyseConfig | None = None
-    """Analyse every member's features after evaluation with these settings; None = skip."""
-
-    @model_validator(mode="after")
-    def _check_members(self) -> SweepConfig:
-        for key in ("output", "activations"):
-            if key in self.common:
-                raise ValueError(f"common.{key}: set by the sweep itself; use the top-level {key!r}")
-        self.members()  # every member validates, names are unique, the data keys agree
-        return self
-
-    def member_names(self) -> list[str]:
-        """Each member's name: its ``name`` key or ``<i>-<architecture>-<d_sae>``."""
-        names = []
-        for i, sae in enumerate(self.saes):
-            arch = sae.get("architecture", self.common.get("architecture", "relu"))
-            d_sae = sae.get("d_sae", self.common.get("d_sae", TrainConfig.model_fields["d_sae"].default))
-            name = sae.get("name", f"{i:02d}-{arch}-{d_sae}")
-            if not isinstance(name, str) or not _MEMBER_NAME.match(name):
-                raise ValueError(
-                    f"saes.{i}.name: {name!r} must be 1-64 letters, digits, '.', '_' or '-' (it names a folder)"
-                )
-            names.append(name)
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"saes: member names must be unique; repeated: {', '.join(dupes)}")
-        return names
-
-    def members(self) -> list[tuple[str, TrainConfig]]:
-        """(name, TrainConfig) per member, validated; raises ValueError naming ``saes.<i>.<key>``."""
-        out: list[tuple[str, TrainConfig]] = []
-        for i, (name, sae) in enumerate(zip(self.member_names(), self.saes, strict=True)):
-            if "output" in sae or "activations" in sae:
-                raise ValueError(f"saes.{i}: output and activations are set by the sweep; leave them out")
-            data = self.common | {k: v for k, v in sae.items() if k != "name"}
-            data |= {"activations": self.activations, "output": str(Path(self.output) / name)}
-            try:
-                cfg = TrainConfig.model_validate(data)
-            except ValidationError as err:
-                raise ValueError(
-                    _describe(err, f"saes.{i}").replace(f"saes.{i}: ", f"saes.{i}.", 1)
-                ) from None
-            out.append((name, cfg))
-        first_name, first = out[0]
-        for name, cfg in out[1:]:
-            for key in SWEEP_SHARED_KEYS:
-                if getattr(cfg, key) != getattr(first, key):
-                    raise ValueError(
-                        f"saes.{self.member_names().index(name)}.{key}: {getattr(cfg, key)!r} differs from "
-                        f"{getattr(first, key)!r} in {first_name!r}; a sweep feeds one batch stream to every SAE, "
-                        f"so {', '.join(SWEEP_SHARED_KEYS[1:])} must match (set them under common)"
-                    )
-        return out
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------------------------
 
@@ -533,7 +407,8 @@ def _is_key_path(text: str) -> bool:
     return parts[0].isidentifier() and all(p.isidentifier() or p.isdigit() for p in parts)
 
 
-def _describe(err: ValidationError, source: str) -> str:
+def describe_error(err: ValidationError, source: str) -> str:
+    """One line per error: ``<source>: <key>: <message>`` (a validator that names its key keeps that key)."""
     parts = []
     for e in err.errors():
         key = ".".join(str(p) for p in e["loc"]) or "(top level)"
@@ -549,46 +424,6 @@ def _describe(err: ValidationError, source: str) -> str:
     return "\n".join(parts)
 
 
-CONFIG_SECTIONS: dict[str, type[StrictModel]] = {}
-"""Filled below: every section a submission may send, by its name."""
-
-
-def numeric_bounds(cls: type[StrictModel]) -> dict[str, tuple[str, str]]:
-    """Each numeric key of ``cls`` with its (lower, upper) bound as text, e.g. ``{"lr": ("> 0", "<= 1.0")}``."""
-    out: dict[str, tuple[str, str]] = {}
-    for name, info in cls.model_fields.items():
-        lo = hi = ""
-        for meta in _constraints(info.metadata, info.annotation):
-            for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
-                value = getattr(meta, attr, None)
-                if value is not None:
-                    text = f"{sign} {value:,}" if isinstance(value, int) else f"{sign} {value:g}"
-                    if attr in ("ge", "gt"):
-                        lo = text
-                    else:
-                        hi = text
-        if lo or hi:
-            out[name] = (lo, hi)
-    return out
-
-
-def _constraints(metadata: list[Any], annotation: Any) -> list[Any]:
-    found = list(metadata)
-    for arg in getattr(annotation, "__args__", ()) or ():  # Seed | None, tuple[Annotated[float, ...], ...]
-        for meta in getattr(arg, "__metadata__", ()):
-            found += [meta, *getattr(meta, "metadata", ())]  # a Field(...) inside Annotated keeps them there
-    return found
-
-
-def bounds_table() -> str:
-    """The markdown table of every numeric config key's bounds (docs/api.md, "Config bounds", is this table)."""
-    lines = ["| section | key | min | max |", "|---|---|---|---|"]
-    for section, cls in CONFIG_SECTIONS.items():
-        for key, (lo, hi) in numeric_bounds(cls).items():
-            lines.append(f"| {section} | `{key}` | {lo} | {hi} |")
-    return "\n".join(lines) + "\n"
-
-
 def validate_config(cls: type[C], data: dict[str, Any], source: str = "config") -> C:
     """Validate ``data`` as ``cls``; raise ConfigError naming ``source`` and each bad key."""
     if not isinstance(data, dict):
@@ -596,7 +431,7 @@ def validate_config(cls: type[C], data: dict[str, Any], source: str = "config") 
     try:
         return cls.model_validate(data)
     except ValidationError as err:
-        raise ConfigError(_describe(err, source)) from None
+        raise ConfigError(describe_error(err, source)) from None
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -631,8 +466,3 @@ def load_config(cls: type[C], path: str | Path | None, overrides: dict[str, Any]
 def dump_config(cfg: StrictModel, path: str | Path) -> None:
     """Write a config as YAML (round-trips through ``load_config``)."""
     Path(path).write_text(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False))
-
-
-CONFIG_SECTIONS.update(
-    {"collect": CollectConfig, "train": TrainConfig, "evaluate": EvaluateConfig, "analyse": AnalyseConfig}
-)

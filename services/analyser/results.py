@@ -28,7 +28,9 @@ from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 
+from shared.db.repositories.analysis import AnalysisCounts, replace_run_analysis
 from shared.features import RESULTS_FORMAT, ExampleRecord, FeatureRecord, RunSummary, TokenIndexRecord
 
 log = logging.getLogger(__name__)
@@ -180,4 +182,17 @@ def load_results(results_dir: str | Path) -> Results:
         features=_read_jsonl(results_dir / FILES["features"], FeatureRecord),
         examples=_read_jsonl(results_dir / FILES["examples"], ExampleRecord),
         token_index=_read_jsonl(results_dir / FILES["token_index"], TokenIndexRecord),
+    )
+
+
+def index_results(session: Session, run_id: str, results_dir: str | Path) -> AnalysisCounts:
+    """Replace every analysis row of ``run_id`` with the results in ``results_dir`` (read as ``load_results``)."""
+    results = load_results(results_dir)
+    return replace_run_analysis(
+        session,
+        run_id,
+        features=results.features,
+        examples=results.examples,
+        token_index=results.token_index,
+        summary=results.summary,
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from services.analyser.celery_app import app
 from shared.config import AnalyseConfig, validate_config
-from shared.db.repositories.analysis import replace_run_analysis
 from shared.db.repositories.runs import get_run
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
@@ -39,7 +38,7 @@ def run_analyse(ctx: JobContext) -> str:
     )
     ctx.stage("analyse", "analysing every feature")
     from services.analyser.analyse import analyse_run
-    from services.analyser.results import load_results
+    from services.analyser.results import index_results
 
     results_dir = analyse_run(
         cfg, progress=ctx.progress, stored_as=(run_prefix(run_id), dataset_prefix(dataset_id))
@@ -47,16 +46,8 @@ def run_analyse(ctx: JobContext) -> str:
     ctx.stage("upload", "uploading the results")
     store.put_dir(results_prefix(run_id), results_dir)
     ctx.stage("index", "writing features to the database")
-    results = load_results(results_dir)
     with session_scope() as s:
-        counts = replace_run_analysis(
-            s,
-            run_id,
-            features=results.features,
-            examples=results.examples,
-            token_index=results.token_index,
-            summary=results.summary,
-        )
+        counts = index_results(s, run_id, results_dir)
         get_run(s, run_id).analyse_config = ctx.config
     return f"analysed {counts.features} features ({counts.examples} examples)"
 

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from services.collector.byo import FROM_SAE, collect_keys_for
 from services.collector.celery_app import app
-from shared.config import CollectConfig, ImportConfig, validate_config
+from shared.config import CollectConfig, validate_config
 from shared.db.repositories.datasets import set_dataset_config
 from shared.db.repositories.pipelines import get_pipeline, set_stage_config, stage_config
 from shared.db.repositories.runs import get_run, mark_run_imported
 from shared.db.session import session_scope
+from shared.import_config import ImportConfig
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import IMPORT
 from shared.jobs.errors import PermanentError

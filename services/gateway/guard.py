@@ -96,7 +96,7 @@ class RequestGuard:
             return
         except _Disconnected:
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replay(body, receive), send)
 
     # --- checks ---------------------------------------------------------------------------------------------
 
@@ -303,17 +303,19 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay(body: bytes, receive: Receive, complete: bool = True) -> Receive:
+    """A ``receive`` that first hands out the already read ``body`` (saying more is to come when it was only a
+    prefix: not ``complete``), then defers to the real one."""
     sent = False
 
-    async def replay() -> Message:
+    async def replayed() -> Message:
         nonlocal sent
         if sent:
             return await receive()
         sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": not complete}
 
-    return replay
+    return replayed
 
 
 async def _refuse(send: Send, refused: Refused) -> None:

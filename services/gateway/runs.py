@@ -13,7 +13,7 @@ from strawberry.types import Info
 from services.gateway.auth import ReadAccess
 from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders, require_run
 from services.gateway.errors import BadInput
-from services.gateway.jobs import JobStatus
+from services.gateway.job_types import JobStatus
 from shared.db import models as m
 from shared.db.repositories.datasets import list_datasets
 from shared.db.repositories.runs import list_runs

@@ -40,11 +40,12 @@ from services.trainer.run import (
     write_config,
 )
 from services.trainer.train import SAETrainer, estimate_input_scale, geometric_median
-from shared.config import SweepConfig, TrainConfig
+from shared.config import TrainConfig
 from shared.devices import resolve_device
 from shared.progress import ProgressSink, report
 from shared.sae import create_sae
 from shared.shards import ActivationSet
+from shared.sweep_config import SweepConfig
 
 log = logging.getLogger(__name__)
 

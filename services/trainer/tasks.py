@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from services.trainer.celery_app import app
-from shared.config import EvaluateConfig, SweepConfig, TrainConfig, validate_config
+from shared.config import EvaluateConfig, TrainConfig, validate_config
 from shared.db.repositories.runs import get_run, mark_run_trained, set_run_eval
 from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
@@ -38,6 +38,7 @@ from shared.store import (
     run_prefix,
     upload_checkpoint,
 )
+from shared.sweep_config import SweepConfig
 
 CONFIG_FILE = "train_config.yaml"
 

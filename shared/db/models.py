@@ -228,7 +228,15 @@ class Metric(Base):
 # --------------------------------------------------------------------------------------------------------------
 
 
-class Feature(Base):
+class PerFeatureRow:
+    """The columns a per-feature table starts with: a row id, the run (its rows go with it), the feature's index."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-1)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), sort_order=-1)
+    feature_index: Mapped[int] = mapped_column(Integer, sort_order=-1)
+
+
+class Feature(PerFeatureRow, Base):
     """One analysed feature: stats, histogram, top tokens, current label; ``search_text`` feeds full-text search."""
 
     __tablename__ = "features"
@@ -240,9 +248,6 @@ class Feature(Base):
         Index("ix_features_run_label_score_index", "run_id", "label_score", "feature_index"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    feature_index: Mapped[int] = mapped_column(Integer)
     n_active: Mapped[int] = mapped_column(Integer, default=0)
     density: Mapped[float] = mapped_column(Float, default=0.0)
     log10_density: Mapped[float | None] = mapped_column(Float, default=None)
@@ -262,15 +267,12 @@ class Feature(Base):
     map_y: Mapped[float | None] = mapped_column(Float, default=None)
 
 
-class FeatureExample(Base):
+class FeatureExample(PerFeatureRow, Base):
     """A context window around one activation of a feature (top example or quantile sample)."""
 
     __tablename__ = "feature_examples"
     __table_args__ = (Index("ix_feature_examples_lookup", "run_id", "feature_index", "kind", "rank"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    feature_index: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     bin: Mapped[int | None] = mapped_column(Integer, default=None)
     bin_low: Mapped[float | None] = mapped_column(Float, default=None)
@@ -285,22 +287,19 @@ class FeatureExample(Base):
     max_activation: Mapped[float] = mapped_column(Float)
 
 
-class FeatureNeighbour(Base):
+class FeatureNeighbour(PerFeatureRow, Base):
     """A neighbour of a feature: by decoder cosine (``decoder``) or by co-activation Jaccard (``coactivation``)."""
 
     __tablename__ = "feature_neighbours"
     __table_args__ = (Index("ix_feature_neighbours_lookup", "run_id", "feature_index", "kind", "rank"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    feature_index: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     rank: Mapped[int] = mapped_column(Integer)
     neighbour_index: Mapped[int] = mapped_column(Integer)
     score: Mapped[float] = mapped_column(Float)
 
 
-class FeatureLogit(Base):
+class FeatureLogit(PerFeatureRow, Base):
     """A logit-lens token of a feature's decoder direction: ``direction`` top (raised) or bottom (lowered)."""
 
     __tablename__ = "feature_logits"
@@ -309,9 +308,6 @@ class FeatureLogit(Base):
         Index("ix_feature_logits_token", "run_id", "token"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    feature_index: Mapped[int] = mapped_column(Integer)
     direction: Mapped[str] = mapped_column(String(8))
     rank: Mapped[int] = mapped_column(Integer)
     token: Mapped[str] = mapped_column(String(200))
@@ -319,15 +315,12 @@ class FeatureLogit(Base):
     value: Mapped[float] = mapped_column(Float)
 
 
-class FeatureLabel(Base):
+class FeatureLabel(PerFeatureRow, Base):
     """Label history of a feature: every auto label and human relabel; the newest human label wins."""
 
     __tablename__ = "feature_labels"
     __table_args__ = (Index("ix_feature_labels_lookup", "run_id", "feature_index", "created_at"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    feature_index: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text, default=None)

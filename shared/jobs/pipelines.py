@@ -25,9 +25,7 @@ from shared.config import (
     CollectConfig,
     ConfigError,
     EvaluateConfig,
-    ImportConfig,
     StrictModel,
-    SweepConfig,
     TrainConfig,
     validate_config,
 )
@@ -37,8 +35,10 @@ from shared.db.repositories.jobs import child_jobs, create_job, request_cancel
 from shared.db.repositories.pipelines import active_pipeline, create_pipeline, get_pipeline, pipeline_jobs
 from shared.db.repositories.runs import get_or_create_run, get_run
 from shared.db.session import session_scope
+from shared.import_config import ImportConfig
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings
+from shared.sweep_config import SweepConfig
 
 STAGE_ORDER = ("import", "collect", "train", "evaluate", "analyse")
 CONFIG_CLASSES: dict[str, type[StrictModel]] = {
@@ -170,6 +170,16 @@ def _lock_target(session: Session, dataset_id: str | None, run_id: str | None) -
         session.execute(select(Dataset.id).where(Dataset.id == dataset_id).with_for_update())
 
 
+def _evaluate_and_analyse(evaluate: ConfigLike | bool, analyse: ConfigLike | None) -> dict[str, StrictModel]:
+    """The evaluate stage's config (the defaults for True, none for False) and the analyse stage's (when given)."""
+    configs: dict[str, StrictModel] = {}
+    if evaluate is not False:
+        configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
+    if analyse is not None:
+        configs["analyse"] = _validated("analyse", analyse)
+    return configs
+
+
 def submit_pipeline(
     collect: ConfigLike,
     train: ConfigLike | None = None,
@@ -191,10 +201,7 @@ def submit_pipeline(
     configs: dict[str, StrictModel] = {"collect": collect_cfg}
     if train is not None:
         configs["train"] = _validated("train", train)
-        if evaluate is not False:
-            configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
-        if analyse is not None:
-            configs["analyse"] = _validated("analyse", analyse)
+        configs |= _evaluate_and_analyse(evaluate, analyse)
     elif analyse is not None or not isinstance(evaluate, bool):
         raise ValueError("train: required when evaluate or analyse is given")
     salt = uuid.uuid4().hex if force else ""
@@ -220,11 +227,7 @@ def submit_training(
     settings: Settings | None = None,
 ) -> Submission:
     """Train (then evaluate / analyse) on an existing dataset."""
-    configs: dict[str, StrictModel] = {"train": _validated("train", train)}
-    if evaluate is not False:
-        configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
-    if analyse is not None:
-        configs["analyse"] = _validated("analyse", analyse)
+    configs = {"train": _validated("train", train)} | _evaluate_and_analyse(evaluate, analyse)
     run_id = run_id_for(dataset_id, configs["train"])
     if force:
         run_id = content_id(run_id, uuid.uuid4().hex)
@@ -263,10 +266,9 @@ def submit_import(
         )
     collect_cfg = validate_config(CollectConfig, requested, source="collect config")
     chosen = collect_cfg.model_dump(mode="json", exclude_unset=True)
-    configs: dict[str, StrictModel] = {"import": import_cfg, "collect": collect_cfg}
-    if evaluate is not False:
-        configs["evaluate"] = _validated("evaluate", {} if evaluate is True else evaluate)
-    configs["analyse"] = _validated("analyse", analyse if analyse is not None else {})
+    configs = {"import": import_cfg, "collect": collect_cfg} | _evaluate_and_analyse(
+        evaluate, analyse if analyse is not None else {}
+    )
     stages = _stages(configs)
     stages[1]["config"] = chosen  # completed by the import stage once the SAE's model and hook are known
     salt = uuid.uuid4().hex if force else ""

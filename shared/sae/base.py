@@ -123,6 +123,20 @@ class LossOutput:
     min_active: Tensor | None = None
     """Smallest positive activation kept in this batch (BatchTopK's threshold sample), if the architecture uses it."""
 
+    @classmethod
+    def of_dense(cls, loss: Tensor, mse: Tensor, sparsity: Tensor, f: Tensor, recon: Tensor) -> LossOutput:
+        """The output of a step whose activations ``f`` are dense [B, d_sae] (a feature fires where f > 0)."""
+        active = f.detach() > 0
+        return cls(
+            loss=loss,
+            mse=mse.detach(),
+            sparsity=sparsity.detach(),
+            l1=f.detach().sum(-1).mean(),
+            l0=active.sum(-1, dtype=torch.float32).mean(),
+            recon=recon.detach(),
+            fire_counts=active.sum(0),
+        )
+
 
 class SAE(nn.Module):
     """A sparse autoencoder: ``f = act(W_enc^T (x - b_dec) + b_enc)``, ``x_hat = f W_dec + b_dec``.

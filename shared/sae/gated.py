@@ -67,13 +67,4 @@ class GatedSAE(SAE):
         sparsity = (gate_act * self.W_dec.norm(dim=1).detach()).sum(-1).mean()
         aux_recon = torch.addmm(self.b_dec.detach(), gate_act, self.W_dec.detach())
         aux = mse_sum(aux_recon, x)
-        active = f.detach() > 0
-        return LossOutput(
-            loss=mse + settings.l1_coefficient * sparsity + aux,
-            mse=mse.detach(),
-            sparsity=sparsity.detach(),
-            l1=f.detach().sum(-1).mean(),
-            l0=active.sum(-1, dtype=torch.float32).mean(),
-            recon=recon.detach(),
-            fire_counts=active.sum(0),
-        )
+        return LossOutput.of_dense(mse + settings.l1_coefficient * sparsity + aux, mse, sparsity, f, recon)

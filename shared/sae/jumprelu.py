@@ -100,16 +100,7 @@ class JumpReLUSAE(SAE):
         if settings.pre_act_loss_coefficient > 0 and dead is not None and bool(dead.any()):
             below = torch.relu(self.threshold - pre) * dead * self.W_dec.norm(dim=1)
             loss = loss + settings.pre_act_loss_coefficient * below.sum(-1).mean()
-        active = f.detach() > 0
-        return LossOutput(
-            loss=loss,
-            mse=mse.detach(),
-            sparsity=sparsity.detach(),
-            l1=f.detach().sum(-1).mean(),
-            l0=active.sum(-1, dtype=torch.float32).mean(),
-            recon=recon.detach(),
-            fire_counts=active.sum(0),
-        )
+        return LossOutput.of_dense(loss, mse, sparsity, f, recon)
 
     @torch.no_grad()
     def init_training(self, settings: LossSettings) -> None:

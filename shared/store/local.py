@@ -21,6 +21,22 @@ from shared.store.base import (
 log = logging.getLogger(__name__)
 
 
+def _write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary sibling, so a reader sees the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` through a temporary sibling, so a reader sees the old file or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 class LocalStore(ArtifactStore):
     """Artifacts as plain files under ``root``; checksums in sidecar files under ``root/.checksums``."""
 
@@ -39,11 +55,7 @@ class LocalStore(ArtifactStore):
         return self._sums / f"{check_key(key)}.sha256"
 
     def _record(self, key: str, digest: str) -> None:
-        sidecar = self._sum_path(key)
-        sidecar.parent.mkdir(parents=True, exist_ok=True)
-        tmp = sidecar.with_name(sidecar.name + ".tmp")
-        tmp.write_text(digest)
-        os.replace(tmp, sidecar)
+        _write_atomically(self._sum_path(key), digest.encode())
 
     def put_file(self, key: str, path: Path) -> ObjectInfo:
         target = self.path(key)
@@ -52,19 +64,12 @@ class LocalStore(ArtifactStore):
             raise StoreError(f"put {key}: {path} is not a file")
         digest = sha256_file(path)
         if path.resolve() != target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(target.name + ".tmp")
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, target)
+            _copy_atomically(path, target)
         self._record(key, digest)
         return ObjectInfo(check_key(key), target.stat().st_size, digest)
 
     def put_bytes(self, key: str, data: bytes) -> ObjectInfo:
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+        _write_atomically(self.path(key), data)
         digest = hashlib.sha256(data).hexdigest()
         self._record(key, digest)
         return ObjectInfo(check_key(key), len(data), digest)
@@ -92,10 +97,7 @@ class LocalStore(ArtifactStore):
         source = self._verified(key)
         dest = Path(dest)
         if dest.resolve() != source:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(dest.name + ".tmp")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, dest)
+            _copy_atomically(source, dest)
         return dest
 
     def get_bytes(self, key: str) -> bytes:

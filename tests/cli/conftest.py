@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from support.fixtures import use_settings
+from support.fixtures import use_embedded, use_settings
 
 
 @pytest.fixture
@@ -13,9 +13,7 @@ def embedded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from shared.db.prestart import upgrade
 
     url = f"sqlite:///{tmp_path / 'saelab.db'}"
-    use_settings(
-        monkeypatch, database_url=url, artifacts_dir=tmp_path / "artifacts", broker_url="", s3_endpoint=""
-    )
+    use_embedded(monkeypatch, tmp_path)
     upgrade(url)
     yield tmp_path
     from shared.jobs.embedded import stop_worker

@@ -25,10 +25,16 @@ def saelens_folder(path: Path, model: Path, d_sae: int = 48) -> Path:
     return write_saelens(sae, path)
 
 
-def test_imported_sae_is_collected_for_analysed_and_evaluated(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
-    src = saelens_folder(tmp_path / "src", tiny_gpt2_dir)
+def imported_run(tmp_path: Path, model: Path) -> Path:
+    """A SAELens folder for ``model`` imported with ``saelab import`` into ``tmp_path/run``."""
+    src = saelens_folder(tmp_path / "src", model)
     run = tmp_path / "run"
     assert main(["import", str(src), "--out", str(run)]) == 0
+    return run
+
+
+def test_imported_sae_is_collected_for_analysed_and_evaluated(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
+    run = imported_run(tmp_path, tiny_gpt2_dir)
 
     # no activations yet: both stages say what to give
     assert main(["analyse", "--run", str(run), "--set", "device=cpu"]) == 2
@@ -60,9 +66,7 @@ def test_imported_sae_is_collected_for_analysed_and_evaluated(tmp_path, tiny_gpt
 
 
 def test_collection_keys_the_sae_decides_are_refused(tmp_path, tiny_gpt2_dir, small_corpus, capsys):
-    src = saelens_folder(tmp_path / "src", tiny_gpt2_dir)
-    run = tmp_path / "run"
-    assert main(["import", str(src), "--out", str(run)]) == 0
+    run = imported_run(tmp_path, tiny_gpt2_dir)
     assert main(["analyse", "--run", str(run), "--n-tokens", "64"]) == 2
     assert "--n-tokens: goes with --corpus" in capsys.readouterr().err
     from services.collector.byo import collect_for_run
@@ -75,14 +79,13 @@ def test_collection_keys_the_sae_decides_are_refused(tmp_path, tiny_gpt2_dir, sm
 @pytest.fixture
 def embedded_with_roots(tmp_path, monkeypatch, tiny_gpt2_dir):
     """Embedded mode (SQLite, local artifacts) whose data roots hold the tiny GPT-2 the SAE names."""
-    from support.fixtures import use_settings
+    from support.fixtures import use_embedded, use_settings
 
     from shared.db.prestart import upgrade
     from shared.jobs.embedded import stop_worker
 
     url = f"sqlite:///{tmp_path / 'saelab.db'}"
-    use_settings(monkeypatch, database_url=url, artifacts_dir=tmp_path / "artifacts", broker_url="",
-                 s3_endpoint="", data_roots=str(tiny_gpt2_dir))  # fmt: skip
+    use_embedded(monkeypatch, tmp_path, data_roots=str(tiny_gpt2_dir))
     upgrade(url)
     yield tmp_path
     stop_worker()

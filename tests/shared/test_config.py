@@ -91,7 +91,7 @@ def test_there_is_a_preset_per_architecture():
 
 @pytest.mark.parametrize("preset", sorted(p.name for p in (ROOT / "configs").glob("sweep_*.yaml")))
 def test_every_sweep_preset_loads_with_several_architectures(preset):
-    from shared.config import SweepConfig
+    from shared.sweep_config import SweepConfig
 
     members = load_config(SweepConfig, ROOT / "configs" / preset).members()
     assert len({cfg.architecture for _, cfg in members}) >= 2

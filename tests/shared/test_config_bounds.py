@@ -8,15 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.config import (
-    CONFIG_SECTIONS,
-    ConfigError,
-    StrictModel,
-    TrainConfig,
-    bounds_table,
-    numeric_bounds,
-    validate_config,
-)
+from shared.config import ConfigError, StrictModel, TrainConfig, validate_config
+from shared.config_bounds import CONFIG_SECTIONS, bounds_table, numeric_bounds
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,4 +71,6 @@ def test_defaults_and_the_largest_allowed_values_still_validate() -> None:
 
 def test_docs_api_lists_exactly_the_bounds_of_the_code() -> None:
     text = (ROOT / "docs" / "api.md").read_text()
-    assert bounds_table() in text, "docs/api.md 'Config bounds' is stale: paste shared.config.bounds_table()"
+    assert bounds_table() in text, (
+        "docs/api.md 'Config bounds' is stale: paste shared.config_bounds.bounds_table()"
+    )

@@ -1,8 +1,10 @@
-"""Pipeline configs sized for tests on the tiny random GPT-2 (``tiny_gpt2_dir``) and ``small_corpus``."""
+"""Configs sized for tests: pipeline configs for the tiny random GPT-2 (``tiny_gpt2_dir``) and ``small_corpus``, and
+the settings of a feature pass over a handful of contexts."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 def tiny_configs(model_dir: Path, corpus: Path, **train: object) -> tuple[dict, dict, dict]:
@@ -29,3 +31,19 @@ def tiny_configs(model_dir: Path, corpus: Path, **train: object) -> tuple[dict, 
     } | train
     analyse = {"top_k": 5, "n_quantiles": 2, "batch_tokens": 1024, "device": "cpu"}
     return collect, train_cfg, analyse
+
+
+def tiny_pass_settings(d_sae: int, top_k: int, quantile_samples: int) -> Any:
+    """``PassSettings`` for a few contexts: windows of 2 tokens left and 1 right, every 3rd context held out,
+    co-activation counted on every token."""
+    from services.analyser.accumulate import PassSettings
+    from services.analyser.examples import Window
+
+    return PassSettings(
+        d_sae=d_sae,
+        top_k=top_k,
+        window=Window(2, 1),
+        quantile_samples=quantile_samples,
+        heldout_every=3,
+        coactivation_tokens=10**9,
+    )

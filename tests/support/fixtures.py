@@ -68,3 +68,18 @@ def use_settings(monkeypatch: pytest.MonkeyPatch, **env: object) -> None:
     dispose_engines()
     reset_buses()
     reset_dispatchers()
+
+
+def use_embedded(monkeypatch: pytest.MonkeyPatch, root: Path, **env: object) -> Path:
+    """Embedded mode under ``root``: a SQLite database, a local artifact directory (returned), no broker and no S3;
+    ``env`` sets more ``SAELAB_*`` settings (as ``use_settings``)."""
+    artifacts = root / "artifacts"
+    use_settings(
+        monkeypatch,
+        database_url=f"sqlite:///{root / 'saelab.db'}",
+        artifacts_dir=artifacts,
+        broker_url="",
+        s3_endpoint="",
+        **env,
+    )
+    return artifacts

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TypeVar
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -94,13 +95,32 @@ def _bin(name: str) -> str | None:
     return str(local) if local.is_file() else shutil.which(name)
 
 
+R = TypeVar("R", bound="Restartable")
+
+
+class Restartable:
+    """A server this session started and can take down: ``restart`` is an outage of ``down_for`` seconds."""
+
+    def start(self: R) -> R:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def restart(self: R, down_for: float = 0.0) -> R:
+        """Stop, stay down ``down_for`` seconds, start again on the same port(s) and data."""
+        self.stop()
+        time.sleep(down_for)
+        return self.start()
+
+
 # --------------------------------------------------------------------------------------------------------------
 # S3: SeaweedFS
 # --------------------------------------------------------------------------------------------------------------
 
 
-class SeaweedS3:
-    """A throwaway S3 server (``weed mini``) with its own data dir, keys and ports."""
+class SeaweedS3(Restartable):
+    """A throwaway S3 server (``weed mini``) with its own data dir, keys and ports (``restart``: an S3 outage)."""
 
     def __init__(self, root: Path, access_key: str = "saelab-test", secret_key: str | None = None) -> None:
         self.root = Path(root)
@@ -165,12 +185,6 @@ class SeaweedS3:
         stop_process(self.proc)
         self.proc = None
 
-    def restart(self, down_for: float = 0.0) -> SeaweedS3:
-        """Stop, stay down ``down_for`` seconds, start again on the same ports and data (an S3 outage)."""
-        self.stop()
-        time.sleep(down_for)
-        return self.start()
-
 
 # --------------------------------------------------------------------------------------------------------------
 # Redis
@@ -186,9 +200,10 @@ def redis_answers(url: str) -> bool:
         return False
 
 
-class RedisServer:
+class RedisServer(Restartable):
     """A private redis-server on a free port (no persistence, or append-only as in compose with ``appendonly``),
-    or an existing one when no binary is found."""
+    or an existing one when no binary is found. ``restart`` stops it with SIGTERM: an append-only Redis keeps
+    its data."""
 
     def __init__(self, root: Path, appendonly: bool = False) -> None:
         self.root = Path(root)
@@ -234,12 +249,6 @@ class RedisServer:
     def stop(self) -> None:
         stop_process(self.proc)
         self.proc = None
-
-    def restart(self, down_for: float = 0.0) -> RedisServer:
-        """Stop (SIGTERM: an append-only Redis keeps its data), wait ``down_for`` seconds, start on the same port."""
-        self.stop()
-        time.sleep(down_for)
-        return self.start()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -331,9 +340,10 @@ class PostgresServer:
             self.started_cluster = None
 
 
-class PrivatePostgres:
+class PrivatePostgres(Restartable):
     """A PostgreSQL server of this test alone (``initdb`` into a temporary directory, trust auth, a free port),
-    for the tests that restart it: the machine's shared server is never restarted."""
+    for the tests that restart it (a fast stop: connections are cut); the machine's shared server is never
+    restarted."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -392,9 +402,3 @@ class PrivatePostgres:
     def stop(self) -> None:
         if self.port and (self.data / "postmaster.pid").exists():
             self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def restart(self, down_for: float = 0.0) -> PrivatePostgres:
-        """Stop (fast: connections are cut), wait ``down_for`` seconds, start again on the same port and data."""
-        self.stop()
-        time.sleep(down_for)
-        return self.start()

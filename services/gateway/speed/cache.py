@@ -26,6 +26,8 @@ from typing import Any
 import orjson
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 
+from services.gateway.guard import replay
+
 CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "similarFeatures", "serverInfo"})
 """Root fields whose results depend only on analysis results (and labels)."""
 
@@ -176,8 +178,9 @@ class CachedQueries:
             if hit is not None:
                 await _send_json(send, hit)
                 return
-        replay = _replay(body, complete, receive)
-        await self.app(scope, replay, send if key is None else _Capture(send, cache, key))
+        await self.app(
+            scope, replay(body, receive, complete), send if key is None else _Capture(send, cache, key)
+        )
 
     def _key(self, headers: dict[bytes, bytes], body: bytes, cache: ResponseCache) -> Key | None:
         try:
@@ -215,21 +218,6 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         if size > MAX_CACHED_REQUEST_BYTES:
             return b"".join(chunks), False
-
-
-def _replay(body: bytes, complete: bool, receive: Receive) -> Receive:
-    """A ``receive`` that first hands out the already read ``body`` (saying more is to come when it was only a
-    prefix), then defers to the real one."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": not complete}
-
-    return replay
 
 
 async def _send_json(send: Send, body: bytes) -> None:

@@ -1,11 +1,13 @@
-"""What every repository module shares: the NotFound error, a get-or-raise by primary key, batching of rows."""
+"""What every repository module shares: the NotFound error, a get-or-raise and a get-or-add by primary key, batching
+of rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -23,6 +25,22 @@ def get_row(session: Session, model: type[Any], key: Any) -> Any:
     row = session.get(model, key, populate_existing=True)  # conditional UPDATEs bypass the identity map
     if row is None:
         raise NotFound(f"{model.__tablename__}: no row with id {key!r}")
+    return row
+
+
+def get_or_add(session: Session, model: type[T], key: str, new: Callable[[], T]) -> T:
+    """The row of ``model`` with primary key ``key``, or ``new()`` added in a savepoint when there is none; when a
+    concurrent writer inserts the same key first, theirs."""
+    row = session.get(model, key)
+    if row is None:
+        row = new()
+        try:
+            with session.begin_nested():  # a concurrent submission may insert the same id first
+                session.add(row)
+        except IntegrityError:
+            row = session.get(model, key)
+            if row is None:
+                raise
     return row
 
 

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Dataset, utcnow
-from shared.db.repositories.common import get_row, rows_by_id
+from shared.db.repositories.common import get_or_add, get_row, rows_by_id
 
 
 def get_dataset(session: Session, dataset_id: str) -> Dataset:
@@ -22,24 +21,19 @@ def get_or_create_dataset(
     session: Session, dataset_id: str, config: dict[str, Any], name: str = ""
 ) -> Dataset:
     """The dataset with this id, created (pending) with ``config`` when new."""
-    row = session.get(Dataset, dataset_id)
-    if row is None:
-        row = Dataset(
+    return get_or_add(
+        session,
+        Dataset,
+        dataset_id,
+        lambda: Dataset(
             id=dataset_id,
             name=name,
             config=config,
             model=str(config.get("model", "")),
             hook=str(config.get("hook", "")),
             store_prefix=f"datasets/{dataset_id}",
-        )
-        try:
-            with session.begin_nested():  # a concurrent submission may insert the same id first
-                session.add(row)
-        except IntegrityError:
-            row = session.get(Dataset, dataset_id)
-            if row is None:
-                raise
-    return row
+        ),
+    )
 
 
 def set_dataset_config(session: Session, dataset_id: str, config: dict[str, Any]) -> Dataset:

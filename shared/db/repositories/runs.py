@@ -6,11 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.db.models import Run, utcnow
-from shared.db.repositories.common import get_row, rows_by_id
+from shared.db.repositories.common import get_or_add, get_row, rows_by_id
 
 
 def get_run(session: Session, run_id: str) -> Run:
@@ -22,9 +21,11 @@ def get_or_create_run(
     session: Session, run_id: str, dataset_id: str, config: dict[str, Any], name: str = ""
 ) -> Run:
     """The run with this id, created (pending) with its train ``config`` when new."""
-    row = session.get(Run, run_id)
-    if row is None:
-        row = Run(
+    return get_or_add(
+        session,
+        Run,
+        run_id,
+        lambda: Run(
             id=run_id,
             dataset_id=dataset_id,
             name=name,
@@ -32,15 +33,8 @@ def get_or_create_run(
             architecture=str(config.get("architecture", "")),
             d_sae=config.get("d_sae"),
             store_prefix=f"runs/{run_id}",
-        )
-        try:
-            with session.begin_nested():  # a concurrent submission may insert the same id first
-                session.add(row)
-        except IntegrityError:
-            row = session.get(Run, run_id)
-            if row is None:
-                raise
-    return row
+        ),
+    )
 
 
 def list_runs(

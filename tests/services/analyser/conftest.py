@@ -8,13 +8,13 @@ direction, a dead feature D, and background features with random encoders that f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from support.threads import one_torch_thread  # noqa: F401 - autouse here
 
 from shared.sae import SAEConfig, create_sae, save_sae
 from shared.shards import write_activation_set
@@ -87,15 +87,6 @@ def _sae(d_in: int, emb: np.ndarray, cat: int, dog: int, run_dir: Path, data_dir
         sae.b_dec.zero_()
     save_sae(sae, run_dir)
     return sae
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Tiny shapes run much faster single-threaded on a shared 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

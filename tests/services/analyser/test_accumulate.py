@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from support.configs import tiny_pass_settings
 
-from services.analyser.accumulate import FeaturePass, PassSettings
-from services.analyser.examples import BINS_PER_BUCKET, Window
+from services.analyser.accumulate import FeaturePass
+from services.analyser.examples import BINS_PER_BUCKET
 from services.analyser.slots import SlotTopM
 
 N_CTX, T, D_SAE, VOCAB = 24, 10, 12, 30
@@ -24,14 +25,7 @@ def data() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _run(acts: torch.Tensor, tokens: torch.Tensor, batch_ctx: int, exclude_first: bool = True) -> FeaturePass:
-    settings = PassSettings(
-        d_sae=D_SAE,
-        top_k=4,
-        window=Window(2, 1),
-        quantile_samples=2,
-        heldout_every=3,
-        coactivation_tokens=10**9,
-    )
+    settings = tiny_pass_settings(D_SAE, top_k=4, quantile_samples=2)
     fp = FeaturePass(settings, "cpu")
     keep = torch.ones((N_CTX, T), dtype=torch.bool)
     keep[:, 0] = not exclude_first
@@ -170,14 +164,7 @@ def test_topk_firings_give_the_same_statistics_as_a_dense_scan(data) -> None:
     k = 4
     vals, idx = acts.topk(k, dim=-1)
     sparse_acts = torch.zeros_like(acts).scatter_(-1, idx, vals)
-    settings = PassSettings(
-        d_sae=D_SAE,
-        top_k=3,
-        window=Window(2, 1),
-        quantile_samples=2,
-        heldout_every=3,
-        coactivation_tokens=10**9,
-    )
+    settings = tiny_pass_settings(D_SAE, top_k=3, quantile_samples=2)
     dense, sparse = FeaturePass(settings, "cpu"), FeaturePass(settings, "cpu")
     keep = torch.ones((N_CTX, T), dtype=torch.bool)
     keep[:, 0] = False

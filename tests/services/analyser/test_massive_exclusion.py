@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from support.configs import tiny_pass_settings
 
-from services.analyser.accumulate import FeaturePass, PassSettings
+from services.analyser.accumulate import FeaturePass
 from services.analyser.analyse import run_pass
-from services.analyser.examples import Window
 from shared.config import AnalyseConfig
 from shared.sae import SAE, SAEConfig, create_sae
 from shared.shards import ActivationSet, write_activation_set
@@ -24,14 +24,7 @@ def test_excluded_tokens_feed_no_statistic_but_stay_in_windows():
     acts[:, 1, 0] = 100.0  # an attention sink at position 1 drives feature 0 far above its real activations
     keep = torch.ones((n_ctx, T), dtype=torch.bool)
     keep[:, :2] = False  # position 0 (BOS) and the sink at 1
-    settings = PassSettings(
-        d_sae=d_sae,
-        top_k=3,
-        window=Window(2, 1),
-        quantile_samples=0,
-        heldout_every=3,
-        coactivation_tokens=10**9,
-    )
+    settings = tiny_pass_settings(d_sae, top_k=3, quantile_samples=0)
     fp = FeaturePass(settings, "cpu")
     fp.update(acts, torch.zeros((n_ctx, T), dtype=torch.long), torch.arange(n_ctx), None, keep)
 

@@ -7,7 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GraphQL, Seeded, Server, make_state, seed_database, serve_in_thread, use_database
+from gateway_support import (
+    HOOK,
+    N_FEATURES,
+    GraphQL,
+    Recorder,
+    Seeded,
+    Server,
+    make_state,
+    seed_database,
+    serving,
+    use_database,
+)
+
+from shared.jobs.contracts import set_local_dispatcher
 
 
 @pytest.fixture(scope="session")
@@ -48,25 +61,47 @@ def gql(state: Any) -> GraphQL:
     return GraphQL(state)
 
 
-def _serving(state: Any) -> Iterator[Server]:
-    from services.gateway.app import create_app
-
-    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
-    try:
-        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
-    finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
-
-
 @pytest.fixture
 def server(state: Any) -> Iterator[Server]:
     """The real app (no worker) served by uvicorn on a free port."""
-    yield from _serving(state)
+    with serving(state) as srv:
+        yield srv
 
 
 @pytest.fixture
 def mutable_server(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
     """The real app over a database of this test alone (for mutations)."""
     use_database(monkeypatch, fresh)
-    yield from _serving(make_state(fresh))
+    with serving(make_state(fresh)) as srv:
+        yield srv
+
+
+@pytest.fixture
+def mutable(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> GraphQL:
+    """GraphQL over a database of this test alone (for mutations)."""
+    use_database(monkeypatch, fresh)
+    return GraphQL(make_state(fresh))
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """The in-process dispatcher replaced by a recorder: submissions are recorded, nothing runs."""
+    rec = Recorder()
+    set_local_dispatcher(rec)
+    yield rec
+    set_local_dispatcher(None)
+
+
+@pytest.fixture(scope="session")
+def live_run(seeded: Seeded, tiny_gpt2_dir: Path) -> Seeded:
+    """The seeded run given a real (random) SAE over the tiny GPT-2's residual stream before block 1."""
+    import torch
+
+    from shared.sae import SAEConfig, create_sae, save_sae
+
+    torch.manual_seed(0)
+    cfg = SAEConfig(
+        architecture="relu", d_in=64, d_sae=N_FEATURES, hook_name=HOOK, model_name=str(tiny_gpt2_dir)
+    )
+    save_sae(create_sae(cfg), seeded.artifacts / "runs" / seeded.run_id)
+    return seeded

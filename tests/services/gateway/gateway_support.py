@@ -7,6 +7,10 @@ fires on " cat" and is graded High; the last feature is dead), so tests can asse
 from __future__ import annotations
 
 import math
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from support.servers import free_port
+from support.servers import free_port, stop_process
 
 from shared.explanations import OFFLINE_METHOD, token_rule_scores
 from shared.features import (
@@ -31,10 +36,13 @@ from shared.features import (
     TokenValue,
 )
 
+REPO = Path(__file__).resolve().parents[3]
 N_FEATURES = 30
 CAT, DOG, DEAD = 3, 5, N_FEATURES - 1
 GRADES = ("High", "Medium", "Low")
 TOKEN = "test-token-0123456789"
+HOOK = "blocks.1.hook_resid_pre"
+"""The seeded run's hook on the tiny GPT-2 (its residual stream before block 1)."""
 
 
 @dataclass
@@ -154,7 +162,7 @@ def _summary(run_id: str) -> RunSummary:
     )
 
 
-COLLECT = {"model": "tiny", "hook": "blocks.1.hook_resid_pre", "corpus": "stories.txt", "context_length": 16}
+COLLECT = {"model": "tiny", "hook": HOOK, "corpus": "stories.txt", "context_length": 16}
 TRAIN = {"architecture": "relu", "d_sae": N_FEATURES, "n_steps": 10}
 
 
@@ -312,6 +320,98 @@ def serve_in_thread(app: Any) -> tuple[Any, threading.Thread, int]:
             raise RuntimeError("the test gateway did not start")
         time.sleep(0.02)
     return server, thread, port
+
+
+@contextmanager
+def serving(state: Any) -> Iterator[Server]:
+    """The real app (no worker) over ``state``, served by uvicorn in a thread on a free port; stopped after."""
+    from services.gateway.app import create_app
+
+    uv, thread, port = serve_in_thread(create_app(state=state, start_worker=False))
+    try:
+        yield Server(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/graphql", state)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The gateway as its own process
+# --------------------------------------------------------------------------------------------------------------
+
+UVICORN = [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", "127.0.0.1", "--port"]
+"""How a user starts the gateway (the port follows)."""
+
+
+def process_env(keep: tuple[str, ...] = (), **settings: str) -> dict[str, str]:
+    """This process's environment without its SAELAB_* variables (but ``keep``), with the hub offline, this checkout
+    importable, and ``settings`` added."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAELAB_") or k in keep}
+    return env | {"HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)} | settings
+
+
+@contextmanager
+def gateway_process(argv: list[str], port: int, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, Path]]:
+    """Start a gateway process listening on ``port`` (its output in ``cwd/gateway.log``), wait until /healthz
+    answers (failing with the log when it exits or 120 s pass), yield its URL and log; stop its process group
+    after."""
+    log = cwd / "gateway.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, f"the gateway exited with {proc.returncode}:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"the gateway did not become healthy:\n{log.read_text()}"
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        yield url, log
+    finally:
+        stop_process(proc, timeout=30)
+
+
+@dataclass
+class Gateway:
+    """A gateway process in embedded mode: its URLs, the token it printed, its log, its folder."""
+
+    url: str
+    ws_url: str
+    token: str
+    log: Path
+    root: Path
+
+
+@contextmanager
+def embedded_gateway(root: Path, data_roots: str) -> Iterator[Gateway]:
+    """``uvicorn services.gateway.app:app`` as a user starts it, in embedded mode (SQLite and artifacts under
+    ``root``) and without SAELAB_API_TOKEN, so it must generate and print one."""
+    env = process_env(
+        SAELAB_DATABASE_URL=f"sqlite:///{root / 'saelab.db'}",
+        SAELAB_ARTIFACTS_DIR=str(root / "artifacts"),
+        SAELAB_DATA_ROOTS=data_roots,
+    )
+    port = free_port()
+    with gateway_process([*UVICORN, str(port)], port, env, root) as (url, log):
+        match = re.search(r"API token for mutations: (\S+)", log.read_text())
+        assert match, f"embedded mode must print its token:\n{log.read_text()}"
+        yield Gateway(url, f"ws://127.0.0.1:{port}/graphql", match.group(1), log, root)
+
+
+class Recorder:
+    """Stands in for the in-process worker: records what would run."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
+        self.sent.append((name, payload.model_dump()))
 
 
 @contextmanager

@@ -12,7 +12,6 @@ must stay free of errors, tracebacks, "never awaited" and unraisable-exception n
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 import graphql
 import httpx
 import pytest
-from gateway_support import TOKEN, Seeded
+from gateway_support import REPO, TOKEN, Seeded, gateway_process, process_env
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import mutations, nodes, queries
@@ -32,7 +31,6 @@ from support.servers import free_port
 
 N_QUERIES = int(os.environ.get("FUZZ_QUERIES", "2000"))
 N_MUTATIONS = int(os.environ.get("FUZZ_MUTATIONS", "300"))
-REPO = Path(__file__).resolve().parents[3]
 LEAKS = ("Traceback", 'File "', "site-packages", "sqlalchemy", "SELECT ", "sqlite3", "psycopg", str(REPO))
 NOISE = ("was never awaited", "Exception ignored", "Task exception was never retrieved")
 CONFIG_KEYS = ("model", "corpus", "gguf_file", "hook", "n_tokens", "batch_size", "n_steps", "lr", "d_sae", "k",
@@ -53,46 +51,19 @@ class Gateway:
 def fuzz_gateway(fresh: Seeded, tmp_path: Path) -> Iterator[Gateway]:
     """The gateway in its own process (its own GIL: hypothesis writes examples while it answers) over a fresh
     seeded database, the rate limit out of the way."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("SAELAB_") or k == "SAELAB_GATEWAY_FAST_PATHS"
-    }
-    env |= {
-        "SAELAB_DATABASE_URL": fresh.url,
-        "SAELAB_ARTIFACTS_DIR": str(fresh.artifacts),
-        "SAELAB_API_TOKEN": TOKEN,
-        "SAELAB_GATEWAY_INFERENCE_BURST": "100000000",
-        "SAELAB_GATEWAY_INFERENCE_RATE_PER_MINUTE": "1e9",
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(REPO),
-        "PYTHONWARNINGS": "default",  # every warning reaches the log
-    }
+    env = process_env(
+        keep=("SAELAB_GATEWAY_FAST_PATHS",),
+        SAELAB_DATABASE_URL=fresh.url,
+        SAELAB_ARTIFACTS_DIR=str(fresh.artifacts),
+        SAELAB_API_TOKEN=TOKEN,
+        SAELAB_GATEWAY_INFERENCE_BURST="100000000",
+        SAELAB_GATEWAY_INFERENCE_RATE_PER_MINUTE="1e9",
+        PYTHONWARNINGS="default",  # every warning reaches the log
+    )
     port = free_port()
-    log = tmp_path / "gateway.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("fuzz_gateway.py")), str(port)],
-            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+    script = [sys.executable, str(Path(__file__).with_name("fuzz_gateway.py")), str(port)]
+    with gateway_process(script, port, env, tmp_path) as (url, log):
         yield Gateway(url, log, fresh)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _schema() -> graphql.GraphQLSchema:

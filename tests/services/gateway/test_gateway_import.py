@@ -7,38 +7,25 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import torch
-from support.servers import free_port
+from gateway_support import Gateway, embedded_gateway
 from websockets.sync.client import connect
 
 from shared.sae import SAEConfig, create_sae
 from shared.sae.saelens import write_saelens
 
-REPO = Path(__file__).resolve().parents[3]
 HOOK = "blocks.2.hook_resid_pre"
 D_SAE = 48
 TIMEOUT_S = 600
 IMPORT = "mutation($input: ImportSaeInput!) { importSae(input: $input) { id kind status runId } }"
 JOB_UPDATES = "subscription($id: ID) { jobUpdates(jobId: $id) { id kind status progress stage children { kind status } } }"
-
-
-@dataclass
-class Gateway:
-    url: str
-    ws_url: str
-    token: str
-    log: Path
-    data: Path
 
 
 def saelens_folder(path: Path, model: Path) -> Path:
@@ -57,43 +44,10 @@ def gateway(
     root = tmp_path_factory.mktemp("byosae")
     data = root / "data"
     data.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAELAB_")}
-    env |= {
-        "SAELAB_DATABASE_URL": f"sqlite:///{root / 'saelab.db'}",
-        "SAELAB_ARTIFACTS_DIR": str(root / "artifacts"),
-        "SAELAB_DATA_ROOTS": os.pathsep.join([str(data), str(small_corpus.parent), str(tiny_gpt2_dir)]),
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(REPO),
-    }
-    port = free_port()
-    log = root / "gateway.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"the gateway exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"the gateway did not become healthy:\n{log.read_text()}"
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.3)
-        match = re.search(r"API token for mutations: (\S+)", log.read_text())
-        assert match, log.read_text()
-        yield Gateway(url, f"ws://127.0.0.1:{port}/graphql", match.group(1), log, data)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with embedded_gateway(
+        root, os.pathsep.join([str(data), str(small_corpus.parent), str(tiny_gpt2_dir)])
+    ) as gw:
+        yield gw
 
 
 def post(gw: Gateway, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:
@@ -116,17 +70,18 @@ def refused(gw: Gateway, source_input: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_import_needs_a_token_and_fences_server_paths(gateway: Gateway, tmp_path: Path, tiny_gpt2_dir: Path):
+    data = gateway.root / "data"  # one of its data roots
     outside = saelens_folder(tmp_path / "outside", tiny_gpt2_dir)
     body = post(gateway, IMPORT, {"input": {"source": str(outside)}})
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
     for source in (
         str(outside),  # plainly outside
-        f"{gateway.data}/../{tmp_path.name}/outside",  # `..` out of a root
-        str(gateway.data / "link"),  # a symlink inside a root to a folder outside
+        f"{data}/../{tmp_path.name}/outside",  # `..` out of a root
+        str(data / "link"),  # a symlink inside a root to a folder outside
     ):
         if source.endswith("link"):
-            (gateway.data / "link").symlink_to(outside)
+            (data / "link").symlink_to(outside)
         error = refused(gateway, {"source": source})
         assert error["extensions"] == {"code": "BAD_INPUT", "field": "source"}, error
         # the roots are named by their labels, never by their server folders
@@ -134,7 +89,7 @@ def test_import_needs_a_token_and_fences_server_paths(gateway: Gateway, tmp_path
         assert roots.startswith("@data, ") and "/" not in roots.split(")")[0], error["message"]
     error = refused(gateway, {"source": "not a path or hub id"})
     assert error["extensions"]["field"] == "source" and "hub id" in error["message"].lower()
-    inside = saelens_folder(gateway.data / "fenced", tiny_gpt2_dir)
+    inside = saelens_folder(data / "fenced", tiny_gpt2_dir)
     error = refused(gateway, {"source": str(inside), "collect": {"hook": "blocks.0.hook_resid_pre"}})
     assert error["extensions"]["field"] == "import.collect.hook" and "imported SAE" in error["message"]
     error = refused(gateway, {"source": str(inside), "collect": {"corpus": str(tmp_path)}})
@@ -144,7 +99,8 @@ def test_import_needs_a_token_and_fences_server_paths(gateway: Gateway, tmp_path
 def test_imported_sae_is_collected_evaluated_analysed_and_served(
     gateway: Gateway, tiny_gpt2_dir: Path, small_corpus: Path
 ):
-    src = saelens_folder(gateway.data / "my-sae", tiny_gpt2_dir)
+    data = gateway.root / "data"  # one of its data roots
+    src = saelens_folder(data / "my-sae", tiny_gpt2_dir)
     spec = {"name": "byo", "source": str(src), "collect": {"corpus": str(small_corpus), "n_tokens": 640,
             "device": "cpu"}, "analyse": {"top_k": 5, "device": "cpu"}}  # fmt: skip
     deadline = time.monotonic() + TIMEOUT_S

@@ -10,31 +10,27 @@ from typing import Any
 
 import pytest
 import torch
-from gateway_support import CAT, DEAD, N_FEATURES, GraphQL, Seeded, feature_record, make_state, use_database
+from gateway_support import (
+    CAT,
+    DEAD,
+    HOOK,
+    N_FEATURES,
+    GraphQL,
+    Seeded,
+    feature_record,
+    make_state,
+    use_database,
+)
 
 from services.gateway.errors import Unavailable
 from services.gateway.live import LiveModel, ModelCache, load_live_model, run_sae_dir
 
-HOOK = "blocks.1.hook_resid_pre"
 TEXT = "The cat sat on the mat. It was happy."
 ANALYSE = """query($run: ID!, $text: String!, $k: Int) {
   analysePrompt(runId: $run, text: $text, topK: $k) {
     runId tokens { position token l0 maxActivation features { index label activation } } } }"""
 TRACE = """query($run: ID!, $i: Int!, $text: String!) {
   featureActivations(runId: $run, index: $i, text: $text) { index tokens activations maxActivation } }"""
-
-
-@pytest.fixture(scope="session")
-def live_run(seeded: Seeded, tiny_gpt2_dir: Path) -> Seeded:
-    """The seeded run given a real (random) SAE over the tiny GPT-2's residual stream before block 1."""
-    from shared.sae import SAEConfig, create_sae, save_sae
-
-    torch.manual_seed(0)
-    cfg = SAEConfig(
-        architecture="relu", d_in=64, d_sae=N_FEATURES, hook_name=HOOK, model_name=str(tiny_gpt2_dir)
-    )
-    save_sae(create_sae(cfg), seeded.artifacts / "runs" / seeded.run_id)
-    return seeded
 
 
 class CountingLoader:

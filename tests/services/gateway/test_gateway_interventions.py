@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
 from gateway_support import CAT, DEAD, N_FEATURES, GraphQL, Seeded, feature_record, make_state, use_database
 
 from services.gateway.live import ModelCache, load_live_model, run_sae_dir
 
-HOOK = "blocks.1.hook_resid_pre"
 PROMPT = "The cat sat on the mat. It was"
 STEER = """query($run: ID!, $prompt: String!, $ivs: [InterventionInput!]!, $n: Int! = 6, $t: Float! = 0,
   $seed: Int! = 0) {
@@ -29,16 +27,9 @@ ATTRIBUTE = """query($run: ID!, $prompt: String!, $target: String, $position: In
 
 
 @pytest.fixture(scope="session")
-def steer_run(seeded: Seeded, tiny_gpt2_dir: Path) -> Seeded:
-    """The seeded run with the same random SAE as the live-inference tests (saved again: same bytes)."""
-    from shared.sae import SAEConfig, create_sae, save_sae
-
-    torch.manual_seed(0)
-    cfg = SAEConfig(
-        architecture="relu", d_in=64, d_sae=N_FEATURES, hook_name=HOOK, model_name=str(tiny_gpt2_dir)
-    )
-    save_sae(create_sae(cfg), seeded.artifacts / "runs" / seeded.run_id)
-    return seeded
+def steer_run(live_run: Seeded) -> Seeded:
+    """The seeded run with the same random SAE as the live-inference tests."""
+    return live_run
 
 
 @pytest.fixture(scope="session")

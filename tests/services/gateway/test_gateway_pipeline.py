@@ -5,83 +5,32 @@ subscriptions, then its features, search and live inference queryable."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from support.servers import free_port
+from gateway_support import REPO, Gateway, embedded_gateway
 from websockets.sync.client import ClientConnection, connect
 
 from shared.jobs.pipelines import dataset_id_for, run_id_for
 from shared.paths import fence_path
 
-REPO = Path(__file__).resolve().parents[3]
 D_SAE = 32
 TIMEOUT_S = 600
-
-
-@dataclass
-class Gateway:
-    url: str
-    ws_url: str
-    token: str
-    log: Path
-
-
-def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the gateway exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"the gateway did not become healthy:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     """The gateway as its own process, embedded mode, no SAELAB_API_TOKEN (so it generates and prints one)."""
     root = tmp_path_factory.mktemp("e2e")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAELAB_")}
-    env |= {
-        "SAELAB_DATABASE_URL": f"sqlite:///{root / 'saelab.db'}",
-        "SAELAB_ARTIFACTS_DIR": str(root / "artifacts"),
-        "SAELAB_DATA_ROOTS": str(tmp_path_factory.getbasetemp()),  # the tiny model and corpus live there
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(REPO),
-    }
-    port = free_port()
-    log = root / "gateway.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "services.gateway.app:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_ready(proc, url, log)
-        match = re.search(r"API token for mutations: (\S+)", log.read_text())
-        assert match, f"embedded mode must print its token:\n{log.read_text()}"
-        yield Gateway(url, f"ws://127.0.0.1:{port}/graphql", match.group(1), log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with embedded_gateway(
+        root, str(tmp_path_factory.getbasetemp())
+    ) as gw:  # the tiny model and corpus live there
+        yield gw
 
 
 def gql(gw: Gateway, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> Any:

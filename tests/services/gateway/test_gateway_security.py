@@ -5,42 +5,25 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from gateway_support import TOKEN, TRAIN, GraphQL, Seeded, Server, make_state, serve_in_thread, use_database
-
-from shared.jobs.contracts import set_local_dispatcher
+from gateway_support import (
+    TOKEN,
+    TRAIN,
+    GraphQL,
+    Recorder,
+    Seeded,
+    Server,
+    make_state,
+    serve_in_thread,
+    use_database,
+)
 
 SUBMIT = "mutation($input: PipelineInput!) { submitPipeline(input: $input) { id datasetId } }"
 HOOK = "blocks.1.hook_resid_pre"
-
-
-class Recorder:
-    """Stands in for the in-process worker: records what would run."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
-        self.sent.append((name, payload.model_dump()))
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    set_local_dispatcher(rec)
-    yield rec
-    set_local_dispatcher(None)
-
-
-@pytest.fixture
-def mutable(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> GraphQL:
-    use_database(monkeypatch, fresh)
-    return GraphQL(make_state(fresh))
 
 
 def _submit_error(gql: GraphQL, collect: dict[str, Any]) -> Any:

@@ -12,8 +12,9 @@ import torch
 
 from services.trainer.run import train
 from services.trainer.sweep import checkpoint_steps, common_step, train_sweep
-from shared.config import ConfigError, SweepConfig, TrainConfig, validate_config
+from shared.config import ConfigError, TrainConfig, validate_config
 from shared.sae import load_sae
+from shared.sweep_config import SweepConfig
 
 COMMON = dict(
     d_sae=32,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from support.planted import planted_dead_latent_sae, signed_feature_batches
 
 from services.trainer.data import ActivationDataset, split_segments
 from services.trainer.run import latest_checkpoint, train
@@ -251,16 +251,6 @@ def test_resampling_revives_dead_features(tmp_path: Path, synthetic, train_cfg):
     assert (fires_after(10) > 0).all()
 
 
-SIGNED = torch.cat([torch.eye(4), -torch.eye(4)])  # 8 features +-e_i: zero-mean data, so b_dec stays ~0
-
-
-def signed_feature_batches(seed: int) -> Iterator[torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    while True:
-        which = torch.randint(0, 8, (64,), generator=gen)
-        yield SIGNED[which] * (1 + torch.rand(64, 1, generator=gen))
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_auxk_revives_a_planted_dead_latent(seed):
     """Latent 7 (feature -e3) is planted dead: a weak encoder, a random decoder, and latent 6 (feature -e2)
@@ -280,14 +270,7 @@ def test_auxk_revives_a_planted_dead_latent(seed):
             normalise_activations="none",
             device="cpu",
         )
-        torch.manual_seed(0)
-        sae = create_sae(SAEConfig("topk", 4, 8, k=1))
-        with torch.no_grad():
-            sae.W_dec.copy_(SIGNED)
-            sae.W_enc.copy_(SIGNED.T)
-            sae.W_enc[:, 6] = SIGNED[6] + 0.9 * SIGNED[7]
-            sae.W_enc[:, 7] = 0.05 * SIGNED[7]
-            sae.W_dec[7] = torch.nn.functional.normalize(torch.tensor([0.3, -0.5, 0.6, 0.5]), dim=0)
+        sae = planted_dead_latent_sae("topk")
         trainer = SAETrainer(sae, cfg, signed_feature_batches(seed))
         fired: list[int] = []
         track = trainer._track

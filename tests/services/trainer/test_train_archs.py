@@ -3,10 +3,9 @@ AuxK's dead mask reaching the BatchTopK family."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
+from support.planted import planted_dead_latent_sae, signed_feature_batches
 
 from services.trainer.data import ActivationDataset, split_segments
 from services.trainer.run import train
@@ -83,16 +82,6 @@ def test_a_batchtopk_run_saves_its_threshold_estimate_for_per_token_inference(sy
     assert 1.5 < l0 < 6, l0
 
 
-SIGNED = torch.cat([torch.eye(4), -torch.eye(4)])
-
-
-def signed_feature_batches(seed: int) -> Iterator[torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    while True:
-        which = torch.randint(0, 8, (64,), generator=gen)
-        yield SIGNED[which] * (1 + torch.rand(64, 1, generator=gen))
-
-
 @pytest.mark.parametrize("arch", ["batchtopk", "matryoshka_batchtopk"])
 def test_auxk_revives_a_planted_dead_latent_in_the_batchtopk_family(arch):
     """As for TopK: latent 7 (feature -e3) is outbid by latent 6 on every -e3 token; only AuxK trains it."""
@@ -102,14 +91,7 @@ def test_auxk_revives_a_planted_dead_latent_in_the_batchtopk_family(arch):
             architecture=arch, k=1, d_sae=8, n_steps=300, batch_size=64, lr=3e-3, aux_k=1,
             aux_k_coefficient=aux_coefficient, dead_feature_threshold=128, normalise_activations="none", device="cpu",
         )  # fmt: skip
-        torch.manual_seed(0)
-        sae = create_sae(SAEConfig(arch, 4, 8, k=1))
-        with torch.no_grad():
-            sae.W_dec.copy_(SIGNED)
-            sae.W_enc.copy_(SIGNED.T)
-            sae.W_enc[:, 6] = SIGNED[6] + 0.9 * SIGNED[7]
-            sae.W_enc[:, 7] = 0.05 * SIGNED[7]
-            sae.W_dec[7] = torch.nn.functional.normalize(torch.tensor([0.3, -0.5, 0.6, 0.5]), dim=0)
+        sae = planted_dead_latent_sae(arch)
         trainer = SAETrainer(sae, cfg, signed_feature_batches(0))
         fired = []
         track = trainer._track

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.configs import tiny_configs
-from support.fixtures import use_settings
+from support.fixtures import use_embedded
 from support.reads import get_metrics, list_features
 from support.recorder import EventRecorder
 
@@ -23,15 +23,7 @@ pytestmark = pytest.mark.services
 def test_embedded_pipeline_end_to_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_gpt2_dir: Path, small_corpus: Path
 ) -> None:
-    artifacts = tmp_path / "artifacts"
-    use_settings(
-        monkeypatch,
-        database_url=f"sqlite:///{tmp_path / 'saelab.db'}",
-        artifacts_dir=artifacts,
-        broker_url="",
-        s3_endpoint="",
-        progress_interval=0,
-    )  # fmt: skip  (every update: no timing luck)
+    artifacts = use_embedded(monkeypatch, tmp_path, progress_interval=0)  # every update: no timing luck
     from shared.jobs import embedded
 
     collect, train, analyse = tiny_configs(tiny_gpt2_dir, small_corpus)
@@ -86,8 +78,7 @@ def test_embedded_pipeline_end_to_end(
 def test_embedded_failure_is_recorded_with_a_readable_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, small_corpus: Path
 ) -> None:
-    use_settings(monkeypatch, database_url=f"sqlite:///{tmp_path / 'saelab.db'}", artifacts_dir=tmp_path / "a",
-                 broker_url="", s3_endpoint="")  # fmt: skip
+    use_embedded(monkeypatch, tmp_path)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     from shared.jobs import embedded
 

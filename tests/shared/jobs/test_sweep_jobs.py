@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from support.configs import tiny_configs
-from support.fixtures import use_settings
+from support.fixtures import use_embedded
 from support.reads import get_metrics, list_features
 
 from shared.config import ConfigError
@@ -21,15 +21,7 @@ pytestmark = pytest.mark.services
 def test_embedded_sweep_trains_evaluates_and_analyses_every_member(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_gpt2_dir: Path, small_corpus: Path
 ) -> None:
-    artifacts = tmp_path / "artifacts"
-    use_settings(
-        monkeypatch,
-        database_url=f"sqlite:///{tmp_path / 'saelab.db'}",
-        artifacts_dir=artifacts,
-        broker_url="",
-        s3_endpoint="",
-        progress_interval=0,
-    )  # fmt: skip
+    artifacts = use_embedded(monkeypatch, tmp_path, progress_interval=0)
     from shared.jobs import embedded
 
     collect, train, analyse = tiny_configs(tiny_gpt2_dir, small_corpus, n_steps=20, checkpoint_every=10)
@@ -82,18 +74,10 @@ def test_a_cancelled_sweep_job_resumes_from_its_stored_checkpoints_bit_identical
     import torch
 
     from services.trainer.sweep import train_sweep
-    from shared.config import SweepConfig
     from shared.sae import load_sae
+    from shared.sweep_config import SweepConfig
 
-    artifacts = tmp_path / "artifacts"
-    use_settings(
-        monkeypatch,
-        database_url=f"sqlite:///{tmp_path / 'saelab.db'}",
-        artifacts_dir=artifacts,
-        broker_url="",
-        s3_endpoint="",
-        progress_interval=0,
-    )  # fmt: skip
+    artifacts = use_embedded(monkeypatch, tmp_path, progress_interval=0)
     from shared.jobs import embedded
 
     collect, train, _ = tiny_configs(

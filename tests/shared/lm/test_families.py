@@ -36,6 +36,14 @@ class Expected:
 
 
 _LLAMA_LIKE = {"blocks": "model.layers", "attn_out": "self_attn", "mlp_out": "mlp", "mlp": "mlp"}
+_GEMMA2_LIKE = {  # Gemma 2 and 3: a norm after attention and after the MLP as well as before each
+    "blocks": "model.layers",
+    "attn_out": "post_attention_layernorm",
+    "mlp_out": "post_feedforward_layernorm",
+    "mlp": "mlp",
+    "mlp_norm": "pre_feedforward_layernorm",
+    "mlp_reads": "resid_mid",
+}
 EXPECTED = {
     "gpt2": Expected("gpt2", "transformer.h", "attn", "mlp", "mlp", "ln_2", "resid_mid"),
     "gpt_neox": Expected(
@@ -62,24 +70,8 @@ EXPECTED = {
     "mistral": Expected("mistral", **_LLAMA_LIKE, mlp_norm="post_attention_layernorm", mlp_reads="resid_mid"),
     "qwen2": Expected("qwen2", **_LLAMA_LIKE, mlp_norm="post_attention_layernorm", mlp_reads="resid_mid"),
     "gemma": Expected("gemma", **_LLAMA_LIKE, mlp_norm="post_attention_layernorm", mlp_reads="resid_mid"),
-    "gemma2": Expected(
-        "gemma2",
-        "model.layers",
-        "post_attention_layernorm",
-        "post_feedforward_layernorm",
-        "mlp",
-        "pre_feedforward_layernorm",
-        "resid_mid",
-    ),
-    "gemma3_text": Expected(
-        "gemma3_text",
-        "model.layers",
-        "post_attention_layernorm",
-        "post_feedforward_layernorm",
-        "mlp",
-        "pre_feedforward_layernorm",
-        "resid_mid",
-    ),
+    "gemma2": Expected("gemma2", **_GEMMA2_LIKE),
+    "gemma3_text": Expected("gemma3_text", **_GEMMA2_LIKE),
     "phi": Expected("phi", **_LLAMA_LIKE, mlp_norm="input_layernorm", mlp_reads="resid_pre"),
     "phi3": Expected("phi3", **_LLAMA_LIKE, mlp_norm="post_attention_layernorm", mlp_reads="resid_mid"),
 }

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from support.saelens import saelens_v6_cfg
 
 from shared.sae import SAEConfig, SAELoadError, create_sae, load_sae, save_sae
 
@@ -131,23 +132,13 @@ def test_loads_a_saelens_v5_topk_directory_with_finetuning_scale(tmp_path: Path)
 
 def test_loads_a_saelens_v6_topk_directory_with_metadata(tmp_path: Path):
     sae = trained_like("topk", 6)
-    cfg = {
-        "architecture": "topk",
-        "d_in": 12,
-        "d_sae": 40,
-        "k": 6,
-        "dtype": "float32",
-        "device": "cpu",
-        "apply_b_dec_to_input": True,
-        "normalize_activations": "none",
-        "reshape_activations": "none",
-        "metadata": {
-            "model_name": "gpt2",
-            "hook_name": "blocks.5.hook_resid_post",
-            "context_size": 64,
-            "prepend_bos": False,
-        },
+    metadata = {
+        "model_name": "gpt2",
+        "hook_name": "blocks.5.hook_resid_post",
+        "context_size": 64,
+        "prepend_bos": False,
     }
+    cfg = saelens_v6_cfg("topk", 12, 40, metadata, k=6)
     loaded = load_sae(write_saelens_dir(tmp_path / "lens", sae, cfg))
     assert loaded.cfg.k == 6 and loaded.cfg.hook_name == "blocks.5.hook_resid_post"
     assert loaded.cfg.context_size == 64 and loaded.cfg.prepend_bos is False

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file, save_file
+from support.saelens import saelens_v6_cfg
 
 from shared.sae import SAEConfig, create_sae
 from shared.sae.saelens import (
@@ -59,21 +60,7 @@ def random_tensors(names=("W_enc", "b_enc", "W_dec", "b_dec")) -> dict[str, torc
 
 
 def v6_cfg(architecture: str = "standard", **extra) -> dict:
-    return {
-        "architecture": architecture,
-        "d_in": D_IN,
-        "d_sae": D_SAE,
-        "dtype": "float32",
-        "device": "cpu",
-        "apply_b_dec_to_input": True,
-        "normalize_activations": "none",
-        "reshape_activations": "none",
-        "metadata": {
-            "model_name": "gpt2-small",
-            "hook_name": "blocks.6.hook_resid_pre",
-            "sae_lens_version": "6.5.0",
-        },
-    } | extra
+    return saelens_v6_cfg(architecture, D_IN, D_SAE, **extra)
 
 
 def standard_ref(t: dict[str, torch.Tensor], x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -147,18 +147,24 @@ def assert_nontrivial(feats: torch.Tensor) -> None:
     assert 0.5 < l0 < D_SAE - 0.5, f"mean L0 {l0}: a degenerate SAE would make equal outputs meaningless"
 
 
+def assert_equal_outputs(peer: dict[str, Any], sae: Any, outputs: str, result: str) -> None:
+    """Our features and reconstruction of the peer's inputs equal SAELens' (its ``<outputs>.safetensors``), on
+    an SAE that fires non-trivially; the differences are recorded under ``result``."""
+    x = peer["x"]
+    theirs = load_file(str(peer["root"] / "peer" / f"{outputs}.safetensors"))
+    with torch.no_grad():
+        diffs = max_diffs(sae.encode(x), sae(x), theirs)
+    assert_nontrivial(theirs["feats"])
+    RESULTS[result] = diffs
+    assert diffs["feats"] <= TOLERANCE and diffs["recon"] <= TOLERANCE, diffs
+
+
 @pytest.mark.parametrize("name", list(EXPORTS))
 def test_saelab_export_loads_in_saelens_with_equal_outputs(peer, name):
     record = peer["records"][f"export-{name}"]
     assert record["class"] == EXPORTS[name][4]
     assert record["normalize_activations"] == EXPORTS[name][2]
-    sae, x = peer["saes"][name], peer["x"]
-    theirs = load_file(str(peer["root"] / "peer" / f"export-{name}.safetensors"))
-    with torch.no_grad():
-        diffs = max_diffs(sae.encode(x), sae(x), theirs)
-    assert_nontrivial(theirs["feats"])
-    RESULTS[f"export {name}"] = diffs
-    assert diffs["feats"] <= TOLERANCE and diffs["recon"] <= TOLERANCE, diffs
+    assert_equal_outputs(peer, peer["saes"][name], f"export-{name}", f"export {name}")
 
 
 @pytest.mark.parametrize(
@@ -178,13 +184,7 @@ def test_saelens_trained_sae_imports_with_equal_outputs(peer, name, tmp_path: Pa
     provenance = json.loads((tmp_path / "run" / "provenance.json").read_text())
     assert provenance["source"]["path"] == str(Path(record["folder"]).resolve())
     assert "sae_weights.safetensors" in provenance["files"]
-    x = peer["x"]
-    theirs = load_file(str(peer["root"] / "peer" / f"{name}.safetensors"))
-    with torch.no_grad():
-        diffs = max_diffs(sae.encode(x), sae(x), theirs)
-    assert_nontrivial(theirs["feats"])
-    RESULTS[f"import {name}"] = diffs
-    assert diffs["feats"] <= TOLERANCE and diffs["recon"] <= TOLERANCE, diffs
+    assert_equal_outputs(peer, sae, name, f"import {name}")
 
 
 def test_pushed_folder_loads_with_saelens_from_pretrained(peer):
