@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_support import GraphQL, Seeded, Server, make_state, seed_database, serve_in_thread, use_database
+from gateway_support import (
+    GraphQL,
+    Recorder,
+    Seeded,
+    Server,
+    make_state,
+    seed_database,
+    serve_in_thread,
+    use_database,
+)
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +68,14 @@ def server(state: Any) -> Iterator[Server]:
     finally:
         uv.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """The in-process worker replaced by a recorder of what would run."""
+    from shared.jobs.contracts import set_local_dispatcher
+
+    rec = Recorder()
+    set_local_dispatcher(rec)
+    yield rec
+    set_local_dispatcher(None)

@@ -332,3 +332,13 @@ def count_statements(url: str) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+class Recorder:
+    """Stands in for the in-process worker: records what would run."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
+        self.sent.append((name, payload.model_dump()))

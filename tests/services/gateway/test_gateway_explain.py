@@ -8,16 +8,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from gateway_support import DEAD, TOKEN, GraphQL, Seeded, make_state, use_database
+from gateway_support import DEAD, TOKEN, GraphQL, Recorder, Seeded, make_state, use_database
 from support.chat_server import MODEL_ID, ChatServer, SmolChat
 from support.configs import tiny_configs
 
 from shared.explain.config import ExplainConfig, estimate
 from shared.explain.prompts import parse_explanation
-from shared.jobs.contracts import EXPLAIN, set_local_dispatcher
+from shared.jobs.contracts import EXPLAIN
 
 ESTIMATE = """query($run: ID!, $o: JSON, $s: Float!) { explainEstimate(runId: $run, options: $o, secondsPerCall: $s) {
   features llmCalls promptTokens maxCompletionTokens seconds secondsPerCall method model configured } }"""
@@ -27,24 +26,6 @@ SUBMIT = (
 READ = """query($run: ID!, $i: Int!) { feature(runId: $run, index: $i) { explanations {
   text description method model author editable sampleSize sampleUnit scores { name value ciLow ciHigh n unit reason help }
 } } }"""
-
-
-class Recorder:
-    """Stands in for the worker: records what would run."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
-        self.sent.append((name, payload.model_dump()))
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    set_local_dispatcher(rec)
-    yield rec
-    set_local_dispatcher(None)
 
 
 def _gql(db: Seeded, monkeypatch: pytest.MonkeyPatch, configured: bool) -> GraphQL:
@@ -77,7 +58,7 @@ def test_the_estimate_counts_calls_tokens_and_time_before_anything_runs(
         ({"n_test": 1000}, "options.n_test", "less than or equal to 100"),
         ({"features": list(range(10_001))}, "options.features", "at most 10000"),
         ({"features": [-1]}, "options.features", ">= 0"),
-        ({"temperature": 1}, "options.temperature", "Extra inputs"),
+        ({"temperature": 1}, "options.temperature", "unknown key"),
         ({"features": [DEAD]}, "options", "none of these features fired"),
     ],
 )
@@ -123,6 +104,7 @@ def test_the_whole_path_against_a_real_local_model(
     tiny_gpt2_dir: Path,
     small_corpus: Path,
     chat_server: ChatServer,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from support.fixtures import use_settings
 
@@ -172,6 +154,17 @@ def test_the_whole_path_against_a_real_local_model(
         }
         est = gql.data(ESTIMATE, {"run": run_id, "o": opts, "s": 2.0})["explainEstimate"]
         assert (est["features"], est["llmCalls"], est["model"]) == (1, 3, MODEL_ID)
+
+        # the CLI prints the same estimate and runs nothing without --yes
+        from cli.main import main as saelab
+
+        n0 = len(chat_server.calls)
+        argv = ["explain", "--run", run_id, "--features", str(feature), "--n-explain", "5", "--n-test", "3"]
+        assert saelab([*argv, "--per-prompt", "6", "--dry-run"]) == 0
+        printed = capsys.readouterr().out
+        assert f"explain 1 features of run {run_id} with {MODEL_ID} (llm-delphi): 3 LLM calls" in printed
+        assert saelab([*argv, "--per-prompt", "6"]) == 2  # stdin is no terminal here
+        assert "pass --yes" in capsys.readouterr().err and len(chat_server.calls) == n0
 
         before = len(chat_server.calls)
         job = gql.data(SUBMIT, {"run": run_id, "o": opts}, TOKEN)["explainFeatures"]

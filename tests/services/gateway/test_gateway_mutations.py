@@ -3,13 +3,12 @@ and cancellation (with a recording dispatcher standing in for the worker)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from gateway_support import CAT, TOKEN, TRAIN, GraphQL, Seeded, make_state, use_database
+from gateway_support import CAT, TOKEN, TRAIN, GraphQL, Recorder, Seeded, make_state, use_database
 
 from shared.db.repositories.pipelines import get_pipeline
 from shared.db.session import session_scope
@@ -27,28 +26,10 @@ COLLECT = {
 CANCEL = "mutation($id: ID!) { cancelJob(id: $id) { id status kind children { status } } }"
 
 
-class Recorder:
-    """Stands in for the in-process worker: records what would run."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
-        self.sent.append((name, payload.model_dump()))
-
-
 @pytest.fixture
 def mutable(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> GraphQL:
     use_database(monkeypatch, fresh)
     return GraphQL(make_state(fresh))
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    set_local_dispatcher(rec)
-    yield rec
-    set_local_dispatcher(None)
 
 
 def test_mutations_need_the_token(mutable: GraphQL, fresh: Seeded) -> None:

@@ -11,30 +11,20 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway_support import TOKEN, TRAIN, GraphQL, Seeded, Server, make_state, serve_in_thread, use_database
-
-from shared.jobs.contracts import set_local_dispatcher
+from gateway_support import (
+    TOKEN,
+    TRAIN,
+    GraphQL,
+    Recorder,
+    Seeded,
+    Server,
+    make_state,
+    serve_in_thread,
+    use_database,
+)
 
 SUBMIT = "mutation($input: PipelineInput!) { submitPipeline(input: $input) { id datasetId } }"
 HOOK = "blocks.1.hook_resid_pre"
-
-
-class Recorder:
-    """Stands in for the in-process worker: records what would run."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
-        self.sent.append((name, payload.model_dump()))
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    set_local_dispatcher(rec)
-    yield rec
-    set_local_dispatcher(None)
 
 
 @pytest.fixture

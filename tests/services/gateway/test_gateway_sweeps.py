@@ -3,13 +3,10 @@ member; compareRuns gives each run's evaluation and its place on the Pareto fron
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gateway_support import COLLECT, TOKEN, GraphQL, Seeded, make_state, use_database
-
-from shared.jobs.contracts import set_local_dispatcher
+from gateway_support import COLLECT, TOKEN, GraphQL, Recorder, Seeded, make_state, use_database
 
 SUBMIT = (
     "mutation($input: SweepInput!) { submitSweep(input: $input) { id kind status datasetId config "
@@ -27,26 +24,10 @@ SAES = [
 ]
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, dict[str, Any]]] = []
-
-    def send(self, name: str, payload: Any, countdown: float = 0.0) -> None:
-        self.sent.append((name, payload.model_dump()))
-
-
 @pytest.fixture
 def mutable(fresh: Seeded, monkeypatch: pytest.MonkeyPatch) -> GraphQL:
     use_database(monkeypatch, fresh)
     return GraphQL(make_state(fresh))
-
-
-@pytest.fixture
-def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-    set_local_dispatcher(rec)
-    yield rec
-    set_local_dispatcher(None)
 
 
 def test_submit_sweep_queues_one_sweep_job_with_a_run_per_member(

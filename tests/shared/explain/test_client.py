@@ -56,7 +56,11 @@ class Scripted:
     def client(self, **kw: Any) -> ChatClient:
         waits: list[float] = []
         c = ChatClient(
-            f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/", "m1", SecretStr(KEY), sleep=waits.append, **kw
+            f"http://127.0.0.1:{self.httpd.server_address[1]}/v1/",
+            "m1",
+            SecretStr(KEY),
+            sleep=waits.append,
+            **kw,
         )
         c.waits = waits  # type: ignore[attr-defined]
         return c
@@ -87,11 +91,18 @@ def test_a_completion_posts_the_openai_body_with_the_key_as_bearer(serve: Any) -
     path, headers, body = server.requests[0]
     assert path == "/v1/chat/completions"
     assert headers["Authorization"] == f"Bearer {KEY}"
-    assert body == {"model": "m1", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 7, "temperature": 0.0}
+    assert body == {
+        "model": "m1",
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 7,
+        "temperature": 0.0,
+    }
 
 
 def test_rate_limits_and_server_errors_are_retried_with_growing_waits(serve: Any) -> None:
-    server = serve((429, _err("slow down"), {"Retry-After": "3"}), (503, _err("busy"), {}), (500, b"oops", {}))
+    server = serve(
+        (429, _err("slow down"), {"Retry-After": "3"}), (503, _err("busy"), {}), (500, b"oops", {})
+    )
     client = server.client(backoff=0.5)
     assert client.complete([{"role": "user", "content": "x"}]).text == "[1, 0]"
     assert len(server.requests) == 4
@@ -144,7 +155,9 @@ def test_an_endpoint_nobody_listens_on_is_unreachable_after_the_retries(serve: A
 def test_settings_configure_the_client_and_an_empty_one_says_what_to_set() -> None:
     with pytest.raises(NotConfigured, match="SAELAB_EXPLAINER_BASE_URL"):
         ChatClient.from_settings(Settings())
-    s = Settings(explainer_base_url="http://h/v1", explainer_model="m", explainer_api_key=KEY, explainer_timeout=5)
+    s = Settings(
+        explainer_base_url="http://h/v1", explainer_model="m", explainer_api_key=KEY, explainer_timeout=5
+    )
     client = ChatClient.from_settings(s)
     assert (client.url, client.model, client.timeout) == ("http://h/v1/chat/completions", "m", 5)
     assert KEY not in repr(client) and KEY not in repr(s) and KEY not in str(s.redacted())

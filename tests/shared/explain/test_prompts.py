@@ -37,11 +37,17 @@ def test_explainer_prompt_shows_marked_examples_with_activations_on_a_0_to_9_sca
     messages = explain_messages([EX], 0.3)
     assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
     assert "[EXPLANATION]:" in messages[0]["content"]
-    assert messages[-1]["content"] == "Example 1: The<< cat>> sat on<< cats>>\nActivations: ( cat, 9), ( cats, 4)"
+    assert (
+        messages[-1]["content"]
+        == "Example 1: The<< cat>> sat on<< cats>>\nActivations: ( cat, 9), ( cats, 4)"
+    )
 
 
 def test_explanations_are_read_from_the_tag_else_the_last_line() -> None:
-    assert parse_explanation("thinking...\n[EXPLANATION]: the word <<cat>>  and plurals") == "the word cat and plurals"
+    assert (
+        parse_explanation("thinking...\n[EXPLANATION]: the word <<cat>>  and plurals")
+        == "the word cat and plurals"
+    )
     assert parse_explanation("[explanation] first\n[EXPLANATION]: second") == "second"
     assert parse_explanation("Words about cats.\n") == "Words about cats."
     assert parse_explanation("  \n") is None

@@ -42,6 +42,8 @@ def test_too_few_answers_of_a_class_give_no_value_only_the_reason() -> None:
     few = Confusion(tp=5, fn=0, tn=MIN_PER_CLASS - 1, fp=0, failed=4)
     s = classifier_score("fuzzing", few)
     assert s.value is None and s.ci_low is None and s.n == 5 + MIN_PER_CLASS - 1
-    assert s.reason is not None and "4 answers unreadable" in s.reason and f"{MIN_PER_CLASS} of each" in s.reason
+    assert (
+        s.reason is not None and "4 answers unreadable" in s.reason and f"{MIN_PER_CLASS} of each" in s.reason
+    )
     enough = classifier_score("fuzzing", Confusion(tp=MIN_PER_CLASS, fn=0, tn=MIN_PER_CLASS, fp=0))
     assert enough.value == 1.0
