@@ -121,9 +121,12 @@ def run_explain(ctx: JobContext) -> str:
         train, test = split_windows(
             [(w.context, Example(w.tokens, w.activations)) for w in windows], analysed.heldout_every
         )
+        if not train:  # explaining from held-out windows would score the explainer on what it saw
+            ctx.progress(i + 1, len(features), f"feature {index}: skipped, every stored example is held out")
+            continue
         rng = random.Random(cfg.seed * 7919 + index)
         negatives = negative_windows(silent[i], texts, width, cfg.n_test, rng)
-        result = explain_feature(client, FeatureContexts(index, train or test, test, negatives), cfg)
+        result = explain_feature(client, FeatureContexts(index, train, test, negatives), cfg)
         calls += result.calls
         detection = next(s for s in result.scores if s.name == "detection")
         with session_scope() as s:
@@ -143,7 +146,12 @@ def run_explain(ctx: JobContext) -> str:
         ctx.progress(i + 1, len(features), f"feature {index}: {result.description}")
     scored = [s.value for r in done for s in r.scores if s.name == "detection" and s.value is not None]
     mean = f"; mean detection {sum(scored) / len(scored):.2f} over {len(scored)}" if scored else ""
-    return f"explained {len(done)} features with {client.model} in {calls} LLM calls{mean}"
+    skipped = (
+        f"; {len(features) - len(done)} skipped (no example outside the held-out contexts)"
+        if len(done) < len(features)
+        else ""
+    )
+    return f"explained {len(done)} features with {client.model} in {calls} LLM calls{mean}{skipped}"
 
 
 @app.task(name=EXPLAIN, bind=True)
