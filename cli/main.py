@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.errors import CliError
+from cli.explain import add_explain_command
 from cli.register import add_register_command
 from cli.sae_commands import add_sae_commands
 from cli.service_commands import add_service_commands
@@ -398,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_register_command(sub)
     add_service_commands(sub)
     add_sae_commands(sub)
+    add_explain_command(sub)
     return parser
 
 
@@ -427,6 +429,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
     from services.collector.corpus import CorpusError
     from services.trainer.evaluate import EvaluateError
     from shared.db.repositories import NotFound
+    from shared.explain.client import ExplainerError
     from shared.lm import HookError, ModelLoadError
     from shared.sae.hub import HubError
     from shared.sae.imports import ImportSAEError
@@ -442,6 +445,7 @@ def _user_errors() -> tuple[type[Exception], ...]:
         CollectError,
         CorpusError,
         EvaluateError,
+        ExplainerError,
         ResultsError,
         NotFound,
         HookError,

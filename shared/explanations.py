@@ -33,6 +33,10 @@ SCORE_HELP: dict[str, str] = {
     "recall": "Of the feature's firings on held-out contexts, the share that fell on the explanation's tokens.",
     "F1": "Harmonic mean of precision and recall of the token rule on held-out contexts (1 = the rule predicts "
     "every firing and nothing else; 0 = no overlap).",
+    "detection": "Balanced accuracy of an LLM telling, from the explanation alone, held-out contexts where the feature "
+    "fires from ones where it does not (Delphi's detection; 0.5 = chance, 1 = perfect).",
+    "fuzzing": "Balanced accuracy of an LLM telling held-out contexts with the feature's own tokens highlighted from "
+    "the same contexts with random tokens highlighted, given the explanation (Delphi's fuzzing; 0.5 = chance).",
 }
 """What each named score measures (tooltips and legends read it from the API)."""
 

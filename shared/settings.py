@@ -85,6 +85,15 @@ class Settings(BaseSettings):
     """Deliveries of one job before a lost or transiently failing job is failed for good."""
     retry_backoff: float = Field(default=2.0, gt=0)
     """Base seconds of the exponential backoff between retries of transient errors."""
+    explainer_base_url: str = ""
+    """OpenAI-compatible endpoint of the LLM explainer (``https://api.openai.com/v1``, ``http://127.0.0.1:8000/v1``);
+    empty = no LLM explainer configured."""
+    explainer_model: str = ""
+    """Model name the explainer asks that endpoint for (``gpt-4o-mini``, a local model's id)."""
+    explainer_api_key: SecretStr = SecretStr("")
+    """Bearer key of the explainer endpoint (empty for local servers); never logged, never returned."""
+    explainer_timeout: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds one chat-completions request may take before it counts as failed (and is retried)."""
     broker_visibility_timeout: int = Field(default=60, ge=1)
     """Seconds before an unacknowledged task (its worker died) is redelivered by the Redis broker. Short on
     purpose: a redelivered message whose job is still running elsewhere (fresh heartbeat) or already finished is

@@ -3,5 +3,7 @@
 from shared.jobs.celery_app import make_celery_app
 
 app = make_celery_app(
-    "saelab-analyser", include=["services.analyser.tasks"], preload=["services.analyser.analyse"]
+    "saelab-analyser",
+    include=["services.analyser.tasks", "services.analyser.explain_task"],
+    preload=["services.analyser.analyse"],
 )

@@ -49,6 +49,7 @@ class JobKind(enum.Enum):
     ANALYSE = "analyse"
     IMPORT = "import"
     SWEEP = "sweep"
+    EXPLAIN = "explain"
 
 
 @strawberry.type

@@ -33,6 +33,7 @@ from services.gateway.common import ctx
 from services.gateway.compare import CompareQueries
 from services.gateway.documents import CachedDocuments, DocumentCache
 from services.gateway.errors import ClientErrors, log_unexpected, to_client_error
+from services.gateway.explain import ExplainMutations, ExplainQueries
 from services.gateway.explanations import ExplanationMutations, ExplanationQueries
 from services.gateway.features import FeatureMutations, FeatureQueries
 from services.gateway.inference import InferenceQueries
@@ -86,6 +87,7 @@ class Query(
     JobQueries,
     FeatureQueries,
     ExplanationQueries,
+    ExplainQueries,
     InferenceQueries,
     InterventionQueries,
     CompareQueries,
@@ -94,7 +96,7 @@ class Query(
 
 
 @strawberry.type
-class Mutation(JobMutations, FeatureMutations, ExplanationMutations):
+class Mutation(JobMutations, FeatureMutations, ExplanationMutations, ExplainMutations):
     pass
 
 

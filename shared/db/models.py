@@ -88,6 +88,7 @@ class JobKind(str, enum.Enum):
     analyse = "analyse"
     import_sae = "import"
     sweep = "sweep"
+    explain = "explain"
 
 
 class ArtifactStatus(str, enum.Enum):

@@ -24,6 +24,7 @@ EVALUATE = "saelab.evaluate"
 ANALYSE = "saelab.analyse"
 IMPORT = "saelab.import"
 SWEEP = "saelab.sweep"
+EXPLAIN = "saelab.explain"
 
 QUEUES: dict[str, str] = {
     COLLECT: "collector",
@@ -32,6 +33,7 @@ QUEUES: dict[str, str] = {
     ANALYSE: "analyser",
     IMPORT: "collector",
     SWEEP: "trainer",
+    EXPLAIN: "analyser",  # reads the analysis and the activations, encodes with the SAE; mostly waits on HTTP
 }
 """Task name -> Celery queue (the trainer queue is the GPU queue; an import reads files, like a collection)."""
 
@@ -42,6 +44,7 @@ KIND_TASKS: dict[str, str] = {
     "analyse": ANALYSE,
     "import": IMPORT,
     "sweep": SWEEP,
+    "explain": EXPLAIN,
 }
 """Job kind (``jobs.kind``) -> task name."""
 
@@ -97,6 +100,13 @@ class SweepPayload(TaskPayload):
     """The ``datasets`` row; the sweep config comes from the job's pipeline stage."""
 
 
+class ExplainPayload(TaskPayload):
+    """Explain features of an analysed run with the configured LLM (the features come from the pipeline stage)."""
+
+    run_id: str
+    """The ``runs`` row."""
+
+
 PAYLOADS: dict[str, type[TaskPayload]] = {
     COLLECT: CollectPayload,
     TRAIN: TrainPayload,
@@ -104,6 +114,7 @@ PAYLOADS: dict[str, type[TaskPayload]] = {
     ANALYSE: AnalysePayload,
     IMPORT: ImportPayload,
     SWEEP: SweepPayload,
+    EXPLAIN: ExplainPayload,
 }
 
 

@@ -29,6 +29,7 @@ from shared.jobs.contracts import (
     ANALYSE,
     COLLECT,
     EVALUATE,
+    EXPLAIN,
     IMPORT,
     SWEEP,
     TRAIN,
@@ -50,6 +51,7 @@ TASK_BODIES: dict[str, tuple[str, str]] = {
     SWEEP: ("services.trainer.tasks", "run_sweep"),
     ANALYSE: ("services.analyser.tasks", "run_analyse"),
     IMPORT: ("services.collector.import_task", "run_import"),
+    EXPLAIN: ("services.analyser.explain_task", "run_explain"),
 }
 """Task name -> (module, function) of its body; imported when first run (keeps torch out of the gateway)."""
 
@@ -258,6 +260,8 @@ submit_analysis = _with_worker(pipelines.submit_analysis)
 """Analyse an existing trained run (its previous analysis is replaced)."""
 submit_evaluation = _with_worker(pipelines.submit_evaluation)
 """Evaluate an existing trained run."""
+submit_explanation = _with_worker(pipelines.submit_explanation)
+"""Explain features of an analysed run with the configured LLM."""
 submit_import = _with_worker(pipelines.submit_import)
 """Import an SAE, collect activations for its model and hook, evaluate and analyse it."""
 submit_sweep = _with_worker(pipelines.submit_sweep)
@@ -288,6 +292,7 @@ __all__: list[str] = [
     "submit_evaluation",
     "submit_import",
     "submit_pipeline",
+    "submit_explanation",
     "submit_sweep",
     "submit_training",
     "wait_for_pipeline",

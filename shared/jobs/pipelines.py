@@ -35,18 +35,20 @@ from shared.db.repositories.jobs import child_jobs, create_job, request_cancel
 from shared.db.repositories.pipelines import active_pipeline, create_pipeline, get_pipeline, pipeline_jobs
 from shared.db.repositories.runs import get_or_create_run, get_run
 from shared.db.session import session_scope
+from shared.explain.config import ExplainConfig
 from shared.import_config import ImportConfig
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings
 from shared.sweep_config import SweepConfig
 
-STAGE_ORDER = ("import", "collect", "train", "evaluate", "analyse")
+STAGE_ORDER = ("import", "collect", "train", "evaluate", "analyse", "explain")
 CONFIG_CLASSES: dict[str, type[StrictModel]] = {
     "import": ImportConfig,
     "collect": CollectConfig,
     "train": TrainConfig,
     "evaluate": EvaluateConfig,
     "analyse": AnalyseConfig,
+    "explain": ExplainConfig,
 }
 # Keys that only say where or how fast a stage runs; the tasks set the paths themselves.
 LOCAL_KEYS: dict[str, frozenset[str]] = {
@@ -65,6 +67,7 @@ LOCAL_KEYS: dict[str, frozenset[str]] = {
     ),
     "evaluate": frozenset({"run", "device", "batch_size"}),
     "analyse": frozenset({"run", "device", "batch_tokens"}),
+    "explain": frozenset({"device"}),
 }
 
 
@@ -370,6 +373,13 @@ def submit_analysis(
 ) -> Submission:
     """Analyse an existing trained run (replaces its previous analysis)."""
     return _submit_on_run(run_id, "analyse", analyse or {}, settings)
+
+
+def submit_explanation(
+    run_id: str, explain: ConfigLike | None = None, settings: Settings | None = None
+) -> Submission:
+    """Explain features of an analysed run with the configured LLM (``shared.explain``)."""
+    return _submit_on_run(run_id, "explain", explain or {}, settings)
 
 
 def _submit_on_run(run_id: str, kind: str, cfg: ConfigLike, settings: Settings | None) -> Submission:

@@ -12,10 +12,12 @@ PY="${PYTHON:-$ROOT/.venv/bin/python}"
 PORT="${E2E_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')}"
 WORK="$(mktemp -d)"
 GW=""
+CHAT=""
 
 cleanup() {
   status=$?
   if [ -n "$GW" ]; then kill "$GW" 2>/dev/null || true; wait "$GW" 2>/dev/null || true; fi
+  if [ -n "$CHAT" ]; then kill "$CHAT" 2>/dev/null || true; wait "$CHAT" 2>/dev/null || true; fi
   if [ $status -ne 0 ] && [ -f "$WORK/gateway.log" ]; then echo "--- gateway log (tail) ---"; tail -n 40 "$WORK/gateway.log"; fi
   rm -rf "$WORK"
   exit $status
@@ -48,6 +50,18 @@ with torch.no_grad():
 write_saelens(sae, sys.argv[2])
 ' "$WORK/artifacts/models/tiny-gpt2" "$WORK/artifacts/byo-sae"
 
+# The LLM explainer's endpoint: the packaged SmolLM2-135M-Instruct behind the tests' OpenAI-compatible server (the
+# same one the Python tests use), on a free port; the gateway's explain jobs call it.
+PYTHONPATH="$ROOT" "$PY" tests/support/chat_server.py --max-tokens 32 > "$WORK/chat.json" 2> "$WORK/chat.log" &
+CHAT=$!
+for _ in $(seq 180); do
+  if [ -s "$WORK/chat.json" ]; then break; fi
+  kill -0 "$CHAT" 2>/dev/null || { echo "the chat server exited at start" >&2; tail -n 20 "$WORK/chat.log"; exit 1; }
+  sleep 1
+done
+export SAELAB_EXPLAINER_BASE_URL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["base_url"])' "$WORK/chat.json")"
+export SAELAB_EXPLAINER_MODEL="$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["model"])' "$WORK/chat.json")"
+
 "$PY" -m uvicorn services.gateway.app:app --host 127.0.0.1 --port "$PORT" > "$WORK/gateway.log" 2>&1 &
 GW=$!
 for _ in $(seq 90); do
@@ -64,4 +78,5 @@ E2E_MODEL="$WORK/artifacts/models/tiny-gpt2" \
 E2E_CORPUS="$WORK/artifacts/corpus/stories.txt" \
 E2E_SAE_SOURCE="$WORK/artifacts/byo-sae" \
 E2E_LAYER=2 E2E_CONTEXT=64 \
+E2E_EXPLAINER_MODEL="$SAELAB_EXPLAINER_MODEL" \
   npx playwright test "$@"

@@ -13,11 +13,13 @@ from shared.jobs.contracts import (
     ANALYSE,
     COLLECT,
     EVALUATE,
+    EXPLAIN,
     IMPORT,
     QUEUES,
     SWEEP,
     TRAIN,
     CollectPayload,
+    ExplainPayload,
     TrainPayload,
     celery_config,
     enqueue,
@@ -30,15 +32,16 @@ pytestmark = pytest.mark.services
 def test_task_names_and_queues_are_the_contract() -> None:
     assert QUEUES == {
         COLLECT: "collector", TRAIN: "trainer", EVALUATE: "trainer", ANALYSE: "analyser", IMPORT: "collector",
-        SWEEP: "trainer",
+        SWEEP: "trainer", EXPLAIN: "analyser",
     }  # fmt: skip
-    assert (COLLECT, TRAIN, EVALUATE, ANALYSE, IMPORT, SWEEP) == (
+    assert (COLLECT, TRAIN, EVALUATE, ANALYSE, IMPORT, SWEEP, EXPLAIN) == (
         "saelab.collect",
         "saelab.train",
         "saelab.evaluate",
         "saelab.analyse",
         "saelab.import",
         "saelab.sweep",
+        "saelab.explain",
     )
 
 
@@ -47,6 +50,14 @@ def test_the_collector_worker_runs_imports() -> None:
 
     app.loader.import_default_modules()  # what a starting worker does
     assert {COLLECT, IMPORT} <= set(app.tasks)
+
+
+def test_the_analyser_worker_runs_explanations() -> None:
+    from services.analyser.celery_app import app
+
+    app.loader.import_default_modules()  # what a starting worker does
+    assert {ANALYSE, EXPLAIN} <= set(app.tasks)
+    assert parse_payload(EXPLAIN, {"job_id": "j", "run_id": "r"}) == ExplainPayload(job_id="j", run_id="r")
 
 
 def test_payloads_carry_ids_only() -> None:

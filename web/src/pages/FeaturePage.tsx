@@ -6,6 +6,7 @@ import { BookmarkButton } from "../components/BookmarkButton";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { ExampleList } from "../components/ExampleList";
+import { ExplainFeatureForm } from "../components/ExplainFeatureForm";
 import { ExplanationList } from "../components/ExplanationList";
 import { ExportFeatureButton } from "../components/ExportFeatureButton";
 import { FeatureNav } from "../components/FeatureNav";
@@ -128,6 +129,7 @@ export function FeaturePage() {
       />
       <Section title="Explanations" testId="explanations-section">
         <ExplanationList explanations={explanations} edits={edits} />
+        {!isStaticMode() && <ExplainFeatureForm runId={runId} index={feature.index} onDone={retry} />}
         <ScoreLegend />
       </Section>
       <div className="grid-2">
