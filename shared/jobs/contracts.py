@@ -222,6 +222,26 @@ def get_dispatcher(settings: Settings | None = None) -> Dispatcher:
         return _local
 
 
+def report_task_lost(task_id: str, node: str, reason: str, settings: Settings | None = None) -> None:
+    """Tell the event stream (Flower) that Celery task ``task_id`` of worker ``node`` was lost, as the worker would
+    have had it seen its pool process die: a ``task-failed`` event with a ``WorkerLostError``. Its message is
+    revoked as well, so the broker's redelivery of it (after the visibility timeout) is discarded by the worker
+    that receives it (``task-revoked``, which Flower does not let override the failure) instead of running."""
+    app = _celery_dispatcher(settings or get_settings()).app
+    app.control.revoke(task_id)
+    with app.events.default_dispatcher(hostname=node) as events:
+        events.send(
+            "task-failed",
+            uuid=task_id,
+            exception=repr(WorkerLostError(reason)),
+            traceback=f"WorkerLostError: {reason}\n",
+        )
+
+
+class WorkerLostError(Exception):
+    """Named like billiard's: what a worker reports when a pool process running a task dies."""
+
+
 def enqueue(
     name: str, payload: TaskPayload, countdown: float = 0.0, settings: Settings | None = None
 ) -> None:

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from support.servers import ServerUnavailable, stop_process
+from support.servers import ServerUnavailable, free_ports, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"worker (\S+) ready: ")
@@ -113,3 +113,51 @@ def worker_env(settings: dict[str, str], artifacts_dir: Path) -> dict[str, str]:
         "PYTHONPATH": str(REPO_ROOT),
     }
     return env
+
+
+class Flower:
+    """``celery --broker=<url> flower`` on a free local port, its HTTP API open (``FLOWER_UNAUTHENTICATED_API``)."""
+
+    def __init__(self, broker: str, workdir: Path, env: dict[str, str]) -> None:
+        self.broker, self.env = broker, env
+        self.workdir = Path(workdir)
+        self.log = self.workdir / "flower.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> Flower:
+        import httpx
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.port,) = free_ports(1)
+        cmd = [sys.executable, "-m", "celery", f"--broker={self.broker}", "flower", "--address=127.0.0.1",
+               f"--port={self.port}"]  # fmt: skip
+        with open(self.log, "ab") as log_file:
+            self.proc = subprocess.Popen(cmd, env=self.env | {"FLOWER_UNAUTHENTICATED_API": "true"},
+                                         cwd=self.workdir, stdout=log_file, stderr=subprocess.STDOUT,
+                                         start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerUnavailable(f"flower exited:\n{self.log.read_text(errors='replace')[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/api/workers", timeout=5).status_code == 200:
+                    return self
+            time.sleep(0.3)
+        raise ServerUnavailable(
+            f"flower not up after {timeout:.0f}s:\n{self.log.read_text(errors='replace')}"
+        )
+
+    def task(self, task_id: str) -> dict | None:
+        """Flower's record of a task (``state``, ``worker``, ``exception``, ...), or None when it has none."""
+        import httpx
+
+        answer = httpx.get(f"{self.url}/api/task/info/{task_id}", timeout=10)
+        return answer.json() if answer.status_code == 200 else None
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=10)
