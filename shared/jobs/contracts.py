@@ -235,6 +235,8 @@ def report_task_lost(task_id: str, node: str, reason: str, settings: Settings | 
             uuid=task_id,
             exception=repr(WorkerLostError(reason)),
             traceback=f"WorkerLostError: {reason}\n",
+            retry=True,
+            retry_policy={"max_retries": 3, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2.0},
         )
 
 

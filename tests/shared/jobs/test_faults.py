@@ -420,16 +420,17 @@ def test_sigkilled_worker_in_each_stage_recovers_with_the_defaults(
     )
 
 
-def recomputed_bounds(resumed_at: int, notes: dict[str, Any]) -> str:
+def recomputed_bounds(resumed_at: int, notes: dict[str, Any], at_least: int = 3 * INTERVAL) -> str:
     """Steps the resumed attempt did twice, bounded on both sides (the trainer's step at its death is unknown).
 
     c = the newest checkpoint stored at the kill (complete: it has its manifest). The trainer writes and uploads
     a checkpoint synchronously at every ``INTERVAL`` steps, and logs a step's metrics (a row committed) before
     taking the next step, so with L the last logged step the dead trainer's step t satisfies
     L <= t <= min(L + LOG_EVERY, c + INTERVAL) (t equals the bound only when it died inside that write).
-    The new attempt resumed at c, nothing newer having been stored after the kill: it recomputed t - c steps."""
+    The new attempt resumed at c, nothing newer having been stored after the kill: it recomputed t - c steps.
+    ``at_least``: the checkpoint the kill waited for. Returns "lower..upper"."""
     c, last = notes["stored_checkpoint"], notes["last_logged_step"]
-    assert c >= 3 * INTERVAL and notes["stored_at_requeue"] == c, notes  # no newer checkpoint after the kill
+    assert c >= at_least and notes["stored_at_requeue"] == c, notes  # no newer checkpoint after the kill
     assert resumed_at == c, (resumed_at, notes)
     lower, upper = last - c, min(last + LOG_EVERY, c + INTERVAL) - c
     assert 0 <= lower <= upper <= INTERVAL, notes
