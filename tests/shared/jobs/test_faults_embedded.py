@@ -160,7 +160,10 @@ def test_a_sigkilled_embedded_server_resumes_its_pipeline_on_restart(
     time.sleep(1.0)  # any write in flight at the kill has landed (or never will)
     with session_scope() as s:
         logged = get_metrics(s, run_id, ["loss"]).get("loss", [])
-    notes: dict[str, Any] = {"stored_checkpoint": stored(), "last_logged_step": max(s for s, _ in logged)}
+    notes: dict[str, Any] = {
+        "stored_checkpoint": stored(),
+        "last_logged_step": max(step for step, _ in logged),
+    }
 
     restarted = server.start()
     job_id = train_job["id"]
