@@ -391,7 +391,11 @@ class PrivatePostgres:
 
     def stop(self) -> None:
         if self.port and (self.data / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            done = self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            if done.returncode != 0 and (self.data / "postmaster.pid").exists():
+                raise ServerUnavailable(
+                    f"PostgreSQL: pg_ctl stop failed: {done.stderr.strip()}\n{_tail(self.log)}"
+                )
 
     def restart(self, down_for: float = 0.0) -> PrivatePostgres:
         """Stop (fast: connections are cut), wait ``down_for`` seconds, start again on the same port and data."""

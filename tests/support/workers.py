@@ -23,23 +23,33 @@ class CeleryWorker:
     """``celery -A services.<service>.celery_app worker -Q <queue>`` in its own process group.
 
     ``defaults=True`` starts it as a new user would: no ``-n`` (the node name is the worker's own default) and
-    no ``--loglevel`` (Celery's WARNING); ``node`` is then read from its ready line."""
+    no ``--loglevel`` (Celery's WARNING); ``node`` is then read from its ready line. ``pool=None``: Celery's default
+    (prefork, one child), as the documented commands run it; else ``--pool=<pool>`` (solo: one process)."""
 
     def __init__(
-        self, service: str, name: str, env: dict[str, str], workdir: Path, defaults: bool = False
+        self,
+        service: str,
+        name: str,
+        env: dict[str, str],
+        workdir: Path,
+        defaults: bool = False,
+        pool: str | None = "solo",
     ) -> None:
         self.service, self.name, self.env = service, name, env
         self.workdir = Path(workdir)
         self.log = self.workdir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.defaults = defaults
+        self.pool = pool
 
     def start(self) -> CeleryWorker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable, "-m", "celery", "-A", f"services.{self.service}.celery_app", "worker",
-            "-Q", QUEUE_OF[self.service], "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
+            "-Q", QUEUE_OF[self.service], "--concurrency=1", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
+        if self.pool:
+            cmd.append(f"--pool={self.pool}")
         if not self.defaults:
             cmd += ["-n", f"{self.name}@%h", "--loglevel=INFO"]
         with open(self.log, "ab") as log_file:

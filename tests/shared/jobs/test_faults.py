@@ -79,7 +79,9 @@ class Stack:
         self.started += 1
         name = f"{service}{self.started}"
         env = worker_env(self.settings, self.root / name)
-        worker = CeleryWorker(service, name, env, self.root / name, defaults=True).start()
+        # the prefork pool of the documented commands: a solo pool runs the task inside the worker's event loop,
+        # which then holds back the task events (Flower would not see the task running before it ends)
+        worker = CeleryWorker(service, name, env, self.root / name, defaults=True, pool=None).start()
         self.workers[name] = worker
         return worker
 
@@ -346,11 +348,17 @@ def kill_in(stage: str, stack: Stack, durations: dict[str, float]) -> Callable[[
 def flower_state(stack: Stack, task_id: str, ready: Callable[[str], bool], timeout: float = 20) -> dict:
     """Flower's record of ``task_id`` once its state satisfies ``ready`` (events reach Flower asynchronously)."""
 
+    last: list[dict | None] = [None]
+
     def seen() -> dict | None:
-        info = stack.flower.task(task_id)
+        last[0] = info = stack.flower.task(task_id)
         return info if info and ready(info.get("state") or "") else None
 
-    return wait_until(f"Flower's state of task {task_id}", seen, stack, timeout=timeout)
+    try:
+        return wait_until(f"Flower's state of task {task_id}", seen, stack, timeout=timeout)
+    except AssertionError as err:
+        known = {k: v for k, v in (last[0] or {}).items() if k in ("state", "worker", "exception")}
+        raise AssertionError(f"Flower's last record of the task: {known or 'none'}\n{err}") from None
 
 
 @pytest.mark.parametrize("stage", ["collect", "train", "evaluate", "analyse"])
