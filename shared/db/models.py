@@ -190,6 +190,9 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(200), default=None)
+    task_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    """The Celery task id of the delivery running (or that last ran) the job; None in embedded mode. The reaper
+    reports that task lost (Flower shows it failed) when it requeues or fails the job."""
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     pipeline_id: Mapped[str | None] = mapped_column(
         ForeignKey("pipelines.id", ondelete="CASCADE"), index=True, default=None

@@ -124,7 +124,7 @@ def run_delivery(task: Any, name: str, payload: dict[str, Any], body: Any) -> st
     """The body of every Celery task: execute the job once and return how the delivery ended."""
     worker = f"{task.request.hostname or 'celery'}/{os.getpid()}"
     try:
-        return execute_job(name, payload, body, worker=worker).status
+        return execute_job(name, payload, body, worker=worker, task_id=task.request.id).status
     except Exception as exc:  # the job row itself could not be read or written (database down, ...)
         if not is_transient(exc):
             raise

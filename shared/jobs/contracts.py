@@ -233,6 +233,28 @@ def get_dispatcher(settings: Settings | None = None) -> Dispatcher:
         return _local
 
 
+def report_task_lost(task_id: str, node: str, reason: str, settings: Settings | None = None) -> None:
+    """Tell the event stream (Flower) that Celery task ``task_id`` of worker ``node`` was lost, as the worker would
+    have had it seen its pool process die: a ``task-failed`` event with a ``WorkerLostError``. Its message is
+    revoked as well, so the broker's redelivery of it (after the visibility timeout) is discarded by the worker
+    that receives it (``task-revoked``, which Flower does not let override the failure) instead of running."""
+    app = _celery_dispatcher(settings or get_settings()).app
+    app.control.revoke(task_id)
+    with app.events.default_dispatcher(hostname=node) as events:
+        events.send(
+            "task-failed",
+            uuid=task_id,
+            exception=repr(WorkerLostError(reason)),
+            traceback=f"WorkerLostError: {reason}\n",
+            retry=True,
+            retry_policy={"max_retries": 3, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 2.0},
+        )
+
+
+class WorkerLostError(Exception):
+    """Named like billiard's: what a worker reports when a pool process running a task dies."""
+
+
 def enqueue(
     name: str, payload: TaskPayload, countdown: float = 0.0, settings: Settings | None = None
 ) -> None:

@@ -240,7 +240,9 @@ def payload_for(job: Job) -> TaskPayload:
     return PAYLOADS[name].model_validate(fields)
 
 
-def _claim(name: str, payload: TaskPayload, worker: str, settings: Settings) -> tuple[JobContext | None, str]:
+def _claim(
+    name: str, payload: TaskPayload, worker: str, settings: Settings, task_id: str | None = None
+) -> tuple[JobContext | None, str]:
     kind = name.removeprefix("saelab.")
     stale_before = utcnow() - timedelta(seconds=settings.heartbeat_timeout)
     with session_scope() as s:
@@ -251,7 +253,7 @@ def _claim(name: str, payload: TaskPayload, worker: str, settings: Settings) -> 
             return None, f"job {job.id} is a {job.kind} job, delivered to {name}"
         if JobStatus(job.status).terminal:
             return None, f"job {job.id} already {job.status}"
-        claimed = claim_job(s, job.id, worker, stale_before)
+        claimed = claim_job(s, job.id, worker, stale_before, task_id)
         if claimed is None:
             return None, f"job {job.id} is {job.status} on {job.worker} (heartbeat fresh)"
         config = stage_config(get_pipeline(s, job.pipeline_id), kind) if job.pipeline_id else {}
@@ -275,13 +277,16 @@ def execute_job(
     body: Callable[[JobContext], str],
     settings: Settings | None = None,
     worker: str | None = None,
+    task_id: str | None = None,
 ) -> Outcome:
-    """Run one delivery of task ``name``: claim, heartbeat, body, record the outcome, enqueue what follows."""
+    """Run one delivery of task ``name``: claim, heartbeat, body, record the outcome, enqueue what follows.
+
+    ``task_id``: the Celery task id of this delivery, kept on the job row (the reaper reports it lost)."""
     settings = settings or get_settings()
     worker = worker or worker_name()
     if isinstance(payload, dict):
         payload = PAYLOADS[name].model_validate(payload)
-    ctx, reason = _claim(name, payload, worker, settings)
+    ctx, reason = _claim(name, payload, worker, settings, task_id)
     if ctx is None:
         log.info("%s: dropping delivery: %s", name, reason)
         return Outcome("dropped", reason)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from shared.db.models import Job, JobStatus, utcnow
 from shared.db.repositories.jobs import reap_job, stale_jobs
 from shared.db.session import session_scope
+from shared.jobs.contracts import report_task_lost
 from shared.jobs.lifecycle import dispatch_job, publish_row
 from shared.settings import Settings, get_settings
 
@@ -75,11 +76,23 @@ def _reap(
     if not moved:
         return None
     log.warning("reaper: job %s (%s): %s", job.id, job.kind, message)
+    _report_lost_task(job, f"worker {job.worker} {why} (last heartbeat {last})", settings)
     if requeue and dispatch:
         dispatch_job(job, settings)
     else:
         publish_row(job.id, settings)
     return job.id, "requeued" if requeue else "failed"
+
+
+def _report_lost_task(job: Job, reason: str, settings: Settings) -> None:
+    """Distributed mode: show the lost delivery's Celery task as failed in Flower (else STARTED forever)."""
+    if job.task_id is None or settings.broker is None:
+        return
+    node = (job.worker or "").rsplit("/", 1)[0] or "saelab-reaper"  # "<node>/<pid>" -> the lost worker's node
+    try:
+        report_task_lost(job.task_id, node, reason, settings)
+    except Exception as err:  # the job itself was moved; only the monitoring lacks the news
+        log.warning("reaper: could not report task %s of job %s lost: %s", job.task_id, job.id, err)
 
 
 class Reaper:

@@ -366,10 +366,19 @@ class PrivatePostgres(Restartable):
             raise ServerUnavailable("PostgreSQL: no initdb binary (apt-get install postgresql)")
         return Path(initdb).parent
 
+    def _reachable(self) -> None:
+        """Let the postgres user reach its data directory: before every pg_ctl call, as another pytest session
+        starting meanwhile makes ``/tmp/pytest-of-<user>`` private again (then a restart could not stop it)."""
+        for parent in self.root.parents:
+            if parent == Path("/") or parent.stat().st_mode & 0o001:
+                continue
+            parent.chmod(parent.stat().st_mode | 0o001)
+
     def _run(self, *argv: str) -> subprocess.CompletedProcess[str]:
         cmd = [str(self._bin / argv[0]), *argv[1:]]
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
+            self._reachable()
         return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
     @property
@@ -381,10 +390,6 @@ class PrivatePostgres(Restartable):
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
             self.root.chmod(0o755)
-            for parent in self.root.parents:  # the postgres user must reach its data directory
-                if parent == Path("/") or parent.stat().st_mode & 0o001:
-                    continue
-                parent.chmod(parent.stat().st_mode | 0o001)
         if not (self.data / "PG_VERSION").is_file():
             done = self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
             if done.returncode != 0:
@@ -401,4 +406,8 @@ class PrivatePostgres(Restartable):
 
     def stop(self) -> None:
         if self.port and (self.data / "postmaster.pid").exists():
-            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            done = self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            if done.returncode != 0 and (self.data / "postmaster.pid").exists():
+                raise ServerUnavailable(
+                    f"PostgreSQL: pg_ctl stop failed: {done.stderr.strip()}\n{_tail(self.log)}"
+                )

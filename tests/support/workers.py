@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from support.servers import ServerUnavailable, stop_process
+from support.servers import ServerUnavailable, free_ports, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = re.compile(r"worker (\S+) ready: ")
@@ -23,23 +23,33 @@ class CeleryWorker:
     """``celery -A services.<service>.celery_app worker -Q <queue>`` in its own process group.
 
     ``defaults=True`` starts it as a new user would: no ``-n`` (the node name is the worker's own default) and
-    no ``--loglevel`` (Celery's WARNING); ``node`` is then read from its ready line."""
+    no ``--loglevel`` (Celery's WARNING); ``node`` is then read from its ready line. ``pool=None``: Celery's default
+    (prefork, one child), as the documented commands run it; else ``--pool=<pool>`` (solo: one process)."""
 
     def __init__(
-        self, service: str, name: str, env: dict[str, str], workdir: Path, defaults: bool = False
+        self,
+        service: str,
+        name: str,
+        env: dict[str, str],
+        workdir: Path,
+        defaults: bool = False,
+        pool: str | None = "solo",
     ) -> None:
         self.service, self.name, self.env = service, name, env
         self.workdir = Path(workdir)
         self.log = self.workdir / f"{name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.defaults = defaults
+        self.pool = pool
 
     def start(self) -> CeleryWorker:
         self.workdir.mkdir(parents=True, exist_ok=True)
         cmd = [
             sys.executable, "-m", "celery", "-A", f"services.{self.service}.celery_app", "worker",
-            "-Q", QUEUE_OF[self.service], "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle",
+            "-Q", QUEUE_OF[self.service], "--concurrency=1", "--without-gossip", "--without-mingle",
         ]  # fmt: skip
+        if self.pool:
+            cmd.append(f"--pool={self.pool}")
         if not self.defaults:
             cmd += ["-n", f"{self.name}@%h", "--loglevel=INFO"]
         with open(self.log, "ab") as log_file:
@@ -113,3 +123,51 @@ def worker_env(settings: dict[str, str], artifacts_dir: Path) -> dict[str, str]:
         "PYTHONPATH": str(REPO_ROOT),
     }
     return env
+
+
+class Flower:
+    """``celery --broker=<url> flower`` on a free local port, its HTTP API open (``FLOWER_UNAUTHENTICATED_API``)."""
+
+    def __init__(self, broker: str, workdir: Path, env: dict[str, str]) -> None:
+        self.broker, self.env = broker, env
+        self.workdir = Path(workdir)
+        self.log = self.workdir / "flower.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> Flower:
+        import httpx
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.port,) = free_ports(1)
+        cmd = [sys.executable, "-m", "celery", f"--broker={self.broker}", "flower", "--address=127.0.0.1",
+               f"--port={self.port}"]  # fmt: skip
+        with open(self.log, "ab") as log_file:
+            self.proc = subprocess.Popen(cmd, env=self.env | {"FLOWER_UNAUTHENTICATED_API": "true"},
+                                         cwd=self.workdir, stdout=log_file, stderr=subprocess.STDOUT,
+                                         start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise ServerUnavailable(f"flower exited:\n{self.log.read_text(errors='replace')[-2000:]}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{self.url}/api/workers", timeout=5).status_code == 200:
+                    return self
+            time.sleep(0.3)
+        raise ServerUnavailable(
+            f"flower not up after {timeout:.0f}s:\n{self.log.read_text(errors='replace')}"
+        )
+
+    def task(self, task_id: str) -> dict | None:
+        """Flower's record of a task (``state``, ``worker``, ``exception``, ...), or None when it has none."""
+        import httpx
+
+        answer = httpx.get(f"{self.url}/api/task/info/{task_id}", timeout=10)
+        return answer.json() if answer.status_code == 200 else None
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=10)

@@ -63,9 +63,12 @@ def list_jobs(
     return list(session.scalars(stmt))
 
 
-def claim_job(session: Session, job_id: str, worker: str, stale_before: datetime) -> Job | None:
+def claim_job(
+    session: Session, job_id: str, worker: str, stale_before: datetime, task_id: str | None = None
+) -> Job | None:
     """Atomically take a job to run: only a queued job, or a running one whose heartbeat is older than
-    ``stale_before`` (its worker vanished). Returns the claimed job, or None when someone else holds it."""
+    ``stale_before`` (its worker vanished). ``task_id``: the Celery delivery's id (None embedded). Returns the
+    claimed job, or None when someone else holds it."""
     now = utcnow()
     claimable = or_(
         Job.status == JobStatus.queued.value,
@@ -80,6 +83,7 @@ def claim_job(session: Session, job_id: str, worker: str, stale_before: datetime
         .values(
             status=JobStatus.running.value,
             worker=worker,
+            task_id=task_id,
             attempts=Job.attempts + 1,
             heartbeat_at=now,
             started_at=func.coalesce(Job.started_at, now),

@@ -45,12 +45,23 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url, pooled=False)
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     wait_for_database(db_url, timeout=10)
     assert current_revision(db_url) is None
     upgrade(db_url)
-    assert current_revision(db_url) == "0005"
+    assert current_revision(db_url) == "0006"
     assert _tables(db_url) >= TABLES
+    assert "task_id" in _columns(db_url, "jobs")
+    downgrade(db_url, "0005")
+    assert "task_id" not in _columns(db_url, "jobs")
     downgrade(db_url, "0002")
     assert current_revision(db_url) == "0002"
     downgrade(db_url, "0001")
@@ -110,5 +121,5 @@ def test_prestart_command_migrates_to_head(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "shared.db.prestart", "--timeout", "5"], env=env,
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "at revision 0005" in done.stdout
-    assert current_revision(url) == "0005"
+    assert "at revision 0006" in done.stdout
+    assert current_revision(url) == "0006"

@@ -31,7 +31,7 @@ from support.configs import tiny_configs
 from support.reads import count_metric_rows, get_metrics, list_features
 from support.recorder import EventRecorder
 from support.servers import PrivatePostgres, RedisServer, SeaweedS3
-from support.workers import CeleryWorker, stop_all, worker_env
+from support.workers import CeleryWorker, Flower, stop_all, worker_env
 
 from shared.db.models import Job
 from shared.db.prestart import upgrade
@@ -71,6 +71,7 @@ class Stack:
     redis: RedisServer
     s3: SeaweedS3
     settings: dict[str, str]
+    flower: Flower
     workers: dict[str, CeleryWorker] = field(default_factory=dict)
     started: int = 0
 
@@ -78,7 +79,9 @@ class Stack:
         self.started += 1
         name = f"{service}{self.started}"
         env = worker_env(self.settings, self.root / name)
-        worker = CeleryWorker(service, name, env, self.root / name, defaults=True).start()
+        # the prefork pool of the documented commands: a solo pool runs the task inside the worker's event loop,
+        # which then holds back the task events (Flower would not see the task running before it ends)
+        worker = CeleryWorker(service, name, env, self.root / name, defaults=True, pool=None).start()
         self.workers[name] = worker
         return worker
 
@@ -104,7 +107,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "s3_secret_key": s3.secret_key,
         "s3_bucket": "saelab-faults",
     }
-    stack = Stack(root, postgres, redis, s3, settings)
+    flower = Flower(redis.url, root / "flower", worker_env(settings, root / "flower")).start()
+    stack = Stack(root, postgres, redis, s3, settings, flower)
     with pytest.MonkeyPatch.context() as mp:
         for key, value in settings.items():
             mp.setenv(f"SAELAB_{key.upper()}", value)
@@ -121,6 +125,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             yield stack
         finally:
             stop_all(list(stack.workers.values()))
+            flower.stop()
             get_settings.cache_clear()
             dispose_engines()
             s3.stop()
@@ -296,18 +301,25 @@ def kill_in(stage: str, stack: Stack, durations: dict[str, float]) -> Callable[[
                 return bool(row and (row.progress or 0) > 0)
 
             wait_until(f"{stage} part-way", part_way, stack)
+        with session_scope() as s:
+            task_id = notes["task_id"] = s.get(Job, job.id).task_id  # type: ignore[union-attr]
+        assert task_id, "the job row does not name the Celery task running it"
+        notes["flower_before"] = flower_state(stack, task_id, lambda state: state == "STARTED")
         victim = stack.worker_of(SERVICES[stage])
         victim.kill()
         killed = time.monotonic()
-        if stage == "train":
-            with session_scope() as s:
-                logged = get_metrics(s, job.run_id, ["loss"]).get("loss", [])
-            notes["stored_checkpoint"] = stored()
-            notes["last_logged_step"] = max((step for step, _ in logged), default=0)
         with session_scope() as s:
             row = s.get(Job, job.id)
             notes["killed_while"] = row.status if row else None
         stack.start_worker(SERVICES[stage])  # the supervisor restarts it (systemd, compose, a Deployment)
+        if (
+            stage == "train"
+        ):  # what the dead trainer left, once its last writes (if any were in flight) landed
+            time.sleep(1.0)
+            with session_scope() as s:
+                logged = get_metrics(s, job.run_id, ["loss"]).get("loss", [])
+            notes["stored_checkpoint"] = stored()
+            notes["last_logged_step"] = max((step for step, _ in logged), default=0)
 
         def requeued() -> bool:
             with session_scope() as s:
@@ -316,6 +328,10 @@ def kill_in(stage: str, stack: Stack, durations: dict[str, float]) -> Callable[[
 
         wait_until("the lost job requeued", requeued, stack, timeout=120)
         notes["requeue_s"] = time.monotonic() - killed
+        if stage == "train":
+            notes["stored_at_requeue"] = stored()
+        notes["flower_after"] = flower_state(stack, task_id, lambda state: state != "STARTED")
+        notes["flower_lost_s"] = time.monotonic() - killed
 
         def running_again() -> bool:
             with session_scope() as s:
@@ -327,6 +343,22 @@ def kill_in(stage: str, stack: Stack, durations: dict[str, float]) -> Callable[[
         return notes
 
     return fault
+
+
+def flower_state(stack: Stack, task_id: str, ready: Callable[[str], bool], timeout: float = 20) -> dict:
+    """Flower's record of ``task_id`` once its state satisfies ``ready`` (events reach Flower asynchronously)."""
+
+    last: list[dict | None] = [None]
+
+    def seen() -> dict | None:
+        last[0] = info = stack.flower.task(task_id)
+        return info if info and ready(info.get("state") or "") else None
+
+    try:
+        return wait_until(f"Flower's state of task {task_id}", seen, stack, timeout=timeout)
+    except AssertionError as err:
+        known = {k: v for k, v in (last[0] or {}).items() if k in ("state", "worker", "exception")}
+        raise AssertionError(f"Flower's last record of the task: {known or 'none'}\n{err}") from None
 
 
 @pytest.mark.parametrize("stage", ["collect", "train", "evaluate", "analyse"])
@@ -342,6 +374,18 @@ def test_sigkilled_worker_in_each_stage_recovers_with_the_defaults(
     killed = next(j for j in out.jobs if j.kind == stage)
     assert killed.attempts == 2 and [j.attempts for j in out.jobs if j.kind != stage] == [1, 1, 1]
     assert notes["requeue_s"] <= REQUEUE_WITHIN_S, notes
+
+    # Flower: the killed delivery's task was STARTED, and is shown lost (failed) once the job is requeued, for good
+    lost = notes["flower_after"]
+    assert notes["flower_before"]["state"] == "STARTED", notes["flower_before"]
+    assert lost["state"] == "FAILURE" and "WorkerLostError" in lost["exception"], lost
+    assert (
+        "stopped heartbeating" in lost["exception"] and lost["worker"] == notes["flower_before"]["worker"]
+    ), lost
+    assert (stack.flower.task(notes["task_id"]) or {}).get(
+        "state"
+    ) == "FAILURE"  # still, at the pipeline's end
+    assert killed.task_id != notes["task_id"]  # the requeued job ran as a new task
 
     # clients heard it as it happened, once; a job's events never go back within an attempt
     orphaned = [
@@ -375,14 +419,30 @@ def test_sigkilled_worker_in_each_stage_recovers_with_the_defaults(
         ]
         assert resumed, [e.message for e in out.job_events if e.job_id == killed.id]
         resumed_at = int(resumed[0].rsplit(" ", 1)[1])
-        assert resumed_at >= notes["stored_checkpoint"] >= 3 * INTERVAL
-        recomputed = notes["last_logged_step"] - resumed_at  # at least this many steps were done twice
-        assert recomputed <= INTERVAL, notes
+        recomputed = recomputed_bounds(resumed_at, notes)
     print(
         f"\nFAULT sigkill-{stage}: requeued after {notes['requeue_s']:.1f}s, running again after "
-        f"{notes['running_again_s']:.1f}s, steps recomputed {recomputed if recomputed is not None else '-'} "
-        f"(interval {INTERVAL}), pipeline {out.seconds:.1f}s"
+        f"{notes['running_again_s']:.1f}s, Flower showed the old task FAILURE after {notes['flower_lost_s']:.1f}s, "
+        f"steps recomputed {recomputed if recomputed is not None else '-'} (interval {INTERVAL}), "
+        f"pipeline {out.seconds:.1f}s"
     )
+
+
+def recomputed_bounds(resumed_at: int, notes: dict[str, Any], at_least: int = 3 * INTERVAL) -> str:
+    """Steps the resumed attempt did twice, bounded on both sides (the trainer's step at its death is unknown).
+
+    c = the newest checkpoint stored at the kill (complete: it has its manifest). The trainer writes and uploads
+    a checkpoint synchronously at every ``INTERVAL`` steps, and logs a step's metrics (a row committed) before
+    taking the next step, so with L the last logged step the dead trainer's step t satisfies
+    L <= t <= min(L + LOG_EVERY, c + INTERVAL) (t equals the bound only when it died inside that write).
+    The new attempt resumed at c, nothing newer having been stored after the kill: it recomputed t - c steps.
+    ``at_least``: the checkpoint the kill waited for. Returns "lower..upper"."""
+    c, last = notes["stored_checkpoint"], notes["last_logged_step"]
+    assert c >= at_least and notes["stored_at_requeue"] == c, notes  # no newer checkpoint after the kill
+    assert resumed_at == c, (resumed_at, notes)
+    lower, upper = last - c, min(last + LOG_EVERY, c + INTERVAL) - c
+    assert 0 <= lower <= upper <= INTERVAL, notes
+    return f"{lower}..{upper}"
 
 
 # ------------------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from shared.db.models import Job, utcnow
 from shared.db.prestart import upgrade
 from shared.db.repositories.jobs import claim_job, get_job
 from shared.db.session import session_scope
-from shared.jobs import pipelines
+from shared.jobs import pipelines, reaper
 from shared.jobs.contracts import COLLECT, TRAIN, TaskPayload, set_local_dispatcher
 from shared.jobs.lifecycle import JobContext, execute_job
 from shared.jobs.reaper import reap_orphans, reap_stale_jobs
@@ -329,3 +329,30 @@ def test_a_resumed_run_never_sends_a_logged_step_twice(sent: Recorder) -> None:
     with session_scope() as s:
         (rows,) = metrics_of_runs(s, [run_id])
     assert [(r["step"], r["loss"]) for r in rows] == [(10, 1.0), (20, 2.0), (30, 2.0), (40, 2.0)]
+
+
+def test_the_reaper_reports_the_lost_delivery_s_celery_task_by_its_id_and_node(
+    sent: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row keeps the task id of the delivery that claimed it; a reaper reports that task lost, for the lost
+    worker's node, in distributed mode only (embedded, there is no Celery task)."""
+    reported: list[tuple[str, str, str]] = []
+    monkeypatch.setattr(reaper, "report_task_lost", lambda task_id, node, reason, _: reported.append((task_id, node, reason)))  # fmt: skip
+    sub = _submit(sent)
+    seen: list[str | None] = []
+
+    def body(ctx: JobContext) -> str:
+        with session_scope() as s:
+            seen.append(get_job(s, ctx.job_id).task_id)
+        return "ok"
+
+    execute_job(COLLECT, sent.sent[-1][1], body, worker="collector-9@host/77", task_id="celery-task-1")
+    assert seen == ["celery-task-1"]
+    job = _job(sub.job_id)
+    reaper._report_lost_task(job, "worker collector-9@host/77 stopped heartbeating", get_settings())
+    assert reported == []  # embedded settings: no broker
+    distributed = get_settings().model_copy(update={"broker_url": "redis://127.0.0.1:1/0"})
+    reaper._report_lost_task(job, "worker collector-9@host/77 stopped heartbeating", distributed)
+    assert reported == [
+        ("celery-task-1", "collector-9@host", "worker collector-9@host/77 stopped heartbeating")
+    ]
