@@ -213,8 +213,8 @@ def run_mode(mode: str, sweep: Any, args: argparse.Namespace, emit: Any) -> None
         }
         for side in ("sweep", "separate") if first_sweep else ("separate", "sweep"):
             if side == "sweep" and mode == "cli":
-                wall, cpu, summary = timed_sweep_cli(sweep)
-                row["sweep_summary"] = summary
+                wall, cpu, said = timed_sweep_cli(sweep)
+                row["sweep_summary"] = said
             elif side == "sweep":
                 wall, cpu, parts = timed_sweep(sweep)
                 row["sweep_parts"] = parts
@@ -234,7 +234,7 @@ def run_mode(mode: str, sweep: Any, args: argparse.Namespace, emit: Any) -> None
     clean()
     best_sweep = min(rows, key=lambda r: r["sweep_s"])
     best_sep = min(r["separate_s"] for r in rows)
-    summary = {
+    summary: dict[str, Any] = {
         "bench": "sweep_throughput", "mode": mode,
         "saes": [f"{n}:{c.architecture}" for n, c in sweep.members()],
         "d_sae": args.d_sae, "steps": args.steps, "batch": args.batch, "tokens": args.tokens,
