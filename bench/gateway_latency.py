@@ -109,6 +109,8 @@ def seed(workdir: Path, d_sae: int, model: str | None = None, hook: str | None =
     cmd = [sys.executable, "-m", "services.gateway.dev_seed", "--d-sae", str(d_sae), "--json"]
     if model is not None:
         cmd += ["--model", model, "--hook", hook or "blocks.15.hook_resid_pre"]
+    if "SAELAB_SHARED_DIR" in os.environ:  # a worktree outside the team's layout: its TinyStories copy
+        cmd += ["--corpus", str(Path(os.environ["SAELAB_SHARED_DIR"]) / "data" / "tinystories")]
     print(f"bench: seeding a {d_sae}-feature run into {workdir} (a few minutes) ...", file=sys.stderr)
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
