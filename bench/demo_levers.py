@@ -82,7 +82,9 @@ def sae_step(acts: torch.Tensor, repeats: int) -> None:
     sae = create_sae(SAEConfig(architecture=cfg.architecture, d_in=x.shape[1], d_sae=cfg.d_sae, k=cfg.k))
     trainer = SAETrainer(sae, cfg, iter(lambda: x, None), device="cpu")
     trainer.initialise(x)
-    seconds = best_of(lambda: trainer._train_step(x), repeats)  # one optimiser step, without logging/tracking
+    seconds = best_of(
+        lambda: trainer._train_step(x * trainer.input_scale), repeats
+    )  # one optimiser step, without logging/tracking
     emit({"lever": "train: SAE step", "architecture": cfg.architecture, "d_sae": cfg.d_sae, "k": cfg.k,
           "batch": cfg.batch_size, "tok_s": round(cfg.batch_size / seconds)})  # fmt: skip
 

@@ -71,6 +71,7 @@ SEARCH_WORDS = ("the", "she", "happy", "dog", "park", "ball", "mom", "tree")
 PROMPT_TOKENS = 64
 PROMPT_SENTENCE = "Once upon a time, a little girl named Lily went to the park with her mom and her dog. "
 TOKEN = "bench-token"
+SEED_CACHE = ROOT / "bench" / "out" / "gateway-seed"
 
 GOALS: dict[str, dict[str, float]] = {
     "features_page": {"p50_ms": 15.0, "p99_ms": 60.0},
@@ -108,11 +109,30 @@ def seed(workdir: Path, d_sae: int, model: str | None = None, hook: str | None =
     cmd = [sys.executable, "-m", "services.gateway.dev_seed", "--d-sae", str(d_sae), "--json"]
     if model is not None:
         cmd += ["--model", model, "--hook", hook or "blocks.15.hook_resid_pre"]
+    if "SAELAB_SHARED_DIR" in os.environ:  # a worktree outside the team's layout: its TinyStories copy
+        cmd += ["--corpus", str(Path(os.environ["SAELAB_SHARED_DIR"]) / "data" / "tinystories")]
     print(f"bench: seeding a {d_sae}-feature run into {workdir} (a few minutes) ...", file=sys.stderr)
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"bench: dev_seed failed (exit {done.returncode}): {done.stderr[-2000:]}")
     print(f"bench: seeded {done.stdout.strip().splitlines()[-1]}", file=sys.stderr)
+    return seeded
+
+
+def cached_seed(args: argparse.Namespace) -> Seeded:
+    """The seeded run under ``bench/out/gateway-seed/<model>-<d_sae>`` (seeded once, reused by later runs: the
+    seed is minutes of collect + train + analyse; ``--reseed`` redoes it)."""
+    model = None if args.model == "tiny" else args.model
+    hook = args.hook or ("blocks.15.hook_resid_pre" if model else "default")
+    folder = SEED_CACHE / f"{args.model}-{args.d_sae}-{hook}"
+    done = folder / "seeded.json"
+    if done.is_file() and not args.reseed:
+        print(f"bench: reusing the seeded run in {folder} (--reseed to redo it)", file=sys.stderr)
+        return Seeded(f"sqlite:///{folder / 'saelab.db'}", folder / "artifacts")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    seeded = seed(folder, args.d_sae, model, args.hook)
+    done.write_text(json.dumps({"model": args.model, "d_sae": args.d_sae, "hook": hook}))
     return seeded
 
 
@@ -508,30 +528,16 @@ def bare_encode_ms(model: Any, prompt: str, duration_s: float) -> float:
     return statistics.median(asyncio.run(timed())) * 1000
 
 
-def bare_p50_ms(fn: Callable[[], Any], duration_s: float, min_calls: int = 3) -> float:
-    """p50 of ``fn()`` one call at a time in a worker thread (as the gateway runs it), after two warm-up calls."""
-
-    async def timed() -> list[float]:
-        times: list[float] = []
-        for _ in range(2):
-            await asyncio.to_thread(fn)
-        deadline = time.perf_counter() + duration_s
-        while time.perf_counter() < deadline or len(times) < min_calls:
-            start = time.perf_counter()
-            await asyncio.to_thread(fn)
-            times.append(time.perf_counter() - start)
-        return times
-
-    return statistics.median(asyncio.run(timed())) * 1000
-
-
-def bare_generate(model: Any, prompt: str) -> Callable[[], Any]:
-    """The bare model's side-by-side generation: ``generate`` on two rows of the prompt, 32 new tokens, greedy."""
+def bare_generate(model: Any, prompt: str, rows: int = 2) -> Callable[[], Any]:
+    """The bare model's generation: ``generate`` on ``rows`` copies of the prompt (BOS first, as steer runs it),
+    32 new tokens, greedy, KV cache, no SAE. Two rows are the like-for-like baseline of ``steer`` (its answer is
+    two continuations, the clean and the steered one, computed as one batch of two rows); one row is a single
+    continuation, reported beside it."""
     import torch
 
     lm = model.lm
     ids = [lm.bos_token_id, *lm.tokenizer(prompt, add_special_tokens=False)["input_ids"]]
-    batch = torch.tensor([ids, ids])
+    batch = torch.tensor([ids] * rows)
 
     def run() -> Any:
         with lm.exclusive(), torch.inference_mode():
@@ -563,6 +569,90 @@ def bare_forward_backward(model: Any, prompt: str) -> Callable[[], Any]:
             return torch.autograd.grad(logits[int(logits.argmax())], held[0])
 
     return run
+
+
+def process_cpu_s() -> float:
+    """CPU seconds of this process, all threads (torch's intra-op threads included)."""
+    return client_cpu_s()
+
+
+async def _timed_bare(fn: Callable[[], Any]) -> tuple[float, float]:
+    """(wall s, CPU s of this process) of one ``fn()`` in a worker thread, as the gateway runs it."""
+    cpu, start = process_cpu_s(), time.perf_counter()
+    await asyncio.to_thread(fn)
+    return time.perf_counter() - start, process_cpu_s() - cpu
+
+
+async def _timed_request(server: Server, conn: HttpConnection, body: bytes) -> tuple[float, float]:
+    """(wall s, server CPU s) of one request; a failed request ends the bench."""
+    cpu, start = server.cpu_s(), time.perf_counter()
+    status, answer = await conn.post(body)
+    wall, used = time.perf_counter() - start, server.cpu_s() - cpu
+    failure = answer_error(status, answer)
+    if failure is not None:
+        raise SystemExit(f"bench: request failed: {failure}")
+    return wall, used
+
+
+def interleaved(
+    server: Server,
+    name: str,
+    make_body: Body,
+    bare: dict[str, Callable[[], Any]],
+    rounds: int,
+    duration_s: float,
+    cache: str,
+) -> list[dict[str, Any]]:
+    """Same-window overhead at 1 client: rounds of [one gateway request, one call of each bare baseline], the
+    order reversed every other round (A B B A ...), until ``duration_s`` has passed and at least ``rounds``
+    rounds ran. Overhead = median gateway wall / median bare wall - 1; the median of the per-round ratios and
+    the CPU-time ratio (server CPU per request / this process's CPU per bare call, both with torch's threads)
+    beside it: under load the CPU figures move less than the wall times. One row per baseline."""
+
+    async def run() -> tuple[list[tuple[float, float]], dict[str, list[tuple[float, float]]]]:
+        conn = HttpConnection(server.port)
+        ours: list[tuple[float, float]] = []
+        theirs: dict[str, list[tuple[float, float]]] = {key: [] for key in bare}
+        try:
+            for fn in bare.values():  # warm-up: first calls allocate and fill caches
+                await _timed_bare(fn)
+            await _timed_request(server, conn, make_body(random.Random(0))[1])
+            deadline = time.perf_counter() + duration_s
+            while len(ours) < rounds or time.perf_counter() < deadline:
+                gateway_first = len(ours) % 2 == 0
+                if gateway_first:
+                    ours.append(await _timed_request(server, conn, make_body(random.Random(0))[1]))
+                for key, fn in bare.items():
+                    theirs[key].append(await _timed_bare(fn))
+                if not gateway_first:
+                    ours.append(await _timed_request(server, conn, make_body(random.Random(0))[1]))
+        finally:
+            await conn.close()
+        return ours, theirs
+
+    load_before = os.getloadavg()[0]
+    ours, theirs = asyncio.run(run())
+    load_after = os.getloadavg()[0]
+    out = []
+    for key, times in theirs.items():
+        ratios = [a[0] / b[0] for a, b in zip(ours, times, strict=True)]
+        wall_ratio = statistics.median(a for a, _ in ours) / statistics.median(b for b, _ in times)
+        cpu_ratio = statistics.median(c for _, c in ours) / statistics.median(c for _, c in times)
+        overhead = wall_ratio - 1
+        out.append({
+            "measurement": f"{name}_overhead", "baseline": key, "clients": 1, "cache": cache, "rounds": len(ours),
+            "gateway_p50_ms": round(statistics.median(a for a, _ in ours) * 1000, 1),
+            "bare_p50_ms": round(statistics.median(b for b, _ in times) * 1000, 1),
+            "gateway_ms": [round(a * 1000) for a, _ in ours], "bare_ms": [round(b * 1000) for b, _ in times],
+            "overhead": round(overhead, 3), "median_round_ratio": round(statistics.median(ratios), 3),
+            "server_cpu_ms_per_request": round(statistics.median(c for _, c in ours) * 1000, 1),
+            "bare_cpu_ms": round(statistics.median(c for _, c in times) * 1000, 1),
+            "cpu_overhead": round(cpu_ratio - 1, 3),
+            "load_avg_1m": [round(load_before, 2), round(load_after, 2)],
+            "goals": {f"overhead <= {OVERHEAD_GOAL:g}": overhead <= OVERHEAD_GOAL},
+            "goal_met": overhead <= OVERHEAD_GOAL,
+        })  # fmt: skip
+    return out
 
 
 def overhead_row(
@@ -627,13 +717,25 @@ def run_server_phase(
             )
             emit(single)
             emit(overhead_row(bare, single, cache))
-        bare_work = {"steer": bare_generate, "attribute": bare_forward_backward}
+        baselines = {
+            "steer": {"generate, 2 rows": bare_generate(model, prompt, 2),
+                      "generate, 1 row": bare_generate(model, prompt, 1)},
+            "attribute": {"forward + backward": bare_forward_backward(model, prompt)},
+        }  # fmt: skip
         for name in SINGLE_CLIENT:
             if name in args.operations:
-                bare = bare_p50_ms(bare_work[name](model, prompt), args.single_duration / 2)
-                single = measure(server, name, bodies[name], 1, args.single_duration, cache, seen)
-                emit(single)
-                emit(overhead_row(bare, single, cache, name))
+                rows = interleaved(
+                    server, name, bodies[name], baselines[name], args.rounds, args.single_duration, cache
+                )
+                for row in rows:
+                    emit(row)
+                    print(
+                        f"bench: {name} vs bare {row['baseline']}: overhead {row['overhead']:+.1%} (gateway "
+                        f"{row['gateway_p50_ms']:.0f} ms / bare {row['bare_p50_ms']:.0f} ms, median round ratio "
+                        f"{row['median_round_ratio']:.3f}, CPU {row['cpu_overhead']:+.1%}; {row['rounds']} "
+                        f"interleaved rounds, load {row['load_avg_1m'][0]}-{row['load_avg_1m'][1]})",
+                        file=sys.stderr,
+                    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -668,8 +770,12 @@ def main(argv: list[str] | None = None) -> None:
         default=list(GOALS),
         help=f"comma-separated subset of {','.join(GOALS)} (default: all)",
     )
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="least interleaved rounds of steer / attribute (default 5)"
+    )
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary seed directory")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (gateway logs)")
+    parser.add_argument("--reseed", action="store_true", help="seed a fresh run instead of the cached one")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.operations) - set(GOALS))
     if unknown:
@@ -694,7 +800,7 @@ def main(argv: list[str] | None = None) -> None:
             artifacts = args.artifacts or args.db.parent / "artifacts"
             seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
         else:
-            seeded = seed(workdir, args.d_sae, None if args.model == "tiny" else args.model, args.hook)
+            seeded = cached_seed(args)
         phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
         for cache_s in phases:
             run_server_phase(args, seeded, workdir, cache_s, emit)

@@ -9,6 +9,13 @@ machine load); the best of each over the repeats is reported, as wall time and a
 on a shared machine). A data-only pass (open, initialise, the same batches; no SAE) shows what one run spends
 outside training. One JSON line per repeat and a summary line.
 
+With ``--mode cli`` (the default) both sides are what a user runs: 4 ``saelab train --config <member>.yaml``
+processes one after the other vs one ``saelab sweep --config sweep.yaml`` process (configs written with
+``dump_config`` from the same SweepConfig, so the members are exactly the sweep's), each timed whole: Python
+start, imports, config validation, training, checkpoint and export; CPU time is the children's. ``--mode
+inprocess`` times ``train(cfg)`` x 4 vs ``train_sweep`` in this process (no start-up costs; the sweep's own
+breakdown of setup / data / per-member steps / checkpoints comes from it). ``--mode both`` runs the two.
+
     .venv/bin/python -m bench.sweep_throughput [--tokens 20480] [--d-sae 1024] [--steps 200] [--repeats 2]
 """
 
@@ -18,7 +25,10 @@ import argparse
 import json
 import logging
 import os
+import resource
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -26,11 +36,11 @@ from typing import Any
 import torch
 
 from bench.peers.common import machine
-from bench.train_throughput import collect_smollm2
+from bench.train_throughput import collect_smollm2, default_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out" / "sweep"
-CORPUS = REPO.parent / "shared" / "data" / "tinystories"
+
 
 log = logging.getLogger("bench.sweep")
 
@@ -82,6 +92,63 @@ def timed_sweep(sweep: Any) -> tuple[float, float, dict[str, Any]]:
     return wall, cpu, {k: round(v, 3) for k, v in parts.items()}
 
 
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cli(*args: str) -> tuple[float, float, str]:
+    """(wall s, CPU s, stdout) of one ``saelab <args>`` process (``python -m cli.main``, this checkout's code)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    t, c = time.perf_counter(), _children_cpu_s()
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall, cpu = time.perf_counter() - t, _children_cpu_s() - c
+    if done.returncode != 0:
+        raise SystemExit(f"bench: saelab {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall, cpu, done.stdout
+
+
+def timed_separate_cli(sweep: Any) -> tuple[float, float]:
+    """4 ``saelab train --config`` processes, one per member config (written from the sweep's own members)."""
+    from shared.config import dump_config
+
+    wall = cpu = 0.0
+    (OUT / "configs").mkdir(parents=True, exist_ok=True)
+    for name, cfg in sweep.members():
+        path = OUT / "configs" / f"{name}.yaml"
+        dump_config(cfg.model_copy(update={"output": str(OUT / "separate" / name)}), path)
+        w, c, _ = run_cli("train", "--config", str(path))
+        wall, cpu = wall + w, cpu + c
+    return wall, cpu
+
+
+def timed_sweep_cli(sweep: Any) -> tuple[float, float, str]:
+    """One ``saelab sweep --config`` process; its last summary line says where the training time went."""
+    from shared.config import dump_config
+
+    path = OUT / "configs" / "sweep.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dump_config(sweep, path)
+    wall, cpu, stdout = run_cli("sweep", "--config", str(path))
+    summary = next((line for line in stdout.splitlines() if line.startswith("trained in")), "")
+    return wall, cpu, summary
+
+
+def startup_s() -> float:
+    """Wall seconds of a process that only imports the trainer (what each ``saelab train`` pays before work)."""
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import cli.main, services.trainer.run"], cwd=REPO,
+                   env={**os.environ, "PYTHONPATH": str(REPO)}, check=True)  # fmt: skip
+    return time.perf_counter() - t
+
+
 def timed_data_only(sweep: Any) -> float:
     """Open the set, initialise (sample, input scale, geometric median) and draw every batch one run draws, with no
     SAE: the fixed and data cost one run pays and a sweep pays once."""
@@ -112,6 +179,8 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=200)
     p.add_argument("--batch", type=int, default=512)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--mode", choices=("cli", "inprocess", "both"), default="cli",
+                   help="cli: saelab processes as a user runs them (default); inprocess: train()/train_sweep()")  # fmt: skip
     p.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     args = p.parse_args()
 
@@ -123,42 +192,69 @@ def main() -> None:
                 f.write(line + "\n")
 
     logging.basicConfig(level=logging.WARNING)
-    activations = collect_smollm2(CORPUS, args.tokens)
+    activations = collect_smollm2(default_corpus(), args.tokens)
     sweep = sweep_config(activations, args.d_sae, args.steps, args.batch)
-    best_sweep, best_sep, best_parts, data_only = float("inf"), float("inf"), {}, float("inf")
-    best_sweep_cpu, best_sep_cpu = float("inf"), float("inf")
+    modes = ("cli", "inprocess") if args.mode == "both" else (args.mode,)
+    for mode in modes:
+        run_mode(mode, sweep, args, emit)
+
+
+def run_mode(mode: str, sweep: Any, args: argparse.Namespace, emit: Any) -> None:
+    """Interleaved repeats of [sweep, 4 separate runs] (order reversed every other repeat), then a summary."""
+    rows: list[dict[str, Any]] = []
     for repeat in range(args.repeats):
         clean()
+        load = os.getloadavg()[0]
         first_sweep = repeat % 2 == 0  # alternate the order: neither side always runs on a warmer machine
-        if first_sweep:
-            sweep_s, sweep_cpu, parts = timed_sweep(sweep)
-            sep_s, sep_cpu = timed_separate(sweep)
-        else:
-            sep_s, sep_cpu = timed_separate(sweep)
-            sweep_s, sweep_cpu, parts = timed_sweep(sweep)
-        d = timed_data_only(sweep)
-        emit({"repeat": repeat, "order": "sweep first" if first_sweep else "separate first",
-              "sweep_s": round(sweep_s, 2), "separate_s": round(sep_s, 2), "ratio": round(sweep_s / sep_s, 3),
-              "sweep_cpu_s": round(sweep_cpu, 2), "separate_cpu_s": round(sep_cpu, 2),
-              "cpu_ratio": round(sweep_cpu / sep_cpu, 3),
-              "data_init_one_run_s": round(d, 2), "sweep_parts": parts,
-              "loadavg_1m": round(os.getloadavg()[0], 2)})  # fmt: skip
-        if sweep_s < best_sweep:
-            best_sweep, best_parts = sweep_s, parts
-        best_sep, data_only = min(best_sep, sep_s), min(data_only, d)
-        best_sweep_cpu, best_sep_cpu = min(best_sweep_cpu, sweep_cpu), min(best_sep_cpu, sep_cpu)
+        row: dict[str, Any] = {
+            "mode": mode,
+            "repeat": repeat,
+            "order": "sweep first" if first_sweep else "separate first",
+        }
+        for side in ("sweep", "separate") if first_sweep else ("separate", "sweep"):
+            if side == "sweep" and mode == "cli":
+                wall, cpu, said = timed_sweep_cli(sweep)
+                row["sweep_summary"] = said
+            elif side == "sweep":
+                wall, cpu, parts = timed_sweep(sweep)
+                row["sweep_parts"] = parts
+            else:
+                wall, cpu = (timed_separate_cli if mode == "cli" else timed_separate)(sweep)
+            row[f"{side}_s"], row[f"{side}_cpu_s"] = round(wall, 2), round(cpu, 2)
+        row["ratio"] = round(row["sweep_s"] / row["separate_s"], 3)
+        row["cpu_ratio"] = round(row["sweep_cpu_s"] / row["separate_cpu_s"], 3)
+        if mode == "cli":
+            row["startup_one_process_s"] = round(startup_s(), 2)
+        row["data_init_one_run_s"] = round(timed_data_only(sweep), 2)
+        row["loadavg_1m"] = [round(load, 2), round(os.getloadavg()[0], 2)]
+        emit(row)
+        print(f"bench: {mode} repeat {repeat}: sweep {row['sweep_s']} s / separate {row['separate_s']} s = ratio "
+              f"{row['ratio']} (CPU {row['cpu_ratio']}), load {row['loadavg_1m']}", file=sys.stderr)  # fmt: skip
+        rows.append(row)
     clean()
-    summary = {
-        "bench": "sweep_throughput",
+    best_sweep = min(rows, key=lambda r: r["sweep_s"])
+    best_sep = min(r["separate_s"] for r in rows)
+    summary: dict[str, Any] = {
+        "bench": "sweep_throughput", "mode": mode,
         "saes": [f"{n}:{c.architecture}" for n, c in sweep.members()],
         "d_sae": args.d_sae, "steps": args.steps, "batch": args.batch, "tokens": args.tokens,
-        "best_sweep_s": round(best_sweep, 2), "best_separate_s": round(best_sep, 2),
-        "ratio": round(best_sweep / best_sep, 3), "best_sweep_cpu_s": round(best_sweep_cpu, 2),
-        "best_separate_cpu_s": round(best_sep_cpu, 2), "cpu_ratio": round(best_sweep_cpu / best_sep_cpu, 3),
-        "data_init_one_run_s": round(data_only, 2),
-        "sweep_parts": best_parts, "torch_threads": torch.get_num_threads(), "machine": machine(),
+        "best_sweep_s": best_sweep["sweep_s"], "best_separate_s": best_sep,
+        "ratio": round(best_sweep["sweep_s"] / best_sep, 3),
+        "median_repeat_ratio": round(sorted(r["ratio"] for r in rows)[len(rows) // 2], 3),
+        "best_sweep_cpu_s": min(r["sweep_cpu_s"] for r in rows),
+        "best_separate_cpu_s": min(r["separate_cpu_s"] for r in rows),
+        "cpu_ratio": round(min(r["sweep_cpu_s"] for r in rows) / min(r["separate_cpu_s"] for r in rows), 3),
+        "data_init_one_run_s": min(r["data_init_one_run_s"] for r in rows),
+        "sweep_parts": best_sweep.get("sweep_parts") or best_sweep.get("sweep_summary"),
+        "loadavg_1m": [rows[0]["loadavg_1m"][0], rows[-1]["loadavg_1m"][1]],
+        "torch_threads": torch.get_num_threads(), "machine": machine(),
     }  # fmt: skip
+    if mode == "cli":
+        summary["startup_one_process_s"] = min(r["startup_one_process_s"] for r in rows)
     emit(summary)
+    print(f"bench: {mode}: sweep / separate = {summary['ratio']} (best of {len(rows)}; median repeat ratio "
+          f"{summary['median_repeat_ratio']}; CPU {summary['cpu_ratio']}; goal <= 0.8), load {summary['loadavg_1m']}",
+          file=sys.stderr)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from services.trainer.run import (
     training_data,
     write_config,
 )
-from services.trainer.train import SAETrainer, estimate_input_scale, geometric_median
+from services.trainer.train import SAETrainer, ScaledBatch, estimate_input_scale, geometric_median
 from shared.config import TrainConfig
 from shared.devices import resolve_device
 from shared.progress import ProgressSink, report
@@ -72,7 +72,8 @@ class SweepResult:
     setup_s: float = 0.0
     """Opening the data, building and initialising (or resuming) every member."""
     data_s: float = 0.0
-    """Reading and shuffling batches (once for all members)."""
+    """Reading and shuffling batches, scaling them and their input statistics (once for all members of one input
+    scale)."""
     member_s: dict[str, float] = field(default_factory=dict)
     """Training steps of each member (forward, backward, optimiser, tracking, metrics)."""
     checkpoint_s: float = 0.0
@@ -156,10 +157,15 @@ def _fit(
             return False
         t = time.perf_counter()
         batch = next(batches)
+        prepared: dict[float, ScaledBatch] = {}  # by input scale: scaled once, its statistics taken once
+        for m in members:
+            scale = m.trainer.input_scale
+            if scale not in prepared:
+                prepared[scale] = ScaledBatch.of(batch, scale, m.trainer.device)
         result.data_s += time.perf_counter() - t
         for m in members:
             t = time.perf_counter()
-            m.trainer.train_on(batch)
+            m.trainer.train_on(batch, prepared[m.trainer.input_scale])
             m.seconds += time.perf_counter() - t
         step += 1
         if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.n_steps:

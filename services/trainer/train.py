@@ -7,6 +7,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -94,6 +95,29 @@ def remove_parallel_grad(W_dec: torch.nn.Parameter) -> None:
 @torch.no_grad()
 def normalise_rows(W_dec: torch.nn.Parameter) -> None:
     W_dec.div_(W_dec.norm(dim=1, keepdim=True).clamp_min(1e-8))
+
+
+# ---------------------------------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class ScaledBatch:
+    """A batch as a step uses it: on the device, times the input scale, and the float64 statistics the tracker
+    takes of it. The same for every sweep member of one input scale, so a sweep makes it once per step."""
+
+    scale: float
+    device: torch.device
+    x: Tensor
+    x64: Tensor
+    column_sums: Tensor
+    sum_sq: Tensor
+
+    @classmethod
+    @torch.no_grad()
+    def of(cls, batch: Tensor, scale: float, device: torch.device) -> ScaledBatch:
+        x = batch.to(device, non_blocking=True) * scale
+        x64 = x.double()
+        return cls(scale, device, x, x64, x64.sum(0), x64.pow(2).sum())
 
 
 # ---------------------------------------------------------------------------------------------------- trainer
@@ -184,11 +208,15 @@ class SAETrainer:
             self.train_on(next(self.batches))
         return True
 
-    def train_on(self, batch: Tensor) -> None:
+    def train_on(self, batch: Tensor, inputs: ScaledBatch | None = None) -> None:
         """One step on ``batch`` with its bookkeeping (tracking, resampling, metrics, checkpoint, progress); a
-        sweep (``services.trainer.sweep``) calls it on every member with the same batch."""
-        x, out = self._train_step(batch)
-        self._track(x, out)
+        sweep (``services.trainer.sweep``) calls it on every member with the same batch, and with ``inputs``
+        (``ScaledBatch.of(batch, scale, device)``, made once for the members of one input scale: the very
+        tensors this step would compute itself)."""
+        if inputs is None or inputs.scale != self.input_scale or inputs.device != self.device:
+            inputs = ScaledBatch.of(batch, self.input_scale, self.device)
+        x, out = self._train_step(inputs.x)
+        self._track(inputs, out)
         self._maybe_resample()
         self._maybe_log()
         self._maybe_checkpoint()
@@ -198,8 +226,7 @@ class SAETrainer:
         """Start the throughput clock of the first metrics window (``fit`` does it itself)."""
         self._clock = time.perf_counter()
 
-    def _train_step(self, batch: Tensor) -> tuple[Tensor, LossOutput]:
-        x = batch.to(self.device, non_blocking=True) * self.input_scale
+    def _train_step(self, x: Tensor) -> tuple[Tensor, LossOutput]:
         for group in self.opt.param_groups:
             group["lr"] = lr_at(self.step, self.cfg)
         settings = self._loss_settings()
@@ -246,16 +273,15 @@ class SAETrainer:
     # ---------------------------------------------------------------------------------------------- tracking
 
     @torch.no_grad()
-    def _track(self, x: Tensor, out: LossOutput) -> None:
-        n = x.shape[0]
+    def _track(self, inputs: ScaledBatch, out: LossOutput) -> None:
+        n = inputs.x.shape[0]
         fired = out.fire_counts > 0
         self.tokens_since_fired += n
         self.tokens_since_fired[fired] = 0
         self.window_fires += out.fire_counts
-        x64 = x.double()
-        rss = (x64 - out.recon.double()).pow(2).sum()
-        self.sum_x += x64.sum(0)
-        values = (1, n, out.loss.detach(), out.mse, out.l1, out.l0, rss, x64.pow(2).sum())
+        rss = (inputs.x64 - out.recon.double()).pow(2).sum()
+        self.sum_x += inputs.column_sums
+        values = (1, n, out.loss.detach(), out.mse, out.l1, out.l0, rss, inputs.sum_sq)
         self.acc += torch.stack([torch.as_tensor(v, dtype=torch.float64, device=self.device) for v in values])
 
     def dead_mask(self) -> Tensor:

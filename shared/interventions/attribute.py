@@ -70,8 +70,7 @@ def attribution_scores(
             f = sae.encode(xs)
         leaf = f.clone().requires_grad_(True)
         held["f"], held["leaf"] = f, leaf
-        every = torch.arange(f.shape[-1], device=f.device)
-        return x.detach() + decoder_delta(sae, xs, leaf - f, every).to(x.dtype)
+        return x.detach() + decoder_delta(sae, xs, leaf - f).to(x.dtype)
 
     with torch.enable_grad(), lm.patching(sae.cfg.hook_name, hook):
         out = lm.model(input_ids=ids[:, : position + 1], use_cache=True, **last_logits_only(lm))

@@ -18,9 +18,10 @@ from torch import Tensor
 from shared.interventions.spec import Intervention, check_features
 
 
-def decoder_delta(sae: Any, x: Tensor, df: Tensor, features: Tensor) -> Tensor:
-    """``denormalise(dec(f')) - denormalise(dec(f))`` for ``df = (f' - f)[..., features]`` on raw inputs ``x``."""
-    w = sae.W_dec[features]  # [n, d_in]
+def decoder_delta(sae: Any, x: Tensor, df: Tensor, features: Tensor | None = None) -> Tensor:
+    """``denormalise(dec(f')) - denormalise(dec(f))`` for ``df = (f' - f)[..., features]`` on raw inputs ``x``
+    (``features`` None: every feature, ``df`` dense; W_dec is used in place, not gathered into a copy)."""
+    w = sae.W_dec if features is None else sae.W_dec[features]  # [n, d_in]
     b = sae.b_dec.expand_as(x)
     return sae.denormalise_output(df @ w + b, x) - sae.denormalise_output(b, x)
 

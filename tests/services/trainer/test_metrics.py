@@ -19,7 +19,7 @@ from services.trainer.evaluate import (
     sae_metrics,
     special_token_ids,
 )
-from services.trainer.train import DENSE_DENSITY, SAETrainer
+from services.trainer.train import DENSE_DENSITY, SAETrainer, ScaledBatch
 from shared.config import TrainConfig
 from shared.exclusion import Exclusion
 from shared.sae import LossSettings, SAEConfig, create_sae
@@ -213,7 +213,7 @@ def test_training_metrics_match_brute_force_and_say_what_dead_means():
     batches = [(rng.normal(size=(500, D_IN)) * 1.5 + 4.0 + i).astype(np.float32) for i in range(3)]
     for x in batches:
         out = sae.training_loss(torch.from_numpy(x), LossSettings(l1_coefficient=0.1))
-        trainer._track(torch.from_numpy(x), out)
+        trainer._track(ScaledBatch.of(torch.from_numpy(x), 1.0, trainer.device), out)
     trainer.step = 3
     since = torch.zeros(D_SAE, dtype=torch.long)
     since[:7] = 1001  # past the threshold: dead
