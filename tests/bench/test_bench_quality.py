@@ -72,3 +72,28 @@ def test_evaluator_is_our_evaluation_code(data: quality.Data) -> None:
         recon = sae(x.float()).double()
     direct = 1 - (x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum()
     assert got["explained_variance"] == pytest.approx(float(direct), abs=1e-6)
+
+
+def test_next_coefficient_solves_a_power_law_and_stays_inside_the_bracket() -> None:
+    """L0 = 400 c^-1.5: the log-log secant lands on the exact coefficient; a far target is clamped to the middle
+    80 % of the bracket (log scale), never at or past its ends."""
+
+    def l0(c: float) -> float:
+        return 400 * c**-1.5
+
+    target = 32.0
+    exact = (400 / target) ** (1 / 1.5)
+    got = quality.next_coefficient((1.0, l0(1.0)), (64.0, l0(64.0)), target)
+    assert got == pytest.approx(exact, rel=1e-9)
+    clamped = quality.next_coefficient((1.0, l0(1.0)), (64.0, l0(64.0)), 399.0)  # just under the lo end
+    assert clamped == pytest.approx(64.0**0.1, rel=1e-9)
+
+
+def test_concurrent_sides_give_the_sequential_figures(data: quality.Data) -> None:
+    """--concurrent only changes when each side runs: the same trainings, the same metrics."""
+    plan = replace(TINY, budget=4096)
+    one = quality.compare(plan, data, None, ["topk"], ["ours"], with_ce=False)[0]
+    both = quality.compare(plan, data, None, ["topk"], ["ours"], with_ce=False, concurrent=True)[0]
+    for key in ("explained_variance", "l0", "dead_fraction", "dense_fraction"):
+        assert both["ours"][key] == one["ours"][key], key
+    assert (one["sides_ran"], both["sides_ran"]) == ("one after the other", "concurrently")
