@@ -75,8 +75,8 @@ class Plan:
     """At most this many trainings per side to match the ReLU L0."""
     l0_tolerance: float = 0.1
     """Relative L0 distance to the target at which the bisection stops."""
-    relu_l1: float = 5.0
-    """The first L1 coefficient of the ReLU search (both sides)."""
+    relu_l1: tuple[float, ...] = (5.0,)
+    """The ReLU search's first round of L1 coefficients (both sides; several train concurrently)."""
     saelens_sparse: bool = False
     """SAELens TopK family trains with ``use_sparse_activations``."""
     collect_bf16: bool = False
@@ -318,43 +318,73 @@ def matched_relu(
     train: torch.Tensor,
     evaluate: Evaluator,
     workdir: Path,
+    on_trial: Any = None,
 ) -> tuple[Any, float, dict, list[dict]]:
-    """Search the L1 coefficient of ``side``'s ReLU SAE until its held-out L0 is within tolerance of ``target_l0``:
+    """Search the L1 coefficient of ``side``'s ReLU SAE until its held-out L0 is within tolerance of ``target_l0``.
+    The first round trains ``plan.relu_l1`` (one or several coefficients, concurrently); then one trial per round:
     x2 (then log-log extrapolation, at most x4) until the target is bracketed, then regula falsi on log L0
     against log coefficient (L0 falls roughly as a power of the coefficient), kept inside the middle 80 % of the
-    bracket (log scale); the closest SAE, its wall seconds and every trial (coefficient, L0, EV)."""
-    lo: tuple[float, float] | None = None  # (coefficient, L0) with L0 above the target
-    hi: tuple[float, float] | None = None  # (coefficient, L0) with L0 below the target
-    coef = base.l1_coefficient
+    bracket (log scale); at most ``plan.bisect_steps`` trials. Returns the closest SAE, its wall seconds, its
+    record and every trial (coefficient, L0, EV, dead, dense, seconds); ``on_trial(side, trial)`` sees each."""
     trials: list[dict] = []
     best: tuple[float, Any, float, dict] | None = None
-    for _ in range(plan.bisect_steps):
-        spec = replace(base, l1_coefficient=coef)
-        sae, seconds, peer = train_side(side, spec, data, train, workdir)
+
+    def trial(coef: float) -> tuple[dict, Any, float, dict]:
+        sae, seconds, peer = train_side(side, replace(base, l1_coefficient=coef), data, train, workdir)
         metrics = evaluate(sae, with_ce=False)
-        l0 = metrics["l0"]
-        trials.append(
-            {"l1_coefficient": coef, "l0": round(l0, 2), "ev": round(metrics["explained_variance"], 4)}
-        )
-        log.info("%s relu l1 %.4g -> L0 %.1f (target %.1f)", side, coef, l0, target_l0)
-        miss = abs(l0 - target_l0) / target_l0
-        if best is None or miss < best[0]:
-            best = (miss, sae, seconds, peer)
-        if miss <= plan.l0_tolerance:
+        record = {"l1_coefficient": round(coef, 4), "l0": round(metrics["l0"], 2)}
+        record |= {"ev": round(metrics["explained_variance"], 4), "seconds": round(seconds, 1)}
+        record |= {key: _round(metrics[key]) for key in ("dead_fraction", "dense_fraction")}
+        log.info("%s relu l1 %.4g -> L0 %.1f (target %.1f)", side, coef, metrics["l0"], target_l0)
+        if on_trial is not None:
+            on_trial(side, record | {key: value for key, value in peer.items() if key.startswith("peer")})
+        return record, sae, seconds, peer
+
+    coefs = list(plan.relu_l1)
+    while coefs and len(trials) < plan.bisect_steps:
+        with ThreadPoolExecutor(max_workers=len(coefs)) as pool:
+            done = list(pool.map(trial, coefs))
+        for record, sae, seconds, peer in done:
+            trials.append(record)
+            miss = abs(record["l0"] - target_l0) / target_l0
+            if best is None or miss < best[0]:
+                best = (miss, sae, seconds, peer)
+        assert best is not None
+        if best[0] <= plan.l0_tolerance:
             break
-        if l0 > target_l0:
-            lo = (coef, l0)
-        else:
-            hi = (coef, l0)
-        if lo is not None and hi is not None:
-            coef = next_coefficient(lo, hi, target_l0)
-        elif len(trials) >= 2:  # same side of the target twice: extrapolate the last two, at most x4
-            (c1, l1), (c2, l2) = ((t["l1_coefficient"], t["l0"]) for t in trials[-2:])
-            coef = extrapolate_coefficient((c1, l1), (c2, l2), target_l0)
-        else:
-            coef = coef * 2 if hi is None else coef / 2
+        coefs = [search_step(trials, target_l0)]
     assert best is not None
     return best[1], best[2], best[3], trials
+
+
+def search_step(trials: list[dict], target_l0: float) -> float:
+    """The next coefficient after ``trials`` (none within tolerance): regula falsi between the closest trials on
+    either side of the target when it is bracketed, else log-log extrapolation of the two trials nearest to it
+    (x2 or /2 from a single trial)."""
+    above = [(t["l1_coefficient"], t["l0"]) for t in trials if t["l0"] > target_l0]
+    below = [(t["l1_coefficient"], t["l0"]) for t in trials if t["l0"] <= target_l0]
+    if above and below:
+        return next_coefficient(max(above), min(below), target_l0)
+    side = sorted(above or below, key=lambda t: abs(math.log(max(t[1], 1e-3) / target_l0)))
+    if len(side) == 1:
+        coef = side[0][0]
+        return coef * 2 if above else coef / 2
+    nearest, second = side[0], side[1]
+    return extrapolate_coefficient(second, nearest, target_l0)
+
+
+def interpolated_ev(trials: list[dict], target_l0: float) -> float | None:
+    """EV at ``target_l0`` read off the trials' EV-L0 curve: linear in log L0 between the closest trials on
+    either side of the target (None unless the target is bracketed)."""
+    above = [t for t in trials if t["l0"] > target_l0]
+    below = [t for t in trials if 0 < t["l0"] <= target_l0]
+    if not above or not below:
+        return None
+    a, b = min(above, key=lambda t: t["l0"]), max(below, key=lambda t: t["l0"])
+    if a["l0"] == b["l0"]:
+        return float(b["ev"])
+    w = math.log(target_l0 / b["l0"]) / math.log(a["l0"] / b["l0"])
+    return float(b["ev"] + w * (a["ev"] - b["ev"]))
 
 
 def next_coefficient(lo: tuple[float, float], hi: tuple[float, float], target_l0: float) -> float:
@@ -399,11 +429,15 @@ def compare(
     steps = math.ceil(plan.budget / plan.batch)
     evaluate = Evaluator(data, plan, with_ce=with_ce)
     records = []
+
+    def emit_trial(side: str, trial: dict) -> None:  # each ReLU trial as it ends (a cut-short run keeps them)
+        emit({"architecture": "relu", "trial_of": side, "d_sae": plan.d_sae} | trial, out)
+
     with tempfile.TemporaryDirectory(prefix="saelab-quality-") as tmp:
         workdir = Path(tmp)
         for arch in archs:
             k = None if arch == "relu" else plan.k
-            base = Spec(arch, arch, plan.d_sae, k, plan.batch, steps, lr=plan.lr, l1_coefficient=plan.relu_l1)
+            base = Spec(arch, arch, plan.d_sae, k, plan.batch, steps, lr=plan.lr)
             base = replace(base, saelens_sparse_activations=plan.saelens_sparse)
             row: dict[str, Any] = {"architecture": arch}
 
@@ -411,9 +445,10 @@ def compare(
                 result: dict[str, Any] = {}
                 if arch == "relu":
                     sae, seconds, peer, trials = matched_relu(
-                        side, base, float(plan.k), plan, data, train, evaluate, workdir
+                        side, base, float(plan.k), plan, data, train, evaluate, workdir, emit_trial
                     )
                     result[f"{side}_l1_trials"] = trials
+                    result[f"{side}_ev_at_target_l0_interpolated"] = _round(interpolated_ev(trials, plan.k))
                 else:
                     sae, seconds, peer = train_side(side, base, data, train, workdir)
                 metrics = evaluate(sae)
@@ -474,7 +509,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, help="tokens per training step (default: the plan's)")
     parser.add_argument("--budget", type=int, help="training tokens per SAE (default: the plan's)")
     parser.add_argument("--bisect-steps", type=int, help="most ReLU trainings per side (default: the plan's)")
-    parser.add_argument("--relu-l1", type=float, help="first L1 coefficient of the ReLU search (default 5)")
+    parser.add_argument(
+        "--relu-l1",
+        type=lambda text: tuple(float(c) for c in text.split(",")),
+        help="the ReLU search's first round of L1 coefficients, comma-separated, trained concurrently (default 5)",
+    )
+    parser.add_argument("--ce-contexts", type=int, help="held-out contexts for CE loss recovered")
     parser.add_argument(
         "--saelens-sparse", action="store_true", help="SAELens TopK family with use_sparse_activations"
     )
@@ -501,6 +541,7 @@ def main(argv: list[str] | None = None) -> None:
         "bisect_steps": args.bisect_steps,
     }
     sizes |= {"relu_l1": args.relu_l1, "saelens_sparse": args.saelens_sparse or None}
+    sizes |= {"ce_contexts": args.ce_contexts}
     plan = replace(plan, **{key: value for key, value in sizes.items() if value is not None})
     data = prepare_data(args.corpus, plan, args.activations)
     compare(plan, data, args.out, archs, sides, with_ce=not args.no_ce, concurrent=args.concurrent)
