@@ -83,10 +83,10 @@ class Plan:
     """Collect under bfloat16 autocast (the LM forward ~1.6x faster on this CPU; the same array for both sides)."""
 
 
-FULL = Plan(196_608, 0.27, 1_000_000, 4096, 1024, 32, 4e-4, 64, 4)
+FULL = Plan(196_608, 0.27, 1_000_000, 4096, 512, 32, 4e-4, 32, 4, relu_l1=(3.0, 6.0, 12.0))
 """196,608 collected tokens (1,536 contexts; what this 2-core machine could collect in the time): 1,121 training
 contexts (~142k kept tokens, read ~7 times for the 1M-token budget) and 415 held-out contexts (~52.7k kept
-tokens)."""
+tokens). d_sae 512: what fitted 10 trainings of 1M tokens in an hour on the shared 2-core machine (bench/README.md)."""
 QUICK = Plan(12_800, 0.2, 40_960, 512, 768, 16, 1e-3, 4, 5)
 
 
