@@ -27,10 +27,13 @@ import argparse
 import json
 import logging
 import math
+import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,8 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"
 SAELENS_PY = REPO / ".bench" / "saelens" / "bin" / "python"
 DATA_HOOK = "blocks.15.hook_resid_pre"
+INIT_SAMPLE = 16_384
+"""Training tokens our trainer's ``initialise`` takes b_dec's geometric median of (SAELens gets the same b_dec)."""
 CONTEXT = 128
 
 log = logging.getLogger("bench.quality")
@@ -70,9 +75,18 @@ class Plan:
     """At most this many trainings per side to match the ReLU L0."""
     l0_tolerance: float = 0.1
     """Relative L0 distance to the target at which the bisection stops."""
+    relu_l1: tuple[float, ...] = (5.0,)
+    """The ReLU search's first round of L1 coefficients (both sides; several train concurrently)."""
+    saelens_sparse: bool = False
+    """SAELens TopK family trains with ``use_sparse_activations``."""
+    collect_bf16: bool = False
+    """Collect under bfloat16 autocast (the LM forward ~1.6x faster on this CPU; the same array for both sides)."""
 
 
-FULL = Plan(1_120_000, 0.05, 1_000_000, 4096, 4608, 32, 4e-4, 64, 6)
+FULL = Plan(196_608, 0.27, 1_000_000, 4096, 512, 32, 4e-4, 32, 4, relu_l1=(3.0, 6.0, 12.0))
+"""196,608 collected tokens (1,536 contexts; what this 2-core machine could collect in the time): 1,121 training
+contexts (~142k kept tokens, read ~7 times for the 1M-token budget) and 415 held-out contexts (~52.7k kept
+tokens). d_sae 512: what fitted 10 trainings of 1M tokens in an hour on the shared 2-core machine (bench/README.md)."""
 QUICK = Plan(12_800, 0.2, 40_960, 512, 768, 16, 1e-3, 4, 5)
 
 
@@ -90,6 +104,12 @@ class Spec:
     lr: float = 4e-4
     l1_coefficient: float = 5.0
     seed: int = 0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    dead_window_steps: int = 1000
+    """Steps without firing after which a latent counts as dead in training (AuxK): SAELens's
+    ``dead_feature_window`` default; ours gets it in tokens (x batch)."""
+    saelens_sparse_activations: bool = False
+    """SAELens TopK family: ``use_sparse_activations`` (its documented speed switch for float32 without autocast)."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -118,7 +138,7 @@ def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None, out_
     if activations is None:
         from bench.train_throughput import collect_smollm2
 
-        activations = collect_smollm2(corpus, plan.collect_tokens)
+        activations = collect_smollm2(corpus, plan.collect_tokens, plan.collect_bf16)
     aset = ActivationSet.open(activations, require_complete=True)
     train_segs, held = split_segments(aset, plan.eval_fraction)
     data = ActivationDataset(aset, train_segs)  # the trainer's defaults: BOS and norm > 10x median dropped
@@ -159,6 +179,8 @@ def train_ours(spec: Spec, train: torch.Tensor, d_in: int) -> tuple[Any, float]:
         l1_coefficient=spec.l1_coefficient,
         scale_l1_by_decoder_norm=spec.architecture == "relu",  # SAELens's standard SAE always scales it
         lr=spec.lr,
+        adam_betas=spec.adam_betas,
+        dead_feature_threshold=spec.dead_window_steps * spec.batch,
         batch_size=spec.batch,
         n_steps=spec.warmup + spec.steps,
         normalise_activations="none",  # the array is already scaled; SAELens gets it the same way
@@ -169,13 +191,16 @@ def train_ours(spec: Spec, train: torch.Tensor, d_in: int) -> tuple[Any, float]:
     )
     sae = create_sae(SAEConfig(architecture=spec.architecture, d_in=d_in, d_sae=spec.d_sae, k=spec.k))
     trainer = SAETrainer(sae, cfg, TimedBatches(train, spec.batch, spec.warmup), device="cpu")
-    trainer.initialise(train[:16_384])
+    trainer.initialise(train[:INIT_SAMPLE])
     trainer.fit()
     return trainer.sae, time.perf_counter() - start
 
 
-def train_saelens(spec: Spec, data: Data, save_dir: Path) -> tuple[Any, float, dict]:
-    """SAELens's SAETrainer in .bench/saelens; its SAE read back by our SAELens reader, its seconds, its record."""
+def train_saelens(
+    spec: Spec, data: Data, save_dir: Path, b_dec: Path | None = None
+) -> tuple[Any, float, dict]:
+    """SAELens's SAETrainer in .bench/saelens (b_dec starting at ``b_dec``'s [d_in] array when given); its SAE read
+    back by our SAELens reader, its seconds (construction + training, as ours), its record."""
     from shared.sae.saelens import read_saelens
 
     if not SAELENS_PY.is_file():
@@ -185,6 +210,8 @@ def train_saelens(spec: Spec, data: Data, save_dir: Path) -> tuple[Any, float, d
     cmd = [str(SAELENS_PY), "-m", "bench.peers.saelens_train", "--train", str(data.train_path)]
     cmd += ["--eval", str(data.held_path)]
     cmd += ["--spec", json.dumps(asdict(spec)), "--save", str(save_dir)]
+    if b_dec is not None:
+        cmd += ["--b-dec", str(b_dec)]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(
@@ -205,6 +232,7 @@ class Evaluator:
 
     def __init__(self, data: Data, plan: Plan, with_ce: bool = True) -> None:
         self.data, self.plan = data, plan
+        self.lock = threading.Lock()
         self.n_held = len(
             load_matrix(data.held_path)
         )  # every held-out kept token (no "fewer than asked" warning)
@@ -217,8 +245,12 @@ class Evaluator:
             self.lm = load_lm(meta.model, meta.gguf_file, device="cpu")
             self.ce_inputs = _ce_contexts(data.aset, data.held, data.exclusion, plan.ce_contexts)
 
-    @torch.no_grad()
     def __call__(self, sae: Any, with_ce: bool = True) -> dict[str, Any]:
+        with self.lock:  # one at a time: CE splices each SAE into the one LM by a hook
+            return self.evaluate(sae, with_ce)
+
+    @torch.no_grad()
+    def evaluate(self, sae: Any, with_ce: bool) -> dict[str, Any]:
         from services.trainer.evaluate import ce_metrics, reconstruction_metrics
 
         sae = sae.eval()
@@ -256,8 +288,24 @@ def train_side(
     if side == "ours":
         sae, seconds = train_ours(spec, train, train.shape[1])
     else:
-        sae, seconds, record = train_saelens(spec, data, workdir / f"{spec.config}-{spec.l1_coefficient:g}")
+        b_dec = workdir / "b_dec.npy"
+        if not b_dec.is_file():  # our trainer's b_dec init, computed the same way from the same sample
+            from services.trainer.train import geometric_median
+
+            np.save(b_dec, geometric_median(train[:INIT_SAMPLE]).numpy())
+        save = workdir / f"{spec.config}-{spec.l1_coefficient:g}"
+        sae, seconds, record = train_saelens(spec, data, save, b_dec)
         peer = {"peer_own_ev": round(record["ev"], 4), "peer_own_l0": round(record["l0"], 2)}
+    load = os.getloadavg()[0]
+    peer["loadavg_1m_after"] = round(load, 2)
+    log.info(
+        "%s %s (l1 %g): %.1f s, 1-minute load average %.2f",
+        side,
+        spec.config,
+        spec.l1_coefficient,
+        seconds,
+        load,
+    )
     return raw_input_sae(sae, data.scale), seconds, peer
 
 
@@ -270,66 +318,155 @@ def matched_relu(
     train: torch.Tensor,
     evaluate: Evaluator,
     workdir: Path,
+    on_trial: Any = None,
 ) -> tuple[Any, float, dict, list[dict]]:
-    """Bisect (log scale) the L1 coefficient of ``side``'s ReLU SAE until its held-out L0 is within tolerance of
-    ``target_l0``; the closest SAE, its wall seconds and every trial (coefficient, L0, EV)."""
-    lo, hi = None, None  # coefficients known to give L0 above / below the target
-    coef = base.l1_coefficient
+    """Search the L1 coefficient of ``side``'s ReLU SAE until its held-out L0 is within tolerance of ``target_l0``.
+    The first round trains ``plan.relu_l1`` (one or several coefficients, concurrently); then one trial per round:
+    x2 (then log-log extrapolation, at most x4) until the target is bracketed, then regula falsi on log L0
+    against log coefficient (L0 falls roughly as a power of the coefficient), kept inside the middle 80 % of the
+    bracket (log scale); at most ``plan.bisect_steps`` trials. Returns the closest SAE, its wall seconds, its
+    record and every trial (coefficient, L0, EV, dead, dense, seconds); ``on_trial(side, trial)`` sees each."""
     trials: list[dict] = []
     best: tuple[float, Any, float, dict] | None = None
-    for _ in range(plan.bisect_steps):
-        spec = replace(base, l1_coefficient=coef)
-        sae, seconds, peer = train_side(side, spec, data, train, workdir)
+
+    def trial(coef: float) -> tuple[dict, Any, float, dict]:
+        sae, seconds, peer = train_side(side, replace(base, l1_coefficient=coef), data, train, workdir)
         metrics = evaluate(sae, with_ce=False)
-        l0 = metrics["l0"]
-        trials.append(
-            {"l1_coefficient": coef, "l0": round(l0, 2), "ev": round(metrics["explained_variance"], 4)}
-        )
-        log.info("%s relu l1 %.4g -> L0 %.1f (target %.1f)", side, coef, l0, target_l0)
-        miss = abs(l0 - target_l0) / target_l0
-        if best is None or miss < best[0]:
-            best = (miss, sae, seconds, peer)
-        if miss <= plan.l0_tolerance:
+        record = {"l1_coefficient": round(coef, 4), "l0": round(metrics["l0"], 2)}
+        record |= {"ev": round(metrics["explained_variance"], 4), "seconds": round(seconds, 1)}
+        record |= {key: _round(metrics[key]) for key in ("dead_fraction", "dense_fraction")}
+        log.info("%s relu l1 %.4g -> L0 %.1f (target %.1f)", side, coef, metrics["l0"], target_l0)
+        if on_trial is not None:
+            on_trial(side, record | {key: value for key, value in peer.items() if key.startswith("peer")})
+        return record, sae, seconds, peer
+
+    coefs = list(plan.relu_l1)
+    while coefs and len(trials) < plan.bisect_steps:
+        with ThreadPoolExecutor(max_workers=len(coefs)) as pool:
+            done = list(pool.map(trial, coefs))
+        for record, sae, seconds, peer in done:
+            trials.append(record)
+            miss = abs(record["l0"] - target_l0) / target_l0
+            if best is None or miss < best[0]:
+                best = (miss, sae, seconds, peer)
+        assert best is not None
+        if best[0] <= plan.l0_tolerance:
             break
-        if l0 > target_l0:
-            lo = coef
-            coef = coef * 4 if hi is None else math.sqrt(coef * hi)
-        else:
-            hi = coef
-            coef = coef / 4 if lo is None else math.sqrt(coef * lo)
+        coefs = [search_step(trials, target_l0)]
     assert best is not None
     return best[1], best[2], best[3], trials
 
 
+def search_step(trials: list[dict], target_l0: float) -> float:
+    """The next coefficient after ``trials`` (none within tolerance): regula falsi between the closest trials on
+    either side of the target when it is bracketed, else log-log extrapolation of the two trials nearest to it
+    (x2 or /2 from a single trial)."""
+    above = [(t["l1_coefficient"], t["l0"]) for t in trials if t["l0"] > target_l0]
+    below = [(t["l1_coefficient"], t["l0"]) for t in trials if t["l0"] <= target_l0]
+    if above and below:
+        return next_coefficient(max(above), min(below), target_l0)
+    side = sorted(above or below, key=lambda t: abs(math.log(max(t[1], 1e-3) / target_l0)))
+    if len(side) == 1:
+        coef = side[0][0]
+        return coef * 2 if above else coef / 2
+    nearest, second = side[0], side[1]
+    return extrapolate_coefficient(second, nearest, target_l0)
+
+
+def interpolated_ev(trials: list[dict], target_l0: float) -> float | None:
+    """EV at ``target_l0`` read off the trials' EV-L0 curve: linear in log L0 between the closest trials on
+    either side of the target (None unless the target is bracketed)."""
+    above = [t for t in trials if t["l0"] > target_l0]
+    below = [t for t in trials if 0 < t["l0"] <= target_l0]
+    if not above or not below:
+        return None
+    a, b = min(above, key=lambda t: t["l0"]), max(below, key=lambda t: t["l0"])
+    if a["l0"] == b["l0"]:
+        return float(b["ev"])
+    w = math.log(target_l0 / b["l0"]) / math.log(a["l0"] / b["l0"])
+    return float(b["ev"] + w * (a["ev"] - b["ev"]))
+
+
+def next_coefficient(lo: tuple[float, float], hi: tuple[float, float], target_l0: float) -> float:
+    """The coefficient where the line through ``lo`` and ``hi`` ((coefficient, L0) pairs, L0 above / below the
+    target) in log-log space reaches ``target_l0``, clamped to the middle 80 % of the bracket (log scale)."""
+    (c_lo, l_lo), (c_hi, l_hi) = lo, hi
+    a, b = math.log(c_lo), math.log(c_hi)
+    y_lo, y_hi, y = math.log(max(l_lo, 1e-3)), math.log(max(l_hi, 1e-3)), math.log(target_l0)
+    t = (y_lo - y) / (y_lo - y_hi) if y_lo != y_hi else 0.5
+    return math.exp(a + min(max(t, 0.1), 0.9) * (b - a))
+
+
+def extrapolate_coefficient(a: tuple[float, float], b: tuple[float, float], target_l0: float) -> float:
+    """From two (coefficient, L0) trials on the same side of the target, the coefficient where their line in
+    log-log space reaches ``target_l0``, moved at most x4 (or /4) from ``b``'s coefficient, and at least x1.25,
+    in the direction that moves L0 towards the target."""
+    (c1, l1), (c2, l2) = a, b
+    up = l2 > target_l0  # L0 still too high: a larger coefficient
+    slope = (math.log(max(l2, 1e-3)) - math.log(max(l1, 1e-3))) / (math.log(c2) - math.log(c1))
+    factor = (
+        math.exp((math.log(target_l0) - math.log(max(l2, 1e-3))) / slope)
+        if slope < 0
+        else (4 if up else 0.25)
+    )
+    factor = min(max(factor, 1.25), 4.0) if up else max(min(factor, 0.8), 0.25)
+    return c2 * factor
+
+
 def compare(
-    plan: Plan, data: Data, out: Path | None, archs: list[str], sides: list[str], with_ce: bool = True
+    plan: Plan,
+    data: Data,
+    out: Path | None,
+    archs: list[str],
+    sides: list[str],
+    with_ce: bool = True,
+    concurrent: bool = False,
 ) -> list[dict]:
-    """Train and evaluate every architecture in ``archs`` on every side in ``sides``; one JSON record each."""
+    """Train and evaluate every architecture in ``archs`` on every side in ``sides``; one JSON record each.
+    ``concurrent``: the sides of one architecture train at the same time (ours in a thread, SAELens in its
+    process), so both see the same machine load; the next architecture starts when both are done."""
     train = load_matrix(data.train_path)
     steps = math.ceil(plan.budget / plan.batch)
     evaluate = Evaluator(data, plan, with_ce=with_ce)
     records = []
+
+    def emit_trial(side: str, trial: dict) -> None:  # each ReLU trial as it ends (a cut-short run keeps them)
+        emit({"architecture": "relu", "trial_of": side, "d_sae": plan.d_sae} | trial, out)
+
     with tempfile.TemporaryDirectory(prefix="saelab-quality-") as tmp:
         workdir = Path(tmp)
         for arch in archs:
-            base = Spec(
-                arch, arch, plan.d_sae, None if arch == "relu" else plan.k, plan.batch, steps, lr=plan.lr
-            )
+            k = None if arch == "relu" else plan.k
+            base = Spec(arch, arch, plan.d_sae, k, plan.batch, steps, lr=plan.lr)
+            base = replace(base, saelens_sparse_activations=plan.saelens_sparse)
             row: dict[str, Any] = {"architecture": arch}
-            for side in sides:
+
+            def run_side(side: str, arch: str = arch, base: Spec = base) -> dict[str, Any]:
+                result: dict[str, Any] = {}
                 if arch == "relu":
                     sae, seconds, peer, trials = matched_relu(
-                        side, base, float(plan.k), plan, data, train, evaluate, workdir
+                        side, base, float(plan.k), plan, data, train, evaluate, workdir, emit_trial
                     )
-                    row[f"{side}_l1_trials"] = trials
+                    result[f"{side}_l1_trials"] = trials
+                    result[f"{side}_ev_at_target_l0_interpolated"] = _round(interpolated_ev(trials, plan.k))
                 else:
                     sae, seconds, peer = train_side(side, base, data, train, workdir)
                 metrics = evaluate(sae)
-                row[side] = (
+                result[side] = (
                     {key: _round(value) for key, value in metrics.items()}
                     | {"seconds": round(seconds, 1)}
                     | peer
                 )
+                return result
+
+            if concurrent:  # both sides at once: each trains under the other's load
+                with ThreadPoolExecutor(max_workers=len(sides)) as pool:
+                    for result in pool.map(run_side, sides):
+                        row |= result
+            else:
+                for side in sides:
+                    row |= run_side(side)
+            row["sides_ran"] = "concurrently" if concurrent else "one after the other"
             if "ours" in row and "saelens" in row:
                 row["ev_gap"] = round(
                     row["ours"]["explained_variance"] - row["saelens"]["explained_variance"], 4
@@ -368,6 +505,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=default_corpus(), help="TinyStories text")
     parser.add_argument("--activations", type=Path, help="an existing activation set instead of collecting")
     parser.add_argument("--no-ce", action="store_true", help="leave out CE loss recovered (no LM forwards)")
+    parser.add_argument("--d-sae", type=int, help="dictionary width (default: the plan's)")
+    parser.add_argument("--batch", type=int, help="tokens per training step (default: the plan's)")
+    parser.add_argument("--budget", type=int, help="training tokens per SAE (default: the plan's)")
+    parser.add_argument("--bisect-steps", type=int, help="most ReLU trainings per side (default: the plan's)")
+    parser.add_argument(
+        "--relu-l1",
+        type=lambda text: tuple(float(c) for c in text.split(",")),
+        help="the ReLU search's first round of L1 coefficients, comma-separated, trained concurrently (default 5)",
+    )
+    parser.add_argument("--ce-contexts", type=int, help="held-out contexts for CE loss recovered")
+    parser.add_argument(
+        "--saelens-sparse", action="store_true", help="SAELens TopK family with use_sparse_activations"
+    )
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="train both sides of an architecture at the same time (same load; halves the wall time)",
+    )
     parser.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
@@ -379,8 +534,17 @@ def main(argv: list[str] | None = None) -> None:
     if bad:
         raise SystemExit(f"--archs/--sides: unknown {', '.join(bad)}")
     plan = QUICK if args.quick else FULL
+    sizes = {
+        "d_sae": args.d_sae,
+        "batch": args.batch,
+        "budget": args.budget,
+        "bisect_steps": args.bisect_steps,
+    }
+    sizes |= {"relu_l1": args.relu_l1, "saelens_sparse": args.saelens_sparse or None}
+    sizes |= {"ce_contexts": args.ce_contexts}
+    plan = replace(plan, **{key: value for key, value in sizes.items() if value is not None})
     data = prepare_data(args.corpus, plan, args.activations)
-    compare(plan, data, args.out, archs, sides, with_ce=not args.no_ce)
+    compare(plan, data, args.out, archs, sides, with_ce=not args.no_ce, concurrent=args.concurrent)
 
 
 if __name__ == "__main__":

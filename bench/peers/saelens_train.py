@@ -25,14 +25,16 @@ from bench.peers.common import TimedBatches, explained_variance, load_matrix
 
 def build_sae(spec: dict[str, Any], d_in: int) -> torch.nn.Module:
     """SAELens's ``standard`` (ReLU + L1 scaled by decoder norm), ``topk`` or ``batchtopk`` training SAE, its
-    defaults otherwise."""
+    defaults otherwise; ``use_sparse_activations`` (TopK family) when the spec asks for it (SAELens's documented
+    speed switch for float32 without autocast)."""
     common = {"d_in": d_in, "d_sae": spec["d_sae"], "dtype": "float32", "device": "cpu"}
+    sparse = {"use_sparse_activations": bool(spec.get("saelens_sparse_activations", False))}
     if spec["architecture"] == "relu":
         return StandardTrainingSAE(StandardTrainingSAEConfig(l1_coefficient=spec["l1_coefficient"], **common))
     if spec["architecture"] == "topk":
-        return TopKTrainingSAE(TopKTrainingSAEConfig(k=spec["k"], **common))
+        return TopKTrainingSAE(TopKTrainingSAEConfig(k=spec["k"], **common, **sparse))
     if spec["architecture"] == "batchtopk":
-        return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(k=spec["k"], **common))
+        return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(k=spec["k"], **common, **sparse))
     raise ValueError(f"architecture: {spec['architecture']!r} is not benchmarked against SAELens")
 
 
@@ -57,11 +59,16 @@ def main() -> None:
     parser.add_argument(
         "--spec", required=True, help="JSON: architecture, d_sae, k, batch, steps, warmup, ..."
     )
+    parser.add_argument("--b-dec", type=Path, help="[d_in] .npy: start b_dec here (the other side's init)")
     args = parser.parse_args()
     spec = json.loads(args.spec)
     torch.manual_seed(spec["seed"])
     train = load_matrix(args.train)
+    start = time.perf_counter()
     sae = build_sae(spec, train.shape[1])
+    if args.b_dec is not None:
+        with torch.no_grad():
+            sae.b_dec.copy_(load_matrix(args.b_dec))
     batch, total = spec["batch"], spec["warmup"] + spec["steps"]
     batches = TimedBatches(train, batch, spec["warmup"])
     cfg = SAETrainerConfig(
@@ -69,10 +76,12 @@ def main() -> None:
         train_batch_size_samples=batch,
         lr=spec["lr"],
         lr_end=spec["lr"],  # constant, like ours; only LanguageModelSAERunnerConfig fills this in
+        adam_beta1=spec.get("adam_betas", (0.9, 0.999))[0],
+        adam_beta2=spec.get("adam_betas", (0.9, 0.999))[1],
+        dead_feature_window=spec.get("dead_window_steps", 1000),
         device="cpu",
     )
     trainer = SAETrainer(cfg=cfg, sae=sae, data_provider=batches)
-    start = time.perf_counter()
     trainer.fit()
     tokens_per_s = batches.tokens_per_s()
     seconds = time.perf_counter() - start

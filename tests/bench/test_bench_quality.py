@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -72,3 +73,58 @@ def test_evaluator_is_our_evaluation_code(data: quality.Data) -> None:
         recon = sae(x.float()).double()
     direct = 1 - (x - recon).pow(2).sum() / (x - x.mean(0)).pow(2).sum()
     assert got["explained_variance"] == pytest.approx(float(direct), abs=1e-6)
+
+
+def test_next_coefficient_solves_a_power_law_and_stays_inside_the_bracket() -> None:
+    """L0 = 400 c^-1.5: the log-log secant lands on the exact coefficient; a far target is clamped to the middle
+    80 % of the bracket (log scale), never at or past its ends."""
+
+    def l0(c: float) -> float:
+        return 400 * c**-1.5
+
+    target = 32.0
+    exact = (400 / target) ** (1 / 1.5)
+    got = quality.next_coefficient((1.0, l0(1.0)), (64.0, l0(64.0)), target)
+    assert got == pytest.approx(exact, rel=1e-9)
+    clamped = quality.next_coefficient((1.0, l0(1.0)), (64.0, l0(64.0)), 399.0)  # just under the lo end
+    assert clamped == pytest.approx(64.0**0.1, rel=1e-9)
+
+
+def test_concurrent_sides_give_the_sequential_figures(data: quality.Data) -> None:
+    """--concurrent only changes when each side runs: the same trainings, the same metrics."""
+    plan = replace(TINY, budget=4096)
+    one = quality.compare(plan, data, None, ["topk"], ["ours"], with_ce=False)[0]
+    both = quality.compare(plan, data, None, ["topk"], ["ours"], with_ce=False, concurrent=True)[0]
+    for key in ("explained_variance", "l0", "dead_fraction", "dense_fraction"):
+        assert both["ours"][key] == one["ours"][key], key
+    assert (one["sides_ran"], both["sides_ran"]) == ("one after the other", "concurrently")
+
+
+def test_search_step_brackets_then_interpolates() -> None:
+    """One trial: x2 / 2 towards the target; same side twice: log-log extrapolation; bracketed: regula falsi
+    between the closest trials on either side (L0 = 400 c^-1.5 gives the exact coefficient)."""
+
+    def trial(c: float) -> dict:
+        return {"l1_coefficient": c, "l0": 400 * c**-1.5}
+
+    exact = (400 / 32) ** (1 / 1.5)
+    assert quality.search_step([trial(1.0)], 32.0) == 2.0  # L0 400 > 32: a larger coefficient
+    assert quality.search_step([trial(64.0)], 32.0) == 32.0  # L0 0.78 < 32: a smaller one
+    assert quality.search_step([trial(1.0), trial(2.0)], 32.0) == pytest.approx(exact)
+    flat = [{"l1_coefficient": 1.0, "l0": 400.0}, {"l1_coefficient": 2.0, "l0": 380.0}]
+    assert quality.search_step(flat, 32.0) == pytest.approx(8.0)  # a flat curve: at most x4 from the nearest
+    bracketed = [trial(0.5), trial(1.0), trial(16.0), trial(64.0)]
+    assert quality.search_step(bracketed, 32.0) == pytest.approx(exact)
+    kinked = [(0.5, 1000.0), (1.0, 100.0), (16.0, 10.0), (64.0, 1.0)]  # the closest pair is the one used
+    got = quality.search_step([{"l1_coefficient": c, "l0": l0} for c, l0 in kinked], 32.0)
+    assert got == pytest.approx(16 ** (math.log(100 / 32) / math.log(10)))
+
+
+def test_interpolated_ev_reads_the_curve_at_the_target_l0() -> None:
+    trials = [
+        {"l1_coefficient": 3, "l0": 64.0, "ev": 0.8},
+        {"l1_coefficient": 6, "l0": 16.0, "ev": 0.6},
+        {"l1_coefficient": 12, "l0": 4.0, "ev": 0.3},
+    ]
+    assert quality.interpolated_ev(trials, 32.0) == pytest.approx(0.7)  # halfway in log L0 between 16 and 64
+    assert quality.interpolated_ev(trials[:1], 32.0) is None  # not bracketed
