@@ -41,7 +41,18 @@ export function mergeJobs(fetched: readonly JobSummary[], live: ReadonlyMap<stri
   const seen = new Set(fetched.map((j) => j.id));
   const fresh = [...live.values()].filter((j) => !seen.has(j.id));
   fresh.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return [...fresh, ...fetched.map((j) => live.get(j.id) ?? j)];
+  return [...fresh, ...fetched.map((j) => laterState(j, live.get(j.id) ?? j))];
 }
 
 export const TERMINAL_STATUSES = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
+
+/**
+ * The later of two states of one job, whatever order they arrived in: a state from a later attempt wins, and within
+ * one attempt a finished state is final, so a running update (a progress event, a stale live entry) never hides it.
+ * Otherwise the second argument (the newer arrival) wins.
+ */
+export function laterState<T extends Pick<JobSummary, "attempts" | "status">>(before: T | undefined, after: T): T {
+  if (!before) return after;
+  if (before.attempts !== after.attempts) return before.attempts > after.attempts ? before : after;
+  return TERMINAL_STATUSES.has(before.status) && !TERMINAL_STATUSES.has(after.status) ? before : after;
+}

@@ -3,7 +3,7 @@ import { useMemo } from "react";
 import { useSubscription } from "urql";
 import { graphql } from "../gql";
 import { useQueryState } from "./queryState";
-import { JobUpdatesSubscription, mergeJobs, type JobSummary } from "./jobFields";
+import { JobUpdatesSubscription, laterState, mergeJobs, type JobSummary } from "./jobFields";
 
 /** Pipelines and single jobs: asked for separately, since a gateway may list pipelines only by kind. */
 export const JobsQuery = graphql(`
@@ -30,7 +30,7 @@ export function useJobs(first = 50, live = true) {
     { query: JobUpdatesSubscription, pause: !live },
     (acc: Map<string, JobSummary> | undefined, data) => {
       const next = new Map(acc ?? []);
-      next.set(data.jobUpdates.id, data.jobUpdates);
+      next.set(data.jobUpdates.id, laterState(next.get(data.jobUpdates.id), data.jobUpdates));
       return next;
     },
   );
