@@ -98,14 +98,22 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await run_in_threadpool(stop_worker)
 
 
+FEATURE_WRITERS = frozenset({"analyse", "explain"})
+"""Job kinds whose success changes what the cached feature queries answer (features replaced; explanations added)."""
+
+
 async def _clear_cache_after_analyses(state: GatewayState) -> None:
-    """Drop cached feature results whenever an analysis finishes (its run's features were replaced)."""
+    """Drop cached feature results whenever an analysis or an explainer job finishes."""
     if not state.responses.enabled:
         return
     stream = events.subscribe_jobs(state.shared)
     try:
         async for event in stream:
-            if isinstance(event, events.JobEvent) and event.kind == "analyse" and event.status == "succeeded":
+            if (
+                isinstance(event, events.JobEvent)
+                and event.kind in FEATURE_WRITERS
+                and event.status == "succeeded"
+            ):
                 state.analysis_changed()
     except Exception as err:  # without events the TTL still bounds staleness
         log.warning(

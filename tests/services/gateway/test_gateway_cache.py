@@ -103,7 +103,12 @@ def test_relabel_clears_the_cache(fresh: Seeded, monkeypatch) -> None:  # noqa: 
         thread.join(timeout=10)
 
 
-def test_a_finished_analysis_clears_the_cache_of_a_running_server(server: Server, seeded: Seeded) -> None:
+@pytest.mark.parametrize("kind", ["analyse", "explain"])
+def test_a_finished_analysis_or_explainer_clears_the_cache_of_a_running_server(
+    server: Server, seeded: Seeded, kind: str
+) -> None:
+    """Both write what the feature queries answer (features; explanations); a finished training does not."""
+    server.state.analysis_changed()
     response = httpx.post(f"{server.url}/graphql", json={"query": PAGE, "variables": {"run": seeded.run_id}})
     assert response.json()["data"] and len(server.state.responses) == 1
     channel = events.JOBS_CHANNEL
@@ -112,10 +117,11 @@ def test_a_finished_analysis_clears_the_cache_of_a_running_server(server: Server
     while bus.subscriber_count(channel) == 0:  # type: ignore[attr-defined]
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    events.publish_job(events.JobEvent(job_id="j", kind="analyse", status="running", progress=0.5))
+    events.publish_job(events.JobEvent(job_id="j", kind=kind, status="running", progress=0.5))
+    events.publish_job(events.JobEvent(job_id="t", kind="train", status="succeeded", progress=1.0))
     time.sleep(0.2)
-    assert len(server.state.responses) == 1  # progress is not a new result
-    events.publish_job(events.JobEvent(job_id="j", kind="analyse", status="succeeded", progress=1.0))
+    assert len(server.state.responses) == 1  # progress, or another kind's result, is not a new feature result
+    events.publish_job(events.JobEvent(job_id="j", kind=kind, status="succeeded", progress=1.0))
     while len(server.state.responses):
         assert time.monotonic() < deadline, "the cache was not cleared"
         time.sleep(0.01)
