@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.hooknames import HookKind
+from shared.jsonfile import read_json
 
 log = logging.getLogger(__name__)
 
@@ -155,14 +156,11 @@ def read_meta(directory: str | Path) -> ActivationMeta:
     path = Path(directory) / META_FILE
     if not Path(directory).is_dir():
         raise ShardFormatError(f"{directory}: activation dataset directory not found")
-    if not path.is_file():
-        raise ShardFormatError(
-            f"{directory}: no {META_FILE}; not an activation dataset (run `saelab collect`)"
-        )
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise ShardFormatError(f"{path}: not valid JSON: {err}") from None
+    data = read_json(
+        path,
+        ShardFormatError,
+        f"{directory}: no {META_FILE}; not an activation dataset (run `saelab collect`)",
+    )
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise ShardFormatError(f"{path}: format is {got!r}, expected {FORMAT!r}")

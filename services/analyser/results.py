@@ -16,7 +16,6 @@ half-written results directory and re-running never mixes or duplicates rows.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from shared.db.repositories.analysis import AnalysisCounts, replace_run_analysis
 from shared.features import RESULTS_FORMAT, ExampleRecord, FeatureRecord, RunSummary, TokenIndexRecord
+from shared.jsonfile import read_json
 
 log = logging.getLogger(__name__)
 
@@ -158,12 +158,7 @@ def _read_jsonl(path: Path, model: type[R]) -> list[R]:
 def load_summary(results_dir: str | Path) -> RunSummary:
     """Read ``summary.json`` and check the format tag."""
     path = Path(results_dir) / FILES["summary"]
-    if not path.is_file():
-        raise ResultsError(f"{path}: missing (run `saelab analyse` first)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ResultsError(f"{path}: not valid JSON: {err}") from None
+    data = read_json(path, ResultsError, f"{path}: missing (run `saelab analyse` first)")
     if data.get("format") != RESULTS_FORMAT:
         raise ResultsError(f"{path}: format {data.get('format')!r}, expected {RESULTS_FORMAT!r}")
     try:

@@ -14,21 +14,15 @@ from shared.db.session import session_scope
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import ANALYSE
 from shared.jobs.lifecycle import JobContext
-from shared.jobs.pipelines import stage_identity
-from shared.store import dataset_prefix, fetch_dataset, fetch_run, get_store, results_prefix, run_prefix
+from shared.jobs.run_start import open_run
+from shared.store import dataset_prefix, fetch_dataset, fetch_run, results_prefix, run_prefix
 
 
 def run_analyse(ctx: JobContext) -> str:
     """Body of ``saelab.analyse``."""
-    run_id = ctx.payload.run_id
-    store = get_store(ctx.settings)
-    identity = stage_identity("analyse", ctx.config)
-    with session_scope() as s:
-        run = get_run(s, run_id)
-        dataset_id = run.dataset_id
-        done = run.analysed_at is not None and run.analyse_config is not None
-        done = done and stage_identity("analyse", run.analyse_config or {}) == identity
-    if done and store.has_dir(results_prefix(run_id)):
+    at_start = open_run(ctx, "analyse")
+    run_id, store, dataset_id = at_start.run_id, at_start.store, at_start.dataset_id
+    if at_start.done and store.has_dir(results_prefix(run_id)):
         return "skipped: the run is already analysed with this config"
     ctx.stage("download", "fetching the run and its activation set")
     fetch_dataset(store, dataset_id)

@@ -18,18 +18,19 @@ from services.collector.celery_app import app
 from shared.config import CollectConfig, validate_config
 from shared.db.repositories.datasets import set_dataset_config
 from shared.db.repositories.pipelines import get_pipeline, set_stage_config, stage_config
-from shared.db.repositories.runs import get_run, mark_run_imported
+from shared.db.repositories.runs import mark_run_imported
 from shared.db.session import session_scope
 from shared.import_config import ImportConfig
 from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import IMPORT
 from shared.jobs.errors import PermanentError
 from shared.jobs.lifecycle import JobContext
+from shared.jobs.run_start import open_run
 from shared.paths import PathRefused, data_roots, fence_model, local_source
 from shared.sae.base import SAEConfig
 from shared.sae.imports import ImportSAEError, ImportSource, import_sae
 from shared.sae.io import read_config, set_activations_path, update_config
-from shared.store import dataset_prefix, fetch_run, get_store, publish_run, run_prefix
+from shared.store import dataset_prefix, fetch_run, publish_run, run_prefix
 
 
 def packaged_name(model: str, gguf_file: str | None) -> str | None:
@@ -48,13 +49,10 @@ def packaged_name(model: str, gguf_file: str | None) -> str | None:
 
 def run_import(ctx: JobContext) -> str:
     """Body of ``saelab.import``."""
-    run_id = ctx.payload.run_id
-    store = get_store(ctx.settings)
-    with session_scope() as s:
-        run = get_run(s, run_id)
-        dataset_id, ready = run.dataset_id, run.status == "ready"
+    at_start = open_run(ctx, "import")
+    run_id, store, dataset_id = at_start.run_id, at_start.store, at_start.dataset_id
     cfg = validate_config(ImportConfig, ctx.config, source=f"pipeline {ctx.pipeline_id} import stage")
-    if ready and store.exists(f"{run_prefix(run_id)}/sae.safetensors"):
+    if at_start.ready and store.exists(f"{run_prefix(run_id)}/sae.safetensors"):
         # a resubmission (say after a failed collection): its own collect stage still needs the SAE's model/hook
         imported = read_config(fetch_run(store, run_id))
         with session_scope() as s:

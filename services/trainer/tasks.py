@@ -26,7 +26,8 @@ from shared.jobs.celery_app import run_delivery
 from shared.jobs.contracts import EVALUATE, SWEEP, TRAIN
 from shared.jobs.errors import PermanentError
 from shared.jobs.lifecycle import JobContext
-from shared.jobs.pipelines import stage_identity, submit_member_followups, sweep_runs
+from shared.jobs.pipelines import submit_member_followups, sweep_runs
+from shared.jobs.run_start import open_run
 from shared.store import (
     dataset_prefix,
     fetch_checkpoints,
@@ -90,12 +91,9 @@ def trained_steps(run_dir: Path) -> int:
 
 def run_train(ctx: JobContext) -> str:
     """Body of ``saelab.train``."""
-    run_id = ctx.payload.run_id
-    store = get_store(ctx.settings)
-    with session_scope() as s:
-        run = get_run(s, run_id)
-        dataset_id, ready = run.dataset_id, run.status == "ready"
-    if ready and store.has_dir(run_prefix(run_id)):
+    at_start = open_run(ctx, "train")
+    run_id, store, dataset_id = at_start.run_id, at_start.store, at_start.dataset_id
+    if at_start.ready and store.has_dir(run_prefix(run_id)):
         return "skipped: the run is already trained"
     ctx.stage("download", "fetching the activation set")
     dataset_dir = fetch_dataset(store, dataset_id)
@@ -191,15 +189,9 @@ def _train_sweep(ctx: JobContext, dataset_id: str, runs: dict[str, str], store: 
 
 def run_evaluate(ctx: JobContext) -> str:
     """Body of ``saelab.evaluate``."""
-    run_id = ctx.payload.run_id
-    store = get_store(ctx.settings)
-    identity = stage_identity("evaluate", ctx.config)
-    with session_scope() as s:
-        run = get_run(s, run_id)
-        dataset_id = run.dataset_id
-        done = run.eval is not None and run.evaluate_config is not None
-        done = done and stage_identity("evaluate", run.evaluate_config or {}) == identity
-    if done and store.exists(f"{run_prefix(run_id)}/eval.json"):
+    at_start = open_run(ctx, "evaluate")
+    run_id, store, dataset_id = at_start.run_id, at_start.store, at_start.dataset_id
+    if at_start.done and store.exists(f"{run_prefix(run_id)}/eval.json"):
         return "skipped: the run is already evaluated with this config"
     ctx.stage("download", "fetching the run and its activation set")
     dataset_dir = fetch_dataset(store, dataset_id)

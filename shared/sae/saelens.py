@@ -29,6 +29,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import Tensor
 
+from shared.jsonfile import read_json
 from shared.sae.base import SAE, SAEConfig
 from shared.sae.registry import ARCHITECTURES, create_sae
 
@@ -184,14 +185,11 @@ def read_saelens(
 
     directory = Path(directory)
     cfg_path = directory / SAELENS_CFG
-    if not cfg_path.is_file():
-        raise SAELensFormatError(
-            f"{cfg_path}: not found (a SAELens folder holds {SAELENS_CFG} + {SAELENS_WEIGHTS})"
-        )
-    try:
-        raw = json.loads(cfg_path.read_text())
-    except json.JSONDecodeError as err:
-        raise SAELensFormatError(f"{cfg_path}: not valid JSON: {err}") from None
+    raw = read_json(
+        cfg_path,
+        SAELensFormatError,
+        f"{cfg_path}: not found (a SAELens folder holds {SAELENS_CFG} + {SAELENS_WEIGHTS})",
+    )
     raw |= cfg_overrides or {}
     merged = {**raw, **(raw.get("metadata") or {}), **(cfg_overrides or {})}  # overrides win, as in SAELens
     flat = {_RENAMES.get(k, k): v for k, v in merged.items()}

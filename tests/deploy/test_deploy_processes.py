@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -115,25 +115,37 @@ def test_migrate_then_worker_healthy_by_its_compose_healthcheck(stack, start):
     wait_healthy(check, env, proc, log)
 
 
-def test_gateway_healthy_by_its_compose_healthcheck(stack, start):
-    model, env_of = stack["model"], stack["env_of"]
-    gateway = model["services"]["gateway"]
+def healthy_on_free_port(
+    stack: dict, start, name: str, published: int, argv_on: Callable[[list[str], int], list[str]]
+) -> dict[str, str]:
+    """Start compose service ``name`` on a free port (``argv_on`` rewrites its command) and wait for its health
+    check, remapped from the ``published`` port; returns the service's environment."""
+    service = stack["model"]["services"][name]
     (port,) = free_ports(1)
-    env = env_of("gateway")
-    check = healthcheck(gateway, {":8000/": f":{port}/"})
-    assert not passes(check, env)
-    command = [str(port) if arg == "8000" else arg for arg in gateway["command"]]
-    proc, log = start(command, env, "gateway")
+    env = stack["env_of"](name)
+    check = healthcheck(service, {f":{published}/": f":{port}/"})
+    assert not passes(check, env), f"the {name} health check passes with no {name} running"
+    proc, log = start(argv_on(service["command"], port), env, name)
     wait_healthy(check, env, proc, log)
+    return env
+
+
+def test_gateway_healthy_by_its_compose_healthcheck(stack, start):
+    healthy_on_free_port(
+        stack,
+        start,
+        "gateway",
+        8000,
+        lambda argv, port: [str(port) if arg == "8000" else arg for arg in argv],
+    )
 
 
 def test_flower_healthy_by_its_compose_healthcheck(stack, start):
-    model, env_of = stack["model"], stack["env_of"]
-    flower = model["services"]["flower"]
-    (port,) = free_ports(1)
-    env = env_of("flower")
+    env = healthy_on_free_port(
+        stack,
+        start,
+        "flower",
+        5555,
+        lambda argv, port: [a.replace("--port=5555", f"--port={port}") for a in argv],
+    )
     assert env["FLOWER_BASIC_AUTH"].startswith("admin:")
-    check = healthcheck(flower, {":5555/": f":{port}/"})
-    command = [arg.replace("--port=5555", f"--port={port}") for arg in flower["command"]]
-    proc, log = start(command, env, "flower")
-    wait_healthy(check, env, proc, log)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import torch
+from support.stops import StopAfter
 
 from services.trainer.run import train
 from services.trainer.sweep import checkpoint_steps, common_step, train_sweep
@@ -49,15 +50,6 @@ def assert_same_run(a: Path, b: Path) -> None:
     for name, t in sa.items():
         assert torch.equal(t, sb[name]), f"{a.name}: {name} differs"
     assert rows(a) == rows(b)
-
-
-class StopAfter:
-    def __init__(self, n: int) -> None:
-        self.calls, self.n = 0, n
-
-    def __call__(self) -> bool:
-        self.calls += 1
-        return self.calls > self.n
 
 
 def test_each_member_ends_exactly_as_its_own_run(tmp_path: Path, synthetic):

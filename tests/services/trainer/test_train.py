@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from support.planted import planted_dead_latent_sae, signed_feature_batches
+from support.stops import StopAfter
 
 from services.trainer.data import ActivationDataset, split_segments
 from services.trainer.run import latest_checkpoint, train
@@ -39,17 +40,6 @@ METRIC_KEYS = {
 
 def rows(run: Path) -> list[dict]:
     return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-
-
-class StopAfter:
-    """should_stop that says stop once ``n`` steps have been asked about."""
-
-    def __init__(self, n: int) -> None:
-        self.calls, self.n = 0, n
-
-    def __call__(self) -> bool:
-        self.calls += 1
-        return self.calls > self.n
 
 
 @pytest.mark.parametrize(

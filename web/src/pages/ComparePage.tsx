@@ -1,6 +1,6 @@
 /** `/compare` Compare runs: evaluated runs of one dataset (a sweep) on L0-EV and L0-CE scatters, with a table. */
 import { Link, useNavigate, useSearchParams } from "react-router";
-import { LiveOnly } from "../components/LiveOnly";
+import { liveOnlyPage } from "../components/LiveOnly";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { ParetoChart } from "../components/ParetoChart";
@@ -8,20 +8,11 @@ import { Section } from "../components/Section";
 import { SkeletonBlock } from "../components/Skeleton";
 import { useCompareRuns } from "../hooks/useCompareRuns";
 import { useDatasets } from "../hooks/useDatasets";
-import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { parseCompareParams, sparsityKnob, type ComparePointView } from "../lib/compare";
 import { fmtNumber, fmtPercent } from "../lib/format";
-import { pageTitle } from "../lib/pageTitle";
 import { comparePath, runPath } from "../lib/routes";
 
-export function ComparePage() {
-  useDocumentTitle(pageTitle("Compare runs"));
-  return (
-    <LiveOnly title="Compare runs" feature="Comparing runs">
-      <LiveComparePage />
-    </LiveOnly>
-  );
-}
+export const ComparePage = liveOnlyPage("Compare runs", "Comparing runs", LiveComparePage);
 
 function DatasetPicker({ current }: { current: string | null }) {
   const { datasets } = useDatasets();

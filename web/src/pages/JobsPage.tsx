@@ -1,7 +1,7 @@
 /** `/jobs` Jobs: submit a pipeline, training run or sweep, or import an SAE (server-validated); watch the live job list. */
 import { useNavigate } from "react-router";
 import { actionableMessage, errorCode, errorField, errorMessage } from "../api/errors";
-import { LiveOnly } from "../components/LiveOnly";
+import { liveOnlyPage } from "../components/LiveOnly";
 import { EmptyState } from "../components/EmptyState";
 import { ErrorState } from "../components/ErrorState";
 import { ImportSaeForm } from "../components/ImportSaeForm";
@@ -12,7 +12,6 @@ import { SkeletonLines } from "../components/Skeleton";
 import { SweepForm } from "../components/SweepForm";
 import type { Problems } from "../hooks/useCheckedForm";
 import { useDatasets } from "../hooks/useDatasets";
-import { useDocumentTitle } from "../hooks/useDocumentTitle";
 import { useImportSae } from "../hooks/useImportSae";
 import type { JobAnswer } from "../hooks/useJobMutation";
 import { useJobs } from "../hooks/useJobs";
@@ -20,18 +19,10 @@ import { useSubmitJob } from "../hooks/useSubmitJob";
 import { importServerErrors, type ImportSaeInput, type ImportServerValidation } from "../lib/importForm";
 import { useSubmitSweep } from "../hooks/useSubmitSweep";
 import { serverFieldErrors, type JobSubmission, type ServerValidation } from "../lib/jobForm";
-import { pageTitle } from "../lib/pageTitle";
 import { jobPath } from "../lib/routes";
 import { sweepServerErrors, type SweepSubmission } from "../lib/sweepForm";
 
-export function JobsPage() {
-  useDocumentTitle(pageTitle("Jobs"));
-  return (
-    <LiveOnly title="Jobs" feature="Running jobs">
-      <LiveJobsPage />
-    </LiveOnly>
-  );
-}
+export const JobsPage = liveOnlyPage("Jobs", "Running jobs", LiveJobsPage);
 
 function LiveJobsPage() {
   const { jobs, fetching, error, liveError, retry } = useJobs();
