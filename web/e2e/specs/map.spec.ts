@@ -16,9 +16,17 @@ test("the dictionary map shows every live feature and a click opens one", async 
   // dots differ in colour with density (not one flat colour)
   const fills = new Set(await points.locator("circle").evaluateAll((els) => els.slice(0, 200).map((e) => e.getAttribute("fill"))));
   expect(fills.size).toBeGreaterThan(1);
-  // positions fill the plot (the layout is scaled to [0, 1] on both axes)
-  const xs = await points.locator("circle").evaluateAll((els) => els.map((e) => Number(e.getAttribute("cx"))));
-  expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(900);
+  // positions fill the plot: the layout of every feature (dead ones included, so shown for this check) is scaled
+  // to [0, 1] on both axes, i.e. 960 of the 1000 viewBox units between the padding
+  const hideDead = page.getByRole("checkbox", { name: "hide dead" });
+  await hideDead.uncheck();
+  const every = page.getByTestId("map-point").locator("circle");
+  for (const axis of ["cx", "cy"]) {
+    const values = await every.evaluateAll((els, a) => els.map((e) => Number(e.getAttribute(a))), axis);
+    expect(Math.max(...values) - Math.min(...values)).toBeCloseTo(960, 3);
+  }
+  await hideDead.check();
+  await expect(points).toHaveCount(live);
   await shot(page, "map");
   await docShot(page, "map");
   // the last dot is drawn on top of any it overlaps, so clicking it opens that feature
