@@ -81,10 +81,12 @@ class CollectConfig(StrictModel):
     """Contexts per HDF5 shard file."""
     dtype: Literal["float16", "float32"] = "float32"
     """Storage dtype of the activations."""
-    autocast_bf16: bool = False
+    autocast_bf16: bool | Literal["auto"] = False
     """Run the LM forward under bfloat16 autocast (on the CPU too): faster where the hardware has bfloat16 matmuls
     (AVX512-BF16, AMX, recent GPUs); the activations then differ from float32's by about 1% of their norm
-    (bench/README.md, "Demo levers"). Stored in ``dtype`` either way."""
+    (bench/README.md, "Demo levers"). Stored in ``dtype`` either way. ``auto``: only where the device has native
+    bfloat16 matmuls (on an AVX2-only CPU autocast is emulated and several times slower than float32); the
+    collection resolves it once and records the value it used (true or false) as its data config."""
     compression: Literal["lzf", "gzip", "none"] = "lzf"
     """HDF5 compression filter for the activation chunks."""
     seed: Seed = 0

@@ -26,6 +26,7 @@ import torch
 
 from services.collector.corpus import Corpus, batched_contexts, open_corpus, pack_contexts
 from shared.config import CollectConfig
+from shared.devices import fast_bf16, resolve_device
 from shared.lm import LanguageModel, load_lm, resolve_source
 from shared.paths import PathRefused, local_source
 from shared.progress import ProgressSink, report
@@ -200,9 +201,30 @@ def _forward_into(
             )
 
 
+def resolve_autocast(cfg: CollectConfig) -> CollectConfig:
+    """``cfg`` with ``autocast_bf16: auto`` resolved to what this device does fast (logged); an explicit true on a
+    device without native bfloat16 is kept (the user asked for it) with a warning that it is slower."""
+    device = resolve_device(cfg.device)
+    fast = fast_bf16(device)
+    if cfg.autocast_bf16 == "auto":
+        log.info(
+            "collect.autocast_bf16: auto -> %s (%s %s native bfloat16 matmuls)",
+            str(fast).lower(), device.type, "has" if fast else "has no",
+        )  # fmt: skip
+        return cfg.model_copy(update={"autocast_bf16": fast})
+    if cfg.autocast_bf16 and not fast:
+        log.warning(
+            "collect.autocast_bf16: true on a %s without native bfloat16 matmuls: the LM forward is emulated and "
+            "slower than float32 here (set it to auto or false)",
+            device.type,
+        )
+    return cfg
+
+
 def collect(cfg: CollectConfig, progress: ProgressSink | None = None) -> Path:
     """Collect activations as ``cfg`` says into ``cfg.output`` (one subfolder per hook for a list of hooks);
     resume a previous run there. Returns ``cfg.output``."""
+    cfg = resolve_autocast(cfg)
     singles = cfg.per_hook()
     metas = [_existing_meta(Path(one.output), one) for one in singles]
     if all(m is not None and m.complete for m in metas):
@@ -266,7 +288,7 @@ def _run(
         for start in range(0, len(tokens), cfg.batch_size):
             end = min(start + cfg.batch_size, len(tokens))
             views = {h: buf[start:end] for h, buf in bufs.items()}
-            _forward_into(lm, tokens[start:end], views, cfg.autocast_bf16)
+            _forward_into(lm, tokens[start:end], views, cfg.autocast_bf16 is True)
             if end < len(tokens):
                 report(progress, (done + end) * T, total * T, f"shard {len(todo[0].meta.shards) + 1}")
         for target in todo:

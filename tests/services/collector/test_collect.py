@@ -132,6 +132,38 @@ def test_bf16_autocast_is_close_to_float32_and_recorded_as_its_own_data(
         collect(make_cfg(output=str(tmp_path / "f32"), n_tokens=640, autocast_bf16=True))
 
 
+@pytest.mark.parametrize("fast", [False, True], ids=["cpu-without-bf16", "cpu-with-bf16"])
+def test_auto_autocast_follows_the_hardware_and_records_what_it_used(
+    make_cfg: MakeConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+) -> None:
+    """``autocast_bf16: auto`` autocasts only where bfloat16 matmuls are native (an AVX2-only CPU emulates them, ~7x
+    slower than float32); the data then is, and is recorded as, exactly what an explicit true / false gives."""
+    monkeypatch.setattr(collect_module, "fast_bf16", lambda device: fast)
+    auto = ActivationSet.open(collect(make_cfg(output=str(tmp_path / "auto"), autocast_bf16="auto")))
+    explicit = ActivationSet.open(collect(make_cfg(output=str(tmp_path / "explicit"), autocast_bf16=fast)))
+    assert auto.meta.config.get("autocast_bf16", False) is fast  # absent = false (a key added later)
+    assert auto.meta.get("config_fingerprint") == explicit.meta.get("config_fingerprint")
+    np.testing.assert_array_equal(_all(auto)[0], _all(explicit)[0])
+    if fast:  # really computed under autocast: not the float32 data
+        f32 = ActivationSet.open(collect(make_cfg(output=str(tmp_path / "f32"))))
+        assert not np.array_equal(_all(auto)[0], _all(f32)[0])
+
+
+def test_explicit_autocast_without_native_bf16_is_kept_with_a_warning(
+    make_cfg: MakeConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(collect_module, "fast_bf16", lambda device: False)
+    cfg = make_cfg(autocast_bf16=True)
+    with caplog.at_level("WARNING", logger=collect_module.log.name):
+        assert collect_module.resolve_autocast(cfg).autocast_bf16 is True
+    assert "collect.autocast_bf16: true on a cpu without native bfloat16" in caplog.text
+
+
+def test_autocast_key_takes_a_bool_or_auto_only(make_cfg: MakeConfig) -> None:
+    with pytest.raises(ValidationError, match="autocast_bf16"):
+        make_cfg(autocast_bf16="sometimes")
+
+
 def test_collections_from_before_autocast_keep_their_fingerprint(make_cfg: MakeConfig) -> None:
     cfg = make_cfg()
     before = {key: getattr(cfg, key) for key in collect_module.DATA_KEYS if key != "autocast_bf16"}
