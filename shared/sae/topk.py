@@ -80,11 +80,35 @@ def auxk_loss(sae: SAE, x: Tensor, recon: Tensor, pre: Tensor, settings: LossSet
         return torch.zeros((), device=x.device)
     requested = settings.aux_k or max(sae.cfg.d_in // 2, 1)
     aux_k = min(requested, n_dead)
-    with torch.no_grad():
-        idx = pre.masked_fill(~dead, float("-inf")).topk(aux_k, dim=-1, sorted=False).indices
-    apply = sae.cfg.apply_b_dec_to_input
-    vals = torch.relu(gather_pre_acts(x, sae.b_dec, sae.W_enc, sae.b_enc, idx, pre, apply))
-    residual = x - recon
-    aux_recon = sparse_decode(vals, idx, sae.W_dec)
+    if n_dead <= AUXK_DENSE_DEAD_FACTOR * requested:
+        aux_recon = _dead_subset_recon(sae, x, pre, dead, aux_k)
+    else:
+        with torch.no_grad():
+            idx = pre.masked_fill(~dead, float("-inf")).topk(aux_k, dim=-1, sorted=False).indices
+        apply = sae.cfg.apply_b_dec_to_input
+        vals = torch.relu(gather_pre_acts(x, sae.b_dec, sae.W_enc, sae.b_enc, idx, pre, apply))
+        aux_recon = sparse_decode(vals, idx, sae.W_dec)
     scale = min(n_dead / requested, 1.0)
-    return scale * mse_sum(aux_recon, residual)
+    return scale * mse_sum(aux_recon, x - recon)
+
+
+AUXK_DENSE_DEAD_FACTOR = 4
+"""AuxK decodes through dense products over the dead latents alone while there are at most this many times k_aux
+of them (late in training: a few % of d_sae); with more (early, or a wide dictionary) it gathers and decodes
+sparsely. The same loss and gradients either way; the dense form avoids the sparse path's index sorts, which
+doubled a CPU training step of the default demo (4,096 latents, 1.8 % dead)."""
+
+
+def _dead_subset_recon(sae: SAE, x: Tensor, pre: Tensor, dead: Tensor, aux_k: int) -> Tensor:
+    """The AuxK reconstruction ``[B, d_in]`` from the dead latents' columns only: the top ``aux_k`` of their
+    pre-activations per token (chosen without gradient from ``pre``), recomputed with gradient on those columns."""
+    cols = dead.nonzero().squeeze(1)
+    with torch.no_grad():
+        top = pre.index_select(1, cols).topk(aux_k, dim=-1, sorted=False).indices
+        chosen = torch.zeros(x.shape[0], cols.numel(), dtype=torch.bool, device=x.device).scatter_(
+            1, top, True
+        )
+    x_in = x - sae.b_dec if sae.cfg.apply_b_dec_to_input else x
+    pre_dead = x_in @ sae.W_enc.index_select(1, cols) + sae.b_enc.index_select(0, cols)
+    acts = torch.relu(pre_dead) * chosen
+    return acts @ sae.W_dec.index_select(0, cols)

@@ -89,3 +89,34 @@ def test_no_dead_latents_no_aux_loss():
         x, LossSettings(aux_k=4, aux_k_coefficient=1.0, dead_mask=torch.zeros(D_SAE, dtype=torch.bool))
     )
     assert float(out.sparsity) == 0.0 and torch.equal(out.loss, out.mse)
+
+
+@pytest.mark.parametrize("arch", ["topk", "batchtopk"])
+@pytest.mark.parametrize("n_dead", [2, 7, 25])
+def test_dense_and_sparse_auxk_forms_give_the_same_loss_and_gradients(monkeypatch, arch: str, n_dead: int):
+    """AuxK over few dead latents runs as dense products over their columns; over many, as sparse gathers: the loss
+    and every parameter's gradient must not depend on which form ran."""
+    import shared.sae.topk as topk_module
+
+    rng = np.random.default_rng(n_dead)
+    x = torch.from_numpy(rng.normal(size=(32, D_IN)) * 2 + 1)
+    dead = torch.zeros(D_SAE, dtype=torch.bool)
+    dead[torch.from_numpy(rng.choice(D_SAE, n_dead, replace=False))] = True
+    results = []
+    for factor in (10**6, 0):  # everything dense / everything sparse
+        monkeypatch.setattr(topk_module, "AUXK_DENSE_DEAD_FACTOR", factor)
+        torch.manual_seed(0)
+        sae = create_sae(SAEConfig(arch, D_IN, D_SAE, k=K)).double()
+        with torch.no_grad():
+            sae.b_dec.normal_(0, 0.5)
+            sae.b_enc.normal_(0, 0.5)
+        out = sae.training_loss(x, LossSettings(aux_k=4, aux_k_coefficient=1.0, dead_mask=dead))
+        out.loss.backward()
+        results.append((float(out.sparsity), {n: p.grad.clone() for n, p in sae.named_parameters()}))
+    (dense_aux, dense_grads), (sparse_aux, sparse_grads) = results
+    assert dense_aux > 0
+    np.testing.assert_allclose(dense_aux, sparse_aux, rtol=1e-12)
+    for name, grad in dense_grads.items():
+        np.testing.assert_allclose(
+            grad.numpy(), sparse_grads[name].numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+        )
