@@ -15,8 +15,11 @@ processes one after the other vs one ``saelab sweep --config sweep.yaml`` proces
 start, imports, config validation, training, checkpoint and export; CPU time is the children's. ``--mode
 inprocess`` times ``train(cfg)`` x 4 vs ``train_sweep`` in this process (no start-up costs; the sweep's own
 breakdown of setup / data / per-member steps / checkpoints comes from it). ``--mode both`` runs the two.
+``--parallel-members`` sets the sweep's ``parallel_members`` (default ``auto``, what a user gets; ``1`` = members one
+after another, each bit-identical to its own run at the same thread count, for a comparison in the same window).
 
     .venv/bin/python -m bench.sweep_throughput [--tokens 20480] [--d-sae 1024] [--steps 200] [--repeats 2]
+        [--parallel-members auto|1|N]
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -45,11 +48,14 @@ OUT = REPO / "bench" / "out" / "sweep"
 log = logging.getLogger("bench.sweep")
 
 
-def sweep_config(activations: Path, d_sae: int, steps: int, batch: int) -> Any:
+def sweep_config(
+    activations: Path, d_sae: int, steps: int, batch: int, parallel: Literal["auto"] | int = "auto"
+) -> Any:
     from shared.sweep_config import SweepConfig
 
     return SweepConfig(
         name="bench",
+        parallel_members=parallel,
         activations=str(activations),
         output=str(OUT / "sweep"),
         common={
@@ -88,8 +94,9 @@ def timed_sweep(sweep: Any) -> tuple[float, float, dict[str, Any]]:
     result = train_sweep(sweep)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
     parts = {"setup_s": result.setup_s, "data_s": result.data_s, "checkpoint_export_s": result.checkpoint_s}
-    parts |= {f"train_{name}_s": s for name, s in result.member_s.items()}
-    return wall, cpu, {k: round(v, 3) for k, v in parts.items()}
+    parts |= {"steps_s": result.steps_s} | {f"train_{name}_s": s for name, s in result.member_s.items()}
+    said = {k: round(v, 3) for k, v in parts.items()}
+    return wall, cpu, said | {"workers": result.workers, "threads_per_member": result.threads_per_member}
 
 
 def _children_cpu_s() -> float:
@@ -181,6 +188,8 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--mode", choices=("cli", "inprocess", "both"), default="cli",
                    help="cli: saelab processes as a user runs them (default); inprocess: train()/train_sweep()")  # fmt: skip
+    p.add_argument("--parallel-members", type=_parallel, default="auto",
+                   help="the sweep's parallel_members (default auto, the config's default; 1 = one after another)")  # fmt: skip
     p.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     args = p.parse_args()
 
@@ -193,10 +202,14 @@ def main() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     activations = collect_smollm2(default_corpus(), args.tokens)
-    sweep = sweep_config(activations, args.d_sae, args.steps, args.batch)
+    sweep = sweep_config(activations, args.d_sae, args.steps, args.batch, args.parallel_members)
     modes = ("cli", "inprocess") if args.mode == "both" else (args.mode,)
     for mode in modes:
         run_mode(mode, sweep, args, emit)
+
+
+def _parallel(value: str) -> Literal["auto"] | int:
+    return "auto" if value == "auto" else int(value)
 
 
 def run_mode(mode: str, sweep: Any, args: argparse.Namespace, emit: Any) -> None:
@@ -238,6 +251,7 @@ def run_mode(mode: str, sweep: Any, args: argparse.Namespace, emit: Any) -> None
         "bench": "sweep_throughput", "mode": mode,
         "saes": [f"{n}:{c.architecture}" for n, c in sweep.members()],
         "d_sae": args.d_sae, "steps": args.steps, "batch": args.batch, "tokens": args.tokens,
+        "parallel_members": args.parallel_members,
         "best_sweep_s": best_sweep["sweep_s"], "best_separate_s": best_sep,
         "ratio": round(best_sweep["sweep_s"] / best_sep, 3),
         "median_repeat_ratio": round(sorted(r["ratio"] for r in rows)[len(rows) // 2], 3),

@@ -136,10 +136,11 @@ def cmd_sweep(args: argparse.Namespace) -> None:
     print(f"sweep {cfg.name}: {len(members)} SAEs on one batch stream, {members[0][1].n_steps} steps")
     result = _with_bar("sweep", "step", lambda bar: train_sweep(cfg, progress=bar))
     print(
-        f"trained in {result.data_s + sum(result.member_s.values()) + result.checkpoint_s:.1f}s: data "
-        f"{result.data_s:.1f}s (read once), SAEs "
+        f"trained in {result.data_s + result.steps_s + result.checkpoint_s:.1f}s: data {result.data_s:.1f}s (read "
+        f"once), SAE steps {result.steps_s:.1f}s ({result.workers} at once, {result.threads_per_member} threads "
+        "each: "
         + ", ".join(f"{name} {s:.1f}s" for name, s in result.member_s.items())
-        + f", checkpoints {result.checkpoint_s:.1f}s"
+        + f"), checkpoints {result.checkpoint_s:.1f}s"
     )
     if cfg.evaluate is not None:
         from services.trainer.evaluate import evaluate_run

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from shared.config import AnalyseConfig, EvaluateConfig, StrictModel, TrainConfig, describe_error
 
@@ -48,6 +48,25 @@ class SweepConfig(StrictModel):
     """Evaluate every member after training with these settings (``run`` is set per member); None = skip."""
     analyse: AnalyseConfig | None = None
     """Analyse every member's features after evaluation with these settings; None = skip."""
+    parallel_members: Literal["auto"] | int = "auto"
+    """How many members train at once on the CPU, each batch still fed to every member before the next: N > 1 runs
+    N members side by side in threads, each op of a member on ``T // N`` of torch's ``T`` intra-op threads (set for
+    the whole sweep, restored after), which uses a few cores better than one member at a time on all of them
+    (small ops, top-k, Adam and the tracker do not scale across threads). 1 = one member after another on all
+    ``T``: each member bit-identical to its own ``saelab train`` run. N > 1: each member bit-identical to its own
+    run at ``T // N`` threads (``OMP_NUM_THREADS=<T // N> saelab train``); results never depend on which thread
+    runs a member when. ``auto`` = ``min(members, T)`` on the CPU when both are at least 2, else 1. A GPU sweep
+    always runs its members one after another (logged when N > 1 was asked)."""
+
+    @field_validator("parallel_members", mode="before")
+    @classmethod
+    def _check_parallel(cls, value: Any) -> Any:
+        if value == "auto" or (type(value) is int and 1 <= value <= MAX_SWEEP_SAES):
+            return value
+        raise ValueError(
+            f"parallel_members: {value!r} must be 'auto' or a whole number from 1 to {MAX_SWEEP_SAES} "
+            "(members trained at once; 1 = one after another)"
+        )
 
     @model_validator(mode="after")
     def _check_members(self) -> SweepConfig:

@@ -5,19 +5,28 @@ config, metrics.jsonl, checkpoints and final export. The members share the data 
 one ``BatchIterator`` serves them all and each member's trajectory is exactly that of its own ``saelab train``
 run (same seed, same batches in the same order; training draws nothing from the global RNG).
 
+On the CPU the members of one step can run side by side (``SweepConfig.parallel_members``): N worker threads,
+torch's intra-op threads divided among them for the whole sweep. Each member still takes its batches in order on
+its own state (its own generators; the shared batch is read-only), so scheduling never changes a result: a member
+is then bit-identical to its own run at that thread count. Metrics rows, checkpoints, progress and stop checks stay
+on the calling thread, between steps, in member order.
+
 Checkpoints are taken for every member at the same step; a resumed sweep restarts from the newest step every
 member has a complete checkpoint for, so an interrupted sweep ends bit-identical to an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from safetensors.torch import load_file
@@ -52,14 +61,28 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Member:
-    """One SAE of a sweep: its name, config, run directory, trainer and metrics log."""
+    """One SAE of a sweep: its name, config, run directory, trainer and metrics log (rows wait in ``pending``
+    until the calling thread writes them after the step)."""
 
     name: str
     cfg: TrainConfig
     run_dir: Path
     trainer: SAETrainer
     metrics: MetricsLog
+    pending: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    last_step_s: float = 0.0
+
+    def step(self, batch: Tensor, inputs: ScaledBatch) -> None:
+        t = time.perf_counter()
+        self.trainer.train_on(batch, inputs)
+        self.last_step_s = time.perf_counter() - t
+        self.seconds += self.last_step_s
+
+    def flush_metrics(self) -> None:
+        for row in self.pending:
+            self.metrics(row)
+        self.pending.clear()
 
 
 @dataclass
@@ -75,7 +98,14 @@ class SweepResult:
     """Reading and shuffling batches, scaling them and their input statistics (once for all members of one input
     scale)."""
     member_s: dict[str, float] = field(default_factory=dict)
-    """Training steps of each member (forward, backward, optimiser, tracking, metrics)."""
+    """Training steps of each member (forward, backward, optimiser, tracking, metrics); members trained side by
+    side overlap, so these add up to more than ``steps_s``."""
+    steps_s: float = 0.0
+    """Wall time of the members' steps, all members together."""
+    workers: int = 1
+    """Members trained at once (``parallel_members`` resolved)."""
+    threads_per_member: int = 0
+    """Torch intra-op threads each member's ops ran on."""
     checkpoint_s: float = 0.0
     """Checkpoints and the final export of every member."""
 
@@ -91,25 +121,43 @@ def train_sweep(
     """Train (or resume) every member of ``sweep``; ``on_metrics(member, row)`` and ``on_checkpoint(member,
     dir)`` name the member. Stopped (``should_stop``): every member checkpoints, ``finished`` is False.
     ``run_dirs`` puts members elsewhere than ``<output>/<member>`` (the job system: the store's run layout)."""
-    t0 = time.perf_counter()
     configs = sweep.members()
     if run_dirs is not None:
         configs = [(n, c.model_copy(update={"output": str(run_dirs[n])})) for n, c in configs]
     first = configs[0][1]
     device = resolve_device(first.device)
+    workers, threads = member_parallelism(sweep.parallel_members, len(configs), device)
+    with intra_op_threads(threads):
+        return _train(sweep, configs, device, workers, progress, on_metrics, should_stop, on_checkpoint)
+
+
+def _train(
+    sweep: SweepConfig,
+    configs: list[tuple[str, TrainConfig]],
+    device: torch.device,
+    workers: int,
+    progress: ProgressSink | None,
+    on_metrics: Callable[[str, dict[str, Any]], None] | None,
+    should_stop: Callable[[], bool] | None,
+    on_checkpoint: Callable[[str, Path], None] | None,
+) -> SweepResult:
+    t0 = time.perf_counter()
+    first = configs[0][1]
     configure_backends(first, device)
     aset = ActivationSet.open(sweep.activations, require_complete=True)
     data = training_data(aset, first)
     batches = data.batches(first.batch_size, first.seed, first.shuffle_buffer_tokens)
     step = common_step([Path(cfg.output) for _, cfg in configs])
     init = InitCache(data)
+    draw = _serialised(data.draw)  # resampling reads the shards; members resampling at once take turns
     members = [
-        _member(name, cfg, aset, data, device, on_metrics, init if step is None else None)
+        _member(name, cfg, aset, data, draw, device, on_metrics, init if step is None else None)
         for name, cfg in configs
     ]
     if step is not None:
         _resume(members, batches, step)
     result = SweepResult({m.name: m.run_dir for m in members}, False, members[0].trainer.step)
+    result.workers, result.threads_per_member = workers, torch.get_num_threads()
     result.setup_s = time.perf_counter() - t0
 
     def checkpoint_all() -> None:
@@ -119,7 +167,10 @@ def train_sweep(
         result.checkpoint_s += time.perf_counter() - t
 
     try:
-        result.finished = _fit(members, batches, first, result, checkpoint_all, progress, should_stop)
+        with _member_pool(workers) as pool:
+            result.finished = _fit(
+                members, batches, first, result, checkpoint_all, progress, should_stop, pool
+            )
     finally:
         for m in members:
             m.metrics.close()
@@ -132,9 +183,10 @@ def train_sweep(
             export(m.trainer, data, m.run_dir)
         result.checkpoint_s += time.perf_counter() - t
     log.info(
-        "sweep %s: %d SAEs, step %d, setup %.2fs, data %.2fs, training %.2fs, checkpoints %.2fs",
-        sweep.name, len(members), result.steps, result.setup_s, result.data_s, sum(result.member_s.values()),
-        result.checkpoint_s,
+        "sweep %s: %d SAEs (%d at once, %d threads each), step %d, setup %.2fs, data %.2fs, training %.2fs, "
+        "checkpoints %.2fs",
+        sweep.name, len(members), workers, result.threads_per_member, result.steps, result.setup_s,
+        result.data_s, result.steps_s, result.checkpoint_s,
     )  # fmt: skip
     return result
 
@@ -147,6 +199,7 @@ def _fit(
     checkpoint_all: Callable[[], None],
     progress: ProgressSink | None,
     should_stop: Callable[[], bool] | None,
+    pool: ThreadPoolExecutor | None,
 ) -> bool:
     step = members[0].trainer.step
     for m in members:
@@ -163,15 +216,81 @@ def _fit(
             if scale not in prepared:
                 prepared[scale] = ScaledBatch.of(batch, scale, m.trainer.device)
         result.data_s += time.perf_counter() - t
-        for m in members:
-            t = time.perf_counter()
-            m.trainer.train_on(batch, prepared[m.trainer.input_scale])
-            m.seconds += time.perf_counter() - t
+        t = time.perf_counter()
+        if pool is None:
+            for m in members:
+                m.step(batch, prepared[m.trainer.input_scale])
+        else:
+            _step_side_by_side(pool, members, batch, prepared)
+        result.steps_s += time.perf_counter() - t
+        for m in members:  # on this thread, in member order, whatever order the steps ended in
+            m.flush_metrics()
         step += 1
         if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.n_steps:
             checkpoint_all()
         report(progress, step, cfg.n_steps, _progress_message(members))
     return True
+
+
+def _step_side_by_side(
+    pool: ThreadPoolExecutor, members: list[Member], batch: Tensor, prepared: dict[float, ScaledBatch]
+) -> None:
+    """One step of every member on the pool's threads, the slowest (by its last step) started first; returns when
+    all have ended, then raises the first member's error, if any (in member order)."""
+    order = sorted(members, key=lambda m: m.last_step_s, reverse=True)
+    futures: dict[str, Future[None]] = {
+        m.name: pool.submit(m.step, batch, prepared[m.trainer.input_scale]) for m in order
+    }
+    wait(futures.values())
+    for m in members:
+        futures[m.name].result()
+
+
+def member_parallelism(
+    setting: Literal["auto"] | int, n_members: int, device: torch.device
+) -> tuple[int, int]:
+    """(members trained at once, torch intra-op threads for the sweep) for ``parallel_members`` = ``setting``."""
+    threads = torch.get_num_threads()
+    wanted = min(n_members, threads) if isinstance(setting, str) else setting
+    if device.type != "cpu":
+        if not isinstance(setting, str) and setting > 1:
+            log.info("parallel_members %d: applies to the CPU; on %s members train one after another", setting,
+                     device)  # fmt: skip
+        return 1, threads
+    workers = max(1, min(wanted, n_members))
+    return workers, max(1, threads // workers) if workers > 1 else threads
+
+
+@contextlib.contextmanager
+def _member_pool(workers: int) -> Iterator[ThreadPoolExecutor | None]:
+    if workers == 1:
+        yield None
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="sweep-member") as pool:
+        yield pool
+
+
+@contextlib.contextmanager
+def intra_op_threads(n: int) -> Iterator[None]:
+    """Torch's intra-op thread count set to ``n`` for the block (new threads take it too), restored after."""
+    before = torch.get_num_threads()
+    if n != before:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)
+
+
+def _serialised(fn: Callable[[int, int], Tensor]) -> Callable[[int, int], Tensor]:
+    lock = threading.Lock()
+
+    def call(n: int, seed: int) -> Tensor:
+        with lock:
+            return fn(n, seed)
+
+    return call
 
 
 def _progress_message(members: list[Member]) -> str:
@@ -189,6 +308,7 @@ def _member(
     cfg: TrainConfig,
     aset: ActivationSet,
     data: ActivationDataset,
+    draw: Callable[[int, int], Tensor],
     device: torch.device,
     on_metrics: Callable[[str, dict[str, Any]], None] | None,
     init: InitCache | None,
@@ -200,14 +320,15 @@ def _member(
     sae = create_sae(sae_config(cfg, aset))
     forward = None if on_metrics is None else (lambda row: on_metrics(name, row))
     metrics = MetricsLog(run_dir / METRICS_FILE, forward, cfg)
-    trainer = SAETrainer(sae, cfg, iter(()), device=device, on_metrics=metrics, resample_inputs=data.draw)
+    pending: list[dict[str, Any]] = []
+    trainer = SAETrainer(sae, cfg, iter(()), device=device, on_metrics=pending.append, resample_inputs=draw)
     if (
         init is not None
     ):  # right after creation, as ``train`` does: the global RNG is where a single run has it
         sample, median = init.get(cfg)
         trainer.initialise(sample, median)
         metrics.path.unlink(missing_ok=True)
-    return Member(name, cfg, run_dir, trainer, metrics)
+    return Member(name, cfg, run_dir, trainer, metrics, pending)
 
 
 class InitCache:
