@@ -105,6 +105,9 @@ class Spec:
     l1_coefficient: float = 5.0
     seed: int = 0
     adam_betas: tuple[float, float] = (0.9, 0.999)
+    max_grad_norm: float = 1.0
+    """The total gradient norm is clipped to this before every Adam step: SAELens's SAETrainer hard-codes 1.0
+    (the peer refuses any other value); ours gets it as ``TrainConfig.max_grad_norm``."""
     dead_window_steps: int = 1000
     """Steps without firing after which a latent counts as dead in training (AuxK): SAELens's
     ``dead_feature_window`` default; ours gets it in tokens (x batch)."""
@@ -180,6 +183,7 @@ def train_ours(spec: Spec, train: torch.Tensor, d_in: int) -> tuple[Any, float]:
         scale_l1_by_decoder_norm=spec.architecture == "relu",  # SAELens's standard SAE always scales it
         lr=spec.lr,
         adam_betas=spec.adam_betas,
+        max_grad_norm=spec.max_grad_norm,
         dead_feature_threshold=spec.dead_window_steps * spec.batch,
         batch_size=spec.batch,
         n_steps=spec.warmup + spec.steps,
@@ -236,6 +240,7 @@ class Evaluator:
         self.n_held = len(
             load_matrix(data.held_path)
         )  # every held-out kept token (no "fewer than asked" warning)
+        self.held_raw = load_matrix(data.held_path) / data.scale  # the same tokens, raw (the SAEs take raw)
         self.lm = None
         if with_ce:
             from services.trainer.evaluate import _ce_contexts
@@ -267,6 +272,32 @@ class Evaluator:
             ce = ce_metrics(sae, self.lm, ids, acts, keep, 8, device)
             result |= {k: ce[k] for k in ("ce_loss_recovered", "ce_loss_clean", "ce_loss_sae", "ce_tokens")}
         return result
+
+
+@torch.no_grad()
+def batch_topk_reading(
+    sae: Any, x: torch.Tensor, k: int, batch: int | None, seed: int = 0
+) -> dict[str, float]:
+    """EV and L0 of ``sae`` on ``x`` (raw held-out tokens) with its activations chosen as in BatchTopK training:
+    the k x n largest positive pre-activations of each batch of n tokens (exactly L0 = k per batch), batches of
+    ``batch`` tokens drawn in a fixed shuffled order (``seed``), like the training batches; ``batch`` None = one
+    batch of every token, which is the inference function with one threshold set so that L0 = k exactly on
+    ``x``. The same for any SAE whose training selection is a batch top-k of ReLU(pre_acts): ours, and SAELens's
+    read back (its decoder-norm rescaling folded into the encoder on save)."""
+    from shared.sae.batchtopk import batch_topk
+
+    x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))]
+    rss = active = 0.0
+    for chunk in x.split(batch or len(x)):
+        pre = sae.pre_acts(chunk)
+        rows, cols = batch_topk(pre, k * len(chunk))
+        f = torch.zeros_like(pre)
+        f[rows, cols] = torch.relu(pre[rows, cols])
+        rss += float((chunk.double() - sae.decode(f).double()).pow(2).sum())
+        active += float((f != 0).sum())
+    x64 = x.double()
+    tss = float((x64 - x64.mean(0)).pow(2).sum())
+    return {"explained_variance": 1.0 - rss / tss, "l0": active / len(x)}
 
 
 def raw_input_sae(sae: Any, scale: float) -> Any:
@@ -452,6 +483,10 @@ def compare(
                 else:
                     sae, seconds, peer = train_side(side, base, data, train, workdir)
                 metrics = evaluate(sae)
+                if arch == "batchtopk":  # the inference thresholds differ: also both sides at L0 = k exactly
+                    for name, size in (("train_mode", plan.batch), ("matched_threshold", None)):
+                        reading = batch_topk_reading(sae, evaluate.held_raw, plan.k, size)
+                        metrics |= {f"{name}_{key}": value for key, value in reading.items()}
                 result[side] = (
                     {key: _round(value) for key, value in metrics.items()}
                     | {"seconds": round(seconds, 1)}
@@ -468,13 +503,16 @@ def compare(
                     row |= run_side(side)
             row["sides_ran"] = "concurrently" if concurrent else "one after the other"
             if "ours" in row and "saelens" in row:
-                row["ev_gap"] = round(
-                    row["ours"]["explained_variance"] - row["saelens"]["explained_variance"], 4
-                )
+                for key in ("", "train_mode_", "matched_threshold_"):  # ev_gap, train_mode_ev_gap, ...
+                    if f"{key}explained_variance" in row["ours"]:
+                        ours, theirs = row["ours"], row["saelens"]
+                        row[f"{key}ev_gap"] = round(
+                            ours[f"{key}explained_variance"] - theirs[f"{key}explained_variance"], 4
+                        )
                 row["time_ratio"] = round(row["ours"]["seconds"] / row["saelens"]["seconds"], 3)
             row |= {
                 "d_in": train.shape[1], "d_sae": plan.d_sae, "k": plan.k, "batch": plan.batch, "steps": steps,
-                "training_tokens": steps * plan.batch, "unique_training_tokens": data.n_train,
+                "training_tokens": steps * plan.batch, "max_grad_norm": base.max_grad_norm, "unique_training_tokens": data.n_train,
                 "heldout_tokens": next(iter(v["n_tokens"] for s, v in row.items() if s in sides)), "lr": plan.lr,
                 "data": f"SmolLM2-135M {DATA_HOOK}, TinyStories, context {CONTEXT}",
                 "evaluated_by": "saelab services.trainer.evaluate (both sides, same held-out tokens)",

@@ -171,6 +171,10 @@ class TrainConfig(StrictModel):
     """Adam learning rate."""
     adam_betas: tuple[Annotated[float, Field(ge=0, lt=1)], Annotated[float, Field(ge=0, lt=1)]] = (0.9, 0.999)
     """Adam betas."""
+    max_grad_norm: float | None = Field(None, gt=0, le=MAX_COEFFICIENT)
+    """Clip the total gradient norm over all SAE parameters to this value before every Adam step
+    (``torch.nn.utils.clip_grad_norm_``, after the unit-norm decoder's parallel gradient is removed); None = no
+    clipping. SAELens's trainer always clips at 1.0 (docs/theory.md §4.1)."""
     lr_warmup_steps: int = Field(0, ge=0, le=MAX_STEPS)
     """Linear LR warmup steps."""
     lr_decay_steps: int = Field(0, ge=0, le=MAX_STEPS)

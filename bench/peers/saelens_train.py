@@ -62,6 +62,11 @@ def main() -> None:
     parser.add_argument("--b-dec", type=Path, help="[d_in] .npy: start b_dec here (the other side's init)")
     args = parser.parse_args()
     spec = json.loads(args.spec)
+    if spec.get("max_grad_norm", 1.0) != 1.0:
+        raise SystemExit(
+            f"--spec: max_grad_norm {spec['max_grad_norm']}: SAELens's SAETrainer always clips the gradient norm at "
+            "1.0 (hard-coded in _train_step)"
+        )
     torch.manual_seed(spec["seed"])
     train = load_matrix(args.train)
     start = time.perf_counter()

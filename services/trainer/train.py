@@ -1,4 +1,4 @@
-"""SAETrainer: Adam with schedules, unit-norm decoder, dead-latent tracking, resampling, metrics and state."""
+"""SAETrainer: Adam (schedules, gradient clipping), unit-norm decoder, dead-latent tracking, resampling, state."""
 
 from __future__ import annotations
 
@@ -236,6 +236,8 @@ class SAETrainer:
         out.loss.backward()
         if self.constrain_decoder:
             remove_parallel_grad(self.sae.W_dec)
+        if self.cfg.max_grad_norm is not None:  # SAELens's order: backward, clip, step
+            torch.nn.utils.clip_grad_norm_(self.sae.parameters(), self.cfg.max_grad_norm)
         self.opt.step()
         if self.constrain_decoder:
             normalise_rows(self.sae.W_dec)

@@ -128,3 +128,28 @@ def test_interpolated_ev_reads_the_curve_at_the_target_l0() -> None:
     ]
     assert quality.interpolated_ev(trials, 32.0) == pytest.approx(0.7)  # halfway in log L0 between 16 and 64
     assert quality.interpolated_ev(trials[:1], 32.0) is None  # not bracketed
+
+
+def test_batchtopk_is_also_read_at_l0_k_exactly(data: quality.Data) -> None:
+    """BatchTopK rows carry two readings at L0 = k: training mode (batch top-k over batches of the held-out
+    tokens) and the inference function at the one threshold that gives L0 = k on them, which equals our
+    evaluation of the same SAE with its threshold moved there."""
+    plan = replace(TINY, budget=4096)
+    train = quality.load_matrix(data.train_path)
+    spec = quality.Spec("b", "batchtopk", plan.d_sae, plan.k, plan.batch, 16)
+    sae, _, _ = quality.train_side("ours", spec, data, train, Path("."))
+    evaluate = quality.Evaluator(data, plan, with_ce=False)
+    x = evaluate.held_raw
+    train_mode = quality.batch_topk_reading(sae, x, plan.k, plan.batch)
+    matched = quality.batch_topk_reading(sae, x, plan.k, None)
+    assert train_mode["l0"] == matched["l0"] == pytest.approx(plan.k, abs=1e-9)
+    with torch.no_grad():
+        pre = torch.relu(sae.pre_acts(x)).flatten()
+        sae.threshold.fill_(float(pre.sort(descending=True).values[plan.k * len(x)]))  # the (kN+1)-th largest
+    moved = evaluate(sae, with_ce=False)
+    assert moved["l0"] == pytest.approx(plan.k)
+    assert matched["explained_variance"] == pytest.approx(moved["explained_variance"], abs=1e-6)
+    assert train_mode["explained_variance"] != matched["explained_variance"]  # per batch, not one threshold
+    row = quality.compare(plan, data, None, ["batchtopk"], ["ours"], with_ce=False)[0]
+    assert row["ours"]["train_mode_l0"] == pytest.approx(plan.k)
+    assert row["ours"]["matched_threshold_l0"] == pytest.approx(plan.k)

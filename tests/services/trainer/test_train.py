@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from services.trainer.train import (
     remove_parallel_grad,
 )
 from shared.config import ConfigError, TrainConfig
-from shared.sae import SAEConfig, create_sae, load_sae
+from shared.sae import LossSettings, SAEConfig, create_sae, load_sae
 
 METRIC_KEYS = {
     "step",
@@ -52,7 +53,14 @@ def rows(run: Path) -> list[dict]:
             "resample_frequency": 8,
             "dead_feature_threshold": 64,
         },
-        {"architecture": "topk", "k": 3, "dead_feature_threshold": 128, "aux_k": 4, "aux_k_coefficient": 0.1},
+        {
+            "architecture": "topk",
+            "k": 3,
+            "dead_feature_threshold": 128,
+            "aux_k": 4,
+            "aux_k_coefficient": 0.1,
+            "max_grad_norm": 0.5,
+        },
         {
             "architecture": "batchtopk",
             "k": 3,
@@ -182,6 +190,97 @@ def test_decoder_rows_stay_unit_norm_and_parallel_gradient_is_removed():
     torch.testing.assert_close((W.grad * W).sum(1), torch.zeros(6), atol=1e-6, rtol=0)
 
 
+def _hand_grads(sae, cfg: TrainConfig, x: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+    """Every parameter's gradient of the training loss on ``x``, the unit-norm decoder's parallel part removed."""
+    settings = LossSettings(
+        step=step,
+        l1_coefficient=cfg.l1_coefficient,
+        scale_l1_by_decoder_norm=cfg.scale_l1_by_decoder_norm,
+        aux_k_coefficient=cfg.aux_k_coefficient,
+        dead_mask=torch.zeros(sae.cfg.d_sae, dtype=torch.bool),
+    )
+    params = dict(sae.named_parameters())
+    grads = dict(
+        zip(
+            params,
+            torch.autograd.grad(sae.training_loss(x, settings).loss, list(params.values())),
+            strict=True,
+        )
+    )
+    if not cfg.scale_l1_by_decoder_norm:
+        w = params["W_dec"].detach()
+        grads["W_dec"] = grads["W_dec"] - (grads["W_dec"] * w).sum(1, keepdim=True) * w
+    return grads
+
+
+def _hand_steps(
+    sae, cfg: TrainConfig, batches: list[torch.Tensor], clip: float | None
+) -> dict[str, torch.Tensor]:
+    """The parameters after one step per batch, by hand: the gradients (``_hand_grads``), all scaled by
+    min(1, clip / (||g|| + 1e-6)) with ||g|| the 2-norm of every gradient together, Adam's update written out,
+    then the decoder rows renormalised (unit-norm decoder only)."""
+    params = dict(sae.named_parameters())
+    m = {n: torch.zeros_like(p) for n, p in params.items()}
+    v = {n: torch.zeros_like(p) for n, p in params.items()}
+    (b1, b2), eps = cfg.adam_betas, 1e-8
+    for t, x in enumerate(batches, start=1):
+        grads = _hand_grads(sae, cfg, x, t - 1)
+        with torch.no_grad():
+            if clip is not None:
+                total = float(torch.sqrt(sum(g.pow(2).sum() for g in grads.values())))
+                grads = {n: g * min(1.0, clip / (total + 1e-6)) for n, g in grads.items()}
+            for n, p in params.items():
+                m[n] = b1 * m[n] + (1 - b1) * grads[n]
+                v[n] = b2 * v[n] + (1 - b2) * grads[n] ** 2
+                p -= cfg.lr * (m[n] / (1 - b1**t)) / ((v[n] / (1 - b2**t)).sqrt() + eps)
+            if not cfg.scale_l1_by_decoder_norm:
+                params["W_dec"] /= params["W_dec"].norm(dim=1, keepdim=True)
+    return {n: p.detach().clone() for n, p in params.items()}
+
+
+def _first_grad_norm(sae, cfg: TrainConfig, x: torch.Tensor) -> float:
+    """The norm of all of the first step's gradients together (after the decoder projection, as clipped)."""
+    return float(torch.sqrt(sum(g.pow(2).sum() for g in _hand_grads(sae, cfg, x, 0).values())))
+
+
+@pytest.mark.parametrize(
+    "arch", [{"architecture": "relu", "scale_l1_by_decoder_norm": True}, {"architecture": "topk", "k": 3}]
+)
+def test_max_grad_norm_clips_the_total_gradient_before_adams_step(arch):
+    """Three steps of the trainer equal Adam on the clipped gradient written out by hand (relu: free decoder;
+    topk: the decoder's parallel gradient removed first, rows renormalised after). The batches' scales differ, so
+    the gradient norms do, and the clip (half the first step's norm) scales each step by another factor: a clip
+    after the step, before the decoder projection, per parameter or with another norm moves the later Adam steps
+    (the first is sign-like) and fails."""
+    torch.manual_seed(0)
+    batches = [torch.randn(32, 8) * scale for scale in (3.0, 1.0, 0.3)]
+    base = create_sae(SAEConfig(arch["architecture"], 8, 16, k=arch.get("k")))
+    with torch.no_grad():
+        base.b_enc.uniform_(-0.1, 0.1)  # a few features fire from the start
+
+    def cfg(max_grad_norm: float | None) -> TrainConfig:
+        return TrainConfig(**arch, d_sae=16, n_steps=3, lr=0.01, batch_size=32, max_grad_norm=max_grad_norm)
+
+    unclipped = _hand_steps(copy.deepcopy(base), cfg(None), batches, None)
+    clip = 0.5 * _first_grad_norm(copy.deepcopy(base), cfg(None), batches[0])
+    for max_grad_norm in (None, clip):
+        trainer = SAETrainer(copy.deepcopy(base), cfg(max_grad_norm), iter(batches))
+        trainer.fit()
+        expected = (
+            unclipped if max_grad_norm is None else _hand_steps(copy.deepcopy(base), cfg(clip), batches, clip)
+        )
+        for name, p in trainer.sae.named_parameters():
+            torch.testing.assert_close(p.detach(), expected[name], rtol=1e-5, atol=1e-6, msg=name)
+    moved = max(float((unclipped[n] - expected[n]).abs().max()) for n in expected)
+    assert moved > 1e-3  # the clip changes this run's trajectory: the test pins something
+
+
+def test_max_grad_norm_must_be_positive():
+    with pytest.raises(ValueError, match="max_grad_norm"):
+        TrainConfig(max_grad_norm=0)
+    assert TrainConfig().max_grad_norm is None
+
+
 def test_trained_decoder_rows_have_unit_norm(tmp_path: Path, synthetic, train_cfg):
     cfg = train_cfg(synthetic, tmp_path / "run", n_steps=15, normalise_activations="none")
     data = ActivationDataset(synthetic, split_segments(synthetic, 0.25)[0])
@@ -282,8 +381,8 @@ def test_auxk_revives_a_planted_dead_latent(seed):
 def test_resuming_with_different_settings_names_them(tmp_path: Path, synthetic, train_cfg):
     cfg = train_cfg(synthetic, tmp_path / "run", n_steps=10)
     train(cfg)
-    with pytest.raises(ConfigError, match="different d_sae, lr"):
-        train(cfg.model_copy(update={"lr": 1e-2, "d_sae": 16}))
+    with pytest.raises(ConfigError, match="different d_sae, lr, max_grad_norm"):
+        train(cfg.model_copy(update={"lr": 1e-2, "d_sae": 16, "max_grad_norm": 1.0}))
     train(cfg.model_copy(update={"log_every": 5}))  # harmless changes resume
 
 
