@@ -129,12 +129,18 @@ def ablated_logit(
     return float(logits[0, -1, target].float())
 
 
-def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[FeatureScore]:
-    values, indices = (sign * scores).topk(min(k, scores.numel()))
+def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[list[FeatureScore]]:
+    """Per row of ``scores`` [P, d_sae], its ``k`` largest ``sign * score`` features that are above zero (one
+    batched top-k, not one per position)."""
+    values, indices = (sign * scores).topk(min(k, scores.shape[1]), dim=1)
+    rows = zip(indices.tolist(), f.gather(1, indices).tolist(), values.tolist(), strict=True)
     return [
-        FeatureScore(feature=i, activation=float(f[i]), attribution=sign * v)
-        for i, v in zip(indices.tolist(), values.tolist(), strict=True)
-        if v > 0
+        [
+            FeatureScore(feature=i, activation=a, attribution=sign * v)
+            for i, a, v in zip(ids, acts, vals, strict=True)
+            if v > 0
+        ]
+        for ids, acts, vals in rows
     ]
 
 
@@ -179,8 +185,8 @@ def attribute(
         target=lm.token_strings([target_id])[0],
         logit=logit,
         prob=float(torch.softmax(logits, -1)[target_id]),
-        positive=[_top(f[p], scores[p], top_k, 1) for p in range(position + 1)],
-        negative=[_top(f[p], scores[p], top_k, -1) for p in range(position + 1)],
+        positive=_top(f[: position + 1], scores[: position + 1], top_k, 1),
+        negative=_top(f[: position + 1], scores[: position + 1], top_k, -1),
         scores=scores[: position + 1],
         check_position=check_pos,
         check_feature=check_feat,

@@ -249,6 +249,11 @@ def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path) ->
     assert [a.feature for a in out.positive[-1]] == out.scores[-1].topk(
         len(out.positive[-1])
     ).indices.tolist()
+    acts = sae.encode(lm.activations(ids, MID))[0, 1:]  # BOS left out
+    for p, row in [*enumerate(out.positive), *enumerate(out.negative)]:
+        for a in row:  # each listed feature's own activation and attribution at its position
+            assert a.attribution == float(out.scores[p, a.feature])
+            assert a.activation == pytest.approx(float(acts[p, a.feature]), rel=1e-6)  # float32
 
 
 def test_attribution_names_a_target_and_position_and_checks_its_sign(lm: LanguageModel, target: int) -> None:
