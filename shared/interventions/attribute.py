@@ -4,12 +4,16 @@ At the SAE's hook the activation becomes ``x + dec(f~) - dec(f)`` with ``f~`` a 
 carries the gradient (the forward is unchanged: the two decodings are equal). Feature i at position p contributes
 ``f[p, i] * d logit[q, target] / d f~[p, i]``: the first-order change of the target logit when that activation is
 removed, negated. The check beside it ablates the feature with the largest |attribution| at its position and
-measures the real change of the target logit: its sign should be the opposite of the attribution's.
+measures the real change of the target logit: its sign should be the opposite of the attribution's. The check's
+forward reruns only what the ablation changes: the positions from the ablated one on (the clean KV cache of the
+ones before it kept) and the blocks from the SAE's hook on (the ones before it give back their clean outputs from
+the attribution's forward, ``shared.lm.resume``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +22,7 @@ from torch import Tensor
 
 from shared.interventions.spec import Intervention, Positions
 from shared.interventions.splice import InterventionHook, decoder_delta, last_logits_only
+from shared.lm.resume import BlockPrefix
 
 
 @dataclass(frozen=True)
@@ -93,30 +98,49 @@ def _croppable(cache: Any) -> bool:
 
 @torch.inference_mode()
 def ablated_logit(
-    lm: Any, sae: Any, ids: Tensor, check: Intervention, first: int, bos: bool, cache: Any, target: int
+    lm: Any,
+    sae: Any,
+    ids: Tensor,
+    check: Intervention,
+    first: int,
+    bos: bool,
+    cache: Any,
+    target: int,
+    prefix: BlockPrefix | None = None,
 ) -> float:
     """The target's logit at the last of ``ids`` [1, T] with ``check`` ablating a feature from position ``first``
     (after BOS) on: the clean cache of the positions before it is reused when it can be cropped exactly, so only
-    the positions from ``first`` on run again."""
+    the positions from ``first`` on run again; with ``prefix`` (recorded in the clean forward of ``ids``) only the
+    blocks from the SAE's hook on run (all blocks when it cannot replay)."""
     start = first + int(bos)
     hook = InterventionHook(sae, [check], bos=bos)
-    kwargs = last_logits_only(lm)
+    kwargs: dict[str, Any] = {**last_logits_only(lm), "use_cache": False}
+    rerun_from = 0
     if cache is not None and _croppable(cache):
         cache.crop(start - ids.shape[1])  # a negative count: remove the positions from start on
         hook.offset = first
-        kwargs["cache"] = cache
-        ids = ids[:, start:]
-    with lm.patching(sae.cfg.hook_name, hook):
-        logits = lm.model(input_ids=ids, use_cache=cache is not None, **kwargs).logits
+        kwargs.update(cache=cache, use_cache=True)
+        ids, rerun_from = ids[:, start:], start
+    replay: AbstractContextManager[Any] = (
+        prefix.replaying(rerun_from) if prefix is not None else nullcontext()
+    )
+    with lm.patching(sae.cfg.hook_name, hook), replay:
+        logits = lm.model(input_ids=ids, **kwargs).logits
     return float(logits[0, -1, target].float())
 
 
-def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[FeatureScore]:
-    values, indices = (sign * scores).topk(min(k, scores.numel()))
+def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[list[FeatureScore]]:
+    """Per row of ``scores`` [P, d_sae], its ``k`` largest ``sign * score`` features that are above zero (one
+    batched top-k, not one per position)."""
+    values, indices = (sign * scores).topk(min(k, scores.shape[1]), dim=1)
+    rows = zip(indices.tolist(), f.gather(1, indices).tolist(), values.tolist(), strict=True)
     return [
-        FeatureScore(feature=i, activation=float(f[i]), attribution=sign * v)
-        for i, v in zip(indices.tolist(), values.tolist(), strict=True)
-        if v > 0
+        [
+            FeatureScore(feature=i, activation=a, attribution=sign * v)
+            for i, a, v in zip(ids, acts, vals, strict=True)
+            if v > 0
+        ]
+        for ids, acts, vals in rows
     ]
 
 
@@ -142,15 +166,18 @@ def attribute(
         raise ValueError(f"target: token id {target} is outside the vocabulary (0..{vocab - 1})")
     shift = int(prepend_bos and lm.bos_token_id is not None)
     ids = torch.tensor([([lm.bos_token_id] if shift else []) + list(prompt_ids)], device=lm.device)
-    f, scores, logits, cache = attribution_scores(lm, sae, ids, position + shift, target)
+    prefix = BlockPrefix(lm, sae.cfg.hook_name)
+    with prefix.recording():
+        f, scores, logits, cache = attribution_scores(lm, sae, ids, position + shift, target)
     f, scores = f[shift:].float().cpu(), scores[shift:].cpu()
     target_id = int(logits.argmax()) if target is None else target
     logit = float(logits[target_id])
     flat = int(scores.abs().argmax())
     check_pos, check_feat = divmod(flat, scores.shape[1])
     ablate = Intervention(check_feat, "ablate", positions=Positions.at(check_pos))
-    prefix = ids[:, : position + shift + 1]
-    ablated = ablated_logit(lm, sae, prefix, ablate, check_pos, bool(shift), cache, target_id)
+    ablated = ablated_logit(
+        lm, sae, ids[:, : position + shift + 1], ablate, check_pos, bool(shift), cache, target_id, prefix
+    )
     return Attribution(
         tokens=lm.token_strings(list(prompt_ids)),
         position=position,
@@ -158,8 +185,8 @@ def attribute(
         target=lm.token_strings([target_id])[0],
         logit=logit,
         prob=float(torch.softmax(logits, -1)[target_id]),
-        positive=[_top(f[p], scores[p], top_k, 1) for p in range(position + 1)],
-        negative=[_top(f[p], scores[p], top_k, -1) for p in range(position + 1)],
+        positive=_top(f[: position + 1], scores[: position + 1], top_k, 1),
+        negative=_top(f[: position + 1], scores[: position + 1], top_k, -1),
         scores=scores[: position + 1],
         check_position=check_pos,
         check_feature=check_feat,

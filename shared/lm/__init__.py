@@ -2,7 +2,8 @@
 
 Modules: ``load`` (hub / directory / GGUF loading, the converted-GGUF cache), ``families`` (finding blocks, final
 norm, unembedding and hook sites from the model's structure), ``hooks`` (installing functions at hook sites),
-``model`` (``LanguageModel`` and ``load_lm``), ``tokens`` (token display text). Hook names themselves live in the
+``model`` (``LanguageModel`` and ``load_lm``), ``tokens`` (token display text), ``resume`` (rerunning a forward
+from a hook on, the blocks before it replaying their recorded outputs). Hook names themselves live in the
 torch-free ``shared.hooknames`` and are re-exported here.
 """
 

@@ -4,11 +4,16 @@ differences."""
 
 from __future__ import annotations
 
+import importlib
 import math
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import torch
+from support.tiny_lms import computing_blocks, save_tiny
 
 from shared.interventions import (
     Intervention,
@@ -20,6 +25,7 @@ from shared.interventions import (
     steer,
 )
 from shared.lm import LanguageModel, load_lm
+from shared.lm.resume import BlockPrefix
 from shared.sae import SAEConfig, create_sae
 
 LAST = "blocks.3.hook_resid_post"  # the tiny GPT-2's last block: the rest of the model is ln_f and the head
@@ -243,6 +249,11 @@ def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path) ->
     assert [a.feature for a in out.positive[-1]] == out.scores[-1].topk(
         len(out.positive[-1])
     ).indices.tolist()
+    acts = sae.encode(lm.activations(ids, MID))[0, 1:]  # BOS left out
+    for p, row in [*enumerate(out.positive), *enumerate(out.negative)]:
+        for a in row:  # each listed feature's own activation and attribution at its position
+            assert a.attribution == float(out.scores[p, a.feature])
+            assert a.activation == pytest.approx(float(acts[p, a.feature]), rel=1e-6)  # float32
 
 
 def test_attribution_names_a_target_and_position_and_checks_its_sign(lm: LanguageModel, target: int) -> None:
@@ -301,3 +312,90 @@ def test_the_ablation_check_reuses_the_clean_cache_exactly(lm: LanguageModel, ta
         full = float(intervened_logits(lm, sae, ids, [check])[0, -1, target])
         assert got == pytest.approx(full, rel=1e-5, abs=1e-6)
         assert got != pytest.approx(float(lm.logits_with_replacement(ids, MID)[0, -1, target]), abs=1e-6)
+
+
+# ---- the ablation check reruns only the blocks from the hook on --------------------------------------------------
+
+CHECK_FAMILIES = ("gpt2", "llama", "gpt_neox", "mistral")  # mistral: a sliding-window cache, not cropped
+CHECK_HOOKS = (
+    "blocks.2.hook_resid_pre",
+    "blocks.1.hook_resid_post",
+    "blocks.2.hook_attn_out",
+    "blocks.2.hook_mlp_out",
+)
+
+
+@pytest.fixture(scope="module")
+def family_lms(
+    lm: LanguageModel, tiny_gpt2_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, LanguageModel]:
+    """The tiny GPT-2 and the tiny random models of ``support.tiny_lms`` (4 blocks of width 64, GPT-2 tokenizer)."""
+    built = {"gpt2": lm}
+    for family in CHECK_FAMILIES[1:]:
+        built[family] = load_lm(str(save_tiny(family, tmp_path_factory.mktemp(family), tiny_gpt2_dir)))
+    return built
+
+
+@pytest.mark.parametrize("hook", CHECK_HOOKS)
+@pytest.mark.parametrize("family", CHECK_FAMILIES)
+def test_the_ablation_check_skips_the_blocks_before_the_hook_and_matches_the_full_rerun(
+    family_lms: dict[str, LanguageModel], family: str, hook: str, target: int
+) -> None:
+    from shared.interventions.attribute import ablated_logit
+
+    lm = family_lms[family]
+    sae = make_sae(lm, hook)
+    ids = with_bos(lm, ids_of(lm))
+    skipped = BlockPrefix(lm, hook).count
+    acts = sae.encode(lm.activations(ids, hook))[0]
+    clean = float(lm.logits_with_replacement(ids, hook)[0, -1, target])
+    changes: list[float] = []
+    for first in (0, 3, ids.shape[1] - 2):
+        feature = int(acts[first + 1].argmax())  # the strongest there: ablating it changes the logit
+        check = Intervention(feature, "ablate", positions=Positions.at(first))
+        got: dict[bool, float] = {}
+        for skip in (False, True):
+            prefix = BlockPrefix(lm, hook)
+            with torch.inference_mode(), prefix.recording():
+                cache = lm.model(input_ids=ids, use_cache=True).cache
+            with computing_blocks(lm) as ran:
+                got[skip] = ablated_logit(
+                    lm, sae, ids, check, first, True, cache, target, prefix if skip else None
+                )
+            assert ran == list(range(skipped if skip else 0, lm.n_layers))
+        full = float(intervened_logits(lm, sae, ids, [check])[0, -1, target])
+        assert got[True] == pytest.approx(got[False], rel=1e-6, abs=1e-6)
+        assert got[True] == pytest.approx(full, rel=1e-5, abs=1e-6)
+        changes.append(abs(got[True] - clean))
+    # the check mattered (the earlier positions may lie beyond mistral's sliding window of the last one)
+    assert changes[-1] > 1e-5
+
+
+def test_attribute_runs_the_check_from_the_hook_on_and_reports_what_the_full_rerun_gives(
+    lm: LanguageModel, target: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per block, ``attribute`` computes the gradient forward once and the check from the hook's block on once more;
+    the result is the one of a check that reruns every block."""
+    attribution = importlib.import_module(
+        "shared.interventions.attribute"
+    )  # the package's name is the function
+
+    sae = make_sae(lm, MID, planted_token=target)
+    prompt = ids_of(lm)
+    with computing_blocks(lm) as ran:
+        out = attribute(lm, sae, prompt, target=target)
+    assert Counter(ran) == {0: 1, 1: 2, 2: 2, 3: 2}  # MID is block 1's input
+
+    class Rerun(BlockPrefix):
+        @contextmanager
+        def replaying(self, start: int) -> Iterator[bool]:
+            yield False
+
+    monkeypatch.setattr(attribution, "BlockPrefix", Rerun)
+    with computing_blocks(lm) as ran:
+        full = attribute(lm, sae, prompt, target=target)
+    assert Counter(ran) == {0: 2, 1: 2, 2: 2, 3: 2}
+    assert (out.check_position, out.check_feature) == (full.check_position, full.check_feature)
+    assert torch.equal(out.scores, full.scores) and (out.logit, out.positive) == (full.logit, full.positive)
+    assert out.actual_change == pytest.approx(full.actual_change, rel=1e-6, abs=1e-6)
+    assert out.actual_change != 0

@@ -1,4 +1,4 @@
-"""Fixtures: each family's tiny random model, saved once and loaded once per test session (see lm_support)."""
+"""Fixtures: each family's tiny random model, saved once and loaded once per test session (see support.tiny_lms)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from lm_support import FAMILIES, perturb_norms, save_tiny
+from support.tiny_lms import FAMILIES, perturb_norms, save_tiny
 
 from shared.lm import LanguageModel, load_lm
 

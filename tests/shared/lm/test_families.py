@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from lm_support import ids_for
+from support.tiny_lms import ids_for
 from torch import nn
 
 from shared.lm import LanguageModel

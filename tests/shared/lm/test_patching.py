@@ -8,7 +8,7 @@ import time
 
 import pytest
 import torch
-from lm_support import ids_for
+from support.tiny_lms import ids_for
 
 from shared.lm import HookError, LanguageModel
 

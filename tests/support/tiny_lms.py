@@ -8,7 +8,8 @@ after a norm, or a logit lens that forgets a gain convention (Gemma's ``1 + weig
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,19 @@ def save_tiny(family: str, out: Path, tokenizer_dir: Path) -> Path:
 def ids_for(lm: LanguageModel, batch: int = 3, tokens: int = 12, seed: int = 1) -> torch.Tensor:
     """Random token ids [batch, tokens] (fixed seed)."""
     return torch.randint(0, 50257, (batch, tokens), generator=torch.Generator().manual_seed(seed))
+
+
+@contextmanager
+def computing_blocks(lm: LanguageModel) -> Iterator[list[int]]:
+    """The index of a block each time its own layers compute (a forward hook on its first Linear or Conv1D), in
+    order: a block whose ``forward`` is replaced (``shared.lm.resume``) never shows."""
+    ran: list[int] = []
+    handles = []
+    for i, block in enumerate(lm.blocks):
+        first = next(m for m in block.modules() if type(m).__name__ in ("Linear", "Conv1D"))
+        handles.append(first.register_forward_hook(lambda *_, i=i: ran.append(i)))
+    try:
+        yield ran
+    finally:
+        for handle in handles:
+            handle.remove()
