@@ -81,15 +81,9 @@ class ExplainQueries:
                 field="secondsPerCall",
             )
         cfg, n, width = await _plan(info, str(run_id), options)
-        est = estimate(cfg, n, width, seconds_per_call)
         settings = ctx(info).state.shared
         return ExplainEstimate(
-            features=est.features,
-            llm_calls=est.llm_calls,
-            prompt_tokens=est.prompt_tokens,
-            max_completion_tokens=est.max_completion_tokens,
-            seconds=est.seconds,
-            seconds_per_call=est.seconds_per_call,
+            **estimate(cfg, n, width, seconds_per_call).model_dump(),  # the shared estimate's six figures
             method=METHOD,
             model=settings.explainer_model or None,
             configured=_configured(settings),
