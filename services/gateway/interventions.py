@@ -16,7 +16,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import read_field
-from services.gateway.common import ctx, loaders
+from services.gateway.common import ctx, loaders, optional
 from services.gateway.errors import BadInput, DeadFeature, UnknownFeature
 from services.gateway.inference import MAX_TOP_K, labels_of, live_model, run_live
 
@@ -45,11 +45,9 @@ class InterventionInput:
     feature: int
     kind: InterventionKind = InterventionKind.STEER
     value: float = 0.0
-    start: int | None = strawberry.field(
-        default=None, description="Apply from this position on (0 = the prompt's first token)."
-    )
-    positions: list[int] | None = strawberry.field(
-        default=None, description="Apply only at these positions (prompt tokens, then generated ones)."
+    start: int | None = optional("Apply from this position on (0 = the prompt's first token).")
+    positions: list[int] | None = optional(
+        "Apply only at these positions (prompt tokens, then generated ones)."
     )
 
 

@@ -18,7 +18,7 @@ from strawberry.types import Info
 
 from services.gateway import imports, sweeps
 from services.gateway.auth import ReadAccess, TokenRequired, read_field
-from services.gateway.common import JSON, Listening, ctx, loaders, require_run
+from services.gateway.common import JSON, Listening, ctx, loaders, optional, require_run
 from services.gateway.errors import BadInput
 from services.gateway.job_types import (
     Job,
@@ -73,9 +73,7 @@ class PipelineInput:
     train: JSON = strawberry.field(
         description="TrainConfig keys (architecture, d_sae, l1_coefficient or k, ...)."
     )
-    analyse: JSON | None = strawberry.field(
-        default=None, description="AnalyseConfig keys; defaults when omitted."
-    )
+    analyse: JSON | None = optional("AnalyseConfig keys; defaults when omitted.")
     evaluate: JSON = strawberry.field(
         default=True,
         description=(
