@@ -59,7 +59,7 @@ _SEQUENCES = (list, tuple)
 LEAF, LIST, TYPENAME, OBJECT, OBJECT_LIST = range(5)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared and hashed by identity, as before
 class _Plain:
     """How to complete a plain field: its kind, the attribute, the scalar's coercion, nullability, and for an
     object (or list of objects) field the plans of the selected sub-fields."""
