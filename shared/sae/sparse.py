@@ -77,7 +77,7 @@ def _coo_outer(x: Tensor, rows: Tensor, cols: Tensor, vals: Tensor, d_sae: int) 
 # ------------------------------------------------------------------------------- per-token selections (TopK)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _PerToken:
     """The same number of entries per token: ``idx [B, m]`` (any order within a row)."""
 
@@ -118,7 +118,7 @@ def sparse_decode(vals: Tensor, idx: Tensor, W_dec: Tensor) -> Tensor:
 # ------------------------------------------------------------------------------- flat (batch-level) selections
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class _Flat:
     """Any number of entries per token (BatchTopK): ``(rows[j], cols[j])`` in row-major order (as ``nonzero`` gives
     them) with ``crow`` the CSR row pointer, so the backward pass builds the sparse gradient without sorting."""
