@@ -264,7 +264,9 @@ def state_mismatch(state: dict[str, Tensor], tensors: dict[str, Tensor]) -> tupl
     return sorted(set(state) - set(tensors)), sorted(set(tensors) - set(state))
 
 
-def first_wrong_shape(state: dict[str, Tensor], tensors: dict[str, Tensor]) -> tuple[str, tuple, tuple] | None:
+def first_wrong_shape(
+    state: dict[str, Tensor], tensors: dict[str, Tensor]
+) -> tuple[str, tuple, tuple] | None:
     """``(name, shape in tensors, shape in state)`` of the first tensor whose shape differs, or None."""
     for name, expected in state.items():
         if tuple(tensors[name].shape) != tuple(expected.shape):

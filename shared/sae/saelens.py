@@ -318,7 +318,9 @@ def build_sae(cfg: SAEConfig, tensors: dict[str, Tensor], source: str) -> SAE:
     wrong = first_wrong_shape(state, tensors)
     if wrong is not None:
         name, got, want = wrong
-        raise SAELensFormatError(f"{source}: {name} has shape {got}, saelab's {cfg.architecture} expects {want}")
+        raise SAELensFormatError(
+            f"{source}: {name} has shape {got}, saelab's {cfg.architecture} expects {want}"
+        )
     sae.load_state_dict(cast_to_state(state, tensors))
     return sae
 
