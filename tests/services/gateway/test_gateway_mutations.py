@@ -189,8 +189,7 @@ def test_every_query_field_but_the_server_constants_is_declared_behind_read_acce
     query = schema.get_type_by_name("Query")
     assert query is not None
     open_to_all = {f.name for f in query.fields if ReadAccess not in f.permission_classes}
-    # explain_estimate reads a run's analysis too: whether it should be behind ReadAccess is the lead's call
-    assert open_to_all == {"server_info", "explanation_info", "explain_estimate"}
+    assert open_to_all == {"server_info", "explanation_info"}
 
 
 PIPELINE_YAML = Path(__file__).resolve().parents[3] / "configs" / "pipeline_tiny.yaml"
