@@ -210,6 +210,18 @@ def best_of(runs: list[dict]) -> dict:
     return {**best, "samples": [round(r["tokens_per_s"], 1) for r in runs]}
 
 
+def shape_fields(spec: Spec, d_in: int) -> dict:
+    """The run's schedule and SAE shape, as every mode's row reports them."""
+    return {
+        "steps": spec.steps,
+        "warmup_steps": spec.warmup,
+        "batch": spec.batch,
+        "d_in": d_in,
+        "d_sae": spec.d_sae,
+        "k": spec.k,
+    }
+
+
 def run_cpu(specs: list[Spec], corpus: Path, out: Path | None, repeats: int) -> None:
     """Each config: ours and SAELens alternately ``repeats`` times each; best tokens/s of each side reported."""
     train_path, eval_path = training_arrays(corpus)
@@ -232,12 +244,7 @@ def run_cpu(specs: list[Spec], corpus: Path, out: Path | None, repeats: int) -> 
                 "saelens_ev": round(theirs["ev"], 4),
                 "ours_l0": round(ours["l0"], 1),
                 "saelens_l0": round(theirs["l0"], 1),
-                "steps": spec.steps,
-                "warmup_steps": spec.warmup,
-                "batch": spec.batch,
-                "d_in": train.shape[1],
-                "d_sae": spec.d_sae,
-                "k": spec.k,
+                **shape_fields(spec, train.shape[1]),
                 "lr": spec.lr,
                 "l1_coefficient": spec.l1_coefficient if spec.architecture == "relu" else None,
                 "dtype": "float32",
@@ -276,12 +283,7 @@ def run_synthetic(specs: list[Spec], device: str, out: Path | None) -> None:
                     "ours_tokens_per_s": round(ours["tokens_per_s"], 1),
                     "ours_ev": round(ours["ev"], 4),
                     "ours_l0": round(ours["l0"], 1),
-                    "steps": spec.steps,
-                    "warmup_steps": spec.warmup,
-                    "batch": spec.batch,
-                    "d_in": d_in,
-                    "d_sae": spec.d_sae,
-                    "k": spec.k,
+                    **shape_fields(spec, d_in),
                     "data": "synthetic correlated Gaussian, mean norm sqrt(d_in)",
                     "machine": machine(),
                 },

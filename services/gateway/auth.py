@@ -6,6 +6,7 @@ import hmac
 import secrets
 from typing import Any
 
+import strawberry
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
@@ -64,3 +65,8 @@ class ReadAccess(BasePermission):
         if not info.context.authenticated and not info.context.state.settings.public_queries:
             raise Unauthenticated(self.message)
         return True
+
+
+def read_field(description: str | None = None) -> Any:
+    """A query field open to whoever may read (``ReadAccess``): every query resolver is declared with it."""
+    return strawberry.field(permission_classes=[ReadAccess], description=description)

@@ -41,6 +41,11 @@ async def require_run(info: Info, run_id: str) -> m.Run:
     return row
 
 
+def optional(description: str) -> Any:
+    """A field that may be left out (null when it is)."""
+    return strawberry.field(default=None, description=description)
+
+
 def finite(value: Any) -> float | None:
     """A float, or None for missing / NaN / infinite values (JSON cannot carry them)."""
     if value is None or isinstance(value, bool):

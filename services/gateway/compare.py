@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.auth import ReadAccess
+from services.gateway.auth import read_field
 from services.gateway.common import loaders
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.runs import Run
@@ -80,9 +80,8 @@ def _points(rows: list) -> list[ComparePoint]:  # type: ignore[type-arg]
 
 @strawberry.type
 class CompareQueries:
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="Evaluation of the runs of a dataset (datasetId) or of chosen runs on one dataset (runIds), "
+    @read_field(
+        "Evaluation of the runs of a dataset (datasetId) or of chosen runs on one dataset (runIds), "
         "with each run's place on the L0-EV and L0-CE Pareto fronts.",
     )
     async def compare_runs(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from services.gateway.auth import TokenRequired
+from services.gateway.auth import TokenRequired, read_field
 from services.gateway.common import ctx, loaders, require_run
 from services.gateway.errors import BadInput
 from services.gateway.job_types import Job, submitted
@@ -68,8 +68,8 @@ async def _plan(info: Info, run_id: str, options: Any) -> tuple[ExplainConfig, i
 
 @strawberry.type
 class ExplainQueries:
-    @strawberry.field(
-        description=f"Cost and time of explaining features of a run (options: ExplainConfig keys; features: at "
+    @read_field(
+        f"Cost and time of explaining features of a run (options: ExplainConfig keys; features: at "
         f"most {MAX_FEATURES} indices, null = every feature that fired)."
     )
     async def explain_estimate(
@@ -81,15 +81,9 @@ class ExplainQueries:
                 field="secondsPerCall",
             )
         cfg, n, width = await _plan(info, str(run_id), options)
-        est = estimate(cfg, n, width, seconds_per_call)
         settings = ctx(info).state.shared
         return ExplainEstimate(
-            features=est.features,
-            llm_calls=est.llm_calls,
-            prompt_tokens=est.prompt_tokens,
-            max_completion_tokens=est.max_completion_tokens,
-            seconds=est.seconds,
-            seconds_per_call=est.seconds_per_call,
+            **estimate(cfg, n, width, seconds_per_call).model_dump(),  # the shared estimate's six figures
             method=METHOD,
             model=settings.explainer_model or None,
             configured=_configured(settings),

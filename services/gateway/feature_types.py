@@ -8,7 +8,7 @@ import enum
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.common import Histogram, ctx, finite, loaders
+from services.gateway.common import Histogram, ctx, finite, loaders, optional
 from services.gateway.errors import BadInput
 from services.gateway.explanations import Explanation, explanations_of
 from services.gateway.limits import check_page_size
@@ -222,14 +222,10 @@ class FeatureConnection:
 
 @strawberry.input
 class FeatureFilter:
-    grades: list[str] | None = strawberry.field(
-        default=None, description="Keep features with one of these grades."
-    )
+    grades: list[str] | None = optional("Keep features with one of these grades.")
     min_density: float | None = None
     max_density: float | None = None
-    label_contains: str | None = strawberry.field(
-        default=None, description="Case-insensitive label substring."
-    )
+    label_contains: str | None = optional("Case-insensitive label substring.")
 
     def to_data(self) -> RowFilter:
         for name in ("min_density", "max_density"):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
 
 import strawberry
 from sqlalchemy.orm import Session
 from strawberry.types import Info
 
-from services.gateway.auth import ReadAccess, TokenRequired
+from services.gateway.auth import TokenRequired, read_field
 from services.gateway.common import SortOrder, ctx, loaders, require_run
 from services.gateway.errors import BadInput, NotFound
 from services.gateway.feature_types import (
@@ -108,9 +109,8 @@ async def require_feature(info: Info, run_id: str, index: int) -> FeatureRow:
 
 @strawberry.type
 class FeatureQueries:
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="A page of a run's features: `page` (1-based) or `after` (an endCursor), sorted and filtered.",
+    @read_field(
+        "A page of a run's features: `page` (1-based) or `after` (an endCursor), sorted and filtered."
     )
     async def features(
         self,
@@ -127,7 +127,7 @@ class FeatureQueries:
         offset, page_number = _page_window(first, after, page)
         flt = filter.to_data() if filter is not None else None
         descending = order == SortOrder.DESC
-        rows, total = await _page_rows(info, str(run_id), sort.value, descending, flt, offset, first)
+        rows, total = await _page_rows(info, _Page(str(run_id), sort.value, descending, flt, offset, first))
         for row in rows:  # the page primes the feature loader: nested fields reuse these rows
             loaders(info).features.prime((row.run_id, row.feature_index), row)
         return FeatureConnection(
@@ -143,7 +143,7 @@ class FeatureQueries:
             ),
         )
 
-    @strawberry.field(permission_classes=[ReadAccess], description="One feature of a run; null when absent.")
+    @read_field("One feature of a run; null when absent.")
     async def feature(self, info: Info, run_id: strawberry.ID, index: int) -> Feature | None:
         row = await loaders(info).features.load((str(run_id), index))
         if row is None:
@@ -151,10 +151,7 @@ class FeatureQueries:
             return None
         return Feature.from_row(row)
 
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description='Features responding most to a token (e.g. " cat"), strongest first.',
-    )
+    @read_field('Features responding most to a token (e.g. " cat"), strongest first.')
     async def token_features(
         self, info: Info, run_id: strawberry.ID, token: str, first: int = 20
     ) -> list[FeatureRef] | None:
@@ -173,10 +170,7 @@ class FeatureQueries:
             for f, label in zip(entry.features, labels, strict=True)
         ]
 
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="Keyword search over labels, tokens and example text of a run's features, best first.",
-    )
+    @read_field("Keyword search over labels, tokens and example text of a run's features, best first.")
     async def search(
         self, info: Info, run_id: strawberry.ID, query: str, first: int = 20
     ) -> list[SearchHit] | None:
@@ -186,15 +180,14 @@ class FeatureQueries:
         check_unicode(query, "query")
         return await loaders(info).query(_search, str(run_id), query, first)
 
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="Every feature's place on the run's 2-D map of decoder directions (UMAP-style, computed by the"
+    @read_field(
+        "Every feature's place on the run's 2-D map of decoder directions (UMAP-style, computed by the"
         " analysis); empty when the analysis made no map.",
     )
     async def feature_map(self, info: Info, run_id: strawberry.ID) -> list[MapPoint] | None:
         return await loaders(info).query(_feature_map, str(run_id))
 
-    @strawberry.field(permission_classes=[ReadAccess], description="A feature's nearest neighbours.")
+    @read_field("A feature's nearest neighbours.")
     async def similar_features(
         self,
         info: Info,
@@ -207,52 +200,48 @@ class FeatureQueries:
         return await Feature.from_row(row)._neighbours(info, by, first)
 
 
-async def _page_rows(
-    info: Info,
-    run_id: str,
-    sort: SortKey,
-    descending: bool,
-    flt: RowFilter | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[FeatureRow], int]:
+@dataclass(frozen=True)
+class _Page:
+    """An explorer page asked for: the run, its order and filter, and the window of rows."""
+
+    run_id: str
+    sort: SortKey
+    descending: bool
+    flt: RowFilter | None
+    offset: int
+    limit: int
+
+
+async def _page_rows(info: Info, p: _Page) -> tuple[list[FeatureRow], int]:
     """(rows, total) of an explorer page: unfiltered pages slice the run's cached order (filled on first use),
     filtered ones (or with the response cache off) run the ORDER BY / COUNT in the database."""
     memos = ctx(info).state.memos
-    if flt is not None or not memos.enabled:
-        return await loaders(info).query(_page_and_count, run_id, sort, descending, flt, offset, limit)
-    key = ("order", run_id, sort, descending)
+    if p.flt is not None or not memos.enabled:
+        return await loaders(info).query(_page_and_count, p)
+    key = ("order", p.run_id, p.sort, p.descending)
     order: tuple[int, ...] | None = memos.get(key)
     if order is None:
-        order = await loaders(info).query(feature_order, run_id, sort, descending)
+        order = await loaders(info).query(feature_order, p.run_id, p.sort, p.descending)
         if not order:  # no features: an unknown run is an error, an unanalysed one an empty list
-            await require_run(info, run_id)
+            await require_run(info, p.run_id)
             return [], 0
         memos.put(key, order)
-    keys = [(run_id, index) for index in order[offset : offset + limit]]
+    keys = [(p.run_id, index) for index in order[p.offset : p.offset + p.limit]]
     found = await loaders(info).query(features_by_key, keys) if keys else []
     rows = [row for row in found if row is not None]
     return rows, len(order)
 
 
-def _page_and_count(
-    session: Session,
-    run_id: str,
-    sort: SortKey,
-    descending: bool,
-    flt: RowFilter | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[FeatureRow], int]:
+def _page_and_count(session: Session, p: _Page) -> tuple[list[FeatureRow], int]:
     """The page and the filtered total; a page that ends the list gives the total without a COUNT query.
 
     One worker-thread hop for the whole field; the run's existence is only checked when the page is empty."""
-    rows = features_page(session, run_id, sort, descending, flt, offset, limit)
+    rows = features_page(session, p.run_id, p.sort, p.descending, p.flt, p.offset, p.limit)
     if not rows:
-        _check_run(session, run_id)
-    if 0 < len(rows) < limit or (offset == 0 and not rows):
-        return rows, offset + len(rows)
-    return rows, count_features(session, run_id, flt)
+        _check_run(session, p.run_id)
+    if 0 < len(rows) < p.limit or (p.offset == 0 and not rows):
+        return rows, p.offset + len(rows)
+    return rows, count_features(session, p.run_id, p.flt)
 
 
 def _check_run(session: Session, run_id: str) -> None:

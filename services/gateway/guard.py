@@ -51,6 +51,11 @@ class Refused(Exception):
         self.extensions = {"code": "BAD_INPUT", **extensions}
 
 
+def _document_refused(status: int, what: str, limit: int) -> Refused:
+    """The refusal of a GraphQL document past one of its limits: ``what`` it is or has (the field is ``query``)."""
+    return Refused(status, f"query: the document {what}", field="query", limit=limit)
+
+
 class RequestGuard:
     """ASGI middleware enforcing the limits of the module docstring on ``path``."""
 
@@ -175,11 +180,8 @@ class RequestGuard:
                 return
         size = len(query.encode("utf-8", errors="surrogatepass"))
         if size > self.max_document_bytes:
-            raise Refused(
-                413,
-                f"query: the document is {size} bytes; the limit is {self.max_document_bytes} bytes",
-                field="query",
-                limit=self.max_document_bytes,
+            raise _document_refused(
+                413, f"is {size} bytes; the limit is {self.max_document_bytes} bytes", self.max_document_bytes
             )
         lexer = Lexer(Source(query))
         tokens = 0
@@ -187,12 +189,7 @@ class RequestGuard:
             while lexer.advance().kind != TokenKind.EOF:
                 tokens += 1
                 if tokens > self.max_tokens:
-                    raise Refused(
-                        400,
-                        f"query: the document has more than {self.max_tokens} tokens",
-                        field="query",
-                        limit=self.max_tokens,
-                    )
+                    raise _document_refused(400, f"has more than {self.max_tokens} tokens", self.max_tokens)
         except GraphQLError:
             return  # a syntax error: the parser reports it (BAD_INPUT) with its position
         with self._lock:

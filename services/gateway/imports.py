@@ -14,7 +14,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import TokenRequired
-from services.gateway.common import JSON, ctx
+from services.gateway.common import JSON, ctx, optional
 from services.gateway.job_types import Job, submitted
 from services.gateway.submission import (
     evaluate_choice,
@@ -30,25 +30,19 @@ from shared.jobs import pipelines
 
 @strawberry.input
 class ImportSaeInput:
-    source: str | None = strawberry.field(
-        default=None,
-        description="An SAE folder on the server (an absolute path under a configured data root: SAELens layout, "
+    source: str | None = optional(
+        "An SAE folder on the server (an absolute path under a configured data root: SAELens layout, "
         "Gemma Scope params.npz or saelab's own) or a Hugging Face Hub id org/name[:subfolder].",
     )
-    release: str | None = strawberry.field(
-        default=None, description="A SAELens release name (with saeId), instead of source."
-    )
-    sae_id: str | None = strawberry.field(default=None, description="The SAE id within release.")
-    revision: str | None = strawberry.field(default=None, description="Hub branch, tag or commit.")
+    release: str | None = optional("A SAELens release name (with saeId), instead of source.")
+    sae_id: str | None = optional("The SAE id within release.")
+    revision: str | None = optional("Hub branch, tag or commit.")
     name: str | None = None
-    collect: JSON | None = strawberry.field(
-        default=None,
-        description="CollectConfig keys for the activations collected for the SAE (corpus, n_tokens, "
+    collect: JSON | None = optional(
+        "CollectConfig keys for the activations collected for the SAE (corpus, n_tokens, "
         "context_length, ...); model, hook and output come from the SAE and the server.",
     )
-    analyse: JSON | None = strawberry.field(
-        default=None, description="AnalyseConfig keys; defaults when omitted."
-    )
+    analyse: JSON | None = optional("AnalyseConfig keys; defaults when omitted.")
     evaluate: JSON = strawberry.field(
         default=True,
         description="Evaluate the SAE (EV, L0, CE loss recovered) on the collected corpus: true, false or "

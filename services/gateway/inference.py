@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.auth import ReadAccess
+from services.gateway.auth import read_field
 from services.gateway.common import ctx, loaders, require_run
 from services.gateway.errors import BadInput, Corrupt
 from services.gateway.limits import check_unicode
@@ -104,10 +104,7 @@ async def labels_of(info: Info, run_id: str, indices: set[int]) -> dict[int, str
 
 @strawberry.type
 class InferenceQueries:
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="Run a prompt through the LM and SAE: every token with its top-k features.",
-    )
+    @read_field("Run a prompt through the LM and SAE: every token with its top-k features.")
     async def analyse_prompt(
         self, info: Info, run_id: strawberry.ID, text: str, top_k: int = 5
     ) -> PromptAnalysis | None:
@@ -132,9 +129,7 @@ class InferenceQueries:
         ]
         return PromptAnalysis(run_id=run_id, tokens=tokens)
 
-    @strawberry.field(
-        permission_classes=[ReadAccess], description="One feature's activation on every token of text."
-    )
+    @read_field("One feature's activation on every token of text.")
     async def feature_activations(
         self, info: Info, run_id: strawberry.ID, index: int, text: str
     ) -> FeatureTrace | None:

@@ -15,8 +15,8 @@ import math
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.auth import ReadAccess
-from services.gateway.common import ctx, loaders
+from services.gateway.auth import read_field
+from services.gateway.common import ctx, loaders, optional
 from services.gateway.errors import BadInput, DeadFeature, UnknownFeature
 from services.gateway.inference import MAX_TOP_K, labels_of, live_model, run_live
 
@@ -45,11 +45,9 @@ class InterventionInput:
     feature: int
     kind: InterventionKind = InterventionKind.STEER
     value: float = 0.0
-    start: int | None = strawberry.field(
-        default=None, description="Apply from this position on (0 = the prompt's first token)."
-    )
-    positions: list[int] | None = strawberry.field(
-        default=None, description="Apply only at these positions (prompt tokens, then generated ones)."
+    start: int | None = optional("Apply from this position on (0 = the prompt's first token).")
+    positions: list[int] | None = optional(
+        "Apply only at these positions (prompt tokens, then generated ones)."
     )
 
 
@@ -173,9 +171,8 @@ def _token(t: object) -> TokenProbability:
 
 @strawberry.type
 class InterventionQueries:
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="Continue a prompt with the clean model and with the interventions applied, side by side "
+    @read_field(
+        "Continue a prompt with the clean model and with the interventions applied, side by side "
         "(greedy at temperature 0, else sampled with the seed; both sides share each step's random draw).",
     )
     async def steer(
@@ -235,9 +232,8 @@ class InterventionQueries:
         return SteerResult(run_id=run_id, prompt_tokens=out.prompt_tokens, baseline_text=out.baseline_text,
                            steered_text=out.steered_text, steps=steps)  # fmt: skip
 
-    @strawberry.field(
-        permission_classes=[ReadAccess],
-        description="Attribute the logit of target (one token's text; default the model's top prediction) at "
+    @read_field(
+        "Attribute the logit of target (one token's text; default the model's top prediction) at "
         "position (default the last token) to every feature at every position up to it: activation x gradient.",
     )
     async def attribute(

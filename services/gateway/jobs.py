@@ -17,8 +17,8 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway import imports, sweeps
-from services.gateway.auth import ReadAccess, TokenRequired
-from services.gateway.common import JSON, Listening, ctx, loaders, require_run
+from services.gateway.auth import ReadAccess, TokenRequired, read_field
+from services.gateway.common import JSON, Listening, ctx, loaders, optional, require_run
 from services.gateway.errors import BadInput
 from services.gateway.job_types import (
     Job,
@@ -44,9 +44,7 @@ from shared.paths import public_text
 
 @strawberry.type
 class JobQueries:
-    @strawberry.field(
-        permission_classes=[ReadAccess], description="Jobs newest first (pipelines as PIPELINE jobs)."
-    )
+    @read_field("Jobs newest first (pipelines as PIPELINE jobs).")
     async def jobs(
         self, info: Info, status: JobStatus | None = None, kind: JobKind | None = None, first: int = 50
     ) -> list[Job] | None:
@@ -61,7 +59,7 @@ class JobQueries:
         )
         return [job_from_row(row) for row in rows]
 
-    @strawberry.field(permission_classes=[ReadAccess], description="A job or a pipeline by id.")
+    @read_field("A job or a pipeline by id.")
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         return await load_job(info, str(id))
 
@@ -75,9 +73,7 @@ class PipelineInput:
     train: JSON = strawberry.field(
         description="TrainConfig keys (architecture, d_sae, l1_coefficient or k, ...)."
     )
-    analyse: JSON | None = strawberry.field(
-        default=None, description="AnalyseConfig keys; defaults when omitted."
-    )
+    analyse: JSON | None = optional("AnalyseConfig keys; defaults when omitted.")
     evaluate: JSON = strawberry.field(
         default=True,
         description=(

@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from services.gateway.auth import ReadAccess
+from services.gateway.auth import ReadAccess, read_field
 from services.gateway.common import JSON, Histogram, Listening, ctx, finite, loaders, require_run
 from services.gateway.errors import BadInput
 from services.gateway.job_types import JobStatus
@@ -301,22 +301,22 @@ def log_density_histogram(log10: list[float | None], bins: int) -> Histogram | N
 
 @strawberry.type
 class RunQueries:
-    @strawberry.field(permission_classes=[ReadAccess], description="Every training run, newest first.")
+    @read_field("Every training run, newest first.")
     async def runs(self, info: Info) -> list[Run] | None:
         rows = await loaders(info).query(list_runs)
         return [Run.from_row(row) for row in rows]
 
-    @strawberry.field(permission_classes=[ReadAccess])
+    @read_field()
     async def run(self, info: Info, id: strawberry.ID) -> Run | None:
         row = await loaders(info).runs.load(str(id))
         return None if row is None else Run.from_row(row)
 
-    @strawberry.field(permission_classes=[ReadAccess], description="Every activation set, newest first.")
+    @read_field("Every activation set, newest first.")
     async def datasets(self, info: Info) -> list[Dataset] | None:
         rows = await loaders(info).query(list_datasets)
         return [Dataset.from_row(row) for row in rows]
 
-    @strawberry.field(permission_classes=[ReadAccess])
+    @read_field()
     async def dataset(self, info: Info, id: strawberry.ID) -> Dataset | None:
         row = await loaders(info).datasets.load(str(id))
         return None if row is None else Dataset.from_row(row)

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from services.gateway.auth import TokenRequired
-from services.gateway.common import JSON
+from services.gateway.common import JSON, optional
 from services.gateway.errors import BadInput
 from services.gateway.job_types import Job, collected_dataset, submitted
 from services.gateway.submission import submission_name, validated
@@ -25,26 +25,17 @@ from shared.sweep_config import SweepConfig
 @strawberry.input(description="A sweep: several SAEs trained together on one activation stream.")
 class SweepInput:
     name: str | None = None
-    dataset_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Train on this collected dataset (or give `collect`)."
-    )
-    collect: JSON | None = strawberry.field(
-        default=None, description="CollectConfig keys: collect a dataset first (or give `datasetId`)."
-    )
-    common: JSON | None = strawberry.field(
-        default=None,
-        description="TrainConfig keys every SAE shares (batch_size, n_steps, seed, ... must be shared).",
+    dataset_id: strawberry.ID | None = optional("Train on this collected dataset (or give `collect`).")
+    collect: JSON | None = optional("CollectConfig keys: collect a dataset first (or give `datasetId`).")
+    common: JSON | None = optional(
+        "TrainConfig keys every SAE shares (batch_size, n_steps, seed, ... must be shared).",
     )
     saes: list[JSON] = strawberry.field(
         description="One object per SAE: TrainConfig keys (architecture, d_sae, k, l1_coefficient, ...) and an "
         "optional `name`."
     )
-    evaluate: JSON | None = strawberry.field(
-        default=None, description="EvaluateConfig keys for every run; defaults when omitted."
-    )
-    analyse: JSON | None = strawberry.field(
-        default=None, description="AnalyseConfig keys for every run; no analysis when omitted."
-    )
+    evaluate: JSON | None = optional("EvaluateConfig keys for every run; defaults when omitted.")
+    analyse: JSON | None = optional("AnalyseConfig keys for every run; no analysis when omitted.")
 
 
 def _sweep_config(input: SweepInput, name: str) -> SweepConfig:

@@ -257,3 +257,23 @@ class SAE(nn.Module):
 def mse_sum(recon: Tensor, x: Tensor) -> Tensor:
     """Squared error summed over the last dim, averaged over tokens (SAELens's convention)."""
     return (recon - x).pow(2).sum(-1).mean()
+
+
+def state_mismatch(state: dict[str, Tensor], tensors: dict[str, Tensor]) -> tuple[list[str], list[str]]:
+    """Names of ``state`` missing from ``tensors``, and names of ``tensors`` the state does not have (both sorted)."""
+    return sorted(set(state) - set(tensors)), sorted(set(tensors) - set(state))
+
+
+def first_wrong_shape(
+    state: dict[str, Tensor], tensors: dict[str, Tensor]
+) -> tuple[str, tuple, tuple] | None:
+    """``(name, shape in tensors, shape in state)`` of the first tensor whose shape differs, or None."""
+    for name, expected in state.items():
+        if tuple(tensors[name].shape) != tuple(expected.shape):
+            return name, tuple(tensors[name].shape), tuple(expected.shape)
+    return None
+
+
+def cast_to_state(state: dict[str, Tensor], tensors: dict[str, Tensor]) -> dict[str, Tensor]:
+    """``tensors`` (with exactly ``state``'s names) in the dtypes of ``state``, ready for ``load_state_dict``."""
+    return {name: tensors[name].to(expected.dtype) for name, expected in state.items()}

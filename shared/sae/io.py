@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-from shared.sae.base import SAE, SAEConfig
+from shared.sae.base import SAE, SAEConfig, cast_to_state, first_wrong_shape, state_mismatch
 from shared.sae.registry import create_sae
 
 FORMAT = "saelab-sae/1"
@@ -135,15 +135,13 @@ def load_sae(directory: str | Path, device: str | torch.device = "cpu") -> SAE:
 def _read_weights(path: Path, sae: SAE) -> dict[str, torch.Tensor]:
     tensors = load_file(str(path))
     state = sae.state_dict()
-    missing = sorted(set(state) - set(tensors))
-    unknown = sorted(set(tensors) - set(state))
+    missing, unknown = state_mismatch(state, tensors)
     if missing or unknown:
         raise SAELoadError(
             f"{path}: missing tensors {missing}, unsupported tensors {unknown} for a {sae.architecture} SAE"
         )
-    for name, expected in state.items():
-        if tuple(tensors[name].shape) != tuple(expected.shape):
-            raise SAELoadError(
-                f"{path}: {name} has shape {tuple(tensors[name].shape)}, cfg.json says {tuple(expected.shape)}"
-            )
-    return {name: tensors[name].to(expected.dtype) for name, expected in state.items()}
+    wrong = first_wrong_shape(state, tensors)
+    if wrong is not None:
+        name, got, want = wrong
+        raise SAELoadError(f"{path}: {name} has shape {got}, cfg.json says {want}")
+    return cast_to_state(state, tensors)

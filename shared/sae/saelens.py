@@ -30,7 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from shared.jsonfile import read_json
-from shared.sae.base import SAE, SAEConfig
+from shared.sae.base import SAE, SAEConfig, cast_to_state, first_wrong_shape, state_mismatch
 from shared.sae.registry import ARCHITECTURES, create_sae
 
 SAELENS_WEIGHTS = "sae_weights.safetensors"
@@ -309,19 +309,19 @@ def build_sae(cfg: SAEConfig, tensors: dict[str, Tensor], source: str) -> SAE:
         tensors["threshold"] = tensors.pop("log_threshold").exp()
     sae = create_sae(cfg)
     state = sae.state_dict()
-    unknown = sorted(set(tensors) - set(state))
-    missing = sorted(set(state) - set(tensors))
+    missing, unknown = state_mismatch(state, tensors)
     if unknown or missing:
         raise SAELensFormatError(
             f"{source}: a {cfg.architecture} SAE needs {sorted(state)}; "
             f"missing tensors {missing}, unsupported tensors {unknown}"
         )
-    for name, value in tensors.items():
-        if tuple(value.shape) != tuple(state[name].shape):
-            raise SAELensFormatError(
-                f"{source}: {name} has shape {tuple(value.shape)}, saelab's {cfg.architecture} expects {tuple(state[name].shape)}"
-            )
-    sae.load_state_dict({name: value.to(state[name].dtype) for name, value in tensors.items()})
+    wrong = first_wrong_shape(state, tensors)
+    if wrong is not None:
+        name, got, want = wrong
+        raise SAELensFormatError(
+            f"{source}: {name} has shape {got}, saelab's {cfg.architecture} expects {want}"
+        )
+    sae.load_state_dict(cast_to_state(state, tensors))
     return sae
 
 

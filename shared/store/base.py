@@ -133,6 +133,26 @@ def manifest_bytes(files: dict[str, ObjectInfo]) -> bytes:
 class ArtifactStore(ABC):
     """Keyed blobs with recorded checksums, plus whole-directory upload/download through manifests."""
 
+    # --- what every backend checks (its errors worded once) ---
+
+    @staticmethod
+    def _source_digest(key: str, path: Path) -> str:
+        """sha256 of a local file about to be stored under ``key`` (a StoreError when it is not a file)."""
+        if not path.is_file():
+            raise StoreError(f"put {key}: {path} is not a file")
+        return sha256_file(path)
+
+    def _not_found(self, key: str) -> ArtifactNotFound:
+        """The error for reading ``key`` where the store holds nothing."""
+        return ArtifactNotFound(f"{self.uri(key)}: no such artifact")
+
+    def _check_sha256(self, key: str, actual: str, recorded: str | None) -> None:
+        """ChecksumMismatch naming ``key`` when a sha256 was recorded and the content's differs."""
+        if recorded is not None and actual != recorded:
+            raise ChecksumMismatch(
+                f"{self.uri(key)}: sha256 {actual[:12]}... does not match the recorded {recorded[:12]}..."
+            )
+
     # --- single objects (implemented by each backend) ---
 
     @abstractmethod

@@ -8,15 +8,7 @@ import os
 import shutil
 from pathlib import Path
 
-from shared.store.base import (
-    ArtifactNotFound,
-    ArtifactStore,
-    ChecksumMismatch,
-    ObjectInfo,
-    StoreError,
-    check_key,
-    sha256_file,
-)
+from shared.store.base import ArtifactStore, ObjectInfo, check_key, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +52,7 @@ class LocalStore(ArtifactStore):
     def put_file(self, key: str, path: Path) -> ObjectInfo:
         target = self.path(key)
         path = Path(path)
-        if not path.is_file():
-            raise StoreError(f"put {key}: {path} is not a file")
-        digest = sha256_file(path)
+        digest = self._source_digest(key, path)
         if path.resolve() != target:
             _copy_atomically(path, target)
         self._record(key, digest)
@@ -85,12 +75,8 @@ class LocalStore(ArtifactStore):
     def _verified(self, key: str) -> Path:
         info = self.stat(key)
         if info is None:
-            raise ArtifactNotFound(f"{self.uri(key)}: no such artifact")
-        actual = sha256_file(self.path(key))
-        if info.sha256 is not None and actual != info.sha256:
-            raise ChecksumMismatch(
-                f"{self.uri(key)}: sha256 {actual[:12]}... does not match the recorded {info.sha256[:12]}..."
-            )
+            raise self._not_found(key)
+        self._check_sha256(key, sha256_file(self.path(key)), info.sha256)
         return self.path(key)
 
     def get_file(self, key: str, dest: Path) -> Path:

@@ -10,16 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from shared.store.base import (
-    CHUNK,
-    ArtifactNotFound,
-    ArtifactStore,
-    ChecksumMismatch,
-    ObjectInfo,
-    StoreError,
-    check_key,
-    sha256_file,
-)
+from shared.store.base import CHUNK, ArtifactStore, ObjectInfo, StoreError, check_key
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +62,7 @@ class S3Store(ArtifactStore):
     def put_file(self, key: str, path: Path) -> ObjectInfo:
         key = check_key(key)
         path = Path(path)
-        if not path.is_file():
-            raise StoreError(f"put {key}: {path} is not a file")
-        digest = sha256_file(path)
+        digest = self._source_digest(key, path)
         self.client.fput_object(
             self.bucket, key, str(path), metadata={"sha256": digest}, part_size=self.part_size
         )
@@ -106,7 +95,7 @@ class S3Store(ArtifactStore):
             response = self.client.get_object(self.bucket, key)
         except S3Error as err:
             if self._missing(err):
-                raise ArtifactNotFound(f"{self.uri(key)}: no such artifact") from None
+                raise self._not_found(key) from None
             raise
         digest = hashlib.sha256()
         try:
@@ -117,10 +106,7 @@ class S3Store(ArtifactStore):
         finally:
             response.close()
             response.release_conn()
-        if expected is not None and digest.hexdigest() != expected:
-            raise ChecksumMismatch(
-                f"{self.uri(key)}: sha256 {digest.hexdigest()[:12]}... does not match the recorded {expected[:12]}..."
-            )
+        self._check_sha256(key, digest.hexdigest(), expected)
 
     def get_file(self, key: str, dest: Path) -> Path:
         key = check_key(key)

@@ -9,8 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+import pytest
+
+from shared.db.session import dispose_engines
+from shared.settings import get_settings
 from support.servers import ServerUnavailable, free_ports, stop_process
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -123,6 +128,35 @@ def worker_env(settings: dict[str, str], artifacts_dir: Path) -> dict[str, str]:
         "PYTHONPATH": str(REPO_ROOT),
     }
     return env
+
+
+@contextlib.contextmanager
+def serving(
+    settings: dict[str, str],
+    client_dir: Path,
+    workers: dict[str, CeleryWorker],
+    start: Callable[[], object],
+    unset: Iterable[str] = (),
+) -> Iterator[None]:
+    """This process pointed at ``settings`` (``SAELAB_*``; ``unset`` names removed; ``client_dir`` its artifact
+    cache) while the workers that ``start`` adds to ``workers`` run, each one ready; on exit they are stopped and
+    the cached settings and database engines dropped."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in settings.items():
+            mp.setenv(f"SAELAB_{key.upper()}", value)
+        for name in unset:
+            mp.delenv(f"SAELAB_{name}", raising=False)
+        mp.setenv("SAELAB_ARTIFACTS_DIR", str(client_dir))
+        get_settings.cache_clear()
+        try:
+            start()
+            for worker in list(workers.values()):
+                worker.wait_ready()
+            yield
+        finally:
+            stop_all(list(workers.values()))
+            get_settings.cache_clear()
+            dispose_engines()
 
 
 class Flower:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -58,29 +59,18 @@ _SEQUENCES = (list, tuple)
 LEAF, LIST, TYPENAME, OBJECT, OBJECT_LIST = range(5)
 
 
+@dataclass(slots=True, eq=False)  # compared and hashed by identity, as before
 class _Plain:
     """How to complete a plain field: its kind, the attribute, the scalar's coercion, nullability, and for an
     object (or list of objects) field the plans of the selected sub-fields."""
 
-    __slots__ = ("attribute", "coerce", "fields", "items_non_null", "kind", "non_null", "object_type")
-
-    def __init__(
-        self,
-        kind: int,
-        attribute: str,
-        coerce: Callable[[Any], Any] = str,
-        non_null: bool = True,
-        items_non_null: bool = True,
-        object_type: GraphQLObjectType | None = None,
-        fields: list[tuple[str, _Plain]] | None = None,
-    ) -> None:
-        self.kind = kind
-        self.attribute = attribute
-        self.coerce = coerce
-        self.non_null = non_null
-        self.items_non_null = items_non_null
-        self.object_type = object_type
-        self.fields = fields
+    kind: int
+    attribute: str
+    coerce: Callable[[Any], Any] = str
+    non_null: bool = True
+    items_non_null: bool = True
+    object_type: GraphQLObjectType | None = None
+    fields: list[tuple[str, _Plain]] | None = None
 
     def with_fields(self, fields: list[tuple[str, _Plain]]) -> _Plain:
         return _Plain(self.kind, self.attribute, self.coerce, self.non_null, self.items_non_null, self.object_type,

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from support.activations import write_resid_set
 from support.threads import one_torch_thread  # noqa: F401 - autouse here
 
 from shared.sae import SAEConfig, create_sae, save_sae
-from shared.shards import write_activation_set
 
 T = 32
 D_SAE = 16
@@ -102,16 +102,13 @@ def planted(tmp_path_factory: pytest.TempPathFactory, small_corpus: Path, tiny_g
     acts = SCALE * emb[tokens] + 0.05 * rng.standard_normal((*tokens.shape, d_in)).astype(np.float32)
     root = tmp_path_factory.mktemp("planted")
     data_dir, run_dir = root / "acts", root / "run"
-    write_activation_set(
+    write_resid_set(
         data_dir,
         acts.astype(np.float32),
         tokens,
-        shard_contexts=16,
+        16,
         model=str(tiny_gpt2_dir),
-        hook="blocks.0.hook_resid_pre",
         layer=0,
-        hook_kind="resid_pre",
-        prepend_bos=True,
         bos_token_id=tok.eos_token_id,
     )
     cat, dog = tok(" cat")["input_ids"][0], tok(" dog")["input_ids"][0]

@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from support.activations import write_resid_set
 
 from services.analyser.analyse import analyse_run
 from services.analyser.results import load_results
 from services.trainer.run import train
 from shared.config import AnalyseConfig, TrainConfig
 from shared.lm import load_lm
-from shared.shards import write_activation_set
 
 HOOK, LAYER, T, N_CTX = "blocks.3.hook_resid_pre", 3, 64, 96
 
@@ -35,16 +35,13 @@ def test_smollm2_tinystories_features_share_tokens(
         [lm.activations(torch.from_numpy(tokens[i : i + 16]), HOOK) for i in range(0, N_CTX, 16)]
     )
     data = tmp_path / "acts"
-    write_activation_set(
+    write_resid_set(
         data,
         acts.float().numpy(),
         tokens,
-        shard_contexts=32,
+        32,
         model=str(smollm2_gguf),
-        hook=HOOK,
         layer=LAYER,
-        hook_kind="resid_pre",
-        prepend_bos=True,
         bos_token_id=lm.bos_token_id,
         corpus=str(small_corpus),
     )

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from support.activations import write_resid_set
 from support.configs import tiny_pass_settings
 
 from services.analyser.accumulate import FeaturePass
 from services.analyser.analyse import run_pass
 from shared.config import AnalyseConfig
 from shared.sae import SAE, SAEConfig, create_sae
-from shared.shards import ActivationSet, write_activation_set
+from shared.shards import ActivationSet
 
 BOS = 99
 
@@ -47,9 +48,7 @@ def _separator_run(tmp_path: Path) -> tuple[SAE, ActivationSet, np.ndarray, np.n
     acts = rng.normal(size=(n_ctx, T, d)).astype(np.float32)
     acts[tokens == BOS, 0] += 10.0
     acts[5, 3, 1] = 500.0  # an attention sink
-    aset = write_activation_set(tmp_path / "acts", acts, tokens, shard_contexts=5, model="m",
-                                hook="blocks.0.hook_resid_pre", layer=0, hook_kind="resid_pre", prepend_bos=True,
-                                bos_token_id=BOS)  # fmt: skip
+    aset = write_resid_set(tmp_path / "acts", acts, tokens, 5, model="m", layer=0, bos_token_id=BOS)
     cfg = SAEConfig("relu", d, 6, apply_b_dec_to_input=False,
                     extra={"exclude_bos": True, "norm_threshold": 50.0})  # fmt: skip
     sae = create_sae(cfg)

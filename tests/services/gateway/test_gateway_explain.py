@@ -52,6 +52,18 @@ def test_the_estimate_counts_calls_tokens_and_time_before_anything_runs(
     assert "sk-never-shown" not in str(est) and recorder.sent == []
 
 
+def test_a_private_server_answers_the_estimate_only_with_the_token(
+    fresh: Seeded, monkeypatch: pytest.MonkeyPatch, recorder: Recorder
+) -> None:
+    """The estimate reads the run's analysis (its window, which features fired): private as the run's other reads."""
+    use_database(monkeypatch, fresh)
+    gql = GraphQL(make_state(fresh, public_queries=False))
+    variables = {"run": fresh.run_id, "o": {"features": [1, 2]}, "s": 2.0}
+    err = gql.error(ESTIMATE, variables)
+    assert err.extensions["code"] == "UNAUTHENTICATED" and "API token" in err.message
+    assert gql.data(ESTIMATE, variables, token=TOKEN)["explainEstimate"]["features"] == 2
+
+
 @pytest.mark.parametrize(
     ("options", "field", "words"),
     [

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from gateway_support import CAT, TOKEN, TRAIN, GraphQL, Recorder, Seeded, make_state, use_database
 
+from services.gateway.auth import ReadAccess
+from services.gateway.schema import schema
 from shared.db.repositories.pipelines import get_pipeline
 from shared.db.session import session_scope
 from shared.jobs.contracts import set_local_dispatcher
@@ -180,6 +182,14 @@ def test_private_queries_need_the_token_but_server_info_stays_public(
     assert gql.error("{ runs { id } }").extensions["code"] == "UNAUTHENTICATED"
     assert len(gql.data("{ runs { id } }", token=TOKEN)["runs"]) == 2
     assert gql.data("{ serverInfo { publicQueries } }")["serverInfo"]["publicQueries"] is False
+
+
+def test_every_query_field_but_the_server_constants_is_declared_behind_read_access() -> None:
+    """A Query field declared without ``read_field`` would answer anyone on a server whose queries are private."""
+    query = schema.get_type_by_name("Query")
+    assert query is not None
+    open_to_all = {f.name for f in query.fields if ReadAccess not in f.permission_classes}
+    assert open_to_all == {"server_info", "explanation_info"}
 
 
 PIPELINE_YAML = Path(__file__).resolve().parents[3] / "configs" / "pipeline_tiny.yaml"

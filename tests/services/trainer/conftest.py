@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from support.activations import write_resid_set
 
 from shared.config import TrainConfig
-from shared.shards import ActivationSet, write_activation_set
+from shared.shards import ActivationSet
 
 BOS = 50256
 MASSIVE = 5000.0
@@ -40,16 +41,13 @@ def synthetic_set(
         acts[ctx, pos] = MASSIVE * dirs[1]
     tokens = rng.integers(0, 1000, size=(n_contexts, context_length)).astype(np.int32)
     tokens[:, 0] = BOS
-    return write_activation_set(
+    return write_resid_set(
         path,
         acts.astype(np.float32),
         tokens,
         shard_contexts,
         model="synthetic",
-        hook="blocks.1.hook_resid_pre",
         layer=1,
-        hook_kind="resid_pre",
-        prepend_bos=True,
         bos_token_id=BOS,
         complete=True,
     )

@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from support.activations import write_resid_set
 
 from services.trainer.data import ActivationDataset, split_segments
-from shared.shards import ActivationSet, write_activation_set
+from shared.shards import ActivationSet
 
 BOS = 7
 N_CTX, T = 20, 8
@@ -26,19 +27,7 @@ def tagged_set(path: Path, massive: tuple[tuple[int, int], ...] = ((3, 5), (12, 
     tokens = np.full((N_CTX, T), 11, dtype=np.int32)
     tokens[:, 0] = BOS
     tokens[5, 4] = BOS  # a document separator inside a context
-    return write_activation_set(
-        path,
-        acts,
-        tokens,
-        shard_contexts=6,
-        model="m",
-        hook="blocks.0.hook_resid_pre",
-        layer=0,
-        hook_kind="resid_pre",
-        prepend_bos=True,
-        bos_token_id=BOS,
-        complete=True,
-    )
+    return write_resid_set(path, acts, tokens, 6, model="m", layer=0, bos_token_id=BOS, complete=True)
 
 
 def where(batch: torch.Tensor) -> set[tuple[int, int]]:

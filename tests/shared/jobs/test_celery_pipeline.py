@@ -20,14 +20,14 @@ import pytest
 from support.configs import tiny_configs
 from support.reads import count_metric_rows, get_metrics, list_features
 from support.recorder import EventRecorder
-from support.workers import CeleryWorker, stop_all, worker_env
+from support.workers import CeleryWorker, serving, worker_env
 
 from shared.db.prestart import upgrade
 from shared.db.repositories.datasets import get_dataset
 from shared.db.repositories.jobs import get_job
 from shared.db.repositories.runs import get_run
 from shared.db.repositories.search import search_features
-from shared.db.session import dispose_engines, session_scope
+from shared.db.session import session_scope
 from shared.jobs.events import JOBS_CHANNEL, metrics_channel
 from shared.jobs.pipelines import (
     dataset_id_for,
@@ -36,7 +36,6 @@ from shared.jobs.pipelines import (
     submit_training,
     wait_for_pipeline,
 )
-from shared.settings import get_settings
 from shared.store import checkpoint_step, checkpoints_prefix, get_store, results_prefix
 
 pytestmark = pytest.mark.services
@@ -84,21 +83,13 @@ def cluster(
         "retry_backoff": "0.5",
     }
     cluster = Cluster(root, settings, {})
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in settings.items():
-            mp.setenv(f"SAELAB_{key.upper()}", value)
-        mp.setenv("SAELAB_ARTIFACTS_DIR", str(root / "client"))
-        get_settings.cache_clear()
-        for service in SERVICES:
-            cluster.start_worker(service, f"{service}1")
-        try:
-            for worker in list(cluster.workers.values()):
-                worker.wait_ready()
-            yield cluster
-        finally:
-            stop_all(list(cluster.workers.values()))
-            get_settings.cache_clear()
-            dispose_engines()
+    with serving(
+        settings,
+        root / "client",
+        cluster.workers,
+        lambda: [cluster.start_worker(s, f"{s}1") for s in SERVICES],
+    ):
+        yield cluster
     postgres_server.drop_database(db)
 
 

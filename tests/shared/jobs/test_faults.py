@@ -31,7 +31,7 @@ from support.configs import tiny_configs
 from support.reads import count_metric_rows, get_metrics, list_features
 from support.recorder import EventRecorder
 from support.servers import PrivatePostgres, RedisServer, SeaweedS3
-from support.workers import CeleryWorker, Flower, stop_all, worker_env
+from support.workers import CeleryWorker, Flower, serving, worker_env
 
 from shared.db.models import Job
 from shared.db.prestart import upgrade
@@ -39,7 +39,6 @@ from shared.db.repositories.pipelines import pipeline_jobs
 from shared.db.session import dispose_engines, session_scope
 from shared.jobs.events import JOBS_CHANNEL, metrics_channel
 from shared.jobs.pipelines import pipeline_done, submit_pipeline
-from shared.settings import get_settings
 from shared.store import (
     checkpoint_step,
     checkpoints_prefix,
@@ -109,28 +108,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     flower = Flower(redis.url, root / "flower", worker_env(settings, root / "flower")).start()
     stack = Stack(root, postgres, redis, s3, settings, flower)
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in settings.items():
-            mp.setenv(f"SAELAB_{key.upper()}", value)
-        for name in ("HEARTBEAT_INTERVAL", "HEARTBEAT_TIMEOUT", "REAPER_INTERVAL", "PROGRESS_INTERVAL",
-                     "BROKER_VISIBILITY_TIMEOUT", "MAX_ATTEMPTS", "RETRY_BACKOFF"):  # fmt: skip
-            mp.delenv(f"SAELAB_{name}", raising=False)
-        mp.setenv("SAELAB_ARTIFACTS_DIR", str(root / "client"))
-        get_settings.cache_clear()
-        try:
-            for service in ("collector", "trainer", "analyser"):
-                stack.start_worker(service)
-            for worker in list(stack.workers.values()):
-                worker.wait_ready()
+    defaults = ("HEARTBEAT_INTERVAL", "HEARTBEAT_TIMEOUT", "REAPER_INTERVAL", "PROGRESS_INTERVAL",
+                "BROKER_VISIBILITY_TIMEOUT", "MAX_ATTEMPTS", "RETRY_BACKOFF")  # fmt: skip
+    start = lambda: [stack.start_worker(s) for s in ("collector", "trainer", "analyser")]  # noqa: E731
+    try:
+        with serving(settings, root / "client", stack.workers, start, unset=defaults):
             yield stack
-        finally:
-            stop_all(list(stack.workers.values()))
-            flower.stop()
-            get_settings.cache_clear()
-            dispose_engines()
-            s3.stop()
-            redis.stop()
-            postgres.stop()
+    finally:
+        flower.stop()
+        s3.stop()
+        redis.stop()
+        postgres.stop()
 
 
 # ------------------------------------------------------------------------------------------------------------

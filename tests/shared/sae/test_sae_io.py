@@ -182,3 +182,18 @@ def test_shape_mismatch_and_missing_files_are_clear_errors(tmp_path: Path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(SAELoadError, match="cfg.json: not found"):
         load_sae(tmp_path / "empty")
+
+
+def test_saelab_weights_that_disagree_with_cfg_json_name_the_tensor(tmp_path: Path):
+    sae = trained_like("relu")
+    save_sae(sae, tmp_path / "run")
+    weights = tmp_path / "run" / "sae.safetensors"
+    tensors = load_file(str(weights))
+    save_file(tensors | {"b_enc": torch.zeros(41)}, str(weights))
+    with pytest.raises(SAELoadError, match=r"b_enc has shape \(41,\), cfg.json says \(40,\)"):
+        load_sae(tmp_path / "run")
+    save_file(tensors | {"extra": torch.zeros(1)}, str(weights))
+    with pytest.raises(
+        SAELoadError, match=r"missing tensors \[\], unsupported tensors \['extra'\] for a relu SAE"
+    ):
+        load_sae(tmp_path / "run")

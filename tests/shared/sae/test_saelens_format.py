@@ -18,6 +18,7 @@ from support.saelens import saelens_v6_cfg
 from shared.sae import SAEConfig, create_sae
 from shared.sae.saelens import (
     SAELensFormatError,
+    build_sae,
     read_gemma_npz,
     read_saelens,
     saelens_cfg,
@@ -343,3 +344,18 @@ def test_missing_files_are_named(tmp_path: Path):
         SAELensFormatError, match=r"no sae_weights.safetensors \(found: \['cfg.json', 'sparsity"
     ):
         read_saelens(tmp_path / "a")
+
+
+def test_build_sae_names_a_tensor_of_the_wrong_shape_and_a_missing_one():
+    cfg = SAEConfig("relu", D_IN, D_SAE)
+    tensors = {n: t.clone() for n, t in create_sae(cfg).state_dict().items()}
+    with pytest.raises(
+        SAELensFormatError, match=rf"b_enc has shape \({D_SAE + 1},\), saelab's relu expects \({D_SAE},\)"
+    ):
+        build_sae(cfg, tensors | {"b_enc": torch.zeros(D_SAE + 1)}, "src")
+    del tensors["b_dec"]
+    with pytest.raises(
+        SAELensFormatError,
+        match=r"src: a relu SAE needs .*; missing tensors \['b_dec'\], unsupported tensors \[\]",
+    ):
+        build_sae(cfg, tensors, "src")

@@ -13,8 +13,11 @@ import { AblationResult } from "./AblationResult";
 import { InlineError } from "./InlineError";
 import { SkeletonLines } from "./Skeleton";
 import { TokenChip } from "./TokenChip";
+import { DataTable } from "./DataTable";
 
 const SHOWN = 10;
+
+const COLUMNS = ["feature", "on token", { label: "activation", className: "num" }, { label: "attribution", className: "num" }, { label: "ablate", hidden: true }];
 
 export function AttributionPanel({ runId, tokens, position }: { runId: string; tokens: string[]; position: number }) {
   const prefix = position > 0 ? tokens.slice(0, position).join("") : null;
@@ -37,42 +40,27 @@ export function AttributionPanel({ runId, tokens, position }: { runId: string; t
       <div className="small">
         What makes the model predict <TokenChip token={attribution.target} /> here (logit {fmtNumber(attribution.logit, 3)}, p = {(100 * attribution.probability).toFixed(2)}%): each feature's activation × the gradient of that logit, at every earlier token.
       </div>
-      <div className="table-wrap">
-        <table data-testid="attribution-table">
-          <thead>
-            <tr>
-              <th>feature</th>
-              <th>on token</th>
-              <th className="num">activation</th>
-              <th className="num">attribution</th>
-              <th>
-                <span className="sr-only">ablate</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={`${r.position}-${r.index}`} data-testid="attribution-row">
-                <td>
-                  <Link to={`/runs/${encodeURIComponent(runId)}/features/${r.index}`} style={{ textDecoration: "underline" }}>
-                    #{r.index}
-                  </Link> <span className="muted small">{r.label ?? ""}</span>
-                </td>
-                <td>
-                  <TokenChip token={tokens[r.position]} /> <span className="muted small">@{r.position}</span>
-                </td>
-                <td className="num">{fmtNumber(r.activation, 3)}</td>
-                <td className={`num ${r.attribution > 0 ? "ok-text" : "error-text"}`}>{fmtNumber(r.attribution, 3)}</td>
-                <td>
-                  <button type="button" onClick={() => ablate(r.index, r.position)} aria-label={`Ablate feature ${r.index} at token ${r.position}`}>
-                    Ablate
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable testId="attribution-table" columns={COLUMNS}>
+        {rows.map((r) => (
+          <tr key={`${r.position}-${r.index}`} data-testid="attribution-row">
+            <td>
+              <Link to={`/runs/${encodeURIComponent(runId)}/features/${r.index}`} style={{ textDecoration: "underline" }}>
+                #{r.index}
+              </Link> <span className="muted small">{r.label ?? ""}</span>
+            </td>
+            <td>
+              <TokenChip token={tokens[r.position]} /> <span className="muted small">@{r.position}</span>
+            </td>
+            <td className="num">{fmtNumber(r.activation, 3)}</td>
+            <td className={`num ${r.attribution > 0 ? "ok-text" : "error-text"}`}>{fmtNumber(r.attribution, 3)}</td>
+            <td>
+              <button type="button" onClick={() => ablate(r.index, r.position)} aria-label={`Ablate feature ${r.index} at token ${r.position}`}>
+                Ablate
+              </button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       <div className="small muted" data-testid="attribution-check">
         Check: ablating #{check.feature.index} at token {check.position} moves the logit by {fmtNumber(check.actualChange, 3)} (attribution predicted {fmtNumber(check.predictedChange, 3)}):{" "}
         {check.agrees ? "same sign" : "opposite sign — the first-order estimate is off here"}.

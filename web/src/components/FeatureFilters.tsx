@@ -10,15 +10,10 @@ interface Props {
   denseThreshold: number;
 }
 
+/** "any", then each power of ten from 0.0001 % to 100 % of tokens (the value: log10 of the fraction). */
 const DENSITY_STEPS = [
   { v: "", text: "any" },
-  { v: "-6", text: "0.0001%" },
-  { v: "-5", text: "0.001%" },
-  { v: "-4", text: "0.01%" },
-  { v: "-3", text: "0.1%" },
-  { v: "-2", text: "1%" },
-  { v: "-1", text: "10%" },
-  { v: "0", text: "100%" },
+  ...[-6, -5, -4, -3, -2, -1, 0].map((log10) => ({ v: String(log10), text: `${Number(`1e${log10 + 2}`)}%` })),
 ];
 
 export function FeatureFilters({ state, labelDraft, onLabelDraft, onChange, denseThreshold }: Props) {

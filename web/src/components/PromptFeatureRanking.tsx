@@ -5,6 +5,7 @@ import { fmtNumber } from "../lib/format";
 import type { RankedFeature, RankKey } from "../lib/promptFeatures";
 import { featurePath } from "../lib/routes";
 import { TokenChip } from "./TokenChip";
+import { DataTable } from "./DataTable";
 
 export const FIRST_RANKED = 15;
 
@@ -20,6 +21,16 @@ interface Props {
   /** False when some token lists were cut by the server's cap (sums and counts are then lower bounds). */
   complete: boolean;
 }
+
+const COLUMNS = [
+  "#",
+  "Label",
+  { label: "Sum", className: "num", title: "Sum of its activations over the prompt's tokens" },
+  { label: "Max", className: "num", title: "Its largest activation in the prompt" },
+  { label: "Tokens", className: "num", title: "Tokens it is active on" },
+  { label: "Strongest on", title: "The token where it is strongest (click to inspect it)" },
+  "Shade",
+];
 
 export function PromptFeatureRanking({ runId, ranked, rank, onRank, tokens, shading, onToggleShade, onSelectToken, complete }: Props) {
   const [all, setAll] = useState(false);
@@ -40,42 +51,27 @@ export function PromptFeatureRanking({ runId, ranked, rank, onRank, tokens, shad
           {!complete && " Some token lists were cut by the server's cap: sums and counts are lower bounds."}
         </span>
       </div>
-      <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th>#</th>
-              <th>Label</th>
-              <th className="num" title="Sum of its activations over the prompt's tokens">Sum</th>
-              <th className="num" title="Its largest activation in the prompt">Max</th>
-              <th className="num" title="Tokens it is active on">Tokens</th>
-              <th title="The token where it is strongest (click to inspect it)">Strongest on</th>
-              <th>Shade</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((f) => (
-              <tr key={f.index} data-testid="ranked-feature">
-                <td className="mono">
-                  <Link to={featurePath(runId, f.index)}>#{f.index}</Link>
-                </td>
-                <td className="label-cell">{f.label || <span className="muted">unlabelled</span>}</td>
-                <td className="num">{fmtNumber(f.sum, 2)}</td>
-                <td className="num">{fmtNumber(f.max, 2)}</td>
-                <td className="num">{f.count}</td>
-                <td>
-                  <button type="button" className="small linkish" onClick={() => onSelectToken(f.maxPosition)} aria-label={`Inspect token ${f.maxPosition}`}>
-                    <TokenChip token={tokens[f.maxPosition] ?? ""} />
-                  </button>
-                </td>
-                <td>
-                  <input type="checkbox" checked={shading.includes(f.index)} onChange={() => onToggleShade(f.index)} aria-label={`Shade by #${f.index}`} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={COLUMNS}>
+        {shown.map((f) => (
+          <tr key={f.index} data-testid="ranked-feature">
+            <td className="mono">
+              <Link to={featurePath(runId, f.index)}>#{f.index}</Link>
+            </td>
+            <td className="label-cell">{f.label || <span className="muted">unlabelled</span>}</td>
+            <td className="num">{fmtNumber(f.sum, 2)}</td>
+            <td className="num">{fmtNumber(f.max, 2)}</td>
+            <td className="num">{f.count}</td>
+            <td>
+              <button type="button" className="small linkish" onClick={() => onSelectToken(f.maxPosition)} aria-label={`Inspect token ${f.maxPosition}`}>
+                <TokenChip token={tokens[f.maxPosition] ?? ""} />
+              </button>
+            </td>
+            <td>
+              <input type="checkbox" checked={shading.includes(f.index)} onChange={() => onToggleShade(f.index)} aria-label={`Shade by #${f.index}`} />
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {ranked.length > FIRST_RANKED && (
         <button type="button" className="small" onClick={() => setAll((a) => !a)}>
           {all ? `Show the first ${FIRST_RANKED}` : `Show all ${ranked.length}`}

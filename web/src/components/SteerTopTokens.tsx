@@ -2,6 +2,7 @@
 import type { SteerSteps } from "../hooks/useSteer";
 import { fmtNumber } from "../lib/format";
 import { TokenChip } from "./TokenChip";
+import { DataTable } from "./DataTable";
 
 type Steps = SteerSteps;
 
@@ -17,35 +18,30 @@ function Top({ tokens }: { tokens: Steps[number]["baselineTop"] }) {
   );
 }
 
+const COLUMNS = [
+  { label: "position", className: "num" },
+  "clean: top tokens",
+  "steered: top tokens",
+  { label: "KL", className: "num", title: "KL(clean ‖ steered) of the next-token distributions, in nats" },
+];
+
 export function SteerTopTokens({ steps }: { steps: Steps }) {
   return (
-    <div className="table-wrap">
-      <table data-testid="steer-top-tokens">
-        <thead>
-          <tr>
-            <th className="num">position</th>
-            <th>clean: top tokens</th>
-            <th>steered: top tokens</th>
-            <th className="num" title="KL(clean ‖ steered) of the next-token distributions, in nats">KL</th>
-          </tr>
-        </thead>
-        <tbody>
-          {steps.map((s) => (
-            <tr key={s.position} data-changed={s.changed}>
-              <td className="num">{s.position}</td>
-              <td>
-                <Top tokens={s.baselineTop} />
-              </td>
-              <td>
-                <Top tokens={s.steeredTop} />
-              </td>
-              <td className="num" data-testid="steer-kl">
-                {fmtNumber(s.kl, 3)}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable testId="steer-top-tokens" columns={COLUMNS}>
+      {steps.map((s) => (
+        <tr key={s.position} data-changed={s.changed}>
+          <td className="num">{s.position}</td>
+          <td>
+            <Top tokens={s.baselineTop} />
+          </td>
+          <td>
+            <Top tokens={s.steeredTop} />
+          </td>
+          <td className="num" data-testid="steer-kl">
+            {fmtNumber(s.kl, 3)}
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }

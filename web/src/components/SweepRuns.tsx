@@ -6,6 +6,7 @@ import { fmtNumber } from "../lib/format";
 import { comparePath, runPath } from "../lib/routes";
 import { ErrorState } from "./ErrorState";
 import { SkeletonLines } from "./Skeleton";
+import { DataTable } from "./DataTable";
 
 interface SweepRunSummary {
   member: string;
@@ -38,6 +39,13 @@ function SweepRunRow({ run, jobStatus }: { run: SweepRunSummary; jobStatus: stri
   );
 }
 
+const COLUMNS = [
+  "SAE",
+  "architecture",
+  ...["d_sae", "step", "EV (train)", "L0 (train)"].map((label) => ({ label, className: "num" })),
+  "state",
+];
+
 export function SweepRuns({ jobId, jobStatus, expectAnalysis }: { jobId: string; jobStatus: string; expectAnalysis: boolean }) {
   const { runs, datasetId, error, retry } = useSweepRuns(jobId, {
     settled: (rs) => rs.length > 0 && rs.every((r) => r.evaluated && (!expectAnalysis || r.analysed)),
@@ -46,24 +54,11 @@ export function SweepRuns({ jobId, jobStatus, expectAnalysis }: { jobId: string;
   if (!runs) return <SkeletonLines lines={3} label="Loading the sweep's runs" />;
   return (
     <div className="stack" style={{ gap: "0.5rem" }}>
-      <table data-testid="sweep-runs">
-        <thead>
-          <tr>
-            <th>SAE</th>
-            <th>architecture</th>
-            <th className="num">d_sae</th>
-            <th className="num">step</th>
-            <th className="num">EV (train)</th>
-            <th className="num">L0 (train)</th>
-            <th>state</th>
-          </tr>
-        </thead>
-        <tbody>
-          {runs.map((r) => (
-            <SweepRunRow key={r.runId} run={r} jobStatus={jobStatus} />
-          ))}
-        </tbody>
-      </table>
+      <DataTable testId="sweep-runs" columns={COLUMNS} wrap={false}>
+        {runs.map((r) => (
+          <SweepRunRow key={r.runId} run={r} jobStatus={jobStatus} />
+        ))}
+      </DataTable>
       {datasetId && (
         <Link to={comparePath({ datasetId, runIds: runs.map((r) => r.runId) })} className="small">
           Compare these runs (L0 vs EV and CE loss recovered)

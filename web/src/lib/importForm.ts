@@ -1,13 +1,12 @@
 /** The "Import an SAE" form's model: defaults, client-side checks, the importSae input, and server errors. */
+import { CORPUS_KEY_TO_FIELD, corpusConfig, corpusErrors, DEFAULT_CORPUS_FIELDS, type CorpusFields } from "./corpusFields";
 
-export interface ImportFormValues {
+export interface ImportFormValues extends CorpusFields {
   /** A server folder (absolute path under a data root) or a Hub id org/name[:subfolder]; or empty with a release. */
   source: string;
   release: string;
   saeId: string;
   name: string;
-  corpus: string;
-  nTokens: string;
 }
 
 export type ImportFormField = keyof ImportFormValues;
@@ -18,8 +17,7 @@ export const DEFAULT_IMPORT_FORM: ImportFormValues = {
   release: "",
   saeId: "",
   name: "",
-  corpus: "roneneldan/TinyStories",
-  nTokens: "50000",
+  ...DEFAULT_CORPUS_FIELDS,
 };
 
 const HUB_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*(:[A-Za-z0-9._/-]+)?$/;
@@ -33,9 +31,7 @@ export function validateImportForm(v: ImportFormValues): ImportFieldErrors {
   else if (!source && !release) e.source = "Give a server folder (absolute path) or a Hub id org/name[:subfolder], or a release.";
   else if (source && !source.startsWith("/") && !HUB_ID.test(source)) e.source = "Not an absolute server path nor a Hub id org/name[:subfolder].";
   if (release && !v.saeId.trim()) e.saeId = "A release needs the SAE id, e.g. blocks.8.hook_resid_pre.";
-  if (!v.corpus.trim()) e.corpus = "Corpus is required (HF dataset name or local .txt/.jsonl path).";
-  if (!/^\s*\d+\s*$/.test(v.nTokens) || Number.parseInt(v.nTokens, 10) < 1) e.nTokens = "Tokens must be a whole number ≥ 1.";
-  return e;
+  return { ...e, ...corpusErrors(v) };
 }
 
 export interface ImportSaeInput {
@@ -49,7 +45,7 @@ export interface ImportSaeInput {
 export function buildImportInput(v: ImportFormValues): ImportSaeInput {
   const input: ImportSaeInput = {
     name: v.name.trim() || null,
-    collect: { corpus: v.corpus.trim(), n_tokens: Number.parseInt(v.nTokens, 10) },
+    collect: corpusConfig(v),
   };
   if (v.source.trim()) input.source = v.source.trim();
   else {
@@ -66,8 +62,7 @@ const KEY_TO_FIELD: Record<string, ImportFormField> = {
   sae_id: "saeId",
   saeId: "saeId",
   name: "name",
-  corpus: "corpus",
-  n_tokens: "nTokens",
+  ...CORPUS_KEY_TO_FIELD,
 };
 
 export interface ImportServerValidation {

@@ -1,4 +1,5 @@
 /** The job submission form's model: defaults, client-side validation, the GraphQL payload, and server errors. */
+import { CORPUS_KEY_TO_FIELD, corpusConfig, corpusErrors, DEFAULT_CORPUS_FIELDS, type CorpusFields } from "./corpusFields";
 
 export type JobFormKind = "pipeline" | "training";
 
@@ -22,14 +23,12 @@ export const usesL1 = (a: Architecture): boolean => a === "relu" || a === "gated
 export const HOOK_KINDS = ["resid_pre", "attn_out", "mlp_in", "mlp_out", "resid_post"] as const;
 export type HookKind = (typeof HOOK_KINDS)[number];
 
-export interface JobFormValues {
+export interface JobFormValues extends CorpusFields {
   kind: JobFormKind;
   name: string;
   model: string;
   layer: string;
   hookKind: HookKind;
-  corpus: string;
-  nTokens: string;
   contextLength: string;
   datasetId: string;
   architecture: Architecture;
@@ -54,8 +53,7 @@ export const DEFAULT_JOB_FORM: JobFormValues = {
   model: "gpt2",
   layer: "8",
   hookKind: "resid_pre",
-  corpus: "roneneldan/TinyStories",
-  nTokens: "50000",
+  ...DEFAULT_CORPUS_FIELDS,
   contextLength: "128",
   datasetId: "",
   architecture: "relu",
@@ -99,8 +97,7 @@ export function validateJobForm(v: JobFormValues): FieldErrors {
     if (!v.model.trim()) e.model = "Model is required (hub name, local directory or .gguf path).";
     const layer = Number.parseInt(v.layer, 10);
     if (!/^\s*\d+\s*$/.test(v.layer) || layer < 0) e.layer = "Layer must be a whole number ≥ 0.";
-    if (!v.corpus.trim()) e.corpus = "Corpus is required (HF dataset name or local .txt/.jsonl path).";
-    if (positiveInt(v.nTokens) === null) e.nTokens = "Tokens must be a whole number ≥ 1.";
+    Object.assign(e, corpusErrors(v));
     const ctx = positiveInt(v.contextLength);
     if (ctx === null || ctx < 2) e.contextLength = "Context length must be a whole number ≥ 2.";
   } else if (!v.datasetId.trim()) {
@@ -160,8 +157,7 @@ export function collectConfig(v: JobFormValues): Record<string, unknown> {
   return {
     model: v.model.trim(),
     hook: `blocks.${Number.parseInt(v.layer, 10)}.hook_${v.hookKind}`,
-    corpus: v.corpus.trim(),
-    n_tokens: Number.parseInt(v.nTokens, 10),
+    ...corpusConfig(v),
     context_length: Number.parseInt(v.contextLength, 10),
   };
 }
@@ -182,8 +178,7 @@ const KEY_TO_FIELD: Record<string, JobFormField> = {
   model: "model",
   gguf_file: "model",
   hook: "layer",
-  corpus: "corpus",
-  n_tokens: "nTokens",
+  ...CORPUS_KEY_TO_FIELD,
   context_length: "contextLength",
   dataset_id: "datasetId",
   datasetId: "datasetId",

@@ -11,6 +11,7 @@ import { useDatasets } from "../hooks/useDatasets";
 import { parseCompareParams, sparsityKnob, type ComparePointView } from "../lib/compare";
 import { fmtNumber, fmtPercent } from "../lib/format";
 import { comparePath, runPath } from "../lib/routes";
+import { DataTable } from "../components/DataTable";
 
 export const ComparePage = liveOnlyPage("Compare runs", "Comparing runs", LiveComparePage);
 
@@ -32,43 +33,36 @@ function DatasetPicker({ current }: { current: string | null }) {
   );
 }
 
+const COLUMNS = [
+  "run",
+  "architecture",
+  { label: "d_sae", className: "num" },
+  "sparsity",
+  ...["L0", "EV", "CE recovered", "dead", "dense"].map((label) => ({ label, className: "num" })),
+  { label: "front", title: "on the L0-EV / L0-CE Pareto front" },
+];
+
 function CompareTable({ points }: { points: readonly ComparePointView[] }) {
   const rows = [...points].sort((a, b) => a.architecture.localeCompare(b.architecture) || (a.l0 ?? Infinity) - (b.l0 ?? Infinity));
   return (
-    <table data-testid="compare-table">
-      <thead>
-        <tr>
-          <th>run</th>
-          <th>architecture</th>
-          <th className="num">d_sae</th>
-          <th>sparsity</th>
-          <th className="num">L0</th>
-          <th className="num">EV</th>
-          <th className="num">CE recovered</th>
-          <th className="num">dead</th>
-          <th className="num">dense</th>
-          <th title="on the L0-EV / L0-CE Pareto front">front</th>
+    <DataTable testId="compare-table" columns={COLUMNS} wrap={false}>
+      {rows.map((p) => (
+        <tr key={p.runId} data-testid="compare-row">
+          <td>
+            <Link to={runPath(p.runId)}>{p.name}</Link>
+          </td>
+          <td>{p.architecture}</td>
+          <td className="num">{p.dSae ?? "–"}</td>
+          <td>{sparsityKnob(p)}</td>
+          <td className="num">{p.evaluated ? fmtNumber(p.l0) : "not evaluated"}</td>
+          <td className="num">{fmtNumber(p.explainedVariance)}</td>
+          <td className="num">{fmtPercent(p.ceLossRecovered)}</td>
+          <td className="num">{fmtPercent(p.deadFraction)}</td>
+          <td className="num">{fmtPercent(p.denseFraction)}</td>
+          <td>{[p.onEvFront ? "EV" : "", p.onCeFront ? "CE" : ""].filter(Boolean).join(" · ") || "–"}</td>
         </tr>
-      </thead>
-      <tbody>
-        {rows.map((p) => (
-          <tr key={p.runId} data-testid="compare-row">
-            <td>
-              <Link to={runPath(p.runId)}>{p.name}</Link>
-            </td>
-            <td>{p.architecture}</td>
-            <td className="num">{p.dSae ?? "–"}</td>
-            <td>{sparsityKnob(p)}</td>
-            <td className="num">{p.evaluated ? fmtNumber(p.l0) : "not evaluated"}</td>
-            <td className="num">{fmtNumber(p.explainedVariance)}</td>
-            <td className="num">{fmtPercent(p.ceLossRecovered)}</td>
-            <td className="num">{fmtPercent(p.deadFraction)}</td>
-            <td className="num">{fmtPercent(p.denseFraction)}</td>
-            <td>{[p.onEvFront ? "EV" : "", p.onCeFront ? "CE" : ""].filter(Boolean).join(" · ") || "–"}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+      ))}
+    </DataTable>
   );
 }
 
