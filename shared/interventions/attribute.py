@@ -12,8 +12,8 @@ the attribution's forward, ``shared.lm.resume``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,9 +124,28 @@ def ablated_logit(
     replay: AbstractContextManager[Any] = (
         prefix.replaying(rerun_from) if prefix is not None else nullcontext()
     )
-    with lm.patching(sae.cfg.hook_name, hook), replay:
+    with lm.patching(sae.cfg.hook_name, hook), replay, _head_row(lm, target) as column:
         logits = lm.model(input_ids=ids, **kwargs).logits
-    return float(logits[0, -1, target].float())
+    return float(logits[0, -1, column].float())
+
+
+@contextmanager
+def _head_row(lm: Any, target: int) -> Iterator[int]:
+    """While open, the LM head computes the ``target`` token's logit alone (one row of the unembedding instead of
+    all ``V``; what the model does after its head, e.g. final-logit soft-capping or scaling, is elementwise and
+    runs unchanged); yields the logits' column holding it (``target`` when the head is not a plain linear layer
+    and runs whole)."""
+    head = lm.model.get_output_embeddings()
+    if type(head) is not torch.nn.Linear:
+        yield target
+        return
+    weight = head.weight[target : target + 1]
+    bias = None if head.bias is None else head.bias[target : target + 1]
+    head.forward = lambda h: torch.nn.functional.linear(h, weight, bias)  # type: ignore[method-assign,assignment]
+    try:
+        yield 0
+    finally:
+        del head.forward  # back to the class's forward
 
 
 def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[list[FeatureScore]]:

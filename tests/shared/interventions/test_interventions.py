@@ -399,3 +399,24 @@ def test_attribute_runs_the_check_from_the_hook_on_and_reports_what_the_full_rer
     assert torch.equal(out.scores, full.scores) and (out.logit, out.positive) == (full.logit, full.positive)
     assert out.actual_change == pytest.approx(full.actual_change, rel=1e-6, abs=1e-6)
     assert out.actual_change != 0
+
+
+@pytest.mark.parametrize("family", ["gpt2", "gemma2", "opt", "phi"])
+def test_the_checks_one_row_head_gives_the_full_heads_logit(
+    lm: LanguageModel, tiny_gpt2_dir: Path, tmp_path: Path, family: str
+) -> None:
+    """The check computes only the target's row of the unembedding; what the model does after its head (Gemma 2's
+    final-logit soft-capping; OPT's and Phi's biases and projections) still applies: the same logit as the full head."""
+    from shared.interventions.attribute import _head_row
+
+    (tmp_path / family).mkdir()
+    model = lm if family == "gpt2" else load_lm(str(save_tiny(family, tmp_path / family, tiny_gpt2_dir)))
+    ids = torch.tensor([[model.bos_token_id, 464, 3290, 318, 257]])
+    with torch.inference_mode():
+        full = model.model(input_ids=ids).logits[0, -1]
+        for target in (0, 318, int(full.argmax()), full.shape[0] - 1):
+            with _head_row(model, target) as column:
+                one = model.model(input_ids=ids).logits
+            assert one.shape[-1] == 1 and column == 0
+            torch.testing.assert_close(one[0, -1, 0], full[target], rtol=1e-5, atol=1e-6)
+    assert "forward" not in vars(model.model.get_output_embeddings())  # the head is whole again
