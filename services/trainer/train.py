@@ -108,16 +108,16 @@ class ScaledBatch:
     scale: float
     device: torch.device
     x: Tensor
-    x64: Tensor
     column_sums: Tensor
     sum_sq: Tensor
 
     @classmethod
     @torch.no_grad()
     def of(cls, batch: Tensor, scale: float, device: torch.device) -> ScaledBatch:
+        """The statistics are accumulated in float64 inside the reductions (no float64 copy of the batch: the
+        copies cost ~15 % of a small CPU step)."""
         x = batch.to(device, non_blocking=True) * scale
-        x64 = x.double()
-        return cls(scale, device, x, x64, x64.sum(0), x64.pow(2).sum())
+        return cls(scale, device, x, x.sum(0, dtype=torch.float64), x.square().sum(dtype=torch.float64))
 
 
 # ---------------------------------------------------------------------------------------------------- trainer
@@ -281,7 +281,7 @@ class SAETrainer:
         self.tokens_since_fired += n
         self.tokens_since_fired[fired] = 0
         self.window_fires += out.fire_counts
-        rss = (inputs.x64 - out.recon.double()).pow(2).sum()
+        rss = (inputs.x - out.recon.detach().to(inputs.x.dtype)).square().sum(dtype=torch.float64)
         self.sum_x += inputs.column_sums
         values = (1, n, out.loss.detach(), out.mse, out.l1, out.l0, rss, inputs.sum_sq)
         self.acc += torch.stack([torch.as_tensor(v, dtype=torch.float64, device=self.device) for v in values])
