@@ -13,11 +13,19 @@ describe("<SteerComparison>", () => {
     render(<SteerComparison promptTokens={["Once", " upon"]} steps={steps} />);
     const clean = within(screen.getByTestId("steer-baseline")).getAllByTestId("steer-token");
     const steered = within(screen.getByTestId("steer-steered")).getAllByTestId("steer-token");
-    expect(clean.map((t) => t.textContent)).toEqual([" the", " cat"]); // the clean side ended at step 4
-    expect(steered.map((t) => t.textContent)).toEqual([" the", " sun", " shone"]);
+    const tokenOf = (t: HTMLElement) => JSON.parse(t.querySelector(".tokchip")!.getAttribute("title")!.slice("token ".length));
+    expect(clean.map(tokenOf)).toEqual([" the", " cat"]); // the clean side ended at step 4
+    expect(steered.map(tokenOf)).toEqual([" the", " sun", " shone"]);
     expect(steered.map((t) => t.getAttribute("data-changed"))).toEqual(["false", "true", "true"]);
     expect(steered[1]).toHaveClass("steer-changed");
     expect(clean[0]).not.toHaveClass("steer-changed");
     expect(screen.getByTestId("steer-summary")).toHaveTextContent("After “Once upon”: 2 of 3 generated tokens differ");
+  });
+
+  it("draws a whitespace-only token with a visible mark (a steered newline is not an empty gap)", () => {
+    const steps = [{ position: 3, kl: 2, changed: true, baseline: tp(" the"), steered: tp("\n"), baselineTop: [], steeredTop: [] }];
+    render(<SteerComparison promptTokens={["Once"]} steps={steps} />);
+    const [token] = within(screen.getByTestId("steer-steered")).getAllByTestId("steer-token");
+    expect(token.querySelector(".tok-mark")).toHaveTextContent("↵");
   });
 });

@@ -1,5 +1,6 @@
 /** The clean and the steered continuation side by side; tokens where the two differ are marked. */
 import type { SteerSteps } from "../hooks/useSteer";
+import { TokenChip } from "./TokenChip";
 
 type Steps = SteerSteps;
 
@@ -19,7 +20,7 @@ function Continuation({ steps, side, label }: { steps: Steps; side: "baseline" |
               data-testid="steer-token"
               title={`p = ${t.probability.toFixed(3)}${s.changed ? " (differs from the other side)" : ""}`}
             >
-              {t.token}
+              <TokenChip token={t.token} />
             </span>
           );
         })}
