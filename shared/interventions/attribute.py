@@ -22,7 +22,7 @@ from torch import Tensor
 
 from shared.interventions.spec import Intervention, Positions
 from shared.interventions.splice import InterventionHook, decoder_delta, last_logits_only
-from shared.lm.resume import BlockPrefix
+from shared.lm.resume import BlockPrefix, shadowing
 
 
 @dataclass(frozen=True)
@@ -141,11 +141,8 @@ def _head_row(lm: Any, target: int) -> Iterator[int]:
         return
     weight = head.weight[target : target + 1]
     bias = None if head.bias is None else head.bias[target : target + 1]
-    head.forward = lambda h: torch.nn.functional.linear(h, weight, bias)  # type: ignore[method-assign,assignment]
-    try:
+    with shadowing([(head, lambda h: torch.nn.functional.linear(h, weight, bias))]):
         yield 0
-    finally:
-        del head.forward  # back to the class's forward
 
 
 def _top(f: Tensor, scores: Tensor, k: int, sign: int) -> list[list[FeatureScore]]:

@@ -22,7 +22,7 @@ unchanged; only the blocks from the hook on compute.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -115,15 +115,22 @@ class BlockPrefix:
 
             return forward
 
-        with self.lm.exclusive():
-            own = [vars(block).get("forward") for block in blocks]
-            for block in blocks:
-                setattr(block, "forward", replay(block))  # noqa: B010 - an instance attribute shadows the method
-            try:
-                yield True
-            finally:
-                for block, forward in zip(blocks, own, strict=True):
-                    if forward is None:
-                        delattr(block, "forward")
-                    else:
-                        setattr(block, "forward", forward)  # noqa: B010
+        with self.lm.exclusive(), shadowing([(block, replay(block)) for block in blocks]):
+            yield True
+
+
+@contextmanager
+def shadowing(forwards: list[tuple[nn.Module, Callable[..., Any]]]) -> Iterator[None]:
+    """Inside the ``with`` block each module's ``forward`` is the function paired with it (an instance attribute
+    shadowing the class's method; module hooks still run around it); restored after. The caller holds the model."""
+    own = [(module, vars(module).get("forward")) for module, _ in forwards]
+    for module, fn in forwards:
+        setattr(module, "forward", fn)  # noqa: B010 - an instance attribute shadows the method
+    try:
+        yield
+    finally:
+        for module, forward in own:
+            if forward is None:
+                delattr(module, "forward")
+            else:
+                setattr(module, "forward", forward)  # noqa: B010
