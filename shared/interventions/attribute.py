@@ -1,9 +1,12 @@
 """Attribution of a target logit to SAE features: activation x gradient, through the rest of the model.
 
-At the SAE's hook the activation becomes ``x + dec(f~) - dec(f)`` with ``f~`` a copy of ``f = encode(x)`` that
-carries the gradient (the forward is unchanged: the two decodings are equal). Feature i at position p contributes
+At the SAE's hook the activation can be written ``x + dec(f~) - dec(f)`` with ``f~`` a copy of ``f = encode(x)``
+(the forward is unchanged: the two decodings are equal). Feature i at position p contributes
 ``f[p, i] * d logit[q, target] / d f~[p, i]``: the first-order change of the target logit when that activation is
-removed, negated. The check beside it ablates the feature with the largest |attribution| at its position and
+removed, negated. Since ``x -> x + dec(f~) - dec(f)`` is affine in ``f~``, that gradient is the decoder's
+vector-Jacobian product of the hook activation's gradient ``g``: ``denormalise'(g) . W_dec[i]`` (at the active
+features only), so the forward and backward are the bare model's, with the hook activation as the leaf, plus
+one SAE encode. The check beside it ablates the feature with the largest |attribution| at its position and
 measures the real change of the target logit: its sign should be the opposite of the attribution's. The check's
 forward reruns only what the ablation changes: the positions from the ablated one on (the clean KV cache of the
 ones before it kept) and the blocks from the SAE's hook on (the ones before it give back their clean outputs from
@@ -21,7 +24,7 @@ import torch
 from torch import Tensor
 
 from shared.interventions.spec import Intervention, Positions
-from shared.interventions.splice import InterventionHook, decoder_delta, last_logits_only
+from shared.interventions.splice import InterventionHook, last_logits_only
 from shared.lm.resume import BlockPrefix, shadowing
 
 
@@ -70,20 +73,43 @@ def attribution_scores(
     held: dict[str, Tensor] = {}
 
     def hook(x: Tensor) -> Tensor:
-        xs = x.detach().to(sae.W_dec.dtype)
         with torch.no_grad():
-            f = sae.encode(xs)
-        leaf = f.clone().requires_grad_(True)
-        held["f"], held["leaf"] = f, leaf
-        return x.detach() + decoder_delta(sae, xs, leaf - f).to(x.dtype)
+            held["f"] = sae.encode(x.detach().to(sae.W_dec.dtype))
+        held["x"] = leaf = x.detach().requires_grad_(True)
+        return leaf
 
     with torch.enable_grad(), lm.patching(sae.cfg.hook_name, hook):
         out = lm.model(input_ids=ids[:, : position + 1], use_cache=True, **last_logits_only(lm))
         logits = out.logits[0, -1]
         target_id = int(logits.argmax()) if target is None else target
-        (grad,) = torch.autograd.grad(logits[target_id], held["leaf"])
+        (grad,) = torch.autograd.grad(logits[target_id], held["x"])
     f = held["f"][0]
-    return f, (f * grad[0]).float(), logits.detach(), getattr(out, "cache", None)
+    return (
+        f,
+        feature_gradient_times_activation(sae, held["x"][0].detach(), grad[0], f),
+        logits.detach(),
+        getattr(out, "cache", None),
+    )
+
+
+def feature_gradient_times_activation(sae: Any, x: Tensor, grad: Tensor, f: Tensor) -> Tensor:
+    """``f * d/df~`` [T, d_sae] (float32) of the quantity whose gradient at the hook's raw activation ``x`` [T, d_in]
+    is ``grad``, through ``x + dec(f~) - dec(f)``: the decoder's vector-Jacobian product, evaluated only where
+    ``f`` is non-zero (elsewhere activation x gradient is 0) when fewer than 1 in 16 are."""
+    dtype = sae.W_dec.dtype
+    xs = x.to(dtype)
+    # ``denormalise_output`` is affine in the reconstruction: its VJP is the same at every reconstruction
+    with torch.enable_grad():
+        recon = sae.b_dec.detach().expand_as(xs).clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(sae.denormalise_output(recon, xs), recon, grad.to(dtype))
+    w = sae.W_dec.detach()
+    active = f.nonzero(as_tuple=True)
+    if active[0].numel() * 16 >= f.numel():
+        return (f * (g @ w.T)).float()
+    scores = torch.zeros(f.shape, dtype=torch.float32, device=f.device)
+    pos, feat = active
+    scores[pos, feat] = (f[pos, feat] * (g[pos] * w[feat]).sum(-1)).float()
+    return scores
 
 
 def _croppable(cache: Any) -> bool:

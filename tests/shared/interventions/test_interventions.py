@@ -48,10 +48,11 @@ def target(lm: LanguageModel) -> int:
 def make_sae(
     lm: LanguageModel, hook: str, planted_token: int | None = None, **cfg: object
 ) -> torch.nn.Module:
-    """A random ReLU SAE (seed 0) with biases; feature PLANTED's decoder row is the unit unembedding of
-    ``planted_token`` when given."""
+    """A random SAE (ReLU unless ``cfg`` names another architecture; seed 0) with biases; feature PLANTED's decoder
+    row is the unit unembedding of ``planted_token`` when given."""
     torch.manual_seed(0)
-    sae = create_sae(SAEConfig(architecture="relu", d_in=64, d_sae=D_SAE, hook_name=hook, **cfg))  # type: ignore[arg-type]
+    cfg = {"architecture": "relu", "d_sae": D_SAE, **cfg}
+    sae = create_sae(SAEConfig(d_in=64, hook_name=hook, **cfg))  # type: ignore[arg-type]
     with torch.no_grad():
         sae.b_enc.uniform_(0.0, 0.3)  # most features fire: ablating one changes something
         sae.b_dec.normal_(0, 0.05)
@@ -220,11 +221,25 @@ def test_empty_interventions_give_identical_continuations_greedy_and_sampled(lm:
 # ---- attribution -------------------------------------------------------------------------------------------------
 
 
-def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path) -> None:
+@pytest.mark.parametrize(
+    "cfg",
+    [
+        {},  # most features fire: the dense vector-Jacobian product
+        {"normalize_activations": "layer_norm"},
+        {"center_input": True},
+        # 3 of 64 fire: the product at the active features only
+        {"architecture": "topk", "k": 3, "d_sae": 64},
+        {"architecture": "topk", "k": 3, "d_sae": 64, "normalize_activations": "layer_norm"},
+    ],
+    ids=["relu", "relu-layer-norm", "relu-centred", "topk-sparse", "topk-sparse-layer-norm"],
+)
+def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path, cfg: dict) -> None:
     """activation x gradient = d logit / d(scale of f[p, i]) at scale 1, estimated by scaling the activation by
-    1 +- h (float64 model and SAE, central difference)."""
+    1 +- h (float64 model and SAE, central difference), for each way the SAE maps its output back to raw
+    activations and for both ways of computing the features' gradient."""
     lm = load_lm(str(tiny_gpt2_dir), dtype=torch.float64)
-    sae = make_sae(lm, MID).double()
+    sae = make_sae(lm, MID, **cfg).double()
+    d_sae = int(sae.cfg.d_sae)
     prompt = ids_of(lm)
     out = attribute(lm, sae, prompt, top_k=3)
     ids = with_bos(lm, prompt)
@@ -233,7 +248,7 @@ def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path) ->
     assert out.target_id == int(clean.argmax()) and out.logit == pytest.approx(float(clean.max()), rel=1e-9)
     flat = out.scores.abs().flatten().topk(4).indices.tolist() + [int(out.scores.abs().flatten().argmin())]
     h = 1e-4
-    for pos, feature in (divmod(i, D_SAE) for i in flat):
+    for pos, feature in (divmod(i, d_sae) for i in flat):
         logit = [
             float(
                 intervened_logits(lm, sae, ids, [Intervention(feature, "scale", s, Positions.at(pos))])[
@@ -244,10 +259,11 @@ def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path) ->
         ]
         estimate = (logit[0] - logit[1]) / (2 * h)
         assert float(out.scores[pos, feature]) == pytest.approx(estimate, rel=1e-4, abs=1e-8)
-    assert out.positive[-1] and all(a.attribution > 0 for row in out.positive for a in row)
+    assert any(out.positive) and all(a.attribution > 0 for row in out.positive for a in row)
     assert all(a.attribution < 0 for row in out.negative for a in row)
-    assert [a.feature for a in out.positive[-1]] == out.scores[-1].topk(
-        len(out.positive[-1])
+    last = max(p for p, row in enumerate(out.positive) if row)
+    assert [a.feature for a in out.positive[last]] == out.scores[last].topk(
+        len(out.positive[last])
     ).indices.tolist()
     acts = sae.encode(lm.activations(ids, MID))[0, 1:]  # BOS left out
     for p, row in [*enumerate(out.positive), *enumerate(out.negative)]:
