@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.records import emit
 from tests.support.operations import ANALYSE_PROMPT, ATTRIBUTE, FEATURE_DETAIL, FEATURES_PAGE, SEARCH, STEER
 from tests.support.servers import free_port
 
@@ -794,13 +795,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the gateway subprocess on kill too
 
-    def emit(row: dict[str, Any]) -> None:
-        line = json.dumps(row)
-        print(line, flush=True)
-        if args.out is not None:
-            with args.out.open("a") as out:
-                out.write(line + "\n")
-
+    report = functools.partial(emit, out=args.out)
     workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-bench-"))
     try:
         if args.db is not None:
@@ -812,7 +807,7 @@ def main(argv: list[str] | None = None) -> None:
             seeded = cached_seed(args)
         phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
         for cache_s in phases:
-            run_server_phase(args, seeded, workdir, cache_s, emit)
+            run_server_phase(args, seeded, workdir, cache_s, report)
     finally:
         if args.keep:
             print(f"bench: kept {workdir}", file=sys.stderr)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import shutil
 import signal
@@ -39,6 +38,7 @@ from bench.gateway_latency import (
     seed,
     warm_up,
 )
+from bench.records import emit
 
 WEIGHTS = {"features_page": 40, "feature_detail": 30, "search": 20, "analysePrompt": 10}
 MAX_GROWTH = 0.10
@@ -106,13 +106,9 @@ def main(argv: list[str] | None = None) -> None:
 
     rows: list[dict[str, Any]] = []
 
-    def emit(row: dict[str, Any]) -> None:
+    def report(row: dict[str, Any]) -> None:
         rows.append(row)
-        line = json.dumps(row)
-        print(line, flush=True)
-        if args.out is not None:
-            with args.out.open("a") as out:
-                out.write(line + "\n")
+        emit(row, args.out)
 
     workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-load-"))
     try:
@@ -149,9 +145,9 @@ def main(argv: list[str] | None = None) -> None:
             }
             if name in result["first_error"]:
                 row["first_error"] = result["first_error"][name][:300]
-            emit(row)
+            report(row)
         growth = rss_after / rss_before - 1
-        emit({
+        report({
             "benchmark": "gateway_load", "operation": "all", "users": args.users, "duration_s": round(wall, 1),
             "requests": sum(len(v) for v in result["latencies"].values()), "errors": total_errors,
             "rss_before_mib": round(rss_before, 1), "rss_after_mib": round(rss_after, 1),

@@ -28,25 +28,22 @@ import json
 import logging
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from bench.peers.common import TimedBatches, emit, load_matrix, machine
+from bench.peers.common import TimedBatches, load_matrix, machine
+from bench.records import emit
+from bench.vs_saelens import DATA_HOOK, OUT, run_saelens_train
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "out"
-SAELENS_PY = REPO / ".bench" / "saelens" / "bin" / "python"
-DATA_HOOK = "blocks.15.hook_resid_pre"
 INIT_SAMPLE = 16_384
 """Training tokens our trainer's ``initialise`` takes b_dec's geometric median of (SAELens gets the same b_dec)."""
 CONTEXT = 128
@@ -207,21 +204,8 @@ def train_saelens(
     back by our SAELens reader, its seconds (construction + training, as ours), its record."""
     from shared.sae.saelens import read_saelens
 
-    if not SAELENS_PY.is_file():
-        raise FileNotFoundError(
-            f"{SAELENS_PY}: the SAELens bench venv is missing; run bench/peers/setup_venvs.sh"
-        )
-    cmd = [str(SAELENS_PY), "-m", "bench.peers.saelens_train", "--train", str(data.train_path)]
-    cmd += ["--eval", str(data.held_path)]
-    cmd += ["--spec", json.dumps(asdict(spec)), "--save", str(save_dir)]
-    if b_dec is not None:
-        cmd += ["--b-dec", str(b_dec)]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"SAELens run of {spec.config} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-        )
-    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    extra = ["--save", str(save_dir)] + (["--b-dec", str(b_dec)] if b_dec is not None else [])
+    record = run_saelens_train(spec, data.train_path, data.held_path, *extra)
     sae = read_saelens(save_dir, hook_name=DATA_HOOK).sae
     return sae, record["seconds"], record
 

@@ -16,25 +16,21 @@ autocast.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
-import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from bench.peers.common import TimedBatches, emit, explained_variance, load_matrix, machine
+from bench.peers.common import TimedBatches, explained_variance, load_matrix, machine
+from bench.records import emit
+from bench.vs_saelens import DATA_HOOK, OUT, REPO, run_saelens_train
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "out"
-SAELENS_PY = REPO / ".bench" / "saelens" / "bin" / "python"
-DATA_HOOK = "blocks.15.hook_resid_pre"
 DATA_TOKENS = 51_200
 EVAL_TOKENS = 4096
 
@@ -171,35 +167,6 @@ def evaluate_ours(sae: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------------------------------------------
-# SAELens side (its own venv)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def train_saelens(spec: Spec, train_path: Path, eval_path: Path) -> dict:
-    """Run bench/peers/saelens_train.py in .bench/saelens on the same arrays; its JSON result."""
-    if not SAELENS_PY.is_file():
-        raise FileNotFoundError(
-            f"{SAELENS_PY}: the SAELens bench venv is missing; run bench/peers/setup_venvs.sh"
-        )
-    cmd = [
-        str(SAELENS_PY),
-        "-m",
-        "bench.peers.saelens_train",
-        "--train",
-        str(train_path),
-        "--eval",
-        str(eval_path),
-    ]
-    cmd += ["--spec", json.dumps(asdict(spec))]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"SAELens run of {spec.config} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-        )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-# --------------------------------------------------------------------------------------------------------------
 # Modes
 # --------------------------------------------------------------------------------------------------------------
 
@@ -230,7 +197,7 @@ def run_cpu(specs: list[Spec], corpus: Path, out: Path | None, repeats: int) -> 
         ours_runs, their_runs = [], []
         for _ in range(repeats):
             ours_runs.append(train_ours(spec, train, held, "cpu"))
-            their_runs.append(train_saelens(spec, train_path, eval_path))
+            their_runs.append(run_saelens_train(spec, train_path, eval_path))  # SAELens in its venv
         ours, theirs = best_of(ours_runs), best_of(their_runs)
         emit(
             {
