@@ -137,6 +137,22 @@ def cached_seed(args: argparse.Namespace) -> Seeded:
     return seeded
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    """The options every gateway bench takes for the run it measures: a seeded database to reuse (``--db``, read
+    by ``reused_seed``), else the size of the run to seed; the run to ``verb`` in it."""
+    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
+    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
+    parser.add_argument("--run-id", help=f"run to {verb} (default: the newest with >= 6144 features)")
+    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+
+
+def reused_seed(db: Path, artifacts: Path | None) -> Seeded:
+    """The run seeded earlier into ``db`` (``--db``), its artifacts in ``artifacts`` or else beside it."""
+    if not db.is_file():
+        raise SystemExit(f"bench: --db {db} does not exist")
+    return Seeded(f"sqlite:///{db.resolve()}", (artifacts or db.parent / "artifacts").resolve())
+
+
 def store_env(seeded: Seeded) -> dict[str, str]:
     return {"SAELAB_DATABASE_URL": seeded.database_url, "SAELAB_ARTIFACTS_DIR": str(seeded.artifacts)}
 
@@ -752,10 +768,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
-    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
-    parser.add_argument("--run-id", help="run to benchmark (default: the newest with >= 6144 features)")
-    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    add_run_arguments(parser, "benchmark")
     parser.add_argument(
         "--model",
         default="smollm2",
@@ -798,13 +811,7 @@ def main(argv: list[str] | None = None) -> None:
     report = functools.partial(emit, out=args.out)
     workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-bench-"))
     try:
-        if args.db is not None:
-            if not args.db.is_file():
-                raise SystemExit(f"bench: --db {args.db} does not exist")
-            artifacts = args.artifacts or args.db.parent / "artifacts"
-            seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
-        else:
-            seeded = cached_seed(args)
+        seeded = reused_seed(args.db, args.artifacts) if args.db is not None else cached_seed(args)
         phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
         for cache_s in phases:
             run_server_phase(args, seeded, workdir, cache_s, report)

@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.gateway_latency import (
-    MIN_FEATURES,
     Body,
     HttpConnection,
-    Seeded,
+    add_run_arguments,
     answer_error,
     gateway,
     load_model,
@@ -35,6 +34,7 @@ from bench.gateway_latency import (
     operations,
     percentile,
     pick_run,
+    reused_seed,
     seed,
     warm_up,
 )
@@ -90,10 +90,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
-    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
-    parser.add_argument("--run-id", help="run to load (default: the newest with >= 6144 features)")
-    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    add_run_arguments(parser, "load")
     parser.add_argument("--model", default="tiny", help="LM of the seeded run: 'tiny' (default) or 'smollm2'")
     parser.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
@@ -113,8 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-load-"))
     try:
         if args.db is not None:
-            artifacts = args.artifacts or args.db.parent / "artifacts"
-            seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
+            seeded = reused_seed(args.db, args.artifacts)
         else:
             seeded = seed(workdir, args.d_sae, None if args.model == "tiny" else args.model)
         with gateway(seeded, None, workdir, "load") as server:

@@ -43,6 +43,7 @@ import torch
 from bench.peers.common import TimedBatches, load_matrix, machine
 from bench.records import emit
 from bench.vs_saelens import DATA_HOOK, OUT, run_saelens_train
+from bench.vs_saelens import PeerSpec as Spec  # one training, handed verbatim to both trainers
 
 INIT_SAMPLE = 16_384
 """Training tokens our trainer's ``initialise`` takes b_dec's geometric median of (SAELens gets the same b_dec)."""
@@ -85,31 +86,6 @@ FULL = Plan(196_608, 0.27, 1_000_000, 4096, 512, 32, 4e-4, 32, 4, relu_l1=(3.0, 
 contexts (~142k kept tokens, read ~7 times for the 1M-token budget) and 415 held-out contexts (~52.7k kept
 tokens). d_sae 512: what fitted 10 trainings of 1M tokens in an hour on the shared 2-core machine (bench/README.md)."""
 QUICK = Plan(12_800, 0.2, 40_960, 512, 768, 16, 1e-3, 4, 5)
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One training, handed verbatim to both trainers (the peer reads the same JSON keys)."""
-
-    config: str
-    architecture: str
-    d_sae: int
-    k: int | None
-    batch: int
-    steps: int
-    warmup: int = 0
-    lr: float = 4e-4
-    l1_coefficient: float = 5.0
-    seed: int = 0
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    max_grad_norm: float = 1.0
-    """The total gradient norm is clipped to this before every Adam step: SAELens's SAETrainer hard-codes 1.0
-    (the peer refuses any other value); ours gets it as ``TrainConfig.max_grad_norm``."""
-    dead_window_steps: int = 1000
-    """Steps without firing after which a latent counts as dead in training (AuxK): SAELens's
-    ``dead_feature_window`` default; ours gets it in tokens (x batch)."""
-    saelens_sparse_activations: bool = False
-    """SAELens TopK family: ``use_sparse_activations`` (its documented speed switch for float32 without autocast)."""
 
 
 # --------------------------------------------------------------------------------------------------------------

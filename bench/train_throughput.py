@@ -29,7 +29,7 @@ import torch
 
 from bench.peers.common import TimedBatches, explained_variance, load_matrix, machine
 from bench.records import emit
-from bench.vs_saelens import DATA_HOOK, OUT, REPO, run_saelens_train
+from bench.vs_saelens import DATA_HOOK, OUT, REPO, PeerSpec, run_saelens_train
 
 DATA_TOKENS = 51_200
 EVAL_TOKENS = 4096
@@ -38,20 +38,11 @@ log = logging.getLogger("bench.train")
 
 
 @dataclass(frozen=True)
-class Spec:
-    """One benchmark configuration, handed verbatim to both trainers."""
+class Spec(PeerSpec):
+    """One benchmark configuration, handed verbatim to both trainers; its ``steps`` are timed, after ``warmup``."""
 
-    config: str
-    architecture: str
-    d_sae: int
-    k: int | None
-    batch: int
-    steps: int
-    """Timed steps (after ``warmup``)."""
     warmup: int = 2
     lr: float = 1e-3
-    l1_coefficient: float = 5.0
-    seed: int = 0
 
 
 CPU_SPECS = {

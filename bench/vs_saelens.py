@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +15,34 @@ SAELENS_PY = REPO / ".bench" / "saelens" / "bin" / "python"
 DATA_HOOK = "blocks.15.hook_resid_pre"
 
 
-def run_saelens_train(spec: Any, train_path: Path, eval_path: Path, *extra: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class PeerSpec:
+    """One training, handed verbatim to both trainers: ours reads the fields, the peer the same keys as JSON."""
+
+    config: str
+    architecture: str
+    d_sae: int
+    k: int | None
+    batch: int
+    steps: int
+    warmup: int = 0
+    lr: float = 4e-4
+    l1_coefficient: float = 5.0
+    seed: int = 0
+    adam_betas: tuple[float, float] = (0.9, 0.999)
+    max_grad_norm: float = 1.0
+    """The total gradient norm is clipped to this before every Adam step: SAELens's SAETrainer hard-codes 1.0
+    (the peer refuses any other value); ours gets it as ``TrainConfig.max_grad_norm``."""
+    dead_window_steps: int = 1000
+    """Steps without firing after which a latent counts as dead in training (AuxK): SAELens's
+    ``dead_feature_window`` default; ours gets it in tokens (x batch)."""
+    saelens_sparse_activations: bool = False
+    """SAELens TopK family: ``use_sparse_activations`` (its documented speed switch for float32 without autocast)."""
+
+
+def run_saelens_train(spec: PeerSpec, train_path: Path, eval_path: Path, *extra: str) -> dict[str, Any]:
     """bench/peers/saelens_train.py in .bench/saelens on the arrays at ``train_path`` and ``eval_path``, configured
-    by ``spec`` (a dataclass with a ``config`` name; the peer reads its JSON keys) and ``extra`` arguments; the JSON
-    record it prints last."""
+    by ``spec`` and ``extra`` arguments; the JSON record it prints last."""
     if not SAELENS_PY.is_file():
         raise FileNotFoundError(
             f"{SAELENS_PY}: the SAELens bench venv is missing; run bench/peers/setup_venvs.sh"
