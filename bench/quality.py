@@ -42,7 +42,7 @@ import torch
 
 from bench.peers.common import TimedBatches, load_matrix, machine
 from bench.records import emit
-from bench.vs_saelens import DATA_HOOK, OUT, run_saelens_train
+from bench.vs_saelens import DATA_HOOK, OUT, our_sae, our_train_config, run_saelens_train
 from bench.vs_saelens import PeerSpec as Spec  # one training, handed verbatim to both trainers
 
 INIT_SAMPLE = 16_384
@@ -143,30 +143,19 @@ def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None, out_
 def train_ours(spec: Spec, train: torch.Tensor, d_in: int) -> tuple[Any, float]:
     """Our SAETrainer on ``train`` (already scaled); (the SAE, wall seconds of construction + init + training)."""
     from services.trainer.train import SAETrainer
-    from shared.config import TrainConfig
-    from shared.sae import SAEConfig, create_sae
 
     start = time.perf_counter()
     torch.manual_seed(spec.seed)
-    cfg = TrainConfig(
-        architecture=spec.architecture,
-        d_sae=spec.d_sae,
-        k=spec.k,
-        l1_coefficient=spec.l1_coefficient,
-        scale_l1_by_decoder_norm=spec.architecture == "relu",  # SAELens's standard SAE always scales it
-        lr=spec.lr,
+    cfg = our_train_config(
+        spec,
         adam_betas=spec.adam_betas,
         max_grad_norm=spec.max_grad_norm,
         dead_feature_threshold=spec.dead_window_steps * spec.batch,
-        batch_size=spec.batch,
-        n_steps=spec.warmup + spec.steps,
-        normalise_activations="none",  # the array is already scaled; SAELens gets it the same way
-        seed=spec.seed,
         device="cpu",
         log_every=10**6,
         checkpoint_minutes=0,
     )
-    sae = create_sae(SAEConfig(architecture=spec.architecture, d_in=d_in, d_sae=spec.d_sae, k=spec.k))
+    sae = our_sae(spec, d_in)
     trainer = SAETrainer(sae, cfg, TimedBatches(train, spec.batch, spec.warmup), device="cpu")
     trainer.initialise(train[:INIT_SAMPLE])
     trainer.fit()

@@ -29,7 +29,7 @@ import torch
 
 from bench.peers.common import TimedBatches, explained_variance, load_matrix, machine
 from bench.records import emit
-from bench.vs_saelens import DATA_HOOK, OUT, REPO, PeerSpec, run_saelens_train
+from bench.vs_saelens import DATA_HOOK, OUT, REPO, PeerSpec, our_sae, our_train_config, run_saelens_train
 
 DATA_TOKENS = 51_200
 EVAL_TOKENS = 4096
@@ -118,27 +118,10 @@ def training_arrays(corpus: Path) -> tuple[Path, Path]:
 def train_ours(spec: Spec, train: torch.Tensor, held: torch.Tensor, device: str, bf16: bool = False) -> dict:
     """Our SAETrainer (services.trainer.train) on ``train``; tokens/s after warm-up, EV and L0 on ``held``."""
     from services.trainer.train import SAETrainer
-    from shared.config import TrainConfig
-    from shared.sae import SAEConfig, create_sae
 
     torch.manual_seed(spec.seed)
-    cfg = TrainConfig(
-        architecture=spec.architecture,
-        d_sae=spec.d_sae,
-        k=spec.k,
-        l1_coefficient=spec.l1_coefficient,
-        scale_l1_by_decoder_norm=spec.architecture == "relu",  # SAELens's standard SAE always scales it
-        lr=spec.lr,
-        batch_size=spec.batch,
-        n_steps=spec.warmup + spec.steps,
-        normalise_activations="none",  # the arrays are already scaled; SAELens gets them the same way
-        seed=spec.seed,
-        device="cuda" if device.startswith("cuda") else "cpu",
-        autocast_bf16=bf16,
-    )
-    sae = create_sae(
-        SAEConfig(architecture=spec.architecture, d_in=train.shape[1], d_sae=spec.d_sae, k=spec.k)
-    )
+    cfg = our_train_config(spec, device="cuda" if device.startswith("cuda") else "cpu", autocast_bf16=bf16)
+    sae = our_sae(spec, train.shape[1])
     batches = TimedBatches(train, spec.batch, spec.warmup, device)
     trainer = SAETrainer(sae, cfg, batches, device=device)
     trainer.initialise(train[:16_384].to(device))

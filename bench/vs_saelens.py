@@ -1,5 +1,6 @@
 """What the benches that measure us against SAELens on SmolLM2 activations share: where things are, the hook they
-read, and one run of SAELens's own trainer in its venv (``bench.peers.saelens_train``)."""
+read, the spec of one training both sides get, our side's trainer config and SAE for it, and one run of SAELens's
+own trainer in its venv (``bench.peers.saelens_train``)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,34 @@ class PeerSpec:
     ``dead_feature_window`` default; ours gets it in tokens (x batch)."""
     saelens_sparse_activations: bool = False
     """SAELens TopK family: ``use_sparse_activations`` (its documented speed switch for float32 without autocast)."""
+
+
+def our_train_config(spec: PeerSpec, **settings: Any) -> Any:
+    """``spec`` as our ``TrainConfig``, matched to what the peer does with it (SAELens's standard SAE always scales
+    L1 by the decoder norm; the arrays both read are already scaled, so no input normalisation); ``settings``: the
+    rest of the TrainConfig (device, the knobs a bench passes on)."""
+    from shared.config import TrainConfig
+
+    return TrainConfig(
+        architecture=spec.architecture,
+        d_sae=spec.d_sae,
+        k=spec.k,
+        l1_coefficient=spec.l1_coefficient,
+        scale_l1_by_decoder_norm=spec.architecture == "relu",
+        lr=spec.lr,
+        batch_size=spec.batch,
+        n_steps=spec.warmup + spec.steps,
+        normalise_activations="none",
+        seed=spec.seed,
+        **settings,
+    )
+
+
+def our_sae(spec: PeerSpec, d_in: int) -> Any:
+    """A fresh SAE of ``spec``'s architecture and size, ours."""
+    from shared.sae import SAEConfig, create_sae
+
+    return create_sae(SAEConfig(architecture=spec.architecture, d_in=d_in, d_sae=spec.d_sae, k=spec.k))
 
 
 def run_saelens_train(spec: PeerSpec, train_path: Path, eval_path: Path, *extra: str) -> dict[str, Any]:
