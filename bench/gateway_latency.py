@@ -313,9 +313,16 @@ Body = Callable[[random.Random], tuple[str, bytes]]
 """A request factory: (cache key, JSON body)."""
 
 
-async def run_load(port: int, make_body: Body, clients: int, duration_s: float, seen: set[str]) -> LoadResult:
-    """``clients`` closed-loop clients sending ``make_body`` requests for ``duration_s``; GraphQL errors count."""
-    result = LoadResult()
+async def closed_loop(
+    port: int,
+    clients: int,
+    duration_s: float,
+    next_request: Callable[[random.Random], tuple[Any, bytes]],
+    record: Callable[[Any, float | None, str | None], None],
+) -> None:
+    """``clients`` closed-loop keep-alive clients (client i draws from ``random.Random(i)``) for ``duration_s``:
+    each asks ``next_request`` for a (tag, JSON body), posts it and hands ``record`` the tag, the latency in seconds
+    (None when the request itself failed) and why it failed (the exception, or ``answer_error``), if it did."""
     deadline = time.perf_counter() + duration_s
 
     async def client(seed: int) -> None:
@@ -323,26 +330,40 @@ async def run_load(port: int, make_body: Body, clients: int, duration_s: float, 
         conn = HttpConnection(port)
         try:
             while time.perf_counter() < deadline:
-                key, body = make_body(rng)
-                repeat = key in seen
-                result.repeats += repeat
-                seen.add(key)
+                tag, body = next_request(rng)
                 start = time.perf_counter()
                 try:
                     status, answer = await conn.post(body)
                 except (OSError, RuntimeError, asyncio.IncompleteReadError) as err:
-                    result.error(f"{type(err).__name__}: {err}")
+                    record(tag, None, f"{type(err).__name__}: {err}")
                     continue
-                result.latencies_s.append(time.perf_counter() - start)
-                if not repeat:
-                    result.first_latencies_s.append(result.latencies_s[-1])
-                failure = answer_error(status, answer)
-                if failure is not None:
-                    result.error(failure)
+                record(tag, time.perf_counter() - start, answer_error(status, answer))
         finally:
             await conn.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
+
+
+async def run_load(port: int, make_body: Body, clients: int, duration_s: float, seen: set[str]) -> LoadResult:
+    """``clients`` closed-loop clients sending ``make_body`` requests for ``duration_s``; GraphQL errors count."""
+    result = LoadResult()
+
+    def next_request(rng: random.Random) -> tuple[bool, bytes]:
+        key, body = make_body(rng)
+        repeat = key in seen
+        result.repeats += repeat
+        seen.add(key)
+        return repeat, body
+
+    def record(repeat: bool, latency_s: float | None, failure: str | None) -> None:
+        if latency_s is not None:
+            result.latencies_s.append(latency_s)
+            if not repeat:
+                result.first_latencies_s.append(latency_s)
+        if failure is not None:
+            result.error(failure)
+
+    await closed_loop(port, clients, duration_s, next_request, record)
     return result
 
 

@@ -25,9 +25,8 @@ from typing import Any
 
 from bench.gateway_latency import (
     Body,
-    HttpConnection,
     add_run_arguments,
-    answer_error,
+    closed_loop,
     gateway,
     load_model,
     make_prompt,
@@ -58,31 +57,19 @@ async def mixed_load(port: int, bodies: dict[str, Body], users: int, duration_s:
     latencies: dict[str, list[float]] = {name: [] for name in names}
     errors: dict[str, int] = dict.fromkeys(names, 0)
     first_error: dict[str, str] = {}
-    deadline = time.perf_counter() + duration_s
 
-    async def user(seed_: int) -> None:
-        rng = random.Random(seed_)
-        conn = HttpConnection(port)
-        try:
-            while time.perf_counter() < deadline:
-                name = rng.choices(names, weights)[0]
-                _, body = bodies[name](rng)
-                start = time.perf_counter()
-                try:
-                    status, answer = await conn.post(body)
-                except (OSError, RuntimeError, asyncio.IncompleteReadError) as err:
-                    errors[name] += 1
-                    first_error.setdefault(name, f"{type(err).__name__}: {err}")
-                    continue
-                latencies[name].append(time.perf_counter() - start)
-                failure = answer_error(status, answer)
-                if failure is not None:
-                    errors[name] += 1
-                    first_error.setdefault(name, failure)
-        finally:
-            await conn.close()
+    def next_request(rng: random.Random) -> tuple[str, bytes]:
+        name = rng.choices(names, weights)[0]
+        return name, bodies[name](rng)[1]
 
-    await asyncio.gather(*(user(i) for i in range(users)))
+    def record(name: str, latency_s: float | None, failure: str | None) -> None:
+        if latency_s is not None:
+            latencies[name].append(latency_s)
+        if failure is not None:
+            errors[name] += 1
+            first_error.setdefault(name, failure)
+
+    await closed_loop(port, users, duration_s, next_request, record)
     return {"latencies": latencies, "errors": errors, "first_error": first_error}
 
 
