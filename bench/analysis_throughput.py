@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.peers.common import emit, machine
+from bench.peers.common import machine
+from bench.records import emit
 from bench.train_throughput import DATA_TOKENS, collect_smollm2, default_corpus
 
 ANALYSIS_TOKENS = 8 * DATA_TOKENS

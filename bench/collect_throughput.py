@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.peers.common import emit, machine
+from bench.peers.common import machine
+from bench.records import emit
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "bench" / "out"

@@ -56,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.records import emit
 from tests.support.operations import ANALYSE_PROMPT, ATTRIBUTE, FEATURE_DETAIL, FEATURES_PAGE, SEARCH, STEER
 from tests.support.servers import free_port
 
@@ -134,6 +135,22 @@ def cached_seed(args: argparse.Namespace) -> Seeded:
     seeded = seed(folder, args.d_sae, model, args.hook)
     done.write_text(json.dumps({"model": args.model, "d_sae": args.d_sae, "hook": hook}))
     return seeded
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, verb: str) -> None:
+    """The options every gateway bench takes for the run it measures: a seeded database to reuse (``--db``, read
+    by ``reused_seed``), else the size of the run to seed; the run to ``verb`` in it."""
+    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
+    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
+    parser.add_argument("--run-id", help=f"run to {verb} (default: the newest with >= 6144 features)")
+    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+
+
+def reused_seed(db: Path, artifacts: Path | None) -> Seeded:
+    """The run seeded earlier into ``db`` (``--db``), its artifacts in ``artifacts`` or else beside it."""
+    if not db.is_file():
+        raise SystemExit(f"bench: --db {db} does not exist")
+    return Seeded(f"sqlite:///{db.resolve()}", (artifacts or db.parent / "artifacts").resolve())
 
 
 def store_env(seeded: Seeded) -> dict[str, str]:
@@ -296,9 +313,16 @@ Body = Callable[[random.Random], tuple[str, bytes]]
 """A request factory: (cache key, JSON body)."""
 
 
-async def run_load(port: int, make_body: Body, clients: int, duration_s: float, seen: set[str]) -> LoadResult:
-    """``clients`` closed-loop clients sending ``make_body`` requests for ``duration_s``; GraphQL errors count."""
-    result = LoadResult()
+async def closed_loop(
+    port: int,
+    clients: int,
+    duration_s: float,
+    next_request: Callable[[random.Random], tuple[Any, bytes]],
+    record: Callable[[Any, float | None, str | None], None],
+) -> None:
+    """``clients`` closed-loop keep-alive clients (client i draws from ``random.Random(i)``) for ``duration_s``:
+    each asks ``next_request`` for a (tag, JSON body), posts it and hands ``record`` the tag, the latency in seconds
+    (None when the request itself failed) and why it failed (the exception, or ``answer_error``), if it did."""
     deadline = time.perf_counter() + duration_s
 
     async def client(seed: int) -> None:
@@ -306,26 +330,40 @@ async def run_load(port: int, make_body: Body, clients: int, duration_s: float, 
         conn = HttpConnection(port)
         try:
             while time.perf_counter() < deadline:
-                key, body = make_body(rng)
-                repeat = key in seen
-                result.repeats += repeat
-                seen.add(key)
+                tag, body = next_request(rng)
                 start = time.perf_counter()
                 try:
                     status, answer = await conn.post(body)
                 except (OSError, RuntimeError, asyncio.IncompleteReadError) as err:
-                    result.error(f"{type(err).__name__}: {err}")
+                    record(tag, None, f"{type(err).__name__}: {err}")
                     continue
-                result.latencies_s.append(time.perf_counter() - start)
-                if not repeat:
-                    result.first_latencies_s.append(result.latencies_s[-1])
-                failure = answer_error(status, answer)
-                if failure is not None:
-                    result.error(failure)
+                record(tag, time.perf_counter() - start, answer_error(status, answer))
         finally:
             await conn.close()
 
     await asyncio.gather(*(client(i) for i in range(clients)))
+
+
+async def run_load(port: int, make_body: Body, clients: int, duration_s: float, seen: set[str]) -> LoadResult:
+    """``clients`` closed-loop clients sending ``make_body`` requests for ``duration_s``; GraphQL errors count."""
+    result = LoadResult()
+
+    def next_request(rng: random.Random) -> tuple[bool, bytes]:
+        key, body = make_body(rng)
+        repeat = key in seen
+        result.repeats += repeat
+        seen.add(key)
+        return repeat, body
+
+    def record(repeat: bool, latency_s: float | None, failure: str | None) -> None:
+        if latency_s is not None:
+            result.latencies_s.append(latency_s)
+            if not repeat:
+                result.first_latencies_s.append(latency_s)
+        if failure is not None:
+            result.error(failure)
+
+    await closed_loop(port, clients, duration_s, next_request, record)
     return result
 
 
@@ -751,10 +789,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
-    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
-    parser.add_argument("--run-id", help="run to benchmark (default: the newest with >= 6144 features)")
-    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    add_run_arguments(parser, "benchmark")
     parser.add_argument(
         "--model",
         default="smollm2",
@@ -794,25 +829,13 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the gateway subprocess on kill too
 
-    def emit(row: dict[str, Any]) -> None:
-        line = json.dumps(row)
-        print(line, flush=True)
-        if args.out is not None:
-            with args.out.open("a") as out:
-                out.write(line + "\n")
-
+    report = functools.partial(emit, out=args.out)
     workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-bench-"))
     try:
-        if args.db is not None:
-            if not args.db.is_file():
-                raise SystemExit(f"bench: --db {args.db} does not exist")
-            artifacts = args.artifacts or args.db.parent / "artifacts"
-            seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
-        else:
-            seeded = cached_seed(args)
+        seeded = reused_seed(args.db, args.artifacts) if args.db is not None else cached_seed(args)
         phases = {"both": (None, 0.0), "default": (None,), "off": (0.0,)}[args.cache]
         for cache_s in phases:
-            run_server_phase(args, seeded, workdir, cache_s, emit)
+            run_server_phase(args, seeded, workdir, cache_s, report)
     finally:
         if args.keep:
             print(f"bench: kept {workdir}", file=sys.stderr)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import shutil
 import signal
@@ -25,20 +24,20 @@ from pathlib import Path
 from typing import Any
 
 from bench.gateway_latency import (
-    MIN_FEATURES,
     Body,
-    HttpConnection,
-    Seeded,
-    answer_error,
+    add_run_arguments,
+    closed_loop,
     gateway,
     load_model,
     make_prompt,
     operations,
     percentile,
     pick_run,
+    reused_seed,
     seed,
     warm_up,
 )
+from bench.records import emit
 
 WEIGHTS = {"features_page": 40, "feature_detail": 30, "search": 20, "analysePrompt": 10}
 MAX_GROWTH = 0.10
@@ -58,31 +57,19 @@ async def mixed_load(port: int, bodies: dict[str, Body], users: int, duration_s:
     latencies: dict[str, list[float]] = {name: [] for name in names}
     errors: dict[str, int] = dict.fromkeys(names, 0)
     first_error: dict[str, str] = {}
-    deadline = time.perf_counter() + duration_s
 
-    async def user(seed_: int) -> None:
-        rng = random.Random(seed_)
-        conn = HttpConnection(port)
-        try:
-            while time.perf_counter() < deadline:
-                name = rng.choices(names, weights)[0]
-                _, body = bodies[name](rng)
-                start = time.perf_counter()
-                try:
-                    status, answer = await conn.post(body)
-                except (OSError, RuntimeError, asyncio.IncompleteReadError) as err:
-                    errors[name] += 1
-                    first_error.setdefault(name, f"{type(err).__name__}: {err}")
-                    continue
-                latencies[name].append(time.perf_counter() - start)
-                failure = answer_error(status, answer)
-                if failure is not None:
-                    errors[name] += 1
-                    first_error.setdefault(name, failure)
-        finally:
-            await conn.close()
+    def next_request(rng: random.Random) -> tuple[str, bytes]:
+        name = rng.choices(names, weights)[0]
+        return name, bodies[name](rng)[1]
 
-    await asyncio.gather(*(user(i) for i in range(users)))
+    def record(name: str, latency_s: float | None, failure: str | None) -> None:
+        if latency_s is not None:
+            latencies[name].append(latency_s)
+        if failure is not None:
+            errors[name] += 1
+            first_error.setdefault(name, failure)
+
+    await closed_loop(port, users, duration_s, next_request, record)
     return {"latencies": latencies, "errors": errors, "first_error": first_error}
 
 
@@ -90,10 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--db", type=Path, help="reuse this seeded SQLite database instead of seeding one")
-    parser.add_argument("--artifacts", type=Path, help="artifact dir of --db (default: artifacts/ beside it)")
-    parser.add_argument("--run-id", help="run to load (default: the newest with >= 6144 features)")
-    parser.add_argument("--d-sae", type=int, default=MIN_FEATURES, help="features of the seeded run")
+    add_run_arguments(parser, "load")
     parser.add_argument("--model", default="tiny", help="LM of the seeded run: 'tiny' (default) or 'smollm2'")
     parser.add_argument("--users", type=int, default=50, help="concurrent users (default 50)")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
@@ -106,19 +90,14 @@ def main(argv: list[str] | None = None) -> None:
 
     rows: list[dict[str, Any]] = []
 
-    def emit(row: dict[str, Any]) -> None:
+    def report(row: dict[str, Any]) -> None:
         rows.append(row)
-        line = json.dumps(row)
-        print(line, flush=True)
-        if args.out is not None:
-            with args.out.open("a") as out:
-                out.write(line + "\n")
+        emit(row, args.out)
 
     workdir = Path(tempfile.mkdtemp(prefix="saelab-gateway-load-"))
     try:
         if args.db is not None:
-            artifacts = args.artifacts or args.db.parent / "artifacts"
-            seeded = Seeded(f"sqlite:///{args.db.resolve()}", artifacts.resolve())
+            seeded = reused_seed(args.db, args.artifacts)
         else:
             seeded = seed(workdir, args.d_sae, None if args.model == "tiny" else args.model)
         with gateway(seeded, None, workdir, "load") as server:
@@ -149,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
             }
             if name in result["first_error"]:
                 row["first_error"] = result["first_error"][name][:300]
-            emit(row)
+            report(row)
         growth = rss_after / rss_before - 1
-        emit({
+        report({
             "benchmark": "gateway_load", "operation": "all", "users": args.users, "duration_s": round(wall, 1),
             "requests": sum(len(v) for v in result["latencies"].values()), "errors": total_errors,
             "rss_before_mib": round(rss_before, 1), "rss_after_mib": round(rss_after, 1),

@@ -28,25 +28,23 @@ import json
 import logging
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from bench.peers.common import TimedBatches, emit, load_matrix, machine
+from bench.peers.common import TimedBatches, load_matrix, machine
+from bench.records import emit
+from bench.vs_saelens import DATA_HOOK, OUT, our_sae, our_train_config, run_saelens_train
+from bench.vs_saelens import PeerSpec as Spec  # one training, handed verbatim to both trainers
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "out"
-SAELENS_PY = REPO / ".bench" / "saelens" / "bin" / "python"
-DATA_HOOK = "blocks.15.hook_resid_pre"
 INIT_SAMPLE = 16_384
 """Training tokens our trainer's ``initialise`` takes b_dec's geometric median of (SAELens gets the same b_dec)."""
 CONTEXT = 128
@@ -88,31 +86,6 @@ FULL = Plan(196_608, 0.27, 1_000_000, 4096, 512, 32, 4e-4, 32, 4, relu_l1=(3.0, 
 contexts (~142k kept tokens, read ~7 times for the 1M-token budget) and 415 held-out contexts (~52.7k kept
 tokens). d_sae 512: what fitted 10 trainings of 1M tokens in an hour on the shared 2-core machine (bench/README.md)."""
 QUICK = Plan(12_800, 0.2, 40_960, 512, 768, 16, 1e-3, 4, 5)
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One training, handed verbatim to both trainers (the peer reads the same JSON keys)."""
-
-    config: str
-    architecture: str
-    d_sae: int
-    k: int | None
-    batch: int
-    steps: int
-    warmup: int = 0
-    lr: float = 4e-4
-    l1_coefficient: float = 5.0
-    seed: int = 0
-    adam_betas: tuple[float, float] = (0.9, 0.999)
-    max_grad_norm: float = 1.0
-    """The total gradient norm is clipped to this before every Adam step: SAELens's SAETrainer hard-codes 1.0
-    (the peer refuses any other value); ours gets it as ``TrainConfig.max_grad_norm``."""
-    dead_window_steps: int = 1000
-    """Steps without firing after which a latent counts as dead in training (AuxK): SAELens's
-    ``dead_feature_window`` default; ours gets it in tokens (x batch)."""
-    saelens_sparse_activations: bool = False
-    """SAELens TopK family: ``use_sparse_activations`` (its documented speed switch for float32 without autocast)."""
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -170,30 +143,19 @@ def prepare_data(corpus: Path, plan: Plan, activations: Path | None = None, out_
 def train_ours(spec: Spec, train: torch.Tensor, d_in: int) -> tuple[Any, float]:
     """Our SAETrainer on ``train`` (already scaled); (the SAE, wall seconds of construction + init + training)."""
     from services.trainer.train import SAETrainer
-    from shared.config import TrainConfig
-    from shared.sae import SAEConfig, create_sae
 
     start = time.perf_counter()
     torch.manual_seed(spec.seed)
-    cfg = TrainConfig(
-        architecture=spec.architecture,
-        d_sae=spec.d_sae,
-        k=spec.k,
-        l1_coefficient=spec.l1_coefficient,
-        scale_l1_by_decoder_norm=spec.architecture == "relu",  # SAELens's standard SAE always scales it
-        lr=spec.lr,
+    cfg = our_train_config(
+        spec,
         adam_betas=spec.adam_betas,
         max_grad_norm=spec.max_grad_norm,
         dead_feature_threshold=spec.dead_window_steps * spec.batch,
-        batch_size=spec.batch,
-        n_steps=spec.warmup + spec.steps,
-        normalise_activations="none",  # the array is already scaled; SAELens gets it the same way
-        seed=spec.seed,
         device="cpu",
         log_every=10**6,
         checkpoint_minutes=0,
     )
-    sae = create_sae(SAEConfig(architecture=spec.architecture, d_in=d_in, d_sae=spec.d_sae, k=spec.k))
+    sae = our_sae(spec, d_in)
     trainer = SAETrainer(sae, cfg, TimedBatches(train, spec.batch, spec.warmup), device="cpu")
     trainer.initialise(train[:INIT_SAMPLE])
     trainer.fit()
@@ -207,21 +169,8 @@ def train_saelens(
     back by our SAELens reader, its seconds (construction + training, as ours), its record."""
     from shared.sae.saelens import read_saelens
 
-    if not SAELENS_PY.is_file():
-        raise FileNotFoundError(
-            f"{SAELENS_PY}: the SAELens bench venv is missing; run bench/peers/setup_venvs.sh"
-        )
-    cmd = [str(SAELENS_PY), "-m", "bench.peers.saelens_train", "--train", str(data.train_path)]
-    cmd += ["--eval", str(data.held_path)]
-    cmd += ["--spec", json.dumps(asdict(spec)), "--save", str(save_dir)]
-    if b_dec is not None:
-        cmd += ["--b-dec", str(b_dec)]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"SAELens run of {spec.config} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-        )
-    record = json.loads(proc.stdout.strip().splitlines()[-1])
+    extra = ["--save", str(save_dir)] + (["--b-dec", str(b_dec)] if b_dec is not None else [])
+    record = run_saelens_train(spec, data.train_path, data.held_path, *extra)
     sae = read_saelens(save_dir, hook_name=DATA_HOOK).sae
     return sae, record["seconds"], record
 

@@ -25,7 +25,7 @@ after another, each bit-identical to its own run at the same thread count, for a
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import logging
 import os
 import resource
@@ -39,6 +39,7 @@ from typing import Any, Literal
 import torch
 
 from bench.peers.common import machine
+from bench.records import emit
 from bench.train_throughput import collect_smollm2, default_corpus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -193,19 +194,14 @@ def main() -> None:
     p.add_argument("--out", type=Path, help="also append the JSON lines to this file")
     args = p.parse_args()
 
-    def emit(row: dict[str, Any]) -> None:
-        line = json.dumps(row)
-        print(line, flush=True)
-        if args.out is not None:
-            with args.out.open("a") as f:
-                f.write(line + "\n")
+    report = functools.partial(emit, out=args.out)
 
     logging.basicConfig(level=logging.WARNING)
     activations = collect_smollm2(default_corpus(), args.tokens)
     sweep = sweep_config(activations, args.d_sae, args.steps, args.batch, args.parallel_members)
     modes = ("cli", "inprocess") if args.mode == "both" else (args.mode,)
     for mode in modes:
-        run_mode(mode, sweep, args, emit)
+        run_mode(mode, sweep, args, report)
 
 
 def _parallel(value: str) -> Literal["auto"] | int:

@@ -16,25 +16,21 @@ autocast.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import os
-import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from bench.peers.common import TimedBatches, emit, explained_variance, load_matrix, machine
+from bench.peers.common import TimedBatches, explained_variance, load_matrix, machine
+from bench.records import emit
+from bench.vs_saelens import DATA_HOOK, OUT, REPO, PeerSpec, our_sae, our_train_config, run_saelens_train
 
-REPO = Path(__file__).resolve().parents[1]
-OUT = REPO / "bench" / "out"
-SAELENS_PY = REPO / ".bench" / "saelens" / "bin" / "python"
-DATA_HOOK = "blocks.15.hook_resid_pre"
 DATA_TOKENS = 51_200
 EVAL_TOKENS = 4096
 
@@ -42,20 +38,11 @@ log = logging.getLogger("bench.train")
 
 
 @dataclass(frozen=True)
-class Spec:
-    """One benchmark configuration, handed verbatim to both trainers."""
+class Spec(PeerSpec):
+    """One benchmark configuration, handed verbatim to both trainers; its ``steps`` are timed, after ``warmup``."""
 
-    config: str
-    architecture: str
-    d_sae: int
-    k: int | None
-    batch: int
-    steps: int
-    """Timed steps (after ``warmup``)."""
     warmup: int = 2
     lr: float = 1e-3
-    l1_coefficient: float = 5.0
-    seed: int = 0
 
 
 CPU_SPECS = {
@@ -131,27 +118,10 @@ def training_arrays(corpus: Path) -> tuple[Path, Path]:
 def train_ours(spec: Spec, train: torch.Tensor, held: torch.Tensor, device: str, bf16: bool = False) -> dict:
     """Our SAETrainer (services.trainer.train) on ``train``; tokens/s after warm-up, EV and L0 on ``held``."""
     from services.trainer.train import SAETrainer
-    from shared.config import TrainConfig
-    from shared.sae import SAEConfig, create_sae
 
     torch.manual_seed(spec.seed)
-    cfg = TrainConfig(
-        architecture=spec.architecture,
-        d_sae=spec.d_sae,
-        k=spec.k,
-        l1_coefficient=spec.l1_coefficient,
-        scale_l1_by_decoder_norm=spec.architecture == "relu",  # SAELens's standard SAE always scales it
-        lr=spec.lr,
-        batch_size=spec.batch,
-        n_steps=spec.warmup + spec.steps,
-        normalise_activations="none",  # the arrays are already scaled; SAELens gets them the same way
-        seed=spec.seed,
-        device="cuda" if device.startswith("cuda") else "cpu",
-        autocast_bf16=bf16,
-    )
-    sae = create_sae(
-        SAEConfig(architecture=spec.architecture, d_in=train.shape[1], d_sae=spec.d_sae, k=spec.k)
-    )
+    cfg = our_train_config(spec, device="cuda" if device.startswith("cuda") else "cpu", autocast_bf16=bf16)
+    sae = our_sae(spec, train.shape[1])
     batches = TimedBatches(train, spec.batch, spec.warmup, device)
     trainer = SAETrainer(sae, cfg, batches, device=device)
     trainer.initialise(train[:16_384].to(device))
@@ -168,35 +138,6 @@ def evaluate_ours(sae: torch.nn.Module, x: torch.Tensor) -> tuple[float, float]:
     sae.eval()
     feats = sae.encode(x)
     return explained_variance(x, sae.decode(feats)), float((feats > 0).sum(-1).float().mean())
-
-
-# --------------------------------------------------------------------------------------------------------------
-# SAELens side (its own venv)
-# --------------------------------------------------------------------------------------------------------------
-
-
-def train_saelens(spec: Spec, train_path: Path, eval_path: Path) -> dict:
-    """Run bench/peers/saelens_train.py in .bench/saelens on the same arrays; its JSON result."""
-    if not SAELENS_PY.is_file():
-        raise FileNotFoundError(
-            f"{SAELENS_PY}: the SAELens bench venv is missing; run bench/peers/setup_venvs.sh"
-        )
-    cmd = [
-        str(SAELENS_PY),
-        "-m",
-        "bench.peers.saelens_train",
-        "--train",
-        str(train_path),
-        "--eval",
-        str(eval_path),
-    ]
-    cmd += ["--spec", json.dumps(asdict(spec))]
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"SAELens run of {spec.config} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
-        )
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -230,7 +171,7 @@ def run_cpu(specs: list[Spec], corpus: Path, out: Path | None, repeats: int) -> 
         ours_runs, their_runs = [], []
         for _ in range(repeats):
             ours_runs.append(train_ours(spec, train, held, "cpu"))
-            their_runs.append(train_saelens(spec, train_path, eval_path))
+            their_runs.append(run_saelens_train(spec, train_path, eval_path))  # SAELens in its venv
         ours, theirs = best_of(ours_runs), best_of(their_runs)
         emit(
             {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import time
@@ -12,16 +11,6 @@ from typing import Any
 
 import numpy as np
 import torch
-
-
-def emit(record: dict[str, Any], out: Path | None = None) -> None:
-    """Print ``record`` as one JSON line (and append it to ``out`` when given)."""
-    line = json.dumps(record, sort_keys=False)
-    print(line, flush=True)
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with out.open("a") as f:
-            f.write(line + "\n")
 
 
 def cpu_model() -> str:

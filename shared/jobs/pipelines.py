@@ -100,6 +100,14 @@ def _validated(kind: str, cfg: ConfigLike) -> StrictModel:
     return validate_config(cls, cfg, source=f"{kind} config")
 
 
+def _one_hook_collect(collect: ConfigLike) -> StrictModel:
+    """The collect stage's config, validated; refused when it names several hooks (a pipeline collects one)."""
+    cfg = _validated("collect", collect)
+    if isinstance(cfg, CollectConfig) and not isinstance(cfg.hook, str):
+        raise ConfigError(MULTI_HOOK_REFUSED)
+    return cfg
+
+
 def stage_identity(kind: str, cfg: ConfigLike) -> dict[str, Any]:
     """The keys of a stage config that determine its result (paths, devices, batch sizes left out)."""
     data = _validated(kind, cfg).model_dump(mode="json")
@@ -198,10 +206,7 @@ def submit_pipeline(
     ``evaluate=True`` evaluates with the default EvaluateConfig, ``False`` skips evaluation, a config uses it.
     Configs may be config objects or plain dicts (validated strictly; errors name the stage and the key).
     """
-    collect_cfg = _validated("collect", collect)
-    if isinstance(collect_cfg, CollectConfig) and not isinstance(collect_cfg.hook, str):
-        raise ConfigError(MULTI_HOOK_REFUSED)
-    configs: dict[str, StrictModel] = {"collect": collect_cfg}
+    configs: dict[str, StrictModel] = {"collect": _one_hook_collect(collect)}
     if train is not None:
         configs["train"] = _validated("train", train)
         configs |= _evaluate_and_analyse(evaluate, analyse)
@@ -316,9 +321,7 @@ def submit_sweep(
     stages: list[dict[str, Any]] = []
     collect_dump: dict[str, Any] | None = None
     if collect is not None:
-        collect_cfg = _validated("collect", collect)
-        if isinstance(collect_cfg, CollectConfig) and not isinstance(collect_cfg.hook, str):
-            raise ConfigError(MULTI_HOOK_REFUSED)
+        collect_cfg = _one_hook_collect(collect)
         dataset_id = dataset_id_for(collect_cfg)
         collect_dump = collect_cfg.model_dump(mode="json")
         stages.append({"kind": "collect", "config": collect_dump})

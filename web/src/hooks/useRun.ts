@@ -5,21 +5,14 @@ import { isAbsent, useQueryState } from "./queryState";
 export const RunQuery = graphql(`
   query Run($id: ID!) {
     run(id: $id) {
-      id
-      name
+      ...RunFactsFields
       status
       createdAt
       datasetId
       model
       hook
-      architecture
       dIn
-      dSae
       config
-      analysed
-      featureCount
-      grades
-      summary
       eval {
         values
         explainedVariance

@@ -6,14 +6,7 @@ import { DEFAULT_DENSE_THRESHOLD } from "../lib/explorerParams";
 export const RunFactsQuery = graphql(`
   query RunFacts($id: ID!) {
     run(id: $id) {
-      id
-      name
-      architecture
-      dSae
-      featureCount
-      analysed
-      grades
-      summary
+      ...RunFactsFields
     }
   }
 `);
