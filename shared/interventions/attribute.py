@@ -78,11 +78,30 @@ def attribution_scores(
         held["x"] = leaf = x.detach().requires_grad_(True)
         return leaf
 
-    with torch.enable_grad(), lm.patching(sae.cfg.hook_name, hook):
+    head = lm.model.get_output_embeddings()
+
+    def head_forward(h: Tensor) -> Tensor:
+        held["h"] = h
+        held["logits"] = logits = torch.nn.functional.linear(h, head.weight, head.bias)
+        return logits
+
+    plain = type(head) is torch.nn.Linear
+    with (
+        torch.enable_grad(),
+        lm.patching(sae.cfg.hook_name, hook),
+        shadowing([(head, head_forward)] if plain else []),
+    ):
         out = lm.model(input_ids=ids[:, : position + 1], use_cache=True, **last_logits_only(lm))
         logits = out.logits[0, -1]
         target_id = int(logits.argmax()) if target is None else target
-        (grad,) = torch.autograd.grad(logits[target_id], held["x"])
+        if plain and out.logits is held["logits"]:
+            # nothing after the head: d logit / d h is the target's row of the unembedding, so the backward
+            # starts from that row instead of a one-hot through all V rows (a full read of the unembedding);
+            # only this product's gradient is used (the logit's value is the model's own, above)
+            logit = held["h"][0, -1] @ head.weight[target_id]
+        else:  # e.g. final-logit soft-capping: through the model's own logits
+            logit = logits[target_id]
+        (grad,) = torch.autograd.grad(logit, held["x"])
     f = held["f"][0]
     return (
         f,

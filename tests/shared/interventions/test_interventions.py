@@ -436,3 +436,34 @@ def test_the_checks_one_row_head_gives_the_full_heads_logit(
             assert one.shape[-1] == 1 and column == 0
             torch.testing.assert_close(one[0, -1, 0], full[target], rtol=1e-5, atol=1e-6)
     assert "forward" not in vars(model.model.get_output_embeddings())  # the head is whole again
+
+
+@pytest.mark.parametrize("family", ["gpt2", "gemma2", "opt", "phi"])
+def test_the_attributions_gradient_through_the_targets_head_row_is_the_full_heads(
+    lm: LanguageModel, tiny_gpt2_dir: Path, tmp_path: Path, family: str
+) -> None:
+    """The gradient pass enters through the target's row of the unembedding when the model adds nothing after its
+    head (GPT-2's tied head, OPT, Phi's biased head); through the model's own logits when it does (Gemma 2's
+    soft-capping): the attributions equal those of the gradient of the full logits, for several targets."""
+    from shared.interventions.attribute import attribution_scores, feature_gradient_times_activation
+
+    (tmp_path / family).mkdir()
+    model = lm if family == "gpt2" else load_lm(str(save_tiny(family, tmp_path / family, tiny_gpt2_dir)))
+    sae = make_sae(model, MID)
+    ids = with_bos(model, ids_of(model))
+    held: dict[str, torch.Tensor] = {}
+
+    def leaf(x: torch.Tensor) -> torch.Tensor:
+        held["x"] = x.detach().requires_grad_(True)
+        return held["x"]
+
+    for target in (None, 318, 464):
+        f, scores, logits, _ = attribution_scores(model, sae, ids, ids.shape[1] - 1, target)
+        with torch.enable_grad(), model.patching(MID, leaf):
+            full = model.model(input_ids=ids).logits[0, -1]
+            wanted = int(full.argmax()) if target is None else target
+            (grad,) = torch.autograd.grad(full[wanted], held["x"])
+        torch.testing.assert_close(logits, full.detach(), rtol=1e-5, atol=1e-6)
+        expected = feature_gradient_times_activation(sae, held["x"][0].detach(), grad[0], f)
+        torch.testing.assert_close(scores, expected, rtol=1e-5, atol=1e-7)
+        assert scores.abs().max() > 0, (family, target)
