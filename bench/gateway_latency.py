@@ -14,7 +14,9 @@ subprocess on a free port, and drives it with N concurrent keep-alive clients fo
   64-token prompt; beside the bare model's generation (``model.generate`` of a batch of two rows, 32 new tokens,
   greedy, KV cache; the clean and the steered side), timed in this process like the bare encode;
 - attribute (1 client only): the web client's Attribute query on the 64-token prompt; beside the bare
-  forward + backward of the same target logit to the hook activation (the gradient pass attribution needs).
+  forward + backward of the same target logit to the hook activation (the gradient pass attribution needs), and,
+  for reference, the same pass with its backward started from the target's row of the unembedding as
+  attribution's is (``forward + backward, target row``).
 
 The server runs twice: with the response cache at its default TTL and with ``SAELAB_GATEWAY_RESPONSE_CACHE_S=0``
 (every request runs SQL + GraphQL). The bare forward+encode of the same prompt (``LiveModel.encode``: tokenise,
@@ -587,13 +589,16 @@ def bare_generate(model: Any, prompt: str, rows: int = 2) -> Callable[[], Any]:
     return run
 
 
-def bare_forward_backward(model: Any, prompt: str) -> Callable[[], Any]:
+def bare_forward_backward(model: Any, prompt: str, head_row: bool = False) -> Callable[[], Any]:
     """The bare gradient pass: the full forward with the hook activation as a leaf (the head on the last position
-    only, as attribution runs it), the top token's logit there, its gradient to that activation."""
+    only, as attribution runs it), the top token's logit there, its gradient to that activation. ``head_row``: the
+    backward starts from the top token's row of the unembedding (``h . W_U[t]``, as attribution's does on a head
+    with nothing after it) instead of a one-hot through the whole head (the plain pass a user would write)."""
     import torch
 
     lm = model.lm
     ids = torch.tensor([[lm.bos_token_id, *lm.tokenizer(prompt, add_special_tokens=False)["input_ids"]]])
+    head = lm.model.get_output_embeddings()
 
     def run() -> Any:
         held: list[Any] = []
@@ -602,9 +607,19 @@ def bare_forward_backward(model: Any, prompt: str) -> Callable[[], Any]:
             held.append(x.detach().requires_grad_(True))
             return held[0]
 
-        with torch.enable_grad(), lm.patching(model.hook, leaf):
-            logits = lm.model(input_ids=ids, use_cache=False, logits_to_keep=1).logits[0, -1]
-            return torch.autograd.grad(logits[int(logits.argmax())], held[0])
+        def keep(_module: Any, args: tuple[Any, ...]) -> None:
+            held.append(args[0])
+
+        handle = head.register_forward_pre_hook(keep) if head_row else None
+        try:
+            with torch.enable_grad(), lm.patching(model.hook, leaf):
+                logits = lm.model(input_ids=ids, use_cache=False, logits_to_keep=1).logits[0, -1]
+                top = int(logits.argmax())
+                logit = held[1][0, -1] @ head.weight[top] if head_row else logits[top]
+                return torch.autograd.grad(logit, held[0])
+        finally:
+            if handle is not None:
+                handle.remove()
 
     return run
 
@@ -767,7 +782,8 @@ def run_server_phase(
         baselines = {
             "steer": {"generate, 2 rows": bare_generate(model, prompt, 2),
                       "generate, 1 row": bare_generate(model, prompt, 1)},
-            "attribute": {"forward + backward": bare_forward_backward(model, prompt)},
+            "attribute": {"forward + backward": bare_forward_backward(model, prompt),
+                          "forward + backward, target row": bare_forward_backward(model, prompt, head_row=True)},
         }  # fmt: skip
         for name in SINGLE_CLIENT:
             if name in args.operations:
