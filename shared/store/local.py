@@ -95,10 +95,13 @@ class LocalStore(ArtifactStore):
             return [check_key(prefix)]
         if not base.is_dir():
             return []
+        # os.walk skips a folder that vanishes while it walks (the embedded trainer renames and prunes checkpoint
+        # folders in this tree while others list it); a file that vanishes fails isfile
         return sorted(
-            p.relative_to(self.root).as_posix()
-            for p in base.rglob("*")
-            if p.is_file() and not p.name.endswith(".tmp")
+            (Path(folder) / name).relative_to(self.root).as_posix()
+            for folder, _, names in os.walk(base)
+            for name in names
+            if not name.endswith(".tmp") and os.path.isfile(os.path.join(folder, name))
         )
 
     def delete(self, key: str) -> None:

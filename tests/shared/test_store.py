@@ -173,3 +173,27 @@ def test_the_test_s3_server_refuses_anonymous_requests(s3_server, tmp_path: Path
     assert store.get_bytes("runs/r/secret.json") == b"{}"
     anonymous = httpx.get(f"http://{s3_server.endpoint}/saelab-auth/runs/r/secret.json", timeout=10)
     assert anonymous.status_code == 403 and "AccessDenied" in anonymous.text, anonymous.text
+
+
+def test_local_listing_skips_folders_that_vanish_while_it_walks(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """The embedded trainer writes its checkpoints into the store's own folders (a temporary folder renamed into
+    place, old ones pruned) while the gateway lists them: a folder that disappears mid-walk is left out of the
+    listing, not an error."""
+    import shutil
+
+    store = LocalStore(tmp_path / "store")
+    for key in (
+        "runs/r/checkpoints/step-00000100/state.json",
+        "runs/r/checkpoints/.tmp-step-00000200/state.json",
+    ):
+        store.path(key).parent.mkdir(parents=True, exist_ok=True)
+        store.path(key).write_text("{}")
+    scandir = os.scandir
+
+    def renamed_meanwhile(path):  # noqa: ANN001, ANN202 - the writer's os.replace lands just before the scan
+        if str(path).endswith(".tmp-step-00000200"):
+            shutil.rmtree(path)
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", renamed_meanwhile)
+    assert store.keys("runs/r/checkpoints") == ["runs/r/checkpoints/step-00000100/state.json"]
