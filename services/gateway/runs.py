@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -38,18 +39,6 @@ _EVAL_KEYS: dict[str, tuple[str, ...]] = {
     "dead_fraction": ("dead_fraction",),
     "dense_fraction": ("dense_fraction",),
 }
-
-_METRIC_NAMES = (
-    "loss",
-    "mse",
-    "l1",
-    "l0",
-    "explained_variance",
-    "dead_fraction",
-    "dense_fraction",
-    "lr",
-    "tokens_per_s",
-)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -109,8 +98,14 @@ class MetricPoint:
     @classmethod
     def from_values(cls, run_id: str, step: int, values: dict[str, Any]) -> MetricPoint:
         clean = {k: finite(v) for k, v in values.items() if k != "step" and finite(v) is not None}
-        named = {name: clean.get(name) for name in _METRIC_NAMES}
+        named = {name: clean.get(name) for name in _NAMED_METRICS}
         return cls(run_id=strawberry.ID(run_id), step=int(step), values=JSON(clean), **named)
+
+
+# The metrics MetricPoint names as fields (the rest are in its ``values``): its own fields, declared once.
+_NAMED_METRICS = tuple(
+    f.name for f in dataclasses.fields(MetricPoint) if f.name not in ("run_id", "step", "values")
+)
 
 
 @strawberry.type
