@@ -21,7 +21,6 @@ import ipaddress
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,14 +28,19 @@ import orjson
 from graphql import GraphQLError
 from graphql.language import Lexer, Source, TokenKind
 
+from services.gateway.asgi import (
+    App,
+    Message,
+    PathMiddleware,
+    Receive,
+    Scope,
+    Send,
+    header,
+    replay,
+    send_json,
+)
+
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 
 ACCEPTED_CHARS = 1 << 20
 """Characters of accepted documents remembered (so they are not lexed again)."""
@@ -56,7 +60,7 @@ def _document_refused(status: int, what: str, limit: int) -> Refused:
     return Refused(status, f"query: the document {what}", field="query", limit=limit)
 
 
-class RequestGuard:
+class RequestGuard(PathMiddleware):
     """ASGI middleware enforcing the limits of the module docstring on ``path``."""
 
     def __init__(
@@ -68,12 +72,11 @@ class RequestGuard:
         max_json_depth: int,
         path: str = "/graphql",
     ) -> None:
-        self.app = app
+        super().__init__(app, path)
         self.max_body_bytes = max_body_bytes
         self.max_document_bytes = max_document_bytes
         self.max_tokens = max_tokens
         self.max_json_depth = max_json_depth
-        self.path = path
         self._accepted: OrderedDict[str, None] = OrderedDict()
         self._accepted_chars = 0
         self._lock = threading.Lock()
@@ -94,7 +97,7 @@ class RequestGuard:
                 await self.app(scope, receive, send)
                 return
             body = await self._read_body(scope, receive)
-            if _header(scope, b"content-type").startswith(b"application/json"):
+            if header(scope, b"content-type").startswith(b"application/json"):
                 self._check_json(body)
         except Refused as refused:
             await _refuse(send, refused)
@@ -106,7 +109,7 @@ class RequestGuard:
     # --- checks ---------------------------------------------------------------------------------------------
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
             raise self._too_large(int(declared))
         chunks: list[bytes] = []
@@ -271,13 +274,6 @@ def _in(address: str, networks: tuple[Network, ...]) -> bool:
 # --- helpers ------------------------------------------------------------------------------------------------
 
 
-def _header(scope: Scope, name: bytes) -> bytes:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return bytes(value)
-    return b""
-
-
 def _json_type(value: Any) -> str:
     names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
     return names.get(type(value), "a number")
@@ -300,30 +296,8 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def replay(body: bytes, receive: Receive, complete: bool = True) -> Receive:
-    """A ``receive`` that first hands out the already read ``body`` (saying more is to come when it was only a
-    prefix: not ``complete``), then defers to the real one."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": not complete}
-
-    return replayed
-
-
 async def _refuse(send: Send, refused: Refused) -> None:
     body = orjson.dumps(
         {"data": None, "errors": [{"message": refused.message, "extensions": refused.extensions}]}
     )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": refused.status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, body, refused.status)

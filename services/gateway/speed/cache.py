@@ -19,14 +19,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
 import orjson
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
 
-from services.gateway.guard import replay
+from services.gateway.asgi import App, Message, PathMiddleware, Receive, Scope, Send, replay, send_json
 
 CACHEABLE = frozenset({"features", "feature", "search", "tokenFeatures", "similarFeatures", "serverInfo"})
 """Root fields whose results depend only on analysis results (and labels)."""
@@ -137,31 +137,25 @@ def _cost(key: Key, value: bytes) -> int:
 # The HTTP front
 # --------------------------------------------------------------------------------------------------------------
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-
 MAX_CACHED_REQUEST_BYTES = 64 * 1024
 """Larger requests are never cached, and the cache stops reading them there (no read query is that long)."""
 
 
-class CachedQueries:
+class CachedQueries(PathMiddleware):
     """ASGI middleware: ``POST /graphql`` of a cacheable query is answered from ``cache()`` when present, and a
     successful answer (HTTP 200, JSON, no ``errors``) is stored on the way out. Everything else passes through
     untouched. ``cache`` and ``authenticated`` are looked up per request (the gateway state is built at startup)."""
 
     def __init__(
         self,
-        app: Callable[[Scope, Receive, Send], Awaitable[None]],
+        app: App,
         cache: Callable[[], ResponseCache | None],
         authenticated: Callable[[str | None], bool],
         path: str = "/graphql",
     ) -> None:
-        self.app = app
+        super().__init__(app, path)
         self.cache = cache
         self.authenticated = authenticated
-        self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         cache = self.cache() if scope["type"] == "http" and scope["method"] == "POST" else None
@@ -176,7 +170,7 @@ class CachedQueries:
         if key is not None:
             hit = cache.get(key)
             if hit is not None:
-                await _send_json(send, hit)
+                await send_json(send, hit)
                 return
         await self.app(
             scope, replay(body, receive, complete), send if key is None else _Capture(send, cache, key)
@@ -218,17 +212,6 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
             return b"".join(chunks), True
         if size > MAX_CACHED_REQUEST_BYTES:
             return b"".join(chunks), False
-
-
-async def _send_json(send: Send, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 class _Capture:
