@@ -37,7 +37,8 @@ class JobStatus(enum.Enum):
 
     @property
     def terminal(self) -> bool:
-        return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
+        """No further change: the job system's own rule (``shared.db.models.JobStatus.terminal``)."""
+        return m.JobStatus(self.value).terminal
 
 
 @strawberry.enum
