@@ -1,11 +1,13 @@
-import { renderHook } from "@testing-library/react";
+import { act, renderHook } from "@testing-library/react";
 import type { ReactNode } from "react";
 import { CombinedError, Provider, type Client } from "urql";
 import { concat, fromValue, never } from "wonka";
 import type { JobSummary } from "./jobFields";
 import { useFeatureMap } from "./useFeatureMap";
+import { useFeatureTrace } from "./useFeatureTrace";
 import { useJobs } from "./useJobs";
 import { useRun } from "./useRun";
+import { useSearch } from "./useSearch";
 
 /** A client answering every query with ``answer`` (a partial answer: root fields null beside their errors). */
 function answering(answer: { data?: unknown; error?: CombinedError }) {
@@ -55,5 +57,47 @@ describe("query hooks on a partial answer", () => {
     });
     expect(half.result.current.jobs).toBeNull();
     expect(half.result.current.error?.graphQLErrors[0].path).toEqual(["pipelines"]);
+  });
+});
+
+describe("live queries (prompt, search, trace, steering, attribution)", () => {
+  /** A client answering every query with ``answer`` that records the request policy of each execution. */
+  function recording(answer: { data?: unknown; error?: CombinedError }) {
+    const policies: (string | undefined)[] = [];
+    const client = {
+      executeQuery: (_request: unknown, context?: { requestPolicy?: string }) => {
+        policies.push(context?.requestPolicy);
+        return concat([fromValue(answer), never]);
+      },
+      executeSubscription: () => never,
+    } as unknown as Client;
+    const wrapper = ({ children }: { children: ReactNode }) => <Provider value={client}>{children}</Provider>;
+    return { policies, wrapper };
+  }
+
+  it("paused, they ask nothing and show nothing: no answer, no loading, no error", () => {
+    const { policies, wrapper } = recording({ data: { search: [{ index: 3 }] }, error: fieldError("search", "UNAVAILABLE") });
+    const { result } = renderHook(() => useSearch("r1", "   "), { wrapper });
+    expect(result.current).toMatchObject({ hits: null, fetching: false, error: undefined });
+    expect(policies).toEqual([]);
+  });
+
+  it("active, they answer from the cache first, show the answer and its error, and retry past the cache", () => {
+    const { policies, wrapper } = recording({ data: { search: [{ index: 3 }] }, error: fieldError("search", "UNAVAILABLE") });
+    const { result } = renderHook(() => useSearch("r1", "cat"), { wrapper });
+    expect(result.current.hits).toEqual([{ index: 3 }]);
+    expect(result.current.error?.graphQLErrors[0].extensions.code).toBe("UNAVAILABLE");
+    expect(policies).toEqual(["cache-first"]);
+    act(() => result.current.retry());
+    expect(policies).toEqual(["cache-first", "network-only"]);
+  });
+
+  it("a feature trace needs a run, a feature and some text before it asks", () => {
+    const trace = { index: 2, tokens: ["a"], activations: [1], maxActivation: 1 };
+    const { policies, wrapper } = recording({ data: { featureActivations: trace } });
+    expect(renderHook(() => useFeatureTrace("r1", null, "a cat"), { wrapper }).result.current.trace).toBeNull();
+    expect(renderHook(() => useFeatureTrace("r1", 2, " "), { wrapper }).result.current.trace).toBeNull();
+    expect(policies).toEqual([]);
+    expect(renderHook(() => useFeatureTrace("r1", 2, "a cat"), { wrapper }).result.current.trace).toEqual(trace);
   });
 });

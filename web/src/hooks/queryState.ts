@@ -18,6 +18,22 @@ export function useQueryState<Data, Variables extends AnyVariables>(args: UseQue
 }
 
 /**
+ * A live query that runs only while `active` (a typed prompt, a chosen feature and text, a steering request): its
+ * data, loading flag and error belong to the current inputs and are empty while it is paused; answers come from the
+ * cache first and `retry` asks again past it. The prompt, search, trace, steering and attribution hooks share it.
+ */
+export function useLiveQuery<Data, Variables extends AnyVariables>(args: UseQueryArgs<Variables, Data>, active: boolean) {
+  const [result, reexecute] = useQuery<Data, Variables>({ requestPolicy: "cache-first", ...args, pause: !active });
+  const retry = useCallback(() => reexecute({ requestPolicy: "network-only" }), [reexecute]);
+  return {
+    data: active ? result.data : undefined,
+    fetching: active && result.fetching,
+    error: active ? result.error : undefined,
+    retry,
+  };
+}
+
+/**
  * A nullable lookup (run, job, feature) the server answered as absent: null without an error. Every root field is
  * nullable, so a null that comes with an error is a failure (show the error), never "not found".
  */

@@ -1,6 +1,6 @@
 /** Attribution (live inference): the features that push the model towards a target token after a prompt. */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useLiveQuery } from "./queryState";
 
 export const AttributeQuery = graphql(`
   query Attribute($runId: ID!, $prompt: String!, $target: String, $position: Int) {
@@ -45,11 +45,6 @@ export const AttributeQuery = graphql(`
 export function useAttribution(runId: string | null, prompt: string | null, target: string | null) {
   const active = !!runId && !!prompt && prompt.trim().length > 0 && !!target;
   const variables = { runId: runId ?? "", prompt: prompt ?? "", target };
-  const [result, reexecute] = useQuery({ query: AttributeQuery, variables, pause: !active, requestPolicy: "cache-first" });
-  return {
-    attribution: active ? (result.data?.attribute ?? null) : null,
-    fetching: active && result.fetching,
-    error: active ? result.error : undefined,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  const { data, ...status } = useLiveQuery({ query: AttributeQuery, variables }, active);
+  return { attribution: data?.attribute ?? null, ...status };
 }

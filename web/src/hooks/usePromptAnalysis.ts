@@ -1,6 +1,6 @@
 /** Tokens of a prompt with every active feature on each token (live inference), up to the server's cap. */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useLiveQuery } from "./queryState";
 
 export const AnalysePromptQuery = graphql(`
   query AnalysePrompt($runId: ID!, $text: String!, $topK: Int!) {
@@ -29,12 +29,10 @@ export const PROMPT_TOP_K = 50;
 export function usePromptAnalysis(runId: string | null, text: string, topK = PROMPT_TOP_K) {
   const active = !!runId && text.trim().length > 0;
   const variables = { runId: runId ?? "", text, topK };
-  const [result, reexecute] = useQuery({ query: AnalysePromptQuery, variables, pause: !active, requestPolicy: "cache-first" });
+  const { data, ...status } = useLiveQuery({ query: AnalysePromptQuery, variables }, active);
   return {
-    tokens: active ? (result.data?.analysePrompt?.tokens ?? null) : null,
-    fetching: result.fetching,
-    error: active ? result.error : undefined,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
+    tokens: data?.analysePrompt?.tokens ?? null,
+    ...status,
     apiQuery: { document: AnalysePromptQuery, variables },
   };
 }

@@ -1,6 +1,6 @@
 /** Ranked keyword search over a run's labels, tokens and examples. */
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useLiveQuery } from "./queryState";
 
 export const SearchQuery = graphql(`
   query Search($runId: ID!, $query: String!, $first: Int!) {
@@ -19,12 +19,6 @@ export const SearchQuery = graphql(`
 export function useSearch(runId: string | null, query: string, first = 30) {
   const active = !!runId && query.trim().length > 0;
   const variables = { runId: runId ?? "", query: query.trim(), first };
-  const [result, reexecute] = useQuery({ query: SearchQuery, variables, pause: !active });
-  return {
-    hits: active ? (result.data?.search ?? null) : null,
-    fetching: result.fetching,
-    error: active ? result.error : undefined,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-    apiQuery: { document: SearchQuery, variables },
-  };
+  const { data, ...status } = useLiveQuery({ query: SearchQuery, variables }, active);
+  return { hits: data?.search ?? null, ...status, apiQuery: { document: SearchQuery, variables } };
 }

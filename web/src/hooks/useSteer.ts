@@ -1,7 +1,7 @@
 /** Steering (live inference): the clean and the intervened continuation of a prompt, run when asked (not as you type). */
 import { useState } from "react";
-import { useQuery } from "urql";
 import { graphql } from "../gql";
+import { useLiveQuery } from "./queryState";
 import type { InterventionInput, SteerQuery as SteerAnswer } from "../gql/graphql";
 
 export const SteerQuery = graphql(`
@@ -61,13 +61,6 @@ export function useSteer(runId: string | null) {
     temperature: request?.temperature ?? 0,
     seed: request?.seed ?? 0,
   };
-  const [result, reexecute] = useQuery({ query: SteerQuery, variables, pause: !active, requestPolicy: "cache-first" });
-  return {
-    run: setRequest,
-    request,
-    result: active ? (result.data?.steer ?? null) : null,
-    fetching: active && result.fetching,
-    error: active ? result.error : undefined,
-    retry: () => reexecute({ requestPolicy: "network-only" }),
-  };
+  const { data, ...status } = useLiveQuery({ query: SteerQuery, variables }, active);
+  return { run: setRequest, request, result: data?.steer ?? null, ...status };
 }
