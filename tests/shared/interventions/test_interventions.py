@@ -265,7 +265,7 @@ def test_attribution_equals_a_finite_difference_estimate(tiny_gpt2_dir: Path, cf
     assert [a.feature for a in out.positive[last]] == out.scores[last].topk(
         len(out.positive[last])
     ).indices.tolist()
-    acts = sae.encode(lm.activations(ids, MID))[0, 1:]  # BOS left out
+    acts = sae.encode(lm.activations(ids, MID))[0, 1:].detach()  # BOS left out
     for p, row in [*enumerate(out.positive), *enumerate(out.negative)]:
         for a in row:  # each listed feature's own activation and attribution at its position
             assert a.attribution == float(out.scores[p, a.feature])
