@@ -9,10 +9,16 @@ import { useJobs } from "./useJobs";
 import { useRun } from "./useRun";
 import { useSearch } from "./useSearch";
 
-/** A client answering every query with ``answer`` (a partial answer: root fields null beside their errors). */
-function answering(answer: { data?: unknown; error?: CombinedError }) {
+/**
+ * A client answering every query with ``answer`` (a partial answer: root fields null beside their errors); the request
+ * policy of each execution is appended to ``policies`` when given.
+ */
+function answering(answer: { data?: unknown; error?: CombinedError }, policies?: (string | undefined)[]) {
   const client = {
-    executeQuery: () => concat([fromValue(answer), never]), // a live source: the client's stay open
+    executeQuery: (_request: unknown, context?: { requestPolicy?: string }) => {
+      policies?.push(context?.requestPolicy);
+      return concat([fromValue(answer), never]); // a live source: the client's stay open
+    },
     executeSubscription: () => never,
   } as unknown as Client;
   return ({ children }: { children: ReactNode }) => <Provider value={client}>{children}</Provider>;
@@ -61,18 +67,9 @@ describe("query hooks on a partial answer", () => {
 });
 
 describe("live queries (prompt, search, trace, steering, attribution)", () => {
-  /** A client answering every query with ``answer`` that records the request policy of each execution. */
   function recording(answer: { data?: unknown; error?: CombinedError }) {
     const policies: (string | undefined)[] = [];
-    const client = {
-      executeQuery: (_request: unknown, context?: { requestPolicy?: string }) => {
-        policies.push(context?.requestPolicy);
-        return concat([fromValue(answer), never]);
-      },
-      executeSubscription: () => never,
-    } as unknown as Client;
-    const wrapper = ({ children }: { children: ReactNode }) => <Provider value={client}>{children}</Provider>;
-    return { policies, wrapper };
+    return { policies, wrapper: answering(answer, policies) };
   }
 
   it("paused, they ask nothing and show nothing: no answer, no loading, no error", () => {
